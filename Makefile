@@ -1,0 +1,53 @@
+# Hypha: `make help` lists the targets. Every cargo call goes through
+# scripts/cargo, which sets the one build environment (scripts/env.sh).
+
+CARGO := ./scripts/cargo
+NODE  := $(shell . ./scripts/env.sh && echo $$CARGO_TARGET_DIR)/debug/hypha-node
+
+.DEFAULT_GOAL := help
+.PHONY: help setup build node dev-node test e2e fmt lint bench metadata chain-specs demo digits-check
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+setup: ## Install system packages and the wasm toolchain (idempotent)
+	@./scripts/setup.sh
+
+build: setup ## Build the node (with the runtime's wasm) and every other crate
+	$(CARGO) build --workspace --bins
+
+node: build ## Run a development node (RPC ws://127.0.0.1:9944, Prometheus :9615) until Ctrl-C
+	$(NODE) --dev
+
+dev-node: node ## Same as `make node`
+
+test: build ## Run every test: unit, property, compute and end-to-end
+	$(CARGO) test --workspace --exclude hypha-e2e
+	$(CARGO) test -p hypha-e2e -- --test-threads=1
+
+e2e: build ## Run only the end-to-end tests (real node processes)
+	$(CARGO) test -p hypha-e2e -- --test-threads=1
+
+fmt: ## Format the code (`make fmt CHECK=1` only checks)
+	$(CARGO) fmt --all $(if $(CHECK),-- --check,)
+
+lint: setup ## Clippy with warnings as errors
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+bench: setup ## Run the benchmarks (numbers go to docs/BENCHMARKS.md)
+	$(CARGO) bench -p hypha-compute
+
+metadata: build ## Refresh client/metadata/hypha.scale from the runtime
+	$(NODE) export-metadata --output client/metadata/hypha.scale
+	@echo "metadata: wrote client/metadata/hypha.scale; rebuild the client to pick it up"
+
+chain-specs: build ## Regenerate the checked-in chain specs in chain-spec/
+	$(NODE) build-spec --chain dev --disable-default-bootnode > chain-spec/dev.json
+	$(NODE) build-spec --chain local --disable-default-bootnode > chain-spec/local.json
+	$(NODE) build-spec --chain chain-spec/local.json --raw --disable-default-bootnode > chain-spec/local-raw.json
+
+demo: build ## Start a development chain and keep it running until Ctrl-C
+	./scripts/demo.sh
+
+digits-check: setup ## Train on the digits data set and check test accuracy >= 0.95
+	$(CARGO) run --release -p hypha-cli --bin hypha -- job digits-check --data data/digits.safetensors

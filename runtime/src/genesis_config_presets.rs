@@ -1,0 +1,94 @@
+//! Genesis presets: `development` (one validator, Alice) and `local_testnet`
+//! (three validators: Alice, Bob, Charlie). The chain specs in `chain-spec/` are
+//! generated from these by `make chain-specs`.
+
+use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, SudoConfig, HYPHA};
+use alloc::{vec, vec::Vec};
+use frame_support::build_struct_json_patch;
+use serde_json::Value;
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_grandpa::AuthorityId as GrandpaId;
+use sp_genesis_builder::{self, PresetId};
+use sp_keyring::Sr25519Keyring;
+
+/// What every well-known dev account starts with: one million HYPHA.
+pub const ENDOWMENT: crate::Balance = 1_000_000 * HYPHA;
+
+fn testnet_genesis(
+	initial_authorities: Vec<(AuraId, GrandpaId, u64)>,
+	endowed_accounts: Vec<AccountId>,
+	root: AccountId,
+) -> Value {
+	build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig {
+			balances: endowed_accounts
+				.iter()
+				.cloned()
+				.map(|account| (account, ENDOWMENT))
+				.collect::<Vec<_>>(),
+		},
+		aura: pallet_aura::GenesisConfig {
+			authorities: initial_authorities.iter().map(|x| x.0.clone()).collect::<Vec<_>>(),
+		},
+		grandpa: pallet_grandpa::GenesisConfig {
+			authorities: initial_authorities.iter().map(|x| (x.1.clone(), x.2)).collect::<Vec<_>>(),
+		},
+		sudo: SudoConfig { key: Some(root) },
+	})
+}
+
+/// Aura and GRANDPA keys of a well-known dev account, with its GRANDPA vote weight.
+fn authority_keys(keyring: Sr25519Keyring, grandpa_weight: u64) -> (AuraId, GrandpaId, u64) {
+	(
+		sp_core::sr25519::Public::from(keyring).into(),
+		sp_core::ed25519::Public::from(keyring.to_ed25519_keyring()).into(),
+		grandpa_weight,
+	)
+}
+
+/// The `development` preset: Alice produces and finalizes every block alone.
+pub fn development_config_genesis() -> Value {
+	testnet_genesis(
+		vec![authority_keys(Sr25519Keyring::Alice, 1)],
+		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// The `local_testnet` preset: Alice, Bob and Charlie share block production.
+///
+/// GRANDPA finalizes with more than two thirds of the vote weight: its threshold
+/// is `W - floor((W - 1) / 3)`, which for three equal votes is all three, so a
+/// three-validator set of equal weights stops finalizing when any one is down.
+/// Alice therefore votes with weight 2 (total 4, threshold 3): Alice with Bob,
+/// or Alice with Charlie, finalize; Bob with Charlie alone do not.
+pub fn local_config_genesis() -> Value {
+	testnet_genesis(
+		vec![
+			authority_keys(Sr25519Keyring::Alice, 2),
+			authority_keys(Sr25519Keyring::Bob, 1),
+			authority_keys(Sr25519Keyring::Charlie, 1),
+		],
+		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// The preset named `id`, as JSON bytes, or `None` for an unknown name.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_ref() {
+		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		_ => return None,
+	};
+	// Serializing a `Value` cannot fail; `ok()` keeps the runtime free of panics anyway.
+	serde_json::to_vec(&patch).ok()
+}
+
+/// The names of the presets this runtime offers.
+pub fn preset_names() -> Vec<PresetId> {
+	vec![
+		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
+		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+	]
+}

@@ -1,0 +1,161 @@
+//! `hypha`: the command-line client of the Hypha marketplace.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use hypha_cli::{digits_check, require_accuracy, run_local, DigitsCheckConfig};
+use hypha_compute::kernels::sgd_update::LearningRate;
+use hypha_compute::BackendChoice;
+
+/// Hypha: a decentralized GPU compute marketplace with deterministic,
+/// re-executable integer workloads.
+#[derive(Debug, Parser)]
+#[command(name = "hypha", version, propagate_version = true)]
+struct Cli {
+	/// Log filter (tracing's env-filter syntax), written to stderr.
+	#[arg(long, global = true, env = "HYPHA_LOG", default_value = "info")]
+	log: String,
+	#[command(subcommand)]
+	command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+	/// Run and check compute jobs on this machine, without a chain.
+	#[command(subcommand)]
+	Job(JobCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum JobCommand {
+	/// Run a job from its TOML spec and print its output digest.
+	///
+	/// The digest (blake2-256 of the canonical output encoding, see
+	/// docs/COMPUTE.md) is what a worker commits on chain: run a job here
+	/// before paying for it and compare.
+	RunLocal(RunLocalArgs),
+	/// Train an int8 MLP on the digits data set and check its test accuracy.
+	///
+	/// Runs the training job (fixed-point SGD) on the training split,
+	/// quantizes the weights to int8, runs the inference job on the test
+	/// split and prints `accuracy: 0.xxxx`. Exits non-zero below
+	/// --min-accuracy.
+	DigitsCheck(DigitsCheckArgs),
+}
+
+#[derive(Debug, Args)]
+struct BackendArg {
+	/// Where kernels run: auto (a real GPU if any, else the CPU path), cpu,
+	/// gpu (wgpu on any adapter, software drivers included) or reference.
+	#[arg(long, env = "HYPHA_BACKEND", default_value = "auto")]
+	backend: BackendChoice,
+}
+
+#[derive(Debug, Args)]
+struct RunLocalArgs {
+	/// The job spec (TOML; see docs/COMPUTE.md).
+	spec: PathBuf,
+	#[command(flatten)]
+	backend: BackendArg,
+	/// Also write output.bin (canonical encoding) and output.safetensors here.
+	#[arg(long)]
+	out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct DigitsCheckArgs {
+	/// The digits data set.
+	#[arg(long, default_value = "data/digits.safetensors")]
+	data: PathBuf,
+	#[command(flatten)]
+	backend: BackendArg,
+	/// Hidden units.
+	#[arg(long, default_value_t = 32)]
+	hidden: usize,
+	/// Epochs.
+	#[arg(long, default_value_t = 100)]
+	epochs: u32,
+	/// Minibatch size.
+	#[arg(long, default_value_t = 32)]
+	batch_size: usize,
+	/// Learning-rate numerator (the rate is multiplier / 2^shift, applied to
+	/// batch-summed gradients).
+	#[arg(long, default_value_t = 1)]
+	learning_rate_multiplier: i32,
+	/// Learning-rate denominator's power of two.
+	#[arg(long, default_value_t = 9)]
+	learning_rate_shift: u32,
+	/// Seed of the initial weights and the sample order.
+	#[arg(long, default_value_t = 1)]
+	seed: u64,
+	/// Train on only the first N training samples.
+	#[arg(long)]
+	train_limit: Option<usize>,
+	/// Fail below this test accuracy.
+	#[arg(long, default_value_t = 0.95)]
+	min_accuracy: f64,
+	/// Write the jobs' files here (train.toml, infer.toml, weights, model,
+	/// inputs) to rerun them with `hypha job run-local`.
+	#[arg(long)]
+	out: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+	let cli = Cli::parse();
+	tracing_subscriber::fmt()
+		.with_env_filter(
+			tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "info".into()),
+		)
+		.with_writer(std::io::stderr)
+		.init();
+	match run(cli) {
+		Ok(()) => ExitCode::SUCCESS,
+		Err(error) => {
+			eprintln!("hypha: {error:#}");
+			ExitCode::FAILURE
+		},
+	}
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+	match cli.command {
+		Command::Job(JobCommand::RunLocal(args)) => {
+			let report = run_local(&args.spec, args.backend.backend, args.out.as_deref())?;
+			println!("kind: {}", report.kind);
+			println!("backend: {}", report.backend);
+			for (name, tensor) in &report.output.tensors {
+				println!("output {name}: {:?} {:?}", tensor.dtype, tensor.shape);
+			}
+			println!("digest: 0x{}", hex::encode(report.digest));
+			Ok(())
+		},
+		Command::Job(JobCommand::DigitsCheck(args)) => {
+			let config = DigitsCheckConfig {
+				data: args.data,
+				backend: args.backend.backend,
+				hidden: args.hidden,
+				epochs: args.epochs,
+				batch_size: args.batch_size,
+				learning_rate: LearningRate {
+					multiplier: args.learning_rate_multiplier,
+					shift: args.learning_rate_shift,
+				},
+				seed: args.seed,
+				train_limit: args.train_limit,
+				out: args.out,
+			};
+			let report = digits_check(&config)?;
+			println!("backend: {}", report.backend);
+			let loss: Vec<String> =
+				report.loss.iter().map(|l| format!("{:.4}", *l as f64 / 65536.0)).collect();
+			println!("loss per epoch: [{}]", loss.join(", "));
+			println!("training samples/s: {:.0}", report.samples_per_second);
+			println!("training output digest: 0x{}", hex::encode(report.training_digest));
+			println!("inference output digest: 0x{}", hex::encode(report.inference_digest));
+			println!("correct: {}/{}", report.correct, report.total);
+			println!("accuracy: {:.4}", report.accuracy);
+			require_accuracy(&report, args.min_accuracy)
+		},
+	}
+}

@@ -79,6 +79,7 @@ pub enum Epilogue<'a> {
 }
 
 impl Epilogue<'_> {
+	#[cfg(feature = "gpu")]
 	pub(crate) fn code(&self) -> u32 {
 		match self {
 			Epilogue::None => 0,

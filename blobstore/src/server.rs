@@ -66,11 +66,8 @@ async fn put_blob(State(state): State<AppState>, headers: HeaderMap, body: Bytes
 	let readers = match headers.get(auth::READERS_HEADER) {
 		None => None,
 		Some(value) => {
-			let parsed: Option<Vec<_>> = value
-				.to_str()
-				.ok()
-				.map(|text| text.split(',').map(auth::parse_key).collect())
-				.flatten();
+			let parsed: Option<Vec<_>> =
+				value.to_str().ok().and_then(|text| text.split(',').map(auth::parse_key).collect());
 			match parsed {
 				Some(keys) if !keys.is_empty() => Some(keys),
 				_ => {

@@ -22,7 +22,10 @@ proptest! {
 			prop::collection::vec(any::<i32>(), n),
 		))
 	) {
-		prop_assert_eq!(gemm_i8::cpu::fast(&a, &w, &bias, shape).unwrap(), gemm_i8::cpu::reference(&a, &w, &bias, shape).unwrap());
+		let expected = gemm_i8::cpu::reference(&a, &w, &bias, shape).unwrap();
+		for simd in gemm_i8::cpu::Simd::available() {
+			prop_assert_eq!(&gemm_i8::cpu::fast_with(simd, &a, &w, &bias, shape).unwrap(), &expected, "{:?}", simd);
+		}
 	}
 
 	#[test]
@@ -74,10 +77,21 @@ fn gemm_i8_fast_equals_reference_on_a_large_wrapping_product() {
 		(0..n * k).map(|i| if i % 5 == 0 { i8::MIN } else { (i % 241) as i8 }).collect();
 	let bias: Vec<i32> = (0..n).map(|i| i32::MAX - i as i32 * 1000).collect();
 	let shape = GemmShape { m, k, n };
-	assert_eq!(
-		gemm_i8::cpu::fast(&a, &w, &bias, shape).unwrap(),
-		gemm_i8::cpu::reference(&a, &w, &bias, shape).unwrap()
-	);
+	let expected = gemm_i8::cpu::reference(&a, &w, &bias, shape).unwrap();
+	for simd in gemm_i8::cpu::Simd::available() {
+		assert_eq!(
+			gemm_i8::cpu::fast_with(simd, &a, &w, &bias, shape).unwrap(),
+			expected,
+			"{simd:?}"
+		);
+	}
+}
+
+#[test]
+fn this_machine_runs_more_than_the_portable_gemm() {
+	// A check that the SIMD paths above were really exercised on x86_64.
+	#[cfg(target_arch = "x86_64")]
+	assert!(gemm_i8::cpu::Simd::available().len() > 1);
 }
 
 #[test]

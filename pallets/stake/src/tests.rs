@@ -1,0 +1,2 @@
+//! Tests of the stake pallet, named as the claims they check.
+use crate::{mock::*, *};

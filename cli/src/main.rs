@@ -102,6 +102,11 @@ struct DigitsCheckArgs {
 }
 
 fn main() -> ExitCode {
+	// Mesa's Vulkan device-select layer prints an error on every start
+	// without XDG_RUNTIME_DIR; it is harmless and the layer is not needed.
+	if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+		std::env::set_var("NODEVICE_SELECT", "1");
+	}
 	let cli = Cli::parse();
 	tracing_subscriber::fmt()
 		.with_env_filter(

@@ -213,7 +213,9 @@ pub mod pallet {
 		/// The current score of `who`, decay applied; `InitialScore` without a record.
 		pub fn score(who: &T::AccountId) -> Permill {
 			match Records::<T>::get(who) {
-				Some(record) => Self::decayed(record, frame_system::Pallet::<T>::block_number()).score,
+				Some(record) => {
+					Self::decayed(record, frame_system::Pallet::<T>::block_number()).score
+				},
 				None => T::InitialScore::get(),
 			}
 		}
@@ -242,8 +244,8 @@ pub mod pallet {
 			}
 			let parts_per_million = prior
 				.saturating_mul(u128::from(prior_score.deconstruct()))
-				.saturating_add(good.saturating_mul(1_000_000)) /
-				total;
+				.saturating_add(good.saturating_mul(1_000_000))
+				/ total;
 			Permill::from_parts(u32::try_from(parts_per_million).unwrap_or(1_000_000))
 		}
 

@@ -51,8 +51,10 @@ pub trait StakeInterface<AccountId, Balance> {
 	/// The offer of `who` for a job of `kind`: fails with the stake pallet's
 	/// `NotProvider` if `who` is not a registered provider and
 	/// `KindNotOffered` if it does not run `kind`.
-	fn provider_offer(who: &AccountId, kind: WorkloadKind)
-		-> Result<ProviderOffer<Balance>, DispatchError>;
+	fn provider_offer(
+		who: &AccountId,
+		kind: WorkloadKind,
+	) -> Result<ProviderOffer<Balance>, DispatchError>;
 
 	/// Locks `amount` of `who`'s free provider stake as a job's collateral.
 	/// Fails with `InsufficientStake` (and changes nothing) when the free

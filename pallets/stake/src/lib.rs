@@ -163,15 +163,7 @@ pub mod pallet {
 
 	/// A registered provider: what it offers and what it has at stake.
 	#[derive(
-		Clone,
-		Debug,
-		PartialEq,
-		Eq,
-		Encode,
-		Decode,
-		DecodeWithMemTracking,
-		TypeInfo,
-		MaxEncodedLen,
+		Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
 	)]
 	pub struct ProviderInfo<Balance> {
 		/// Its offer, as registered or last updated.
@@ -184,15 +176,7 @@ pub mod pallet {
 
 	/// Stake on its way out: `amount` is released at block `unlock_at`.
 	#[derive(
-		Clone,
-		Debug,
-		PartialEq,
-		Eq,
-		Encode,
-		Decode,
-		DecodeWithMemTracking,
-		TypeInfo,
-		MaxEncodedLen,
+		Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
 	)]
 	pub struct UnbondingChunk<Balance, BlockNumber> {
 		/// Tokens still on hold.
@@ -203,15 +187,7 @@ pub mod pallet {
 
 	/// Where slashed tokens went, as reported by [`Event::StakeSlashed`].
 	#[derive(
-		Clone,
-		Debug,
-		PartialEq,
-		Eq,
-		Encode,
-		Decode,
-		DecodeWithMemTracking,
-		TypeInfo,
-		MaxEncodedLen,
+		Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
 	)]
 	pub enum SlashedTo<AccountId> {
 		/// To this account's free balance (a compensation or a reward).
@@ -462,7 +438,11 @@ pub mod pallet {
 		/// `InsufficientBalance`, `Overflow`.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::bond_extra())]
-		pub fn bond_extra(origin: OriginFor<T>, role: Role, amount: BalanceOf<T>) -> DispatchResult {
+		pub fn bond_extra(
+			origin: OriginFor<T>,
+			role: Role,
+			amount: BalanceOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 			let bonded = Self::active_bond(&who, role)?;
@@ -629,8 +609,9 @@ pub mod pallet {
 		/// collateral); `NotProvider` / `NotVerifier` if not registered.
 		pub fn active_bond(who: &T::AccountId, role: Role) -> Result<BalanceOf<T>, Error<T>> {
 			match role {
-				Role::Provider =>
-					Providers::<T>::get(who).map(|p| p.bonded).ok_or(Error::<T>::NotProvider),
+				Role::Provider => {
+					Providers::<T>::get(who).map(|p| p.bonded).ok_or(Error::<T>::NotProvider)
+				},
 				Role::Verifier => VerifierBonds::<T>::get(who).ok_or(Error::<T>::NotVerifier),
 			}
 		}
@@ -683,7 +664,8 @@ pub mod pallet {
 			Unbonding::<T>::try_mutate(who, role, |chunks| -> DispatchResult {
 				match chunks.last_mut() {
 					Some(last) if last.unlock_at == unlock_at => {
-						last.amount = last.amount.checked_add(&amount).ok_or(Error::<T>::Overflow)?;
+						last.amount =
+							last.amount.checked_add(&amount).ok_or(Error::<T>::Overflow)?;
 					},
 					_ => chunks
 						.try_push(UnbondingChunk { amount, unlock_at })
@@ -802,7 +784,10 @@ pub mod pallet {
 				None => Zero::zero(),
 			});
 			if !released.is_zero() {
-				Self::deposit_event(Event::CollateralReleased { who: who.clone(), amount: released });
+				Self::deposit_event(Event::CollateralReleased {
+					who: who.clone(),
+					amount: released,
+				});
 			}
 		}
 
@@ -812,7 +797,8 @@ pub mod pallet {
 			destination: SlashDestination<T::AccountId>,
 		) -> BalanceOf<T> {
 			let Some(mut info) = Providers::<T>::get(who) else { return Zero::zero() };
-			let slashed = Self::slash_hold(who, Role::Provider, amount.min(info.locked), destination);
+			let slashed =
+				Self::slash_hold(who, Role::Provider, amount.min(info.locked), destination);
 			info.locked = info.locked.saturating_sub(slashed);
 			info.bonded = info.bonded.saturating_sub(slashed);
 			Providers::<T>::insert(who, info);

@@ -1,8 +1,11 @@
 //! A test runtime: `frame_system`, a real `pallet_balances` (u128 balances,
-//! existential deposit 1) and this pallet with root as governance.
+//! existential deposit 5) and this pallet with root as governance.
 
 use crate as pallet_stake;
-use frame_support::{derive_impl, parameter_types, traits::ConstU32};
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU128, ConstU32},
+};
 use hypha_primitives::{Backend, JobKinds, ProviderCapabilities, Uri};
 use sp_runtime::BuildStorage;
 
@@ -28,9 +31,13 @@ impl frame_system::Config for Test {
 #[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
 impl pallet_balances::Config for Test {
 	type Balance = Balance;
+	type ExistentialDeposit = ConstU128<EXISTENTIAL_DEPOSIT>;
 	type AccountStore = System;
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
+
+/// Existential deposit of the test runtime.
+pub const EXISTENTIAL_DEPOSIT: Balance = 5;
 
 /// Most verifiers in the test runtime.
 pub const MAX_VERIFIERS: u32 = 4;
@@ -59,12 +66,10 @@ pub const UNBONDING: u64 = 10;
 /// Starting balance of each endowed account.
 pub const ENDOWMENT: Balance = 10_000;
 
-/// Accounts 1 to 8 are endowed; account 99 does not exist.
+/// Accounts 1 to 8 are endowed; account 99 ([`NOBODY`]) does not exist.
 pub const ALICE: u64 = 1;
 pub const BOB: u64 = 2;
 pub const CHARLIE: u64 = 3;
-pub const DAVE: u64 = 4;
-pub const EVE: u64 = 5;
 pub const NOBODY: u64 = 99;
 
 /// The parameters every test starts with.
@@ -91,7 +96,8 @@ pub fn capabilities() -> ProviderCapabilities<Balance> {
 /// Externalities with accounts 1..=8 endowed, the test parameters set at
 /// genesis, at block 1 (so that events are recorded).
 pub fn new_test_ext() -> sp_io::TestExternalities {
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap_or_default();
+	let mut storage =
+		frame_system::GenesisConfig::<Test>::default().build_storage().unwrap_or_default();
 	pallet_balances::GenesisConfig::<Test> {
 		balances: (1..=8).map(|who| (who, ENDOWMENT)).collect(),
 		..Default::default()

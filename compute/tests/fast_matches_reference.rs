@@ -109,3 +109,23 @@ fn kernels_reject_buffers_that_do_not_match_their_shape() {
 	assert!(matmul_fixed::cpu::reference(&spec, &[0; 6], &[0; 6], &[0; 3], Epilogue::None).is_err());
 	assert!(argmax::cpu::reference(&[1, 2, 3], 2, 2).is_err());
 }
+
+#[test]
+fn matmul_fixed_fast_equals_reference_on_a_product_large_enough_to_run_in_parallel() {
+	let (m, k, n) = (130, 128, 97);
+	let mut rng = hypha_compute::training::SplitMix64::new(42);
+	let mut draw =
+		|len: usize| -> Vec<i32> { (0..len).map(|_| rng.next_u64() as i32 >> 3).collect() };
+	let (a, b, bias, mask) = (draw(m * k), draw(k * n), draw(n), draw(m * n));
+	let spec = MatmulFixed {
+		a: MatrixView::row_major(k, m).transposed(),
+		b: MatrixView::row_major(k, n),
+		shift: 17,
+	};
+	for epilogue in [Epilogue::None, Epilogue::Relu, Epilogue::Mask(&mask)] {
+		assert_eq!(
+			matmul_fixed::cpu::fast(&spec, &a, &b, &bias, epilogue).unwrap(),
+			matmul_fixed::cpu::reference(&spec, &a, &b, &bias, epilogue).unwrap()
+		);
+	}
+}

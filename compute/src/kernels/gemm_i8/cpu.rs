@@ -134,11 +134,10 @@ mod fast {
 								&w16[(col0 + c + j) * padded_k..(col0 + c + j + 1) * padded_k]
 							});
 							let sums = (dot.tile_4x2)(a_rows, w_rows);
-							for i in 0..4 {
-								for j in 0..2 {
+							for (i, row_sums) in sums.iter().enumerate() {
+								for (j, &sum) in row_sums.iter().enumerate() {
 									let col = col0 + c + j;
-									out_rows[(r + i) * n + col] =
-										sums[i][j].wrapping_add(bias[col]);
+									out_rows[(r + i) * n + col] = sum.wrapping_add(bias[col]);
 								}
 							}
 						} else {

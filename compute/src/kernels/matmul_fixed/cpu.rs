@@ -66,8 +66,18 @@ pub fn fast(
 	spec.check(a, b, bias, &epilogue)?;
 	let (m, k, n) = spec.dims();
 	let mut out = alloc::vec![0i32; m * n];
-	// Small products are faster on one thread.
-	let min_rows = (4096 / (k * n).max(1)).max(1);
+	let fill_row = |(i, row): (usize, &mut [i32])| {
+		for (j, slot) in row.iter_mut().enumerate() {
+			*slot = element(spec, a, b, bias, &epilogue, i, j);
+		}
+	};
+	// Below about a million multiply-adds, handing rows to other threads
+	// costs more than it saves (the digits training steps are ~65k each).
+	if m * k * n < 1 << 20 {
+		out.chunks_mut(n).enumerate().for_each(fill_row);
+		return Ok(out);
+	}
+	let min_rows = ((1 << 16) / (k * n).max(1)).max(1);
 	out.par_chunks_mut(n).with_min_len(min_rows).enumerate().for_each(|(i, row)| {
 		for (j, slot) in row.iter_mut().enumerate() {
 			*slot = element(spec, a, b, bias, &epilogue, i, j);

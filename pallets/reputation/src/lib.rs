@@ -21,8 +21,9 @@
 //! ## Design: the score
 //!
 //! The score is a Bayesian average with forgetting. With `G` and `B` the
-//! decayed good and bad weights, `P = Config::PriorWeight` (a number of
-//! outcomes' worth of belief in the prior) and `s0 = Config::InitialScore`:
+//! decayed good and bad weights, `P` = [`PRIOR_WEIGHT`] (4 outcomes' worth of
+//! belief in the prior: the larger, the more outcomes it takes to move a
+//! score) and `s0 = Config::InitialScore`:
 //!
 //! ```text
 //! score = (P * s0 + G) / (P + G + B)
@@ -76,6 +77,9 @@ pub use pallet::*;
 /// One whole outcome in the units of [`Record::good_weight`] and
 /// [`Record::bad_weight`].
 pub const WEIGHT_UNIT: u64 = 1_000_000;
+/// Weight of the neutral prior: 4 outcomes. A new account's first honest job
+/// moves its score from 50% to 60%, its first proven fault to 22%.
+pub const PRIOR_WEIGHT: u64 = 4 * WEIGHT_UNIT;
 /// Good weight of an honest completion.
 pub const COMPLETED_WEIGHT: u64 = WEIGHT_UNIT;
 /// Good weight of ending on the winning side of a dispute.
@@ -192,11 +196,6 @@ pub mod pallet {
 		/// Blocks after which an outcome counts half as much.
 		#[pallet::constant]
 		type HalfLife: Get<BlockNumberFor<Self>>;
-
-		/// How many outcomes' worth of weight the neutral prior has: the larger,
-		/// the more outcomes it takes to move a score.
-		#[pallet::constant]
-		type PriorWeight: Get<u32>;
 	}
 
 	/// The track record of every account that has one.
@@ -238,7 +237,7 @@ pub mod pallet {
 		/// `(P * s0 + G) / (P + G + B)` (see the crate docs).
 		pub fn score_of(good_weight: u64, bad_weight: u64) -> Permill {
 			let prior_score = T::InitialScore::get();
-			let prior = u128::from(T::PriorWeight::get()).saturating_mul(u128::from(WEIGHT_UNIT));
+			let prior = u128::from(PRIOR_WEIGHT);
 			let good = u128::from(good_weight);
 			let total = prior.saturating_add(good).saturating_add(u128::from(bad_weight));
 			if total == 0 {

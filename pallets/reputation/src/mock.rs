@@ -1,8 +1,8 @@
 //! A test runtime: `frame_system` and this pallet, with a neutral score of
-//! 50%, a half-life of 100 blocks and a prior worth 4 outcomes.
+//! 50% and a half-life of 100 blocks.
 
 use crate as pallet_reputation;
-use frame_support::{derive_impl, parameter_types, traits::ConstU32};
+use frame_support::{derive_impl, parameter_types};
 use sp_runtime::{BuildStorage, Permill};
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -21,9 +21,6 @@ impl frame_system::Config for Test {
 
 /// Half-life in the tests, in blocks.
 pub const HALF_LIFE: u64 = 100;
-/// Prior weight in the tests, in outcomes.
-pub const PRIOR: u32 = 4;
-
 parameter_types! {
 	pub const InitialScore: Permill = Permill::from_percent(50);
 	pub const HalfLife: u64 = HALF_LIFE;
@@ -32,7 +29,6 @@ parameter_types! {
 impl pallet_reputation::Config for Test {
 	type InitialScore = InitialScore;
 	type HalfLife = HalfLife;
-	type PriorWeight = ConstU32<PRIOR>;
 }
 
 /// Externalities at block 1 (so that events are recorded).

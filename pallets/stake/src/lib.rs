@@ -382,6 +382,14 @@ pub mod pallet {
 		Overflow,
 	}
 
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Registers the caller as a provider offering `capabilities`, and holds
@@ -688,6 +696,47 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Checks the pallet's invariants: for every account with stake, each
+		/// role's hold equals its active bond plus its unbonding chunks; locked
+		/// collateral never exceeds the bond; no chunk is empty; [`Verifiers`]
+		/// and [`VerifierBonds`] name the same accounts, once each.
+		#[cfg(any(test, feature = "try-runtime"))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			let verifiers = Verifiers::<T>::get();
+			let mut accounts: Vec<T::AccountId> = verifiers.to_vec();
+			accounts.extend(Providers::<T>::iter_keys());
+			accounts.extend(Unbonding::<T>::iter_keys().map(|(who, _)| who));
+			for who in &accounts {
+				for role in [Role::Provider, Role::Verifier] {
+					let bonded = Self::active_bond(who, role).unwrap_or_default();
+					ensure!(
+						T::Currency::balance_on_hold(&Self::hold_reason(role), who)
+							== bonded.saturating_add(Self::unbonding(who, role)),
+						"a hold differs from its bond plus unbonding chunks"
+					);
+					ensure!(
+						Unbonding::<T>::get(who, role).iter().all(|c| !c.amount.is_zero()),
+						"an unbonding chunk is empty"
+					);
+				}
+				if let Some(info) = Providers::<T>::get(who) {
+					ensure!(info.locked <= info.bonded, "collateral locked beyond the bond");
+				}
+			}
+			ensure!(
+				VerifierBonds::<T>::iter_keys().count() == verifiers.len(),
+				"Verifiers and VerifierBonds differ in length"
+			);
+			for (index, who) in verifiers.iter().enumerate() {
+				ensure!(VerifierBonds::<T>::contains_key(who), "a listed verifier has no bond");
+				ensure!(
+					!verifiers.iter().skip(index.saturating_add(1)).any(|other| other == who),
+					"a verifier is listed twice"
+				);
+			}
+			Ok(())
+		}
+
 		/// Takes up to `amount` from `who`'s `role` hold to `destination` and
 		/// returns what was taken. Only the currency moves here; the caller
 		/// reduces its bookkeeping by the returned amount.
@@ -839,6 +888,10 @@ pub mod pallet {
 			slashed
 		}
 
+		/// Every registered verifier with its active bond, in registration
+		/// order. A verifier slashed below the minimum stays listed with its
+		/// smaller bond (hence a smaller chance of being drawn) until it bonds
+		/// more or deregisters; unbonding chunks do not count.
 		fn verifiers() -> Vec<(T::AccountId, BalanceOf<T>)> {
 			Verifiers::<T>::get()
 				.into_iter()

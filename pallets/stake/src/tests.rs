@@ -66,6 +66,7 @@ fn assert_books_balance() {
 		sum += Balances::total_balance(&who);
 	}
 	assert_eq!(sum, Balances::total_issuance());
+	assert_eq!(Pallet::do_try_state(), Ok(()));
 }
 
 fn register_provider(who: u64, bond: Balance) {
@@ -933,4 +934,18 @@ mod property {
 			});
 		}
 	}
+}
+
+#[test]
+fn try_state_catches_bookkeeping_that_differs_from_the_hold() {
+	new_test_ext().execute_with(|| {
+		register_provider(ALICE, 150);
+		assert_eq!(Pallet::do_try_state(), Ok(()));
+		Providers::<Test>::mutate(ALICE, |info| {
+			if let Some(info) = info {
+				info.bonded += 1;
+			}
+		});
+		assert!(Pallet::do_try_state().is_err());
+	});
 }

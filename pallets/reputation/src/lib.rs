@@ -120,20 +120,25 @@ pub fn decay(weight: u64, elapsed: u64, half_life: u64) -> u64 {
 	if elapsed == 0 || weight == 0 {
 		return weight;
 	}
-	if half_life == 0 {
+	// `None` only for a zero half-life, which forgets everything.
+	let (Some(whole), Some(remainder)) =
+		(elapsed.checked_div(half_life), elapsed.checked_rem(half_life))
+	else {
 		return 0;
-	}
-	let whole = elapsed / half_life;
-	if whole >= 64 {
+	};
+	let Some(mut decayed) =
+		weight.checked_shr(u32::try_from(whole).unwrap_or(u32::MAX)).map(u128::from)
+	else {
+		// 64 half-lives or more: nothing is left of a `u64`.
 		return 0;
-	}
-	let mut decayed = u128::from(weight >> whole);
-	// The fraction `(elapsed % half_life) / half_life` to 16 binary digits;
-	// below 2^16 since the remainder is below `half_life`.
-	let fraction = (u128::from(elapsed % half_life) << 16) / u128::from(half_life);
+	};
+	// The fraction `remainder / half_life` to 16 binary digits; below 2^16
+	// since the remainder is below `half_life`.
+	let fraction =
+		(u128::from(remainder) << 16).checked_div(u128::from(half_life)).unwrap_or_default();
 	for (digit, factor) in FRACTION_FACTORS.iter().enumerate() {
 		if fraction & (1u128 << (15usize.saturating_sub(digit))) != 0 {
-			decayed = decayed.saturating_mul(*factor) / FACTOR_ONE;
+			decayed = decayed.saturating_mul(*factor).checked_div(FACTOR_ONE).unwrap_or_default();
 		}
 	}
 	u64::try_from(decayed).unwrap_or(u64::MAX)
@@ -246,7 +251,8 @@ pub mod pallet {
 			let parts_per_million = prior
 				.saturating_mul(u128::from(prior_score.deconstruct()))
 				.saturating_add(good.saturating_mul(1_000_000))
-				/ total;
+				.checked_div(total)
+				.unwrap_or_default();
 			Permill::from_parts(u32::try_from(parts_per_million).unwrap_or(1_000_000))
 		}
 

@@ -30,6 +30,17 @@ fn config(epochs: u32, out: Option<PathBuf>) -> DigitsCheckConfig {
 fn digits_check_reaches_095_accuracy_with_the_default_settings() {
 	let report = digits_check(&config(100, None)).unwrap();
 	assert!(report.accuracy >= 0.95, "accuracy {}", report.accuracy);
+	// Known answers, also in docs/COMPUTE.md: a change to the arithmetic, the
+	// sample order or the encoding changes them.
+	assert_eq!(
+		hex::encode(report.training_digest),
+		"78436b123e0f070c17769c79d4c37e5ca24a1dd5d84bdae4256a71061a2c6750"
+	);
+	assert_eq!(
+		hex::encode(report.inference_digest),
+		"452b48bf96fd63cb98c996628a26cc705a0981c36106e981f0aabe8114a0e337"
+	);
+	assert_eq!((report.correct, report.total), (353, 360));
 }
 
 #[test]

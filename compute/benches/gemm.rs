@@ -42,6 +42,20 @@ fn gemm(c: &mut Criterion) {
 		group.bench_with_input(BenchmarkId::new("int8_fast_cpu", size), &size, |b, _| {
 			b.iter(|| gemm_i8::cpu::fast(black_box(&a), black_box(&w), &bias, shape).unwrap())
 		});
+		// One thread, for a per-core comparison with matrixmultiply (which
+		// runs on one thread) and because a loaded machine starves the pool.
+		let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+		for simd in gemm_i8::cpu::Simd::available() {
+			let name = format!("int8_fast_cpu_1thread_{simd:?}");
+			group.bench_with_input(BenchmarkId::new(name, size), &size, |b, _| {
+				b.iter(|| {
+					single.install(|| {
+						gemm_i8::cpu::fast_with(simd, black_box(&a), black_box(&w), &bias, shape)
+							.unwrap()
+					})
+				})
+			});
+		}
 		group.bench_with_input(BenchmarkId::new("int8_reference", size), &size, |b, _| {
 			b.iter(|| gemm_i8::cpu::reference(black_box(&a), black_box(&w), &bias, shape).unwrap())
 		});

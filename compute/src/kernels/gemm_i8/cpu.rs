@@ -282,17 +282,27 @@ mod fast {
 	}
 
 	/// AVX-512 VNNI: `vpdpbusd` multiplies unsigned bytes by signed bytes,
-	/// four pairs per 32-bit lane. `a` is offset to unsigned (`a + 128`, a
-	/// flip of the sign bit) and the offset is taken back exactly:
-	/// `Σ a·w = Σ (a+128)·w − 128·Σ w` (mod 2^32, like every sum here).
-	/// Each lane's four products sum to at most 4·255·128, so `vpdpbusd`
-	/// (the wrapping form, not `vpdpbusds`) is exact before it accumulates.
+	/// four pairs per 32-bit lane, and adds them to the lane. `a` is offset
+	/// to unsigned (`a + 128`, a flip of the sign bit) and the offset is taken
+	/// back exactly: `Σ a·w = Σ (a+128)·w − 128·Σ w` (mod 2^32, like every sum
+	/// here). Each lane's four products sum to at most 4·255·128, so
+	/// `vpdpbusd` (the wrapping form, not `vpdpbusds`) is exact.
+	///
+	/// Layout: `w` is packed in blocks of 16 columns, and within a block, for
+	/// each group of 4 `k`, the 16 columns' 4 bytes are contiguous (64 bytes,
+	/// one register). The micro-kernel broadcasts 4 bytes of a row of `a` and
+	/// accumulates 8 rows × 32 columns in 16 registers: no horizontal sums.
 	#[cfg(target_arch = "x86_64")]
 	#[allow(unsafe_code)]
 	mod vnni {
-		use super::{GemmShape, COLS_PER_BLOCK, ROWS_PER_TASK};
+		use super::GemmShape;
 		use core::arch::x86_64::*;
 		use rayon::prelude::*;
+
+		/// Rows of `a` per parallel task.
+		const TASK_ROWS: usize = 64;
+		/// Rows per micro-kernel call.
+		const TILE_ROWS: usize = 8;
 
 		pub fn available() -> bool {
 			std::is_x86_feature_detected!("avx512f")
@@ -306,17 +316,33 @@ mod fast {
 				return None;
 			}
 			let GemmShape { m, k, n } = shape;
-			let padded_k = k.div_ceil(64) * 64;
-			// Padding: a = 0x80 (that is, 0 after the offset), w = 0.
-			let mut a_offset = vec![0x80u8; m * padded_k];
-			a_offset.par_chunks_mut(padded_k).zip(a.par_chunks(k)).for_each(|(dst, src)| {
-				for (d, s) in dst.iter_mut().zip(src) {
-					*d = (*s as u8) ^ 0x80;
+			let groups = k.div_ceil(4);
+			let blocks = n.div_ceil(16);
+			// a, offset to unsigned, 4 bytes per i32 word; padding is 0x80 (0 after the offset).
+			let mut a_words = vec![0x8080_8080u32 as i32; m * groups];
+			a_words.par_chunks_mut(groups).zip(a.par_chunks(k)).for_each(|(dst, src)| {
+				for (g, word) in dst.iter_mut().enumerate() {
+					let mut bytes = [0x80u8; 4];
+					for (t, byte) in bytes.iter_mut().enumerate() {
+						if let Some(&x) = src.get(g * 4 + t) {
+							*byte = (x as u8) ^ 0x80;
+						}
+					}
+					*word = i32::from_le_bytes(bytes);
 				}
 			});
-			let mut w_padded = vec![0i8; n * padded_k];
-			w_padded.par_chunks_mut(padded_k).zip(w.par_chunks(k)).for_each(|(dst, src)| {
-				dst[..k].copy_from_slice(src);
+			// w packed as [block][group][16 columns][4 bytes]; padding is 0.
+			let mut w_packed = vec![0i8; blocks * groups * 64];
+			w_packed.par_chunks_mut(groups * 64).enumerate().for_each(|(block, dst)| {
+				for c in 0..16 {
+					let col = block * 16 + c;
+					if col >= n {
+						break;
+					}
+					for (i, &x) in w[col * k..(col + 1) * k].iter().enumerate() {
+						dst[(i / 4) * 64 + c * 4 + i % 4] = x;
+					}
+				}
 			});
 			// bias − 128·Σw per column, wrapping.
 			let offset_bias: Vec<i32> = w
@@ -328,93 +354,87 @@ mod fast {
 				})
 				.collect();
 			let mut out = vec![0i32; m * n];
-			out.par_chunks_mut(ROWS_PER_TASK * n).enumerate().for_each(|(task, out_rows)| {
-				let row0 = task * ROWS_PER_TASK;
+			out.par_chunks_mut(TASK_ROWS * n).enumerate().for_each(|(task, out_rows)| {
+				let row0 = task * TASK_ROWS;
 				let rows = out_rows.len() / n;
-				let a_row = |r: usize| &a_offset[(row0 + r) * padded_k..(row0 + r + 1) * padded_k];
-				let w_row = |c: usize| &w_padded[c * padded_k..(c + 1) * padded_k];
-				for col0 in (0..n).step_by(COLS_PER_BLOCK) {
-					let cols = COLS_PER_BLOCK.min(n - col0);
+				let mut block = 0;
+				while block < blocks {
+					let pair = blocks - block >= 2;
+					let width = if pair { 2 } else { 1 };
+					let w_blocks = &w_packed[block * groups * 64..(block + width) * groups * 64];
 					let mut r = 0;
 					while r < rows {
-						let full_rows = r + 4 <= rows;
-						let mut c = 0;
-						while c < cols {
-							let col = col0 + c;
-							if full_rows && c + 4 <= cols {
-								let a4 = [a_row(r), a_row(r + 1), a_row(r + 2), a_row(r + 3)];
-								let w4 =
-									[w_row(col), w_row(col + 1), w_row(col + 2), w_row(col + 3)];
-								// SAFETY: `available()` checked the CPU features above.
-								let sums = unsafe { tile_4x4(a4, w4) };
-								for (i, row_sums) in sums.iter().enumerate() {
-									for (j, &sum) in row_sums.iter().enumerate() {
-										out_rows[(r + i) * n + col + j] =
-											sum.wrapping_add(offset_bias[col + j]);
-									}
+						let tile = TILE_ROWS.min(rows - r);
+						let a_tile = &a_words[(row0 + r) * groups..(row0 + r + tile) * groups];
+						let mut acc = [[0i32; 32]; TILE_ROWS];
+						// SAFETY: `available()` checked the CPU features above.
+						unsafe { micro(a_tile, tile, w_blocks, width, groups, &mut acc) };
+						for (i, acc_row) in acc.iter().enumerate().take(tile) {
+							let out_row = &mut out_rows[(r + i) * n..(r + i + 1) * n];
+							for (lane, &sum) in acc_row.iter().enumerate().take(width * 16) {
+								let col = block * 16 + lane;
+								if col < n {
+									out_row[col] = sum.wrapping_add(offset_bias[col]);
 								}
-								c += 4;
-							} else {
-								let rows_here = if full_rows { 4 } else { 1 };
-								for i in 0..rows_here {
-									// SAFETY: as above.
-									let sum = unsafe { single(a_row(r + i), w_row(col)) };
-									out_rows[(r + i) * n + col] =
-										sum.wrapping_add(offset_bias[col]);
-								}
-								c += 1;
 							}
 						}
-						r += if full_rows { 4 } else { 1 };
+						r += tile;
 					}
+					block += width;
 				}
 			});
 			Some(out)
 		}
 
+		/// `acc[i][lane] = Σ_g dpbusd(a_tile[i][g], w_blocks[block][g][lane])`
+		/// for `rows ≤ 8` rows and `width ∈ {1, 2}` blocks of 16 columns.
 		#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-		unsafe fn load<T>(x: &[T], at: usize) -> __m512i {
-			debug_assert!(core::mem::size_of::<T>() == 1 && at + 64 <= x.len());
-			// SAFETY: callers pass byte slices and step `at` by 64 below
-			// `len`, a multiple of 64, so the 64 bytes read are inside `x`.
-			unsafe { _mm512_loadu_si512(x.as_ptr().add(at) as *const _) }
-		}
-
-		#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-		unsafe fn single(a: &[u8], w: &[i8]) -> i32 {
-			let len = a.len().min(w.len()) / 64 * 64;
-			let mut acc = _mm512_setzero_si512();
-			let mut at = 0;
-			while at < len {
-				// SAFETY: at + 64 <= len <= both lengths.
-				let (x, y) = unsafe { (load(a, at), load(w, at)) };
-				acc = _mm512_dpbusd_epi32(acc, x, y);
-				at += 64;
-			}
-			_mm512_reduce_add_epi32(acc)
-		}
-
-		#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-		unsafe fn tile_4x4(a: [&[u8]; 4], w: [&[i8]; 4]) -> [[i32; 4]; 4] {
-			let shortest =
-				a.iter().map(|s| s.len()).chain(w.iter().map(|s| s.len())).min().unwrap_or(0);
-			let len = shortest / 64 * 64;
-			let mut acc = [[_mm512_setzero_si512(); 4]; 4];
-			let mut at = 0;
-			while at < len {
-				// SAFETY: at + 64 <= len <= every slice's length.
-				let wv =
-					unsafe { [load(w[0], at), load(w[1], at), load(w[2], at), load(w[3], at)] };
-				for (row, acc_row) in a.iter().zip(acc.iter_mut()) {
-					// SAFETY: as above.
-					let x = unsafe { load(row, at) };
-					for (slot, &y) in acc_row.iter_mut().zip(wv.iter()) {
-						*slot = _mm512_dpbusd_epi32(*slot, x, y);
+		unsafe fn micro(
+			a_tile: &[i32],
+			rows: usize,
+			w_blocks: &[i8],
+			width: usize,
+			groups: usize,
+			acc: &mut [[i32; 32]; TILE_ROWS],
+		) {
+			assert!(rows <= TILE_ROWS && (1..=2).contains(&width));
+			assert!(a_tile.len() >= rows * groups && w_blocks.len() >= width * groups * 64);
+			let mut sums = [[_mm512_setzero_si512(); 2]; TILE_ROWS];
+			let w_ptr = w_blocks.as_ptr();
+			for g in 0..groups {
+				// SAFETY: the asserts above bound every offset read here.
+				let w0 = unsafe { _mm512_loadu_si512(w_ptr.add(g * 64) as *const _) };
+				if width == 2 {
+					let w1 =
+						unsafe { _mm512_loadu_si512(w_ptr.add((groups + g) * 64) as *const _) };
+					if rows == TILE_ROWS {
+						// The common case, fully unrolled: 16 accumulators in registers.
+						for (i, s) in sums.iter_mut().enumerate() {
+							let x = _mm512_set1_epi32(a_tile[i * groups + g]);
+							s[0] = _mm512_dpbusd_epi32(s[0], x, w0);
+							s[1] = _mm512_dpbusd_epi32(s[1], x, w1);
+						}
+					} else {
+						for (i, s) in sums.iter_mut().enumerate().take(rows) {
+							let x = _mm512_set1_epi32(a_tile[i * groups + g]);
+							s[0] = _mm512_dpbusd_epi32(s[0], x, w0);
+							s[1] = _mm512_dpbusd_epi32(s[1], x, w1);
+						}
+					}
+				} else {
+					for (i, s) in sums.iter_mut().enumerate().take(rows) {
+						let x = _mm512_set1_epi32(a_tile[i * groups + g]);
+						s[0] = _mm512_dpbusd_epi32(s[0], x, w0);
 					}
 				}
-				at += 64;
 			}
-			acc.map(|row| row.map(|v| _mm512_reduce_add_epi32(v)))
+			for (s, out) in sums.iter().zip(acc.iter_mut()) {
+				// SAFETY: each half of `out` is 16 i32 = 64 bytes.
+				unsafe {
+					_mm512_storeu_si512(out.as_mut_ptr() as *mut _, s[0]);
+					_mm512_storeu_si512(out.as_mut_ptr().add(16) as *mut _, s[1]);
+				}
+			}
 		}
 	}
 }

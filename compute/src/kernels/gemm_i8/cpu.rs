@@ -321,26 +321,28 @@ mod fast {
 			// a, offset to unsigned, 4 bytes per i32 word; padding is 0x80 (0 after the offset).
 			let mut a_words = vec![0x8080_8080u32 as i32; m * groups];
 			a_words.par_chunks_mut(groups).zip(a.par_chunks(k)).for_each(|(dst, src)| {
-				for (g, word) in dst.iter_mut().enumerate() {
+				let mut quads = src.chunks_exact(4);
+				for (word, quad) in dst.iter_mut().zip(&mut quads) {
+					let bytes = [quad[0] as u8, quad[1] as u8, quad[2] as u8, quad[3] as u8];
+					*word = (u32::from_le_bytes(bytes) ^ 0x8080_8080) as i32;
+				}
+				let tail = quads.remainder();
+				if !tail.is_empty() {
 					let mut bytes = [0x80u8; 4];
-					for (t, byte) in bytes.iter_mut().enumerate() {
-						if let Some(&x) = src.get(g * 4 + t) {
-							*byte = (x as u8) ^ 0x80;
-						}
+					for (byte, &x) in bytes.iter_mut().zip(tail) {
+						*byte = (x as u8) ^ 0x80;
 					}
-					*word = i32::from_le_bytes(bytes);
+					dst[groups - 1] = i32::from_le_bytes(bytes);
 				}
 			});
 			// w packed as [block][group][16 columns][4 bytes]; padding is 0.
 			let mut w_packed = vec![0i8; blocks * groups * 64];
 			w_packed.par_chunks_mut(groups * 64).enumerate().for_each(|(block, dst)| {
-				for c in 0..16 {
+				for c in 0..16.min(n - block * 16) {
 					let col = block * 16 + c;
-					if col >= n {
-						break;
-					}
-					for (i, &x) in w[col * k..(col + 1) * k].iter().enumerate() {
-						dst[(i / 4) * 64 + c * 4 + i % 4] = x;
+					let row = &w[col * k..(col + 1) * k];
+					for (group, quad) in dst.chunks_exact_mut(64).zip(row.chunks(4)) {
+						quad_copy(&mut group[c * 4..c * 4 + 4], quad);
 					}
 				}
 			});
@@ -384,6 +386,10 @@ mod fast {
 				}
 			});
 			Some(out)
+		}
+
+		fn quad_copy(dst: &mut [i8], src: &[i8]) {
+			dst[..src.len()].copy_from_slice(src);
 		}
 
 		/// `acc[i][lane] = Σ_g dpbusd(a_tile[i][g], w_blocks[block][g][lane])`

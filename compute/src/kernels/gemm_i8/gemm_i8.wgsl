@@ -1,10 +1,12 @@
 // gemm_i8: out[m][n] = bias[n] + sum_k a[m][k] * w[n][k], wrapping i32.
 //
-// Workgroup 8x8, one output per invocation: x = output column n, y = row m;
-// dispatch (ceil(N/8), ceil(M/8)). Invocations past the edge return early, so
-// M and N need not be multiples of 8. `a` and `w` hold int8 values packed
-// four to a u32 (little-endian bytes) along K, each row padded with zeros to
-// k_words words.
+// `a` and `w` hold int8 values packed four to a u32 (little-endian bytes)
+// along K, each row padded with zeros to k_words words. Each invocation
+// computes a 4x4 block of outputs (rows 4*gid.y.., columns 4*gid.x..), so
+// every word it loads is used four times; workgroup 8x8, dispatch
+// (ceil(ceil(N/4)/8), ceil(ceil(M/4)/8)). Blocks that overhang the edge load
+// the last valid row/column and skip those writes, so M and N need not be
+// multiples of anything.
 
 struct Params {
 	m: u32,
@@ -19,28 +21,56 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<i32>;
 @group(0) @binding(4) var<storage, read_write> out: array<i32>;
 
-// Dot product of four signed bytes; |result| <= 4 * 128 * 128, no overflow.
-fn dot4(x: u32, y: u32) -> i32 {
-	let a = bitcast<i32>(x);
-	let b = bitcast<i32>(y);
-	return extractBits(a, 0u, 8u) * extractBits(b, 0u, 8u)
-		+ extractBits(a, 8u, 8u) * extractBits(b, 8u, 8u)
-		+ extractBits(a, 16u, 8u) * extractBits(b, 16u, 8u)
-		+ extractBits(a, 24u, 8u) * extractBits(b, 24u, 8u);
+// The four signed bytes of a word, sign-extended.
+fn unpack(x: u32) -> vec4<i32> {
+	let v = bitcast<i32>(x);
+	return vec4<i32>(extractBits(v, 0u, 8u), extractBits(v, 8u, 8u), extractBits(v, 16u, 8u), extractBits(v, 24u, 8u));
 }
 
 @compute @workgroup_size(8, 8, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-	let col = gid.x;
-	let row = gid.y;
-	if (row >= params.m || col >= params.n) {
+	let col0 = gid.x * 4u;
+	let row0 = gid.y * 4u;
+	if (row0 >= params.m || col0 >= params.n) {
 		return;
 	}
-	let a_base = row * params.k_words;
-	let w_base = col * params.k_words;
-	var acc = bias[col];
-	for (var i = 0u; i < params.k_words; i = i + 1u) {
-		acc = acc + dot4(a[a_base + i], w[w_base + i]);
+	let kw = params.k_words;
+	var rows: array<u32, 4>;
+	var cols: array<u32, 4>;
+	for (var t = 0u; t < 4u; t = t + 1u) {
+		rows[t] = min(row0 + t, params.m - 1u) * kw;
+		cols[t] = min(col0 + t, params.n - 1u) * kw;
 	}
-	out[row * params.n + col] = acc;
+	let b = vec4<i32>(
+		bias[min(col0, params.n - 1u)],
+		bias[min(col0 + 1u, params.n - 1u)],
+		bias[min(col0 + 2u, params.n - 1u)],
+		bias[min(col0 + 3u, params.n - 1u)],
+	);
+	var acc: array<vec4<i32>, 4>;
+	for (var r = 0u; r < 4u; r = r + 1u) {
+		acc[r] = b;
+	}
+	for (var i = 0u; i < kw; i = i + 1u) {
+		let w0 = unpack(w[cols[0] + i]);
+		let w1 = unpack(w[cols[1] + i]);
+		let w2 = unpack(w[cols[2] + i]);
+		let w3 = unpack(w[cols[3] + i]);
+		for (var r = 0u; r < 4u; r = r + 1u) {
+			// Each dot is at most 4 * 128 * 128: no overflow before the wrapping add.
+			let x = unpack(a[rows[r] + i]);
+			acc[r] = acc[r] + vec4<i32>(dot(x, w0), dot(x, w1), dot(x, w2), dot(x, w3));
+		}
+	}
+	for (var r = 0u; r < 4u; r = r + 1u) {
+		let row = row0 + r;
+		if (row < params.m) {
+			for (var c = 0u; c < 4u; c = c + 1u) {
+				let col = col0 + c;
+				if (col < params.n) {
+					out[row * params.n + col] = acc[r][c];
+				}
+			}
+		}
+	}
 }

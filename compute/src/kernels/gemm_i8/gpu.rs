@@ -35,7 +35,7 @@ pub fn run(
 		&params,
 		&[&pack_rows(a, m, k), &pack_rows(w, n, k), &i32_bytes(bias)],
 		m * n * 4,
-		grid_2d(m, n),
+		grid_2d(m.div_ceil(4), n.div_ceil(4)),
 	)?;
 	Ok(i32_from_bytes(&bytes))
 }

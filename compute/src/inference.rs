@@ -44,6 +44,12 @@ impl InferenceJob {
 	/// Builds and validates a job from a model and an input batch.
 	pub fn new(model: Model, input: Vec<i8>, batch: usize) -> Result<Self, ComputeError> {
 		model.network.validate()?;
+		let layers = model.network.layers.len();
+		if model.weights.len() != layers || model.biases.len() != layers {
+			return Err(ComputeError::InvalidNetwork(
+				"tensor count does not match the layer count".into(),
+			));
+		}
 		if batch == 0 || batch > MAX_BATCH {
 			return Err(ComputeError::TooLarge {
 				what: "input batch".into(),

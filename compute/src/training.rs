@@ -102,7 +102,27 @@ fn check_sizes(sizes: &[usize]) -> Result<(), ComputeError> {
 impl FixedMlp {
 	/// Number of layers.
 	pub fn layers(&self) -> usize {
-		self.sizes.len() - 1
+		self.sizes.len().saturating_sub(1)
+	}
+
+	/// Checks the sizes and that every tensor matches them.
+	pub fn validate(&self) -> Result<(), ComputeError> {
+		check_sizes(&self.sizes)?;
+		let layers = self.layers();
+		if self.weights.len() != layers || self.biases.len() != layers {
+			return Err(ComputeError::InvalidNetwork(
+				"tensor count does not match the layer count".into(),
+			));
+		}
+		for l in 0..layers {
+			let (fan_in, fan_out) = (self.sizes[l], self.sizes[l + 1]);
+			if self.weights[l].len() != fan_in * fan_out || self.biases[l].len() != fan_out {
+				return Err(ComputeError::InvalidNetwork(format!(
+					"layer {l}'s tensors do not match its sizes"
+				)));
+			}
+		}
+		Ok(())
 	}
 
 	/// Deterministic initial weights: uniform integers in `±⌊√(6 / fan_in)⌋`
@@ -178,6 +198,7 @@ impl FixedMlp {
 		rows: usize,
 		input_frac_bits: u32,
 	) -> Result<Vec<Vec<i32>>, ComputeError> {
+		self.validate()?;
 		let mut acts = vec![x];
 		for l in 0..self.layers() {
 			let spec = MatmulFixed {
@@ -305,21 +326,8 @@ impl TrainingJob {
 		data: Dataset,
 		config: TrainingConfig,
 	) -> Result<Self, ComputeError> {
-		check_sizes(&initial.sizes)?;
+		initial.validate()?;
 		let layers = initial.layers();
-		for l in 0..layers {
-			let (fan_in, fan_out) = (initial.sizes[l], initial.sizes[l + 1]);
-			if initial.weights.get(l).map(Vec::len) != Some(fan_in * fan_out)
-				|| initial.biases.get(l).map(Vec::len) != Some(fan_out)
-			{
-				return Err(ComputeError::InvalidNetwork(format!(
-					"layer {l}'s tensors do not match its sizes"
-				)));
-			}
-		}
-		if initial.weights.len() != layers || initial.biases.len() != layers {
-			return Err(ComputeError::InvalidNetwork("more tensors than layers".into()));
-		}
 		if data.features != initial.sizes[0] {
 			return Err(ComputeError::WrongShape {
 				name: "images".into(),

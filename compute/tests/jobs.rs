@@ -233,3 +233,22 @@ fn spec_with_an_unknown_key_is_rejected() {
 	assert!(JobSpec::parse("kind = \"mining\"\n").is_err());
 	assert!(JobSpec::parse("kind = \"inference\"\nmodel = \"m\"\ninput = \"i\"\n").is_ok());
 }
+
+#[test]
+fn jobs_built_from_inconsistent_structs_are_rejected_not_run() {
+	let mut model = small_model();
+	model.weights.pop();
+	assert!(matches!(
+		InferenceJob::new(model, small_input(1), 1),
+		Err(ComputeError::InvalidNetwork(_))
+	));
+
+	let job = small_training_job();
+	let mut initial = job.initial.clone();
+	initial.biases[0].push(0);
+	assert!(matches!(
+		TrainingJob::new(initial.clone(), job.data.clone(), job.config.clone()),
+		Err(ComputeError::InvalidNetwork(_))
+	));
+	assert!(initial.forward(&Backend::Reference, vec![0; 8], 1, 4).is_err());
+}

@@ -61,6 +61,10 @@ struct RunLocalArgs {
 	/// Also write output.bin (canonical encoding) and output.safetensors here.
 	#[arg(long)]
 	out: Option<PathBuf>,
+	/// Fail unless the output digest equals this one (64 hex digits, `0x`
+	/// optional), e.g. the digest a worker committed.
+	#[arg(long, value_name = "DIGEST")]
+	expect: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +137,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 				println!("output {name}: {:?} {:?}", tensor.dtype, tensor.shape);
 			}
 			println!("digest: 0x{}", hex::encode(report.digest));
+			if let Some(expected) = args.expect {
+				let expected = expected.trim_start_matches("0x").to_ascii_lowercase();
+				anyhow::ensure!(
+					expected == hex::encode(report.digest),
+					"the output digest differs from the expected 0x{expected}. The job, its files or \
+					 the worker's result differ; rerun with --backend reference to rule out this machine"
+				);
+				println!("digest matches the expected one");
+			}
 			Ok(())
 		},
 		Command::Job(JobCommand::DigitsCheck(args)) => {

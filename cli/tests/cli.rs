@@ -79,3 +79,21 @@ fn digits_check_below_the_bar_exits_non_zero() {
 	assert!(!output.status.success());
 	assert!(String::from_utf8_lossy(&output.stdout).contains("accuracy: 0."));
 }
+
+#[test]
+fn run_local_with_a_wrong_expected_digest_exits_non_zero() {
+	let dir = std::env::temp_dir().join(format!("hypha-cli-expect-{}", std::process::id()));
+	let report = digits_check(&config(1, Some(dir.clone()))).unwrap();
+	let run = |expect: &str| {
+		Command::new(env!("CARGO_BIN_EXE_hypha"))
+			.args(["job", "run-local", "--backend", "cpu", "--expect", expect])
+			.arg(dir.join("infer.toml"))
+			.output()
+			.unwrap()
+	};
+	assert!(run(&format!("0x{}", hex::encode(report.inference_digest))).status.success());
+	let wrong = run(&"00".repeat(32));
+	assert!(!wrong.status.success());
+	assert!(String::from_utf8_lossy(&wrong.stderr).contains("differs from the expected"));
+	std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -18,3 +18,7 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32v1-none; then
 		export WASM_BUILD_TOOLCHAIN=deb
 	fi
 fi
+
+# The runtime's wasm build looks for the workspace's Cargo.lock from the target
+# directory; with the target directory outside the checkout it needs this hint.
+export WASM_BUILD_WORKSPACE_HINT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

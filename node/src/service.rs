@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use futures::FutureExt;
 use hypha_runtime::{opaque::Block, RuntimeApi};
-use sc_client_api::backend::Backend;
+use sc_client_api::{backend::Backend, BlockBackend};
 use sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams};
 use sc_consensus_grandpa::SharedVoterState;
 use sc_service::{error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig};
@@ -176,7 +176,7 @@ pub fn new_full<
 		Vec::default(),
 	));
 
-	let (network, system_rpc_tx, tx_handler_controller, sync_service) =
+	let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) =
 		sc_service::build_network(sc_service::BuildNetworkParams {
 			config: &config,
 			net_config,

@@ -3,15 +3,23 @@
 //! Types shared by the runtime and by the off-chain code (client, worker,
 //! verifier, CLI), so that both sides agree by construction. `no_std`.
 //!
-//! What is here today: the account, balance and block-number types of the chain
-//! and the token's denomination. The marketplace types (`JobSpec`, `JobId`,
-//! digests, the sampling rule) arrive with the marketplace pallets.
+//! - [`JobSpec`] and its parts: what a client asks to be computed, with every
+//!   field bounded.
+//! - [`JobId`], [`Digest`]: how jobs and off-chain blobs are named.
+//! - [`sampling`]: the audit probability of Proof of Sampling.
+//! - The token's denomination and the chain's block time.
 #![cfg_attr(not(feature = "std"), no_std)]
+
+pub mod sampling;
+
+use bounded_collections::{BoundedVec, ConstU32};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
 
 /// A block number.
 pub type BlockNumber = u32;
 
-/// A balance in the chain's smallest unit (planck-like: 10^-12 HYPHA).
+/// A balance in the chain's smallest unit (10^-12 HYPHA).
 pub type Balance = u128;
 
 /// An account's transaction counter.
@@ -35,6 +43,186 @@ pub const MILLI_HYPHA: Balance = HYPHA / 1_000;
 /// blocks) and is well within what Aura and GRANDPA handle on a local network.
 pub const MILLISECS_PER_BLOCK: u64 = 1_000;
 
+/// A job's number, assigned by the chain in submission order.
+pub type JobId = u64;
+
+/// A BLAKE2-256 digest of off-chain bytes (a model, an input, an output).
+pub type Digest = [u8; 32];
+
+/// Longest URI a job spec or a provider's endpoint may carry, in bytes.
+pub const MAX_URI_BYTES: u32 = 256;
+
+/// A bounded URI (UTF-8 expected, not enforced on chain).
+pub type Uri = BoundedVec<u8, ConstU32<MAX_URI_BYTES>>;
+
+/// Largest output a job may declare, in bytes (64 MiB).
+pub const MAX_OUTPUT_BYTES: u32 = 64 * 1024 * 1024;
+
+/// Largest input or model a worker fetches for a job, in bytes (256 MiB).
+pub const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// What kind of work a job is. Workers advertise the kinds they run.
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode, DecodeWithMemTracking,
+	TypeInfo, MaxEncodedLen,
+)]
+pub enum WorkloadKind {
+	/// Integer-only inference: model + input batch → logits and argmax.
+	Inference,
+	/// Fixed-point MLP training: architecture + weights + data → final weights, losses.
+	Training,
+}
+
+impl WorkloadKind {
+	/// Every kind, in a fixed order.
+	pub const ALL: [WorkloadKind; 2] = [WorkloadKind::Inference, WorkloadKind::Training];
+
+	/// This kind's bit in a [`JobKinds`] set.
+	pub const fn bit(self) -> u8 {
+		match self {
+			WorkloadKind::Inference => 1,
+			WorkloadKind::Training => 2,
+		}
+	}
+}
+
+/// A set of workload kinds, as a bit set (bounded by construction).
+#[derive(
+	Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct JobKinds(pub u8);
+
+impl JobKinds {
+	/// The set with every kind.
+	pub const fn all() -> Self {
+		JobKinds(WorkloadKind::Inference.bit() | WorkloadKind::Training.bit())
+	}
+
+	/// The set holding exactly `kinds`.
+	pub fn from_kinds(kinds: &[WorkloadKind]) -> Self {
+		JobKinds(kinds.iter().fold(0, |bits, kind| bits | kind.bit()))
+	}
+
+	/// Whether `kind` is in the set.
+	pub const fn contains(self, kind: WorkloadKind) -> bool {
+		self.0 & kind.bit() != 0
+	}
+
+	/// Whether the set is empty.
+	pub const fn is_empty(self) -> bool {
+		self.0 & Self::all().0 == 0
+	}
+}
+
+/// The compute backend a provider runs jobs on.
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Backend {
+	/// The fast multi-threaded CPU path.
+	Cpu,
+	/// A GPU through Vulkan (wgpu).
+	Vulkan,
+	/// A GPU through Metal (wgpu).
+	Metal,
+	/// A GPU through DirectX 12 (wgpu).
+	Dx12,
+	/// A GPU through OpenGL (wgpu).
+	Gl,
+}
+
+/// What a provider offers: registered with the stake pallet, read by clients
+/// and by the jobs pallet when the provider claims a job.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct ProviderCapabilities<Balance> {
+	/// Where its jobs run.
+	pub backend: Backend,
+	/// Memory available to a job, in MiB.
+	pub memory_mib: u32,
+	/// The workload kinds it runs.
+	pub job_kinds: JobKinds,
+	/// Price per declared compute unit.
+	pub price_per_unit: Balance,
+	/// HTTP endpoint of its blob store, where outputs are served.
+	pub endpoint: Uri,
+	/// ed25519 public key that signs its off-chain receipts.
+	pub receipt_key: [u8; 32],
+}
+
+/// What a client asks to be computed. Every field is bounded, so a spec has a
+/// maximum encoded length and can be stored on chain.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct JobSpec {
+	/// The workload kind.
+	pub kind: WorkloadKind,
+	/// BLAKE2-256 of the program: the model (inference) or the training plan.
+	pub program_digest: Digest,
+	/// Where the program can be fetched.
+	pub program_uri: Uri,
+	/// BLAKE2-256 of the input: the batch (inference) or the data set (training).
+	pub input_digest: Digest,
+	/// Where the input can be fetched.
+	pub input_uri: Uri,
+	/// The work the job declares, in compute units; the price is
+	/// `compute_units * provider's price per unit`.
+	pub compute_units: u64,
+	/// The largest output the client accepts, in bytes.
+	pub max_output_bytes: u32,
+}
+
+/// Why a [`JobSpec`] is not acceptable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpecError {
+	/// `compute_units` is zero.
+	NoComputeUnits,
+	/// `max_output_bytes` is zero or above [`MAX_OUTPUT_BYTES`].
+	OutputBoundOutOfRange,
+	/// A URI is empty.
+	EmptyUri,
+}
+
+impl JobSpec {
+	/// Checks the bounds a spec's type cannot express.
+	pub fn validate(&self) -> Result<(), SpecError> {
+		if self.compute_units == 0 {
+			return Err(SpecError::NoComputeUnits);
+		}
+		if self.max_output_bytes == 0 || self.max_output_bytes > MAX_OUTPUT_BYTES {
+			return Err(SpecError::OutputBoundOutOfRange);
+		}
+		if self.program_uri.is_empty() || self.input_uri.is_empty() {
+			return Err(SpecError::EmptyUri);
+		}
+		Ok(())
+	}
+}
+
+/// The commitment a party puts on chain for an output digest:
+/// `BLAKE2-256(SCALE(job, party, digest))`.
+///
+/// Binding the job and the party into the hash means a commitment reveals
+/// nothing usable to anyone else: a verifier cannot copy the provider's answer
+/// (it never sees the digest), and cannot replay another verifier's
+/// commitment (the party differs).
+pub fn digest_commitment<AccountId: Encode>(
+	job: JobId,
+	party: &AccountId,
+	digest: &Digest,
+) -> Digest {
+	blake2_256(&(job, party, digest).encode())
+}
+
+/// BLAKE2b with a 256-bit output: the digest of every blob and commitment.
+pub fn blake2_256(data: &[u8]) -> Digest {
+	sp_crypto_hashing::blake2_256(data)
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -43,5 +231,204 @@ mod tests {
 	fn one_hypha_has_twelve_decimals() {
 		assert_eq!(HYPHA, 10u128.pow(TOKEN_DECIMALS as u32));
 		assert_eq!(MILLI_HYPHA * 1_000, HYPHA);
+	}
+
+	fn spec() -> JobSpec {
+		JobSpec {
+			kind: WorkloadKind::Inference,
+			program_digest: [1; 32],
+			program_uri: Uri::truncate_from(b"http://127.0.0.1:8000/blob/01".to_vec()),
+			input_digest: [2; 32],
+			input_uri: Uri::truncate_from(b"http://127.0.0.1:8000/blob/02".to_vec()),
+			compute_units: 10,
+			max_output_bytes: 1024,
+		}
+	}
+
+	#[test]
+	fn a_well_formed_spec_validates() {
+		assert_eq!(spec().validate(), Ok(()));
+	}
+
+	#[test]
+	fn spec_without_compute_units_is_refused() {
+		assert_eq!(JobSpec { compute_units: 0, ..spec() }.validate(), Err(SpecError::NoComputeUnits));
+	}
+
+	#[test]
+	fn spec_with_unbounded_output_is_refused() {
+		let too_big = JobSpec { max_output_bytes: MAX_OUTPUT_BYTES + 1, ..spec() };
+		assert_eq!(too_big.validate(), Err(SpecError::OutputBoundOutOfRange));
+		let zero = JobSpec { max_output_bytes: 0, ..spec() };
+		assert_eq!(zero.validate(), Err(SpecError::OutputBoundOutOfRange));
+	}
+
+	#[test]
+	fn spec_with_empty_uri_is_refused() {
+		assert_eq!(JobSpec { input_uri: Uri::default(), ..spec() }.validate(), Err(SpecError::EmptyUri));
+	}
+
+	#[test]
+	fn commitments_differ_by_party_and_job() {
+		let digest = [7u8; 32];
+		let a = digest_commitment(1, &[1u8; 32], &digest);
+		assert_ne!(a, digest_commitment(1, &[2u8; 32], &digest));
+		assert_ne!(a, digest_commitment(2, &[1u8; 32], &digest));
+		assert_eq!(a, digest_commitment(1, &[1u8; 32], &digest));
+	}
+
+	#[test]
+	fn job_kinds_set_holds_what_was_put_in() {
+		let only_inference = JobKinds::from_kinds(&[WorkloadKind::Inference]);
+		assert!(only_inference.contains(WorkloadKind::Inference));
+		assert!(!only_inference.contains(WorkloadKind::Training));
+		assert!(JobKinds(0).is_empty());
+		assert!(JobKinds::all().contains(WorkloadKind::Training));
+	}
+}
+
+/// Most verifiers one job can involve: the auditor plus the dispute panel.
+pub const MAX_VERIFIERS_PER_JOB: u32 = 5;
+
+/// A verifier assigned to a job, and its answer once given.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct VerifierSlot<AccountId> {
+	/// The verifier.
+	pub verifier: AccountId,
+	/// The output digest it computed, once submitted.
+	pub digest: Option<Digest>,
+}
+
+/// The verifiers of one job, bounded by [`MAX_VERIFIERS_PER_JOB`].
+pub type VerifierSlots<AccountId> = BoundedVec<VerifierSlot<AccountId>, ConstU32<MAX_VERIFIERS_PER_JOB>>;
+
+/// Where a job stands. One enum for the whole life of a job (DESIGN.md's
+/// lifecycle); the jobs pallet moves it with one function, and the daemons
+/// `match` on the same enum.
+///
+/// ```text
+/// Open ──claim──► Assigned ──result──► Committed ──not sampled──► Settled
+///  │ cancel/expire   │ deadline missed     │ sampled
+///  ▼                 ▼                     ▼
+/// Refunded      Open again / Refunded    Audit ──agree──► Settled
+///                                          │ disagree
+///                                          ▼
+///                                        Dispute ──provider right──► Settled
+///                                                ──provider wrong──► Slashed
+///                                                ──no majority────► Refunded
+/// ```
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub enum JobStatus<AccountId, Balance, BlockNumber> {
+	/// Waiting for a provider until `expires_at`.
+	Open {
+		/// Refunded if nobody claims it by then.
+		expires_at: BlockNumber,
+	},
+	/// A provider took it and must commit a result by `deadline`.
+	Assigned {
+		/// The provider.
+		provider: AccountId,
+		/// What it will be paid.
+		price: Balance,
+		/// Its stake locked for this job.
+		collateral: Balance,
+		/// Last block for its result.
+		deadline: BlockNumber,
+	},
+	/// The provider committed a result; sampling decides whether it is audited.
+	Committed {
+		/// The provider.
+		provider: AccountId,
+		/// What it will be paid.
+		price: Balance,
+		/// Its stake locked for this job.
+		collateral: Balance,
+		/// [`digest_commitment`] of its output digest.
+		commitment: Digest,
+		/// Where the client fetches the output.
+		output_uri: Uri,
+		/// The block of the commitment.
+		committed_at: BlockNumber,
+		/// Audit probability, parts per million.
+		audit_probability_ppm: u32,
+	},
+	/// A verifier re-executes the job and must answer by `deadline`.
+	Audit {
+		/// The provider.
+		provider: AccountId,
+		/// What it will be paid.
+		price: Balance,
+		/// Its stake locked for this job.
+		collateral: Balance,
+		/// [`digest_commitment`] of its output digest.
+		commitment: Digest,
+		/// Where the client fetches the output.
+		output_uri: Uri,
+		/// The auditor(s): one, plus replacements of absent ones.
+		verifiers: VerifierSlots<AccountId>,
+		/// Last block for the verdict.
+		deadline: BlockNumber,
+	},
+	/// The auditor disagreed; a panel of verifiers re-executes and the
+	/// majority digest decides.
+	Dispute {
+		/// The provider.
+		provider: AccountId,
+		/// What it will be paid if it was right.
+		price: Balance,
+		/// Its stake locked for this job.
+		collateral: Balance,
+		/// [`digest_commitment`] of its output digest.
+		commitment: Digest,
+		/// Where the client fetches the output.
+		output_uri: Uri,
+		/// The auditor first, then the panel.
+		verifiers: VerifierSlots<AccountId>,
+		/// Last block for the panel's verdicts.
+		deadline: BlockNumber,
+	},
+	/// Final: the provider was paid (`at` is the block).
+	Settled {
+		/// The provider paid.
+		provider: AccountId,
+		/// The block of settlement.
+		at: BlockNumber,
+	},
+	/// Final: the client got its budget back without a result.
+	Refunded {
+		/// The block of the refund.
+		at: BlockNumber,
+	},
+	/// Final: the provider's result was proven wrong; it was slashed and the
+	/// client made whole.
+	Slashed {
+		/// The provider slashed.
+		provider: AccountId,
+		/// The block of the slash.
+		at: BlockNumber,
+	},
+}
+
+impl<AccountId, Balance, BlockNumber> JobStatus<AccountId, Balance, BlockNumber> {
+	/// Whether the job is over (no hold remains).
+	pub fn is_final(&self) -> bool {
+		matches!(self, JobStatus::Settled { .. } | JobStatus::Refunded { .. } | JobStatus::Slashed { .. })
+	}
+
+	/// The provider working on or paid for the job, if any.
+	pub fn provider(&self) -> Option<&AccountId> {
+		match self {
+			JobStatus::Open { .. } | JobStatus::Refunded { .. } => None,
+			JobStatus::Assigned { provider, .. } |
+			JobStatus::Committed { provider, .. } |
+			JobStatus::Audit { provider, .. } |
+			JobStatus::Dispute { provider, .. } |
+			JobStatus::Settled { provider, .. } |
+			JobStatus::Slashed { provider, .. } => Some(provider),
+		}
 	}
 }

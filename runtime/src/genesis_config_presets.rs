@@ -9,7 +9,7 @@ use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
-use sp_keyring::Sr25519Keyring;
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 /// What every well-known dev account starts with: one million HYPHA.
 pub const ENDOWMENT: crate::Balance = 1_000_000 * HYPHA;
@@ -38,10 +38,14 @@ fn testnet_genesis(
 }
 
 /// Aura and GRANDPA keys of a well-known dev account, with its GRANDPA vote weight.
-fn authority_keys(keyring: Sr25519Keyring, grandpa_weight: u64) -> (AuraId, GrandpaId, u64) {
+fn authority_keys(
+	aura: Sr25519Keyring,
+	grandpa: Ed25519Keyring,
+	grandpa_weight: u64,
+) -> (AuraId, GrandpaId, u64) {
 	(
-		sp_core::sr25519::Public::from(keyring).into(),
-		sp_core::ed25519::Public::from(keyring.to_ed25519_keyring()).into(),
+		aura.public().into(),
+		grandpa.public().into(),
 		grandpa_weight,
 	)
 }
@@ -49,7 +53,7 @@ fn authority_keys(keyring: Sr25519Keyring, grandpa_weight: u64) -> (AuraId, Gran
 /// The `development` preset: Alice produces and finalizes every block alone.
 pub fn development_config_genesis() -> Value {
 	testnet_genesis(
-		vec![authority_keys(Sr25519Keyring::Alice, 1)],
+		vec![authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice, 1)],
 		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)
@@ -65,9 +69,9 @@ pub fn development_config_genesis() -> Value {
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
 		vec![
-			authority_keys(Sr25519Keyring::Alice, 2),
-			authority_keys(Sr25519Keyring::Bob, 1),
-			authority_keys(Sr25519Keyring::Charlie, 1),
+			authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice, 2),
+			authority_keys(Sr25519Keyring::Bob, Ed25519Keyring::Bob, 1),
+			authority_keys(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie, 1),
 		],
 		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
 		Sr25519Keyring::Alice.to_account_id(),

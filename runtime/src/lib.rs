@@ -25,7 +25,10 @@ include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 extern crate alloc;
 
+use alloc::vec::Vec;
+
 mod apis;
+pub use apis::RuntimeApi;
 pub mod genesis_config_presets;
 
 use frame_support::{

@@ -1,0 +1,618 @@
+//! # Jobs Pallet
+//!
+//! Job escrow and lifecycle of the Hypha marketplace (runtime name `Jobs`).
+//!
+//! ## Overview
+//!
+//! A client submits a [`JobSpec`] with a budget; the budget is held
+//! ([`HoldReason::JobEscrow`]). A registered provider claims the job, which
+//! locks part of its stake as the job's collateral, runs it off chain and
+//! commits a [`digest_commitment`] of the output digest. Randomness from the
+//! blocks after the commitment decides whether the result is audited, with the
+//! Proof-of-Sampling probability of [`hypha_primitives::sampling`]. An auditor,
+//! picked with stake weight, re-executes and submits the digest it got;
+//! agreement settles the job, disagreement opens a dispute before a panel of
+//! further verifiers whose majority decides. Settlement pays the provider its
+//! price and the verifiers their fee from the budget and releases the rest to
+//! the client; a provider proven wrong loses its collateral, which pays the
+//! honest verifiers and compensates the client, who also gets the whole budget
+//! back.
+//!
+//! ## Design
+//!
+//! - **One state machine.** [`JobStatus`] (in `hypha-primitives`) lists every
+//!   state; the extrinsics and the block hook only decide *which* move to make
+//!   and call one of the `Pallet::transition_*` functions in `lifecycle.rs`,
+//!   which place or release the holds and emit the event of that move.
+//! - **Bounded work per block.** Timed steps (expiry of open jobs, missed
+//!   deadlines, sampling, settlement, audit and dispute deadlines) are entries
+//!   of an [`Agenda`] keyed by block number, at most `MaxAgendaPerBlock` per
+//!   block; `on_initialize` runs the entries of the current block. A step that
+//!   finds its job in another state than it was scheduled for does nothing.
+//! - **Commitments, not digests.** The provider never publishes its output
+//!   digest: it commits `BLAKE2-256(job, provider, digest)`. A verifier
+//!   submits the digest it computed, and the chain checks it against the
+//!   commitment, so an auditor cannot agree by copying the provider's answer.
+//!
+//! ## Randomness
+//!
+//! Whether a result is audited, and who audits it, are drawn from the hash of
+//! the block *after* the one that holds the commitment (read in the block
+//! after that), mixed with the job id. The provider cannot know that hash when
+//! it commits. What can bias it: the author of that next block can choose its
+//! contents (or skip its slot) to re-roll the draw once per authored block. On
+//! a proof-of-authority chain whose authors are not providers this is
+//! acceptable; once providers may author blocks, a VRF (BABE's) or a
+//! commit-reveal beacon should replace it.
+//!
+//! ## Terms
+//!
+//! - *price*: the provider's price per compute unit times the job's compute units.
+//! - *collateral*: `collateral_percent` of the price, locked from the provider's stake.
+//! - *verifier fee*: what each verifier that answers is paid.
+//! - *challenge window*: blocks from commitment to settlement of an unaudited job.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+mod lifecycle;
+pub mod weights;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::WeightInfo;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::fungible::{Inspect, Mutate, MutateHold},
+	};
+	use frame_system::pallet_prelude::*;
+	use hypha_primitives::{Digest, JobId, JobSpec, JobStatus, Uri, MAX_VERIFIERS_PER_JOB};
+	use pallet_reputation::ReputationInterface;
+	use pallet_stake::StakeInterface;
+	use sp_runtime::{
+		traits::{CheckedAdd, Saturating, Zero},
+		SaturatedConversion,
+	};
+
+	/// A balance of the pallet's currency.
+	pub type BalanceOf<T> =
+		<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+	/// A job's status with the runtime's types.
+	pub type StatusOf<T> =
+		JobStatus<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+
+	/// A job with the runtime's types.
+	pub type JobOf<T> = Job<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+
+	/// Parameters with the runtime's types.
+	pub type ParamsOf<T> = JobParams<BalanceOf<T>, BlockNumberFor<T>>;
+
+	/// A job: who pays, what for, and where it stands.
+	#[derive(
+		Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	)]
+	pub struct Job<AccountId, Balance, BlockNumber> {
+		/// Who submitted and pays for it.
+		pub client: AccountId,
+		/// What is to be computed.
+		pub spec: JobSpec,
+		/// Held from the client until the job ends.
+		pub budget: Balance,
+		/// Blocks a provider has, from its claim, to commit a result.
+		pub result_window: BlockNumber,
+		/// How many providers claimed it and missed their deadline.
+		pub missed_deadlines: u32,
+		/// Block of submission.
+		pub submitted_at: BlockNumber,
+		/// Where it stands.
+		pub status: JobStatus<AccountId, Balance, BlockNumber>,
+	}
+
+	/// The marketplace parameters, set by governance.
+	#[derive(
+		Clone,
+		Debug,
+		PartialEq,
+		Eq,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		TypeInfo,
+		MaxEncodedLen,
+		serde::Serialize,
+		serde::Deserialize,
+	)]
+	#[serde(rename_all = "camelCase", deny_unknown_fields)]
+	pub struct JobParams<Balance, BlockNumber> {
+		/// PoSP safety factor, parts per thousand (1000 = 1.0; keep >= 1000).
+		pub safety_permille: u32,
+		/// Lowest audit probability, parts per million.
+		pub p_min_ppm: u32,
+		/// Collateral as a percentage of the price (200 = twice the price).
+		pub collateral_percent: u32,
+		/// Blocks an open job waits for a provider before it is refunded.
+		pub open_timeout: BlockNumber,
+		/// Shortest result window a client may ask for.
+		pub min_result_window: BlockNumber,
+		/// Longest result window a client may ask for.
+		pub max_result_window: BlockNumber,
+		/// Blocks from commitment to settlement when not audited (at least 2:
+		/// sampling needs the hash of the block after the commitment).
+		pub challenge_window: BlockNumber,
+		/// Blocks a verifier has to submit its verdict.
+		pub audit_window: BlockNumber,
+		/// Paid to each verifier that answers.
+		pub verifier_fee: Balance,
+		/// Verifiers added to the auditor when it disagrees (at most 4).
+		pub dispute_verifiers: u32,
+		/// Lowest reputation score, parts per million, to claim a job.
+		pub min_provider_score_ppm: u32,
+		/// Share of the collateral slashed, in percent, when a provider misses its deadline.
+		pub deadline_slash_percent: u32,
+		/// Slashed from a verifier on the losing side of a dispute.
+		pub verifier_slash: Balance,
+		/// Slashed from a verifier that does not answer in time.
+		pub no_show_slash: Balance,
+		/// How many missed deadlines a job survives before it is refunded.
+		pub max_missed_deadlines: u32,
+	}
+
+	/// A timed step of a job, run by `on_initialize` at its block.
+	#[derive(
+		Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo,
+		MaxEncodedLen,
+	)]
+	pub enum Step {
+		/// Refund an open job nobody claimed.
+		Expire,
+		/// Penalize a provider that did not commit by its deadline.
+		Deadline,
+		/// Draw whether a committed result is audited.
+		Sample,
+		/// Settle an unaudited result after the challenge window.
+		Settle,
+		/// Replace an auditor that did not answer.
+		AuditDeadline,
+		/// Decide a dispute with the verdicts in.
+		DisputeDeadline,
+	}
+
+	/// Why funds are held by this pallet.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A client's budget, held from submission until its job ends.
+		JobEscrow,
+	}
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The token: budgets are held from it, payments made in it.
+		type Currency: Inspect<Self::AccountId>
+			+ Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reasons, which include this pallet's.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Provider offers, collateral and slashing.
+		type Stake: StakeInterface<Self::AccountId, BalanceOf<Self>>;
+
+		/// Track records: read to admit providers and set audit rates, written
+		/// with every outcome.
+		type Reputation: ReputationInterface<Self::AccountId>;
+
+		/// Who may change [`Params`]: root today, a referendum track later.
+		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Most timed steps scheduled for one block.
+		#[pallet::constant]
+		type MaxAgendaPerBlock: Get<u32>;
+
+		/// Weights of the calls and of the block hook.
+		type WeightInfo: WeightInfo;
+
+		/// Sets up providers, verifiers and funds for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: crate::benchmarking::BenchmarkHelper<Self::AccountId, BalanceOf<Self>>;
+	}
+
+	/// The id the next job gets.
+	#[pallet::storage]
+	pub type NextJobId<T> = StorageValue<_, JobId, ValueQuery>;
+
+	/// Every job, final ones included (the history clients and UIs read).
+	#[pallet::storage]
+	pub type Jobs<T: Config> = StorageMap<_, Blake2_128Concat, JobId, JobOf<T>, OptionQuery>;
+
+	/// Timed steps by the block they run in.
+	#[pallet::storage]
+	pub type Agenda<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<(JobId, Step), T::MaxAgendaPerBlock>,
+		ValueQuery,
+	>;
+
+	/// The marketplace parameters.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, ParamsOf<T>, ValueQuery, DefaultParams<T>>;
+
+	/// Defaults of [`Params`]: one-second blocks, so windows are in seconds.
+	pub struct DefaultParams<T>(core::marker::PhantomData<T>);
+	impl<T: Config> Get<ParamsOf<T>> for DefaultParams<T> {
+		fn get() -> ParamsOf<T> {
+			JobParams {
+				safety_permille: 1_500,
+				p_min_ppm: 50_000,
+				collateral_percent: 200,
+				open_timeout: 600u32.into(),
+				min_result_window: 5u32.into(),
+				max_result_window: 3_600u32.into(),
+				challenge_window: 5u32.into(),
+				audit_window: 30u32.into(),
+				verifier_fee: Zero::zero(),
+				dispute_verifiers: 2,
+				min_provider_score_ppm: 200_000,
+				deadline_slash_percent: 10,
+				verifier_slash: Zero::zero(),
+				no_show_slash: Zero::zero(),
+				max_missed_deadlines: 2,
+			}
+		}
+	}
+
+	/// Initial parameters.
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// `None` keeps [`DefaultParams`].
+		pub params: Option<ParamsOf<T>>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			if let Some(params) = &self.params {
+				Params::<T>::put(params);
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A client submitted a job and its budget is held.
+		JobSubmitted { job: JobId, client: T::AccountId, budget: BalanceOf<T> },
+		/// A provider claimed a job; its collateral is locked.
+		JobClaimed {
+			job: JobId,
+			provider: T::AccountId,
+			price: BalanceOf<T>,
+			collateral: BalanceOf<T>,
+			deadline: BlockNumberFor<T>,
+		},
+		/// A provider committed its result.
+		ResultCommitted { job: JobId, provider: T::AccountId, commitment: Digest, output_uri: Uri },
+		/// A provider missed its deadline: part of its collateral went to the
+		/// client and the job is open again (or refunded, see `JobRefunded`).
+		DeadlineMissed { job: JobId, provider: T::AccountId, slashed: BalanceOf<T> },
+		/// A job is open for providers again.
+		JobReopened { job: JobId, expires_at: BlockNumberFor<T> },
+		/// Sampling decided whether a committed result is audited.
+		SamplingDrawn { job: JobId, audited: bool, probability_ppm: u32 },
+		/// A verifier must re-execute a job and answer by `deadline`.
+		AuditAssigned { job: JobId, verifier: T::AccountId, deadline: BlockNumberFor<T> },
+		/// A verifier submitted its verdict.
+		VerdictSubmitted { job: JobId, verifier: T::AccountId, agrees: bool },
+		/// A verifier did not answer in time and was penalized.
+		VerifierAbsent { job: JobId, verifier: T::AccountId, slashed: BalanceOf<T> },
+		/// The auditor disagreed: a panel re-executes the job.
+		DisputeOpened { job: JobId, panel: alloc::vec::Vec<T::AccountId>, deadline: BlockNumberFor<T> },
+		/// A verifier ended on the losing side of a dispute and was slashed.
+		VerifierSlashed { job: JobId, verifier: T::AccountId, slashed: BalanceOf<T> },
+		/// The job ended with the provider paid.
+		JobSettled {
+			job: JobId,
+			provider: T::AccountId,
+			paid: BalanceOf<T>,
+			verifier_fees: BalanceOf<T>,
+			refunded: BalanceOf<T>,
+		},
+		/// The provider's result was proven wrong: its collateral was slashed
+		/// and the client got its budget back.
+		ProviderSlashed {
+			job: JobId,
+			provider: T::AccountId,
+			slashed: BalanceOf<T>,
+			refunded: BalanceOf<T>,
+		},
+		/// The job ended without a result: the client got back what was not paid out.
+		JobRefunded { job: JobId, refunded: BalanceOf<T> },
+		/// Governance changed the marketplace parameters.
+		ParamsUpdated { params: ParamsOf<T> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No job has this id.
+		JobNotFound,
+		/// The call is only for the job's client.
+		NotJobClient,
+		/// The job is not open.
+		JobNotOpen,
+		/// The job is not assigned to the caller.
+		NotAssignedProvider,
+		/// The job does not wait for a result.
+		JobNotAssigned,
+		/// The job does not wait for a verdict from the caller.
+		NotAssignedVerifier,
+		/// The caller already gave its verdict.
+		VerdictAlreadySubmitted,
+		/// The spec failed validation: zero compute units.
+		NoComputeUnits,
+		/// The spec failed validation: output bound zero or too large.
+		OutputBoundOutOfRange,
+		/// The spec failed validation: an empty URI.
+		EmptyUri,
+		/// The result window is outside the governance bounds.
+		ResultWindowOutOfRange,
+		/// The budget is zero.
+		ZeroBudget,
+		/// The client cannot hold the budget.
+		InsufficientBalance,
+		/// The provider's price plus the verifier fees exceed the budget.
+		PriceAboveBudget,
+		/// The provider's reputation is below the minimum to claim jobs.
+		ReputationTooLow,
+		/// A provider cannot claim its own job.
+		OwnJob,
+		/// Too many timed steps are scheduled around that block; try later.
+		AgendaFull,
+		/// The parameters are inconsistent (a bound, a window below 2, ...).
+		InvalidParams,
+		/// An amount overflowed.
+		Overflow,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let steps = Agenda::<T>::take(now);
+			let count = steps.len() as u32;
+			for (job, step) in steps {
+				Self::run_step(job, step, now);
+			}
+			T::WeightInfo::on_initialize(count)
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Submits a job and holds `budget` from the caller until it ends.
+		///
+		/// - `spec`: what to compute (validated: compute units, output bound, URIs).
+		/// - `budget`: the most the client pays: the provider's price plus the
+		///   verifier fees; the rest comes back.
+		/// - `result_window`: blocks a provider has, from its claim, to commit.
+		///
+		/// Errors: `NoComputeUnits`, `OutputBoundOutOfRange`, `EmptyUri`,
+		/// `ResultWindowOutOfRange`, `ZeroBudget`, `InsufficientBalance`, `AgendaFull`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::submit_job())]
+		pub fn submit_job(
+			origin: OriginFor<T>,
+			spec: JobSpec,
+			budget: BalanceOf<T>,
+			result_window: BlockNumberFor<T>,
+		) -> DispatchResult {
+			let client = ensure_signed(origin)?;
+			Self::do_submit_job(client, spec, budget, result_window).map(|_| ())
+		}
+
+		/// Cancels an open job and returns its budget. Only its client may.
+		///
+		/// Errors: `JobNotFound`, `NotJobClient`, `JobNotOpen`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::cancel_job())]
+		pub fn cancel_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
+			ensure!(record.client == who, Error::<T>::NotJobClient);
+			ensure!(matches!(record.status, JobStatus::Open { .. }), Error::<T>::JobNotOpen);
+			Self::transition_refund(job, record, frame_system::Pallet::<T>::block_number());
+			Ok(())
+		}
+
+		/// Claims an open job for the calling provider and locks its collateral.
+		///
+		/// The provider must be registered with the stake pallet for the job's
+		/// kind, have a reputation of at least `min_provider_score_ppm`, free
+		/// stake for the collateral, and a price that the budget covers along
+		/// with the verifier fees. One provider wins; the others get `JobNotOpen`.
+		///
+		/// Errors: `JobNotFound`, `JobNotOpen`, `OwnJob`, `ReputationTooLow`,
+		/// `PriceAboveBudget`, `Overflow`, `AgendaFull`, and the stake pallet's
+		/// `NotProvider`, `KindNotOffered`, `InsufficientStake`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::claim_job())]
+		pub fn claim_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			let provider = ensure_signed(origin)?;
+			let record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
+			ensure!(matches!(record.status, JobStatus::Open { .. }), Error::<T>::JobNotOpen);
+			ensure!(record.client != provider, Error::<T>::OwnJob);
+			let params = Params::<T>::get();
+			ensure!(
+				T::Reputation::score(&provider).deconstruct() >= params.min_provider_score_ppm,
+				Error::<T>::ReputationTooLow
+			);
+			let offer = T::Stake::provider_offer(&provider, record.spec.kind)?;
+			let price = offer
+				.price_per_unit
+				.checked_mul(&record.spec.compute_units.saturated_into())
+				.ok_or(Error::<T>::Overflow)?;
+			let cost = price
+				.checked_add(&Self::max_verifier_fees(&params))
+				.ok_or(Error::<T>::Overflow)?;
+			ensure!(cost <= record.budget, Error::<T>::PriceAboveBudget);
+			let collateral = Self::collateral_for(price, &params);
+			Self::transition_claim(job, record, provider, price, collateral)
+		}
+
+		/// Commits the result of an assigned job.
+		///
+		/// - `commitment`: `digest_commitment(job, provider, output_digest)`;
+		///   the output digest itself stays off chain.
+		/// - `output_uri`: where the client fetches the output.
+		///
+		/// Errors: `JobNotFound`, `JobNotAssigned`, `NotAssignedProvider`,
+		/// `EmptyUri`, `AgendaFull`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::submit_result())]
+		pub fn submit_result(
+			origin: OriginFor<T>,
+			job: JobId,
+			commitment: Digest,
+			output_uri: Uri,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
+			let JobStatus::Assigned { provider, .. } = &record.status else {
+				return Err(Error::<T>::JobNotAssigned.into());
+			};
+			ensure!(*provider == who, Error::<T>::NotAssignedProvider);
+			ensure!(!output_uri.is_empty(), Error::<T>::EmptyUri);
+			Self::transition_commit(job, record, commitment, output_uri)
+		}
+
+		/// Submits the output digest an assigned verifier computed for a job in
+		/// audit or dispute. The chain compares it with the provider's
+		/// commitment; the digest is not revealed by the provider, so it
+		/// cannot be copied.
+		///
+		/// Errors: `JobNotFound`, `NotAssignedVerifier`, `VerdictAlreadySubmitted`,
+		/// `AgendaFull`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::submit_verdict())]
+		pub fn submit_verdict(origin: OriginFor<T>, job: JobId, digest: Digest) -> DispatchResult {
+			let verifier = ensure_signed(origin)?;
+			let record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
+			Self::do_submit_verdict(job, record, verifier, digest)
+		}
+
+		/// Replaces the marketplace parameters. Governance origin only.
+		///
+		/// Errors: `InvalidParams`, `BadOrigin`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::set_params())]
+		pub fn set_params(origin: OriginFor<T>, params: ParamsOf<T>) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			ensure!(Self::params_are_valid(&params), Error::<T>::InvalidParams);
+			Params::<T>::put(&params);
+			Self::deposit_event(Event::ParamsUpdated { params });
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// Submits a job; returns its id. Shared by the call and the benchmarks.
+		pub fn do_submit_job(
+			client: T::AccountId,
+			spec: JobSpec,
+			budget: BalanceOf<T>,
+			result_window: BlockNumberFor<T>,
+		) -> Result<JobId, DispatchError> {
+			spec.validate().map_err(|e| match e {
+				hypha_primitives::SpecError::NoComputeUnits => Error::<T>::NoComputeUnits,
+				hypha_primitives::SpecError::OutputBoundOutOfRange =>
+					Error::<T>::OutputBoundOutOfRange,
+				hypha_primitives::SpecError::EmptyUri => Error::<T>::EmptyUri,
+			})?;
+			let params = Params::<T>::get();
+			ensure!(
+				result_window >= params.min_result_window &&
+					result_window <= params.max_result_window,
+				Error::<T>::ResultWindowOutOfRange
+			);
+			ensure!(!budget.is_zero(), Error::<T>::ZeroBudget);
+			let job = NextJobId::<T>::get();
+			let next = job.checked_add(1).ok_or(Error::<T>::Overflow)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			let expires_at = now.saturating_add(params.open_timeout);
+			Self::schedule(job, Step::Expire, expires_at)?;
+			T::Currency::hold(&HoldReason::JobEscrow.into(), &client, budget)
+				.map_err(|_| Error::<T>::InsufficientBalance)?;
+			NextJobId::<T>::put(next);
+			Jobs::<T>::insert(
+				job,
+				Job {
+					client: client.clone(),
+					spec,
+					budget,
+					result_window,
+					missed_deadlines: 0,
+					submitted_at: now,
+					status: JobStatus::Open { expires_at },
+				},
+			);
+			Self::deposit_event(Event::JobSubmitted { job, client, budget });
+			Ok(job)
+		}
+
+		/// The most a job can pay out in verifier fees: the auditor and a full panel.
+		pub fn max_verifier_fees(params: &ParamsOf<T>) -> BalanceOf<T> {
+			params.verifier_fee.saturating_mul(params.dispute_verifiers.saturating_add(1).into())
+		}
+
+		/// The collateral a provider locks for a job of `price`.
+		pub fn collateral_for(price: BalanceOf<T>, params: &ParamsOf<T>) -> BalanceOf<T> {
+			let hundred: BalanceOf<T> = 100u32.into();
+			(price / hundred)
+				.saturating_mul(params.collateral_percent.into())
+				.saturating_add((price % hundred).saturating_mul(params.collateral_percent.into()) / hundred)
+		}
+
+		/// Whether `params` are internally consistent.
+		pub fn params_are_valid(params: &ParamsOf<T>) -> bool {
+			let two: BlockNumberFor<T> = 2u32.into();
+			params.p_min_ppm <= hypha_primitives::sampling::PPM &&
+				params.min_provider_score_ppm <= hypha_primitives::sampling::PPM &&
+				params.deadline_slash_percent <= 100 &&
+				params.dispute_verifiers >= 1 &&
+				params.dispute_verifiers < MAX_VERIFIERS_PER_JOB &&
+				!params.min_result_window.is_zero() &&
+				params.min_result_window <= params.max_result_window &&
+				params.challenge_window >= two &&
+				!params.audit_window.is_zero() &&
+				!params.open_timeout.is_zero()
+		}
+
+		/// Schedules `step` of `job` at block `at`, or at the first of the next
+		/// few blocks with room.
+		pub(crate) fn schedule(job: JobId, step: Step, at: BlockNumberFor<T>) -> DispatchResult {
+			let mut block = at;
+			for _ in 0..16 {
+				if Agenda::<T>::try_mutate(block, |agenda| agenda.try_push((job, step))).is_ok() {
+					return Ok(());
+				}
+				block = block.saturating_add(1u32.into());
+			}
+			Err(Error::<T>::AgendaFull.into())
+		}
+	}
+}

@@ -1,0 +1,579 @@
+//! Claims about the jobs pallet, one test each, against the real balances,
+//! stake and reputation pallets. Every test ends with the conservation check.
+
+use crate::{
+	mock::{Jobs, *},
+	pallet::*,
+};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::fungible::{Inspect, InspectHold},
+};
+use hypha_primitives::{digest_commitment, sampling::PPM, Digest, JobId, JobStatus, Uri};
+use sp_runtime::DispatchError;
+
+const OUTPUT: Digest = [42; 32];
+const WRONG: Digest = [13; 32];
+/// 10 compute units at 10 per unit.
+const PRICE: Balance = 100;
+/// 200% of the price.
+const COLLATERAL: Balance = 200;
+const BUDGET: Balance = 1_000;
+const FEE: Balance = 5;
+
+fn output_uri() -> Uri {
+	Uri::truncate_from(b"http://127.0.0.1:8001/blob/out".to_vec())
+}
+
+fn escrow(who: u64) -> Balance {
+	Balances::balance_on_hold(&RuntimeHoldReason::Jobs(HoldReason::JobEscrow), &who)
+}
+
+fn free(who: u64) -> Balance {
+	Balances::balance(&who)
+}
+
+fn status(job: JobId) -> StatusOf<Test> {
+	crate::pallet::Jobs::<Test>::get(job).map(|record| record.status).expect("job exists")
+}
+
+fn set_params(change: impl FnOnce(&mut ParamsOf<Test>)) {
+	let mut params = test_params();
+	change(&mut params);
+	assert_ok!(Jobs::set_params(RuntimeOrigin::root(), params));
+}
+
+fn submit() -> JobId {
+	let job = NextJobId::<Test>::get();
+	assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(CLIENT), spec(), BUDGET, 5));
+	job
+}
+
+fn claim(job: JobId, provider: u64) {
+	assert_ok!(Jobs::claim_job(RuntimeOrigin::signed(provider), job));
+}
+
+fn commit(job: JobId, provider: u64, digest: Digest) {
+	let commitment = digest_commitment(job, &provider, &digest);
+	assert_ok!(Jobs::submit_result(RuntimeOrigin::signed(provider), job, commitment, output_uri()));
+}
+
+/// The auditor a job in `Audit` waits for.
+fn auditor(job: JobId) -> u64 {
+	match status(job) {
+		JobStatus::Audit { verifiers, .. } => verifiers.last().expect("an auditor").verifier,
+		other => panic!("job is not in audit: {other:?}"),
+	}
+}
+
+/// The panel members of a job in `Dispute` that have not answered.
+fn pending_panel(job: JobId) -> Vec<u64> {
+	match status(job) {
+		JobStatus::Dispute { verifiers, .. } =>
+			verifiers.iter().filter(|slot| slot.digest.is_none()).map(|slot| slot.verifier).collect(),
+		other => panic!("job is not in dispute: {other:?}"),
+	}
+}
+
+/// No token was created or destroyed, and no escrow outlives its job.
+fn assert_conserved(initial_issuance: Balance) {
+	assert_eq!(issuance(), initial_issuance, "total issuance changed");
+	let open_budgets: Balance = crate::pallet::Jobs::<Test>::iter_values()
+		.filter(|record| !record.status.is_final())
+		.map(|record| record.budget)
+		.sum();
+	let held: Balance = [CLIENT].iter().map(|who| escrow(*who)).sum();
+	assert!(held <= open_budgets, "escrow {held} exceeds the budgets of unfinished jobs {open_budgets}");
+	if open_budgets == 0 {
+		assert_eq!(held, 0, "an escrow outlived its job");
+	}
+}
+
+#[test]
+fn submit_job_holds_the_budget_and_opens_the_job() {
+	new_test_ext().execute_with(|| {
+		let job = submit();
+		assert_eq!(escrow(CLIENT), BUDGET);
+		assert_eq!(free(CLIENT), ENDOWMENT - BUDGET);
+		assert_eq!(status(job), JobStatus::Open { expires_at: 51 });
+		System::assert_last_event(
+			Event::JobSubmitted { job, client: CLIENT, budget: BUDGET }.into(),
+		);
+	});
+}
+
+#[test]
+fn submit_job_refuses_malformed_specs() {
+	new_test_ext().execute_with(|| {
+		let signed = || RuntimeOrigin::signed(CLIENT);
+		let no_units = hypha_primitives::JobSpec { compute_units: 0, ..spec() };
+		assert_noop!(Jobs::submit_job(signed(), no_units, BUDGET, 5), Error::<Test>::NoComputeUnits);
+		let no_output = hypha_primitives::JobSpec { max_output_bytes: 0, ..spec() };
+		assert_noop!(
+			Jobs::submit_job(signed(), no_output, BUDGET, 5),
+			Error::<Test>::OutputBoundOutOfRange
+		);
+		let no_uri = hypha_primitives::JobSpec { input_uri: Uri::default(), ..spec() };
+		assert_noop!(Jobs::submit_job(signed(), no_uri, BUDGET, 5), Error::<Test>::EmptyUri);
+	});
+}
+
+#[test]
+fn submit_job_refuses_result_window_out_of_bounds_and_zero_budget() {
+	new_test_ext().execute_with(|| {
+		let signed = || RuntimeOrigin::signed(CLIENT);
+		assert_noop!(Jobs::submit_job(signed(), spec(), BUDGET, 1), Error::<Test>::ResultWindowOutOfRange);
+		assert_noop!(
+			Jobs::submit_job(signed(), spec(), BUDGET, 101),
+			Error::<Test>::ResultWindowOutOfRange
+		);
+		assert_noop!(Jobs::submit_job(signed(), spec(), 0, 5), Error::<Test>::ZeroBudget);
+	});
+}
+
+#[test]
+fn submit_job_without_funds_fails_and_changes_nothing() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(
+			Jobs::submit_job(RuntimeOrigin::signed(NOBODY), spec(), BUDGET, 5),
+			Error::<Test>::InsufficientBalance
+		);
+		assert_noop!(
+			Jobs::submit_job(RuntimeOrigin::signed(CLIENT), spec(), ENDOWMENT * 2, 5),
+			Error::<Test>::InsufficientBalance
+		);
+	});
+}
+
+#[test]
+fn cancel_job_refunds_an_open_job_to_its_client_only() {
+	new_test_ext().execute_with(|| {
+		let issuance = issuance();
+		let job = submit();
+		assert_noop!(Jobs::cancel_job(RuntimeOrigin::signed(PROVIDER), job), Error::<Test>::NotJobClient);
+		assert_noop!(Jobs::cancel_job(RuntimeOrigin::signed(CLIENT), 7), Error::<Test>::JobNotFound);
+		assert_ok!(Jobs::cancel_job(RuntimeOrigin::signed(CLIENT), job));
+		assert_eq!(status(job), JobStatus::Refunded { at: 1 });
+		assert_eq!(free(CLIENT), ENDOWMENT);
+		assert_noop!(Jobs::cancel_job(RuntimeOrigin::signed(CLIENT), job), Error::<Test>::JobNotOpen);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn cancel_job_is_refused_once_claimed() {
+	new_test_ext().execute_with(|| {
+		let job = submit();
+		claim(job, PROVIDER);
+		assert_noop!(Jobs::cancel_job(RuntimeOrigin::signed(CLIENT), job), Error::<Test>::JobNotOpen);
+	});
+}
+
+#[test]
+fn claim_job_locks_collateral_and_one_provider_wins() {
+	new_test_ext().execute_with(|| {
+		let job = submit();
+		claim(job, PROVIDER);
+		assert_eq!(
+			status(job),
+			JobStatus::Assigned { provider: PROVIDER, price: PRICE, collateral: COLLATERAL, deadline: 6 }
+		);
+		assert_noop!(
+			Jobs::claim_job(RuntimeOrigin::signed(OTHER_PROVIDER), job),
+			Error::<Test>::JobNotOpen
+		);
+	});
+}
+
+#[test]
+fn claim_job_refuses_unregistered_providers_own_jobs_and_prices_above_budget() {
+	new_test_ext().execute_with(|| {
+		let job = submit();
+		assert_noop!(
+			Jobs::claim_job(RuntimeOrigin::signed(NOBODY), job),
+			pallet_stake::Error::<Test>::NotProvider
+		);
+		assert_noop!(Jobs::claim_job(RuntimeOrigin::signed(CLIENT), job), Error::<Test>::OwnJob);
+		assert_noop!(Jobs::claim_job(RuntimeOrigin::signed(PROVIDER), 9), Error::<Test>::JobNotFound);
+		// 100 + 3 * 5 in fees > 110.
+		assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(CLIENT), spec(), 110, 5));
+		assert_noop!(Jobs::claim_job(RuntimeOrigin::signed(PROVIDER), 1), Error::<Test>::PriceAboveBudget);
+	});
+}
+
+#[test]
+fn submit_result_is_only_for_the_assigned_provider_in_time() {
+	new_test_ext().execute_with(|| {
+		let job = submit();
+		let commitment = digest_commitment(job, &PROVIDER, &OUTPUT);
+		assert_noop!(
+			Jobs::submit_result(RuntimeOrigin::signed(PROVIDER), job, commitment, output_uri()),
+			Error::<Test>::JobNotAssigned
+		);
+		claim(job, PROVIDER);
+		assert_noop!(
+			Jobs::submit_result(RuntimeOrigin::signed(OTHER_PROVIDER), job, commitment, output_uri()),
+			Error::<Test>::NotAssignedProvider
+		);
+		assert_noop!(
+			Jobs::submit_result(RuntimeOrigin::signed(PROVIDER), job, commitment, Uri::default()),
+			Error::<Test>::EmptyUri
+		);
+		commit(job, PROVIDER, OUTPUT);
+		assert!(matches!(status(job), JobStatus::Committed { committed_at: 1, .. }));
+	});
+}
+
+#[test]
+fn unaudited_honest_job_settles_after_the_challenge_window_and_pays_exactly() {
+	new_test_ext().execute_with(|| {
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		// No verifier is registered: nothing can audit, the job settles.
+		run_to_block(5);
+		assert!(matches!(status(job), JobStatus::Committed { .. }));
+		run_to_block(6);
+		assert_eq!(status(job), JobStatus::Settled { provider: PROVIDER, at: 6 });
+		assert_eq!(free(CLIENT), ENDOWMENT - PRICE);
+		assert_eq!(escrow(CLIENT), 0);
+		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND + PRICE);
+		System::assert_has_event(
+			Event::JobSettled { job, provider: PROVIDER, paid: PRICE, verifier_fees: 0, refunded: BUDGET - PRICE }
+				.into(),
+		);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn audited_honest_job_settles_when_the_auditor_agrees() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		let verifier = auditor(job);
+		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(verifier), job, OUTPUT));
+		assert_eq!(status(job), JobStatus::Settled { provider: PROVIDER, at: 3 });
+		assert_eq!(free(CLIENT), ENDOWMENT - PRICE - FEE);
+		assert_eq!(free(verifier), ENDOWMENT - VERIFIER_BOND + FEE);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn cheat_caught_in_audit_is_slashed_and_the_client_made_whole() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		// The provider skips the work and commits a made-up digest.
+		commit(job, PROVIDER, WRONG);
+		run_to_block(3);
+		let first = auditor(job);
+		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(first), job, OUTPUT));
+		let panel = pending_panel(job);
+		assert_eq!(panel.len(), 2);
+		for member in &panel {
+			assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(*member), job, OUTPUT));
+		}
+		assert_eq!(status(job), JobStatus::Slashed { provider: PROVIDER, at: 3 });
+		// The client pays nothing and gets the collateral beyond the verifier fees.
+		assert_eq!(escrow(CLIENT), 0);
+		assert_eq!(free(CLIENT), ENDOWMENT + COLLATERAL - 3 * FEE);
+		for verifier in [first].iter().chain(&panel) {
+			assert_eq!(free(*verifier), ENDOWMENT - VERIFIER_BOND + FEE);
+		}
+		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND);
+		System::assert_has_event(
+			Event::ProviderSlashed { job, provider: PROVIDER, slashed: COLLATERAL, refunded: BUDGET }.into(),
+		);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn a_lying_auditor_loses_the_dispute_and_is_slashed() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		let liar = auditor(job);
+		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(liar), job, WRONG));
+		let panel = pending_panel(job);
+		for member in &panel {
+			assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(*member), job, OUTPUT));
+		}
+		assert_eq!(status(job), JobStatus::Settled { provider: PROVIDER, at: 3 });
+		// The liar's slash goes to the provider; honest panel members get their fee.
+		assert_eq!(free(liar), ENDOWMENT - VERIFIER_BOND);
+		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND + PRICE + 100);
+		assert_eq!(free(CLIENT), ENDOWMENT - PRICE - 2 * FEE);
+		System::assert_has_event(Event::VerifierSlashed { job, verifier: liar, slashed: 100 }.into());
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn a_tied_dispute_refunds_the_client_and_pays_the_verifiers_that_answered() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(2);
+		set_params(|p| {
+			p.p_min_ppm = PPM;
+			p.dispute_verifiers = 1;
+		});
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		let first = auditor(job);
+		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(first), job, WRONG));
+		let panel = pending_panel(job);
+		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(panel[0]), job, [77; 32]));
+		// One vote for WRONG, one for [77; 32], none for the provider: no majority.
+		assert_eq!(status(job), JobStatus::Refunded { at: 3 });
+		assert_eq!(free(CLIENT), ENDOWMENT - 2 * FEE);
+		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn verdicts_from_strangers_or_twice_are_refused() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let job = submit();
+		assert_noop!(
+			Jobs::submit_verdict(RuntimeOrigin::signed(VERIFIERS[0]), job, OUTPUT),
+			Error::<Test>::NotAssignedVerifier
+		);
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		let verifier = auditor(job);
+		let stranger = VERIFIERS[..3].iter().copied().find(|v| *v != verifier).expect("another");
+		assert_noop!(
+			Jobs::submit_verdict(RuntimeOrigin::signed(stranger), job, OUTPUT),
+			Error::<Test>::NotAssignedVerifier
+		);
+		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(verifier), job, WRONG));
+		assert_noop!(
+			Jobs::submit_verdict(RuntimeOrigin::signed(verifier), job, OUTPUT),
+			Error::<Test>::VerdictAlreadySubmitted
+		);
+	});
+}
+
+#[test]
+fn an_absent_auditor_is_penalized_and_replaced() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		let absent = auditor(job);
+		// Audit window 10: the deadline is block 13, the step runs at 14.
+		run_to_block(14);
+		let replacement = auditor(job);
+		assert_ne!(replacement, absent);
+		assert_eq!(free(absent), ENDOWMENT - VERIFIER_BOND);
+		System::assert_has_event(Event::VerifierAbsent { job, verifier: absent, slashed: 50 }.into());
+		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(replacement), job, OUTPUT));
+		assert_eq!(status(job), JobStatus::Settled { provider: PROVIDER, at: 14 });
+		// The absent auditor's slash went to the client.
+		assert_eq!(free(CLIENT), ENDOWMENT - PRICE - FEE + 50);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn a_missed_deadline_penalizes_the_provider_and_another_completes_the_job() {
+	new_test_ext().execute_with(|| {
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		// Result window 5 from block 1: deadline 6, the step runs at 7.
+		run_to_block(7);
+		assert_eq!(status(job), JobStatus::Open { expires_at: 57 });
+		System::assert_has_event(
+			Event::DeadlineMissed { job, provider: PROVIDER, slashed: COLLATERAL / 10 }.into(),
+		);
+		claim(job, OTHER_PROVIDER);
+		commit(job, OTHER_PROVIDER, OUTPUT);
+		run_to_block(12);
+		assert_eq!(status(job), JobStatus::Settled { provider: OTHER_PROVIDER, at: 12 });
+		assert_eq!(free(CLIENT), ENDOWMENT - PRICE + COLLATERAL / 10);
+		assert_eq!(free(OTHER_PROVIDER), ENDOWMENT - PROVIDER_BOND + PRICE);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn too_many_missed_deadlines_refund_the_job() {
+	new_test_ext().execute_with(|| {
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		run_to_block(7);
+		claim(job, OTHER_PROVIDER);
+		run_to_block(13);
+		assert_eq!(status(job), JobStatus::Refunded { at: 13 });
+		assert_eq!(free(CLIENT), ENDOWMENT + 2 * (COLLATERAL / 10));
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn an_unclaimed_job_expires_and_is_refunded() {
+	new_test_ext().execute_with(|| {
+		let job = submit();
+		run_to_block(50);
+		assert!(matches!(status(job), JobStatus::Open { .. }));
+		run_to_block(51);
+		assert_eq!(status(job), JobStatus::Refunded { at: 51 });
+		assert_eq!(free(CLIENT), ENDOWMENT);
+	});
+}
+
+#[test]
+fn set_params_needs_governance_and_consistent_values() {
+	new_test_ext().execute_with(|| {
+		assert_noop!(
+			Jobs::set_params(RuntimeOrigin::signed(CLIENT), test_params()),
+			DispatchError::BadOrigin
+		);
+		let mut bad = test_params();
+		bad.challenge_window = 1;
+		assert_noop!(Jobs::set_params(RuntimeOrigin::root(), bad), Error::<Test>::InvalidParams);
+		let mut bad = test_params();
+		bad.dispute_verifiers = 5;
+		assert_noop!(Jobs::set_params(RuntimeOrigin::root(), bad), Error::<Test>::InvalidParams);
+		let mut good = test_params();
+		good.verifier_fee = 7;
+		assert_ok!(Jobs::set_params(RuntimeOrigin::root(), good.clone()));
+		assert_eq!(Params::<Test>::get(), good);
+	});
+}
+
+#[test]
+fn a_job_submitted_after_a_parameter_change_uses_the_new_value() {
+	new_test_ext().execute_with(|| {
+		set_params(|p| p.collateral_percent = 300);
+		let job = submit();
+		claim(job, PROVIDER);
+		assert!(matches!(status(job), JobStatus::Assigned { collateral: 300, .. }));
+	});
+}
+
+#[test]
+fn claims_need_free_stake_for_the_collateral() {
+	new_test_ext().execute_with(|| {
+		set_params(|p| p.collateral_percent = 1_000_000);
+		let job = submit();
+		// Collateral 100 * 10_000 = 1_000_000 > bond of 100_000.
+		assert_noop!(
+			Jobs::claim_job(RuntimeOrigin::signed(PROVIDER), job),
+			pallet_stake::Error::<Test>::InsufficientStake
+		);
+	});
+}
+
+mod conservation {
+	use super::*;
+	use proptest::prelude::*;
+
+	#[derive(Clone, Debug)]
+	enum Action {
+		Submit,
+		Cancel(u8),
+		Claim(u8, bool),
+		Commit(u8, bool),
+		Verdict(u8, u8, bool),
+		Advance(u8),
+	}
+
+	fn action() -> impl Strategy<Value = Action> {
+		prop_oneof![
+			Just(Action::Submit),
+			any::<u8>().prop_map(Action::Cancel),
+			(any::<u8>(), any::<bool>()).prop_map(|(j, p)| Action::Claim(j, p)),
+			(any::<u8>(), any::<bool>()).prop_map(|(j, h)| Action::Commit(j, h)),
+			(any::<u8>(), any::<u8>(), any::<bool>()).prop_map(|(j, v, h)| Action::Verdict(j, v, h)),
+			(1u8..20).prop_map(Action::Advance),
+		]
+	}
+
+	proptest! {
+		#![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+		/// Whatever calls are made in whatever order, no token is created or
+		/// lost, and once every job is over no escrow and no collateral remains.
+		#[test]
+		fn no_token_is_created_or_lost_and_no_hold_outlives_its_job(
+			actions in proptest::collection::vec(action(), 1..40),
+		) {
+			new_test_ext().execute_with(|| {
+				register_verifiers(5);
+				set_params(|p| p.p_min_ppm = 500_000);
+				let issuance = issuance();
+				let providers = [PROVIDER, OTHER_PROVIDER];
+				for action in actions {
+					let jobs = NextJobId::<Test>::get().max(1);
+					match action {
+						Action::Submit => { let _ = Jobs::submit_job(RuntimeOrigin::signed(CLIENT), spec(), BUDGET, 3); },
+						Action::Cancel(j) => { let _ = Jobs::cancel_job(RuntimeOrigin::signed(CLIENT), u64::from(j) % jobs); },
+						Action::Claim(j, p) => { let _ = Jobs::claim_job(RuntimeOrigin::signed(providers[p as usize]), u64::from(j) % jobs); },
+						Action::Commit(j, honest) => {
+							let job = u64::from(j) % jobs;
+							if let Some(JobStatus::Assigned { provider, .. }) = crate::pallet::Jobs::<Test>::get(job).map(|r| r.status) {
+								let digest = if honest { OUTPUT } else { WRONG };
+								let commitment = digest_commitment(job, &provider, &digest);
+								let _ = Jobs::submit_result(RuntimeOrigin::signed(provider), job, commitment, output_uri());
+							}
+						},
+						Action::Verdict(j, v, honest) => {
+							let verifier = VERIFIERS[usize::from(v) % VERIFIERS.len()];
+							let digest = if honest { OUTPUT } else { WRONG };
+							let _ = Jobs::submit_verdict(RuntimeOrigin::signed(verifier), u64::from(j) % jobs, digest);
+						},
+						Action::Advance(blocks) => run_to_block(System::block_number() + u64::from(blocks)),
+					}
+					prop_assert_eq!(crate::mock::issuance(), issuance);
+				}
+				// Let every job run out its clocks.
+				run_to_block(System::block_number() + 500);
+				for record in crate::pallet::Jobs::<Test>::iter_values() {
+					prop_assert!(record.status.is_final(), "job not final: {:?}", record.status);
+				}
+				prop_assert_eq!(escrow(CLIENT), 0);
+				for provider in providers {
+					prop_assert_eq!(
+						<pallet_stake::Pallet<Test> as pallet_stake::StakeInterface<_, _>>::provider_offer(&provider, hypha_primitives::WorkloadKind::Inference)
+							.map(|offer| offer.free_stake)
+							.unwrap_or_default(),
+						Balances::balance_on_hold(&RuntimeHoldReason::Stake(pallet_stake::HoldReason::ProviderStake), &provider),
+						"collateral still locked"
+					);
+				}
+				prop_assert_eq!(crate::mock::issuance(), issuance);
+				Ok(())
+			})?;
+		}
+	}
+}

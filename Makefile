@@ -44,7 +44,6 @@ metadata: build ## Refresh client/metadata/hypha.scale from the runtime
 chain-specs: build ## Regenerate the checked-in chain specs in chain-spec/
 	$(NODE) build-spec --chain dev --disable-default-bootnode > chain-spec/dev.json
 	$(NODE) build-spec --chain local --disable-default-bootnode > chain-spec/local.json
-	$(NODE) build-spec --chain chain-spec/local.json --raw --disable-default-bootnode > chain-spec/local-raw.json
 
 demo: build ## Start a development chain and keep it running until Ctrl-C
 	./scripts/demo.sh

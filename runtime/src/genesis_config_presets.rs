@@ -2,7 +2,10 @@
 //! (three validators: Alice, Bob, Charlie). The chain specs in `chain-spec/` are
 //! generated from these by `make chain-specs`.
 
-use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, SudoConfig, HYPHA};
+use crate::{
+	AccountId, BalancesConfig, JobsConfig, RuntimeGenesisConfig, StakeConfig, SudoConfig, HYPHA,
+	MINUTES,
+};
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
@@ -34,7 +37,42 @@ fn testnet_genesis(
 			authorities: initial_authorities.iter().map(|x| (x.1.clone(), x.2)).collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
+		stake: StakeConfig { params: Some(stake_params()) },
+		jobs: JobsConfig { params: Some(job_params()) },
 	})
+}
+
+/// Stake rules of the test chains: 100 HYPHA to provide or verify, ten minutes
+/// to unbond.
+fn stake_params() -> pallet_stake::StakeParams<crate::Balance, crate::BlockNumber> {
+	pallet_stake::StakeParams {
+		min_provider_stake: 100 * HYPHA,
+		min_verifier_stake: 100 * HYPHA,
+		unbonding_period: 10 * MINUTES,
+	}
+}
+
+/// Marketplace rules of the test chains: the pallet's defaults (one-second
+/// blocks) with real money on the verifiers' side, so that an audit pays and
+/// a wrong or missing verdict costs.
+fn job_params() -> pallet_jobs::JobParams<crate::Balance, crate::BlockNumber> {
+	pallet_jobs::JobParams {
+		safety_permille: 1_500,
+		p_min_ppm: 50_000,
+		collateral_percent: 200,
+		open_timeout: 10 * MINUTES,
+		min_result_window: 5,
+		max_result_window: 60 * MINUTES,
+		challenge_window: 5,
+		audit_window: 30,
+		verifier_fee: HYPHA / 10,
+		dispute_verifiers: 2,
+		min_provider_score_ppm: 200_000,
+		deadline_slash_percent: 10,
+		verifier_slash: 10 * HYPHA,
+		no_show_slash: HYPHA,
+		max_missed_deadlines: 2,
+	}
 }
 
 /// Aura and GRANDPA keys of a well-known dev account, with its GRANDPA vote weight.

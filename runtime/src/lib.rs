@@ -206,6 +206,82 @@ impl pallet_sudo::Config for Runtime {
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
 }
 
+parameter_types! {
+	/// How many verifiers may register: bounds the verifier set that every
+	/// audit draws from.
+	pub const MaxVerifiers: u32 = 64;
+	/// Unbonding requests in flight per account.
+	pub const MaxUnbondingChunks: u32 = 8;
+	/// A reputation event loses half its weight after a week.
+	pub const ReputationHalfLife: BlockNumber = 7 * DAYS;
+	/// The score of an account with no record (neither trusted nor distrusted).
+	pub const InitialReputation: sp_runtime::Permill = sp_runtime::Permill::from_percent(50);
+	/// Automatic steps (expiry, audit, settlement) scheduled per block; a job
+	/// that finds the block full is scheduled for the next one.
+	pub const MaxAgendaPerBlock: u32 = 64;
+}
+
+impl pallet_stake::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type GovernanceOrigin = frame_system::EnsureRoot<AccountId>;
+	type MaxVerifiers = MaxVerifiers;
+	type MaxUnbondingChunks = MaxUnbondingChunks;
+	type WeightInfo = pallet_stake::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_reputation::Config for Runtime {
+	type HalfLife = ReputationHalfLife;
+	type InitialScore = InitialReputation;
+}
+
+impl pallet_jobs::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Stake = Stake;
+	type Reputation = Reputation;
+	type GovernanceOrigin = frame_system::EnsureRoot<AccountId>;
+	type MaxAgendaPerBlock = MaxAgendaPerBlock;
+	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = benchmark_setup::Setup;
+}
+
+/// Benchmark accounts for `pallet-jobs`, set up through the real Stake pallet.
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmark_setup {
+	use super::*;
+	use frame_support::traits::fungible::Mutate;
+	use hypha_primitives::{Backend, JobKinds, ProviderCapabilities};
+
+	pub struct Setup;
+	impl pallet_jobs::benchmarking::BenchmarkHelper<AccountId, Balance> for Setup {
+		fn setup_provider(who: &AccountId) {
+			let bond = 1_000_000 * HYPHA;
+			Self::fund(who, 2 * bond);
+			let capabilities = ProviderCapabilities {
+				backend: Backend::Cpu,
+				memory_mib: 1024,
+				job_kinds: JobKinds::all(),
+				price_per_unit: 1,
+				endpoint: hypha_primitives::Uri::truncate_from(b"http://127.0.0.1:1".to_vec()),
+				receipt_key: [0; 32],
+			};
+			Stake::register_provider(RuntimeOrigin::signed(who.clone()), capabilities, bond)
+				.expect("benchmark provider registers");
+		}
+		fn setup_verifier(who: &AccountId) {
+			let bond = 1_000 * HYPHA;
+			Self::fund(who, 2 * bond);
+			Stake::register_verifier(RuntimeOrigin::signed(who.clone()), bond)
+				.expect("benchmark verifier registers");
+		}
+		fn fund(who: &AccountId, amount: Balance) {
+			Balances::set_balance(who, amount);
+		}
+	}
+}
+
 #[frame_support::runtime]
 mod runtime {
 	#[runtime::runtime]
@@ -243,6 +319,15 @@ mod runtime {
 
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
+
+	#[runtime::pallet_index(10)]
+	pub type Stake = pallet_stake;
+
+	#[runtime::pallet_index(11)]
+	pub type Reputation = pallet_reputation;
+
+	#[runtime::pallet_index(12)]
+	pub type Jobs = pallet_jobs;
 }
 
 /// The address format for describing accounts.

@@ -55,3 +55,19 @@ fn every_well_known_dev_account_is_endowed() {
 	// Alice, Bob, Charlie, Dave, Eve, Ferdie and their //stash accounts.
 	assert_eq!(balances.len(), 12);
 }
+
+#[test]
+fn presets_give_the_marketplace_real_fees_and_slashes() {
+	for name in [sp_genesis_builder::DEV_RUNTIME_PRESET, sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET]
+	{
+		let genesis = preset(name);
+		let jobs = &genesis["jobs"]["params"];
+		assert!(jobs["safetyPermille"].as_u64().expect("safety") >= 1_000, "{name}: safety >= 1");
+		for field in ["verifierFee", "verifierSlash", "noShowSlash"] {
+			assert!(jobs[field].as_u64().expect(field) > 0, "{name}: {field} is zero");
+		}
+		let stake = &genesis["stake"]["params"];
+		assert!(stake["minProviderStake"].as_u64().expect("min provider stake") > 0);
+		assert!(stake["unbondingPeriod"].as_u64().expect("unbonding period") > 0);
+	}
+}

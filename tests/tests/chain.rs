@@ -50,8 +50,8 @@ async fn dev_node_finalizes_blocks_and_a_transfer_lands() -> Result<()> {
 		.await
 		.with_context(|| format!("transfer did not finalize; {}", node.log_tail()))?;
 	let transferred = events
-		.find_first::<api::balances::events::Transfer>()?
-		.context("no Transfer event in the transfer's block")?;
+		.find_first::<api::balances::events::Transfer>()
+		.context("no Transfer event in the transfer's block")??;
 	ensure!(transferred.to == recipient_id && transferred.amount == amount);
 	ensure!(free_balance(&client, &recipient_id).await? == amount);
 	Ok(())
@@ -74,9 +74,17 @@ async fn three_validator_testnet_keeps_finalizing_without_one_validator() -> Res
 		&[&common[..], &["--alice", "--node-key", ALICE_NODE_KEY]].concat(),
 		alice_ports,
 	)?;
-	let mut bob = NodeProcess::start("bob", &[&common[..], &["--bob", "--bootnodes", &bootnode]].concat())?;
-	let mut charlie =
-		NodeProcess::start("charlie", &[&common[..], &["--charlie", "--bootnodes", &bootnode]].concat())?;
+	// A validator of a non-dev chain refuses to start without a network key.
+	const BOB_NODE_KEY: &str = "0000000000000000000000000000000000000000000000000000000000000002";
+	const CHARLIE_NODE_KEY: &str = "0000000000000000000000000000000000000000000000000000000000000003";
+	let mut bob = NodeProcess::start(
+		"bob",
+		&[&common[..], &["--bob", "--node-key", BOB_NODE_KEY, "--bootnodes", &bootnode]].concat(),
+	)?;
+	let mut charlie = NodeProcess::start(
+		"charlie",
+		&[&common[..], &["--charlie", "--node-key", CHARLIE_NODE_KEY, "--bootnodes", &bootnode]].concat(),
+	)?;
 
 	let alice_client = alice.client(STARTUP).await?;
 	let bob_client = bob.client(STARTUP).await?;

@@ -5,7 +5,7 @@ CARGO := ./scripts/cargo
 NODE  := $(shell . ./scripts/env.sh && echo $$CARGO_TARGET_DIR)/debug/hypha-node
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build node dev-node test e2e fmt lint bench metadata chain-specs demo digits-check
+.PHONY: help setup build node dev-node test e2e fmt lint bench weights metadata chain-specs demo digits-check
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ lint: setup ## Clippy with warnings as errors
 
 bench: setup ## Run the benchmarks (numbers go to docs/BENCHMARKS.md)
 	$(CARGO) bench -p hypha-compute
+
+weights: setup ## Benchmark the pallets on the runtime's wasm and rewrite their weights.rs (long: builds the node with benchmarks)
+	./scripts/weights.sh
 
 metadata: build ## Refresh client/metadata/hypha.scale from the runtime
 	$(NODE) export-metadata --output client/metadata/hypha.scale

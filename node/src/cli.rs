@@ -37,6 +37,12 @@ pub enum Subcommand {
 	/// Write the runtime's metadata (SCALE, version 16), which the subxt client
 	/// in `client/` is generated from.
 	ExportMetadata(ExportMetadataCmd),
+
+	/// Benchmark the runtime's pallets (`benchmark pallet`) and write their
+	/// weights; present when built with `--features runtime-benchmarks`.
+	#[cfg(feature = "runtime-benchmarks")]
+	#[command(subcommand)]
+	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 }
 
 /// Arguments of `hypha-node export-metadata`.

@@ -27,6 +27,16 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 
+/// The pallets `hypha-node benchmark pallet` measures (`make weights`).
+#[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
+mod benches {
+	frame_benchmarking::define_benchmarks!(
+		[pallet_stake, Stake]
+		[pallet_jobs, Jobs]
+	);
+}
+
 mod apis;
 pub use apis::RuntimeApi;
 pub mod genesis_config_presets;
@@ -265,7 +275,7 @@ mod benchmark_setup {
 				job_kinds: JobKinds::all(),
 				price_per_unit: 1,
 				endpoint: hypha_primitives::Uri::truncate_from(b"http://127.0.0.1:1".to_vec()),
-				receipt_key: [0; 32],
+				receipt_key: [1; 32],
 			};
 			Stake::register_provider(RuntimeOrigin::signed(who.clone()), capabilities, bond)
 				.expect("benchmark provider registers");

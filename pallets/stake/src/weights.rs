@@ -1,35 +1,43 @@
-// This file is part of Hypha.
 
-//! Weights for `pallet_stake`.
+//! Weights of `pallet_stake`, measured by `make weights`: the benchmarks in the
+//! pallet's `benchmarking.rs`, run by `hypha-node benchmark pallet` (benchmark
+//! CLI 64.0.0) on the runtime's wasm. Do not edit by hand.
 //!
-//! PLACEHOLDER WEIGHTS: these numbers were NOT produced by a benchmark run.
-//! They are conservative hand estimates written in the format that
-//! `frame-benchmarking-cli` generates, so that the runtime can use the pallet
-//! before the first real run. `make weights` (which runs
-//! `hypha-node benchmark pallet --pallet pallet_stake --extrinsic '*'` with
-//! `--template`) regenerates this file from `benchmarking.rs`; until then, the
-//! ref times below are guesses of about 2-4x what such calls usually measure,
-//! the proof sizes are upper bounds from the `MaxEncodedLen` of the items
-//! touched, and the storage read/write counts follow the code path of the
-//! worst case each benchmark sets up (`MaxVerifiers` registered,
-//! `MaxUnbondingChunks` pending).
+//! Date: 2026-11-22; steps: 50; repeat: 20;
+//! machine: `vm`, CPU `AMD EPYC`; wasm execution: Compiled.
+//! Measured on a small 2-core development machine, not reference hardware:
+//! the execution times are an upper bound for faster validators.
 //!
-//! DATE: none (not generated)
-//! HOSTNAME: none, CPU: none
-//! WASM-EXECUTION: none, CHAIN: none, DB CACHE: none
-
-// Executed Command:
-// (none yet: placeholder; see the header)
+//! Command:
+//!   /root/.cache/hypha-target/debug/hypha-node
+//!   benchmark
+//!   pallet
+//!   --chain
+//!   dev
+//!   --pallet
+//!   pallet_stake
+//!   --extrinsic
+//!   *
+//!   --steps
+//!   50
+//!   --repeat
+//!   20
+//!   --wasm-execution
+//!   compiled
+//!   --heap-pages
+//!   4096
+//!   --template
+//!   scripts/weight-template.hbs
+//!   --output
+//!   pallets/stake/src/weights.rs
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
-#![allow(unused_parens)]
-#![allow(unused_imports)]
-#![allow(missing_docs)]
+#![allow(unused_parens, unused_imports, missing_docs, dead_code)]
 
-use frame_support::{traits::Get, weights::{Weight, constants::RocksDbWeight}};
 use core::marker::PhantomData;
+use frame_support::{traits::Get, weights::{constants::ParityDbWeight, Weight}};
 
-/// Weight functions needed for `pallet_stake`.
+/// Weight functions of `pallet_stake`.
 pub trait WeightInfo {
 	fn register_provider() -> Weight;
 	fn register_verifier() -> Weight;
@@ -41,195 +49,153 @@ pub trait WeightInfo {
 	fn set_params() -> Weight;
 }
 
-/// Weights for `pallet_stake` using the Substrate node and recommended hardware.
+/// Weights of `pallet_stake` with the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Stake::Providers` (r:1 w:1)
+	/// Proof: `Stake::Providers` (`max_values`: None, `max_size`: Some(392), added: 2867, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Params` (r:1 w:0)
+	/// Proof: `Stake::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn register_provider() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0` (placeholder)
-		//  Estimated: `4000` (placeholder)
-		// Minimum execution time: none measured (placeholder estimate 60 µs)
-		Weight::from_parts(60_000_000, 4000)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
-	}
-	/// Storage: `Stake::VerifierBonds` (r:1 w:1)
-	/// Storage: `Stake::Params` (r:1 w:0)
-	/// Storage: `Stake::Verifiers` (r:1 w:1)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	fn register_verifier() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0` (placeholder)
-		//  Estimated: `8000` (placeholder)
-		// Minimum execution time: none measured (placeholder estimate 80 µs)
-		Weight::from_parts(80_000_000, 8000)
+		// Proof size: measured `167`, estimated `3857` bytes.
+		// Fastest run: 257_564_000 ps.
+		Weight::from_parts(270_063_000, 3857)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
-	/// Storage: `Stake::Providers` (r:1 w:1)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	fn bond_extra() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0` (placeholder)
-		//  Estimated: `4000` (placeholder)
-		// Minimum execution time: none measured (placeholder estimate 50 µs)
-		Weight::from_parts(50_000_000, 4000)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
-	}
-	/// Storage: `Stake::Providers` (r:1 w:1)
+	/// Storage: `Stake::VerifierBonds` (r:1 w:1)
+	/// Proof: `Stake::VerifierBonds` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Params` (r:1 w:0)
-	/// Storage: `Stake::Unbonding` (r:1 w:1)
-	fn unbond() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0` (placeholder)
-		//  Estimated: `4000` (placeholder)
-		// Minimum execution time: none measured (placeholder estimate 50 µs)
-		Weight::from_parts(50_000_000, 4000)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
-	}
-	/// Storage: `Stake::Unbonding` (r:1 w:1)
-	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Stake::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+	/// Storage: `Stake::Verifiers` (r:1 w:1)
+	/// Proof: `Stake::Verifiers` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
-	fn withdraw_unbonded() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0` (placeholder)
-		//  Estimated: `4000` (placeholder)
-		// Minimum execution time: none measured (placeholder estimate 60 µs)
-		Weight::from_parts(60_000_000, 4000)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	fn register_verifier() -> Weight {
+		// Proof size: measured `3352`, estimated `3593` bytes.
+		// Fastest run: 279_227_000 ps.
+		Weight::from_parts(306_347_000, 3593)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+	}
+	/// Storage: `Stake::Providers` (r:1 w:1)
+	/// Proof: `Stake::Providers` (`max_values`: None, `max_size`: Some(392), added: 2867, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	fn bond_extra() -> Weight {
+		// Proof size: measured `615`, estimated `3857` bytes.
+		// Fastest run: 255_962_000 ps.
+		Weight::from_parts(278_555_000, 3857)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Stake::Providers` (r:1 w:1)
+	/// Proof: `Stake::Providers` (`max_values`: None, `max_size`: Some(392), added: 2867, mode: `MaxEncodedLen`)
+	/// Storage: `Stake::Params` (r:1 w:0)
+	/// Proof: `Stake::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+	/// Storage: `Stake::Unbonding` (r:1 w:1)
+	/// Proof: `Stake::Unbonding` (`max_values`: None, `max_size`: Some(218), added: 2693, mode: `MaxEncodedLen`)
+	fn unbond() -> Weight {
+		// Proof size: measured `706`, estimated `3857` bytes.
+		// Fastest run: 81_181_000 ps.
+		Weight::from_parts(85_828_000, 3857)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
+	/// Storage: `Stake::Unbonding` (r:1 w:1)
+	/// Proof: `Stake::Unbonding` (`max_values`: None, `max_size`: Some(218), added: 2693, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	fn withdraw_unbonded() -> Weight {
+		// Proof size: measured `474`, estimated `3683` bytes.
+		// Fastest run: 198_476_000 ps.
+		Weight::from_parts(217_705_000, 3683)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `Stake::Providers` (r:1 w:1)
+	/// Proof: `Stake::Providers` (`max_values`: None, `max_size`: Some(392), added: 2867, mode: `MaxEncodedLen`)
 	fn update_provider() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0` (placeholder)
-		//  Estimated: `4000` (placeholder)
-		// Minimum execution time: none measured (placeholder estimate 30 µs)
-		Weight::from_parts(30_000_000, 4000)
+		// Proof size: measured `459`, estimated `3857` bytes.
+		// Fastest run: 40_941_000 ps.
+		Weight::from_parts(44_947_000, 3857)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Stake::VerifierBonds` (r:1 w:1)
+	/// Proof: `Stake::VerifierBonds` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Params` (r:1 w:0)
+	/// Proof: `Stake::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Unbonding` (r:1 w:1)
+	/// Proof: `Stake::Unbonding` (`max_values`: None, `max_size`: Some(218), added: 2693, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Verifiers` (r:1 w:1)
+	/// Proof: `Stake::Verifiers` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
 	fn deregister() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0` (placeholder)
-		//  Estimated: `8000` (placeholder)
-		// Minimum execution time: none measured (placeholder estimate 80 µs)
-		Weight::from_parts(80_000_000, 8000)
+		// Proof size: measured `3020`, estimated `3683` bytes.
+		// Fastest run: 94_731_000 ps.
+		Weight::from_parts(105_678_000, 3683)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Stake::Params` (r:0 w:1)
+	/// Proof: `Stake::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0` (placeholder)
-		//  Estimated: `0` (placeholder)
-		// Minimum execution time: none measured (placeholder estimate 15 µs)
-		Weight::from_parts(15_000_000, 0)
+		// Proof size: measured `0`, estimated `0` bytes.
+		// Fastest run: 22_524_000 ps.
+		Weight::from_parts(24_256_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
 
-// For backwards compatibility and tests.
+/// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
-	/// Storage: `Stake::Providers` (r:1 w:1)
-	/// Storage: `Stake::Params` (r:1 w:0)
-	/// Storage: `Balances::Holds` (r:1 w:1)
 	fn register_provider() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0` (placeholder)
-		//  Estimated: `4000` (placeholder)
-		// Minimum execution time: none measured (placeholder estimate 60 µs)
-		Weight::from_parts(60_000_000, 4000)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
+		Weight::from_parts(270_063_000, 3857)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
-	/// Storage: `Stake::VerifierBonds` (r:1 w:1)
-	/// Storage: `Stake::Params` (r:1 w:0)
-	/// Storage: `Stake::Verifiers` (r:1 w:1)
-	/// Storage: `Balances::Holds` (r:1 w:1)
 	fn register_verifier() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0` (placeholder)
-		//  Estimated: `8000` (placeholder)
-		// Minimum execution time: none measured (placeholder estimate 80 µs)
-		Weight::from_parts(80_000_000, 8000)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
+		Weight::from_parts(306_347_000, 3593)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
-	/// Storage: `Stake::Providers` (r:1 w:1)
-	/// Storage: `Balances::Holds` (r:1 w:1)
 	fn bond_extra() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0` (placeholder)
-		//  Estimated: `4000` (placeholder)
-		// Minimum execution time: none measured (placeholder estimate 50 µs)
-		Weight::from_parts(50_000_000, 4000)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
+		Weight::from_parts(278_555_000, 3857)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
-	/// Storage: `Stake::Providers` (r:1 w:1)
-	/// Storage: `Stake::Params` (r:1 w:0)
-	/// Storage: `Stake::Unbonding` (r:1 w:1)
 	fn unbond() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0` (placeholder)
-		//  Estimated: `4000` (placeholder)
-		// Minimum execution time: none measured (placeholder estimate 50 µs)
-		Weight::from_parts(50_000_000, 4000)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
+		Weight::from_parts(85_828_000, 3857)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
-	/// Storage: `Stake::Unbonding` (r:1 w:1)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Storage: `System::Account` (r:1 w:1)
 	fn withdraw_unbonded() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0` (placeholder)
-		//  Estimated: `4000` (placeholder)
-		// Minimum execution time: none measured (placeholder estimate 60 µs)
-		Weight::from_parts(60_000_000, 4000)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
+		Weight::from_parts(217_705_000, 3683)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
-	/// Storage: `Stake::Providers` (r:1 w:1)
 	fn update_provider() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0` (placeholder)
-		//  Estimated: `4000` (placeholder)
-		// Minimum execution time: none measured (placeholder estimate 30 µs)
-		Weight::from_parts(30_000_000, 4000)
-			.saturating_add(RocksDbWeight::get().reads(1_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		Weight::from_parts(44_947_000, 3857)
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Stake::VerifierBonds` (r:1 w:1)
-	/// Storage: `Stake::Params` (r:1 w:0)
-	/// Storage: `Stake::Unbonding` (r:1 w:1)
-	/// Storage: `Stake::Verifiers` (r:1 w:1)
 	fn deregister() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0` (placeholder)
-		//  Estimated: `8000` (placeholder)
-		// Minimum execution time: none measured (placeholder estimate 80 µs)
-		Weight::from_parts(80_000_000, 8000)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().writes(4_u64))
+		Weight::from_parts(105_678_000, 3683)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
-	/// Storage: `Stake::Params` (r:0 w:1)
 	fn set_params() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `0` (placeholder)
-		//  Estimated: `0` (placeholder)
-		// Minimum execution time: none measured (placeholder estimate 15 µs)
-		Weight::from_parts(15_000_000, 0)
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		Weight::from_parts(24_256_000, 0)
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }

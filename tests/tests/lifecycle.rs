@@ -270,7 +270,7 @@ impl Scene {
 		let auditor = self
 			.market
 			.wait_for(job, "an audit", |status| match status {
-				JobStatus::Audit { verifiers, .. } => verifiers.0.first().map(|slot| slot.verifier.clone()),
+				JobStatus::Audit { verifiers, .. } => verifiers.0.last().map(|slot| slot.verifier.clone()),
 				_ => None,
 			})
 			.await?;

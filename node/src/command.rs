@@ -145,7 +145,11 @@ const METADATA_VERSION: u32 = 16;
 fn export_metadata(cmd: &ExportMetadataCmd) -> sc_cli::Result<()> {
 	use std::io::Write;
 
-	let metadata = hypha_runtime::Runtime::metadata_at_version(METADATA_VERSION).ok_or_else(|| {
+	// The referenda tracks, a metadata constant, read their timings from
+	// storage; outside a chain that is empty and they show the defaults.
+	let metadata = sp_io::TestExternalities::default()
+		.execute_with(|| hypha_runtime::Runtime::metadata_at_version(METADATA_VERSION))
+		.ok_or_else(|| {
 		sc_cli::Error::Input(format!("the runtime offers no metadata of version {METADATA_VERSION}"))
 	})?;
 	match &cmd.output {

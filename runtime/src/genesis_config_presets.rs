@@ -3,7 +3,7 @@
 //! generated from these by `make chain-specs`.
 
 use crate::{
-	AccountId, BalancesConfig, JobsConfig, RuntimeGenesisConfig, StakeConfig, SudoConfig, HYPHA,
+	AccountId, BalancesConfig, GovernanceConfig, JobsConfig, RuntimeGenesisConfig, StakeConfig, SudoConfig, HYPHA,
 	MINUTES,
 };
 use alloc::{vec, vec::Vec};
@@ -20,7 +20,8 @@ pub const ENDOWMENT: crate::Balance = 1_000_000 * HYPHA;
 fn testnet_genesis(
 	initial_authorities: Vec<(AuraId, GrandpaId, u64)>,
 	endowed_accounts: Vec<AccountId>,
-	root: AccountId,
+	sudo: Option<AccountId>,
+	governance: Option<pallet_governance::TrackTimings<crate::BlockNumber>>,
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -36,7 +37,8 @@ fn testnet_genesis(
 		grandpa: pallet_grandpa::GenesisConfig {
 			authorities: initial_authorities.iter().map(|x| (x.1.clone(), x.2)).collect::<Vec<_>>(),
 		},
-		sudo: SudoConfig { key: Some(root) },
+		sudo: SudoConfig { key: sudo },
+		governance: GovernanceConfig { root: governance, market_params: governance },
 		stake: StakeConfig { params: Some(stake_params()) },
 		jobs: JobsConfig { params: Some(job_params()) },
 	})
@@ -93,11 +95,24 @@ pub fn development_config_genesis() -> Value {
 	testnet_genesis(
 		vec![authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice, 1)],
 		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
-		Sr25519Keyring::Alice.to_account_id(),
+		Some(Sr25519Keyring::Alice.to_account_id()),
+		Some(DEV_GOVERNANCE),
 	)
 }
 
-/// The `local_testnet` preset: Alice, Bob and Charlie share block production.
+/// Referendum timings of dev chains, in blocks (seconds): one to prepare,
+/// twenty to decide, two to confirm, one to enactment, so that a referendum
+/// passes in about ten blocks.
+pub const DEV_GOVERNANCE: pallet_governance::TrackTimings<crate::BlockNumber> =
+	pallet_governance::TrackTimings {
+		prepare_period: 1,
+		decision_period: 20,
+		confirm_period: 2,
+		min_enactment_period: 1,
+	};
+
+/// The `local_testnet` preset: Alice, Bob and Charlie share block production;
+/// no sudo key, governance by referenda only.
 ///
 /// GRANDPA finalizes with more than two thirds of the vote weight: its threshold
 /// is `W - floor((W - 1) / 3)`, which for three equal votes is all three, so a
@@ -112,7 +127,10 @@ pub fn local_config_genesis() -> Value {
 			authority_keys(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie, 1),
 		],
 		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
-		Sr25519Keyring::Alice.to_account_id(),
+		// No sudo: parameters and upgrades go through referenda, with the
+		// realistic timings of `pallet-governance`.
+		None,
+		None,
 	)
 }
 

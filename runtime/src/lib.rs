@@ -39,6 +39,7 @@ mod benches {
 
 mod apis;
 pub use apis::RuntimeApi;
+pub mod governance;
 pub mod genesis_config_presets;
 
 use frame_support::{
@@ -231,10 +232,19 @@ parameter_types! {
 	pub const MaxAgendaPerBlock: u32 = 64;
 }
 
+/// Who may change the marketplace parameters: a passed referendum of the
+/// `market_params` track, or root (a `root` track referendum; sudo on dev chains).
+pub type MarketParamsOrigin = frame_support::traits::EitherOf<
+	frame_system::EnsureRoot<AccountId>,
+	pallet_governance::EnsureMarketParams,
+>;
+
+impl pallet_governance::Config for Runtime {}
+
 impl pallet_stake::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type GovernanceOrigin = frame_system::EnsureRoot<AccountId>;
+	type GovernanceOrigin = MarketParamsOrigin;
 	type MaxVerifiers = MaxVerifiers;
 	type MaxUnbondingChunks = MaxUnbondingChunks;
 	type WeightInfo = pallet_stake::weights::SubstrateWeight<Runtime>;
@@ -250,7 +260,7 @@ impl pallet_jobs::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Stake = Stake;
 	type Reputation = Reputation;
-	type GovernanceOrigin = frame_system::EnsureRoot<AccountId>;
+	type GovernanceOrigin = MarketParamsOrigin;
 	type MaxAgendaPerBlock = MaxAgendaPerBlock;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
@@ -338,6 +348,21 @@ mod runtime {
 
 	#[runtime::pallet_index(12)]
 	pub type Jobs = pallet_jobs;
+
+	#[runtime::pallet_index(13)]
+	pub type Preimage = pallet_preimage;
+
+	#[runtime::pallet_index(14)]
+	pub type Scheduler = pallet_scheduler;
+
+	#[runtime::pallet_index(15)]
+	pub type ConvictionVoting = pallet_conviction_voting;
+
+	#[runtime::pallet_index(16)]
+	pub type Referenda = pallet_referenda;
+
+	#[runtime::pallet_index(17)]
+	pub type Governance = pallet_governance;
 }
 
 /// The address format for describing accounts.

@@ -8,7 +8,11 @@ const METADATA_VERSION: u32 = 16;
 
 #[test]
 fn checked_in_metadata_matches_the_runtime() {
-	let metadata = Runtime::metadata_at_version(METADATA_VERSION).expect("runtime offers v16");
+	// The referenda tracks (a metadata constant) read their timings from
+	// storage: outside a chain they are the defaults, as in `export-metadata`.
+	let metadata = sp_io::TestExternalities::default()
+		.execute_with(|| Runtime::metadata_at_version(METADATA_VERSION))
+		.expect("runtime offers v16");
 	let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../client/metadata/hypha.scale");
 	let checked_in = std::fs::read(path).expect("client/metadata/hypha.scale exists");
 	assert!(
@@ -70,4 +74,27 @@ fn presets_give_the_marketplace_real_fees_and_slashes() {
 		assert!(stake["minProviderStake"].as_u64().expect("min provider stake") > 0);
 		assert!(stake["unbondingPeriod"].as_u64().expect("unbonding period") > 0);
 	}
+}
+
+#[test]
+fn only_the_dev_preset_has_sudo_and_short_referenda() {
+	let dev = preset(sp_genesis_builder::DEV_RUNTIME_PRESET);
+	let decision = dev["governance"]["marketParams"]["decisionPeriod"].as_u64().expect("dev timings");
+	assert!(decision <= 60, "dev referenda decide within a minute, not {decision} blocks");
+	let local = preset(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET);
+	assert!(local["sudo"]["key"].is_null(), "the local testnet has no sudo key");
+	assert!(local["governance"]["marketParams"].is_null(), "the local testnet keeps realistic timings");
+}
+
+#[test]
+fn referenda_tracks_are_root_and_market_params_with_realistic_defaults() {
+	use pallet_referenda::TracksInfo;
+	sp_io::TestExternalities::default().execute_with(|| {
+		let tracks: Vec<_> = hypha_runtime::governance::Tracks::tracks().collect();
+		assert_eq!(tracks.len(), 2);
+		assert_eq!(&tracks[0].info.name[..4], b"root");
+		assert_eq!(&tracks[1].info.name[..13], b"market_params");
+		assert!(tracks[0].info.decision_period > tracks[1].info.decision_period);
+		assert!(hypha_runtime::governance::Tracks::check_integrity().is_ok());
+	});
 }

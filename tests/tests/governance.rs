@@ -1,0 +1,221 @@
+//! Governance on a real dev node: a referendum on the `market_params` track
+//! changes a marketplace parameter when token holders back it, and the next
+//! job obeys the new value; a referendum without enough support changes
+//! nothing. Dev chains decide referenda in about ten blocks
+//! (`DEV_GOVERNANCE` in the runtime's presets).
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use hypha_client::{
+	api::{
+		self,
+		runtime_types::{
+			bounded_collections::bounded_vec::BoundedVec,
+			frame_support::traits::{preimages::Bounded, schedule::DispatchTime},
+			hypha_primitives::{JobSpec, WorkloadKind},
+			hypha_runtime::OriginCaller,
+			pallet_conviction_voting::vote::{AccountVote, Vote},
+			pallet_governance::pallet::Origin as GovernanceOrigin,
+			pallet_jobs::pallet::JobParams,
+			pallet_referenda::types::ReferendumInfo,
+		},
+	},
+	subxt::tx::Payload,
+	subxt_signer::sr25519::{dev, Keypair},
+	Client,
+};
+use hypha_e2e::NodeProcess;
+use hypha_primitives::{blake2_256, HYPHA};
+
+const STARTUP: Duration = Duration::from_secs(120);
+/// Liveness bound for a referendum to end (the dev decision period is 20 blocks).
+const PATIENCE: Duration = Duration::from_secs(120);
+
+struct Chain {
+	node: NodeProcess,
+	client: Client,
+}
+
+impl Chain {
+	async fn start() -> Result<Self> {
+		let mut node = NodeProcess::start("governance", &["--dev"])?;
+		let client = node.client(STARTUP).await?;
+		Ok(Chain { node, client })
+	}
+
+	/// Submits `call` signed by `signer` and waits until it is finalized and succeeded.
+	async fn send<P: Payload>(
+		&self,
+		what: &str,
+		call: &P,
+		signer: &Keypair,
+	) -> Result<hypha_client::subxt::extrinsics::ExtrinsicEvents<hypha_client::HyphaConfig>> {
+		self.client
+			.tx()
+			.await?
+			.sign_and_submit_then_watch_default(call, signer)
+			.await
+			.with_context(|| format!("{what}: submission refused"))?
+			.wait_for_finalized_success()
+			.await
+			.with_context(|| format!("{what} failed; {}", self.node.log_tail()))
+	}
+
+	async fn params(&self) -> Result<JobParams<u128, u32>> {
+		let at = self.client.at_current_block().await?;
+		Ok(at.storage().fetch(api::storage().jobs().params(), ()).await?.decode()?)
+	}
+
+	/// Proposes `Jobs::set_params(params)` on the `market_params` track: the
+	/// call as a preimage, the referendum, its decision deposit. Returns its index.
+	async fn propose(&self, params: JobParams<u128, u32>, proposer: &Keypair) -> Result<u32> {
+		let call = self.client.tx().await?.call_data(&api::tx().jobs().set_params(params))?;
+		let hash = blake2_256(&call);
+		let len = u32::try_from(call.len())?;
+		self.send("note_preimage", &api::tx().preimage().note_preimage(call), proposer).await?;
+		let submit = api::tx().referenda().submit(
+			OriginCaller::Governance(GovernanceOrigin::MarketParams),
+			Bounded::Lookup { hash: hash.into(), len },
+			DispatchTime::After(1),
+		);
+		let events = self.send("referenda.submit", &submit, proposer).await?;
+		let submitted = events
+			.find_first::<api::referenda::events::Submitted>()
+			.context("no Referenda::Submitted event")??;
+		ensure!(submitted.track == 1, "the referendum went to track {}, not market_params (1)", submitted.track);
+		let deposit = api::tx().referenda().place_decision_deposit(submitted.index);
+		self.send("place_decision_deposit", &deposit, proposer).await?;
+		Ok(submitted.index)
+	}
+
+	/// `voter` votes aye on `index` with `balance`, conviction 1x.
+	async fn vote_aye(&self, index: u32, voter: &Keypair, balance: u128) -> Result<()> {
+		// Bit 7: aye; low bits: conviction (1 = Locked1x).
+		let vote = AccountVote::Standard { vote: Vote(0x80 | 1), balance };
+		self.send("vote", &api::tx().conviction_voting().vote(index, vote), voter).await?;
+		Ok(())
+	}
+
+	/// Waits until referendum `index` is no longer ongoing; returns how it ended.
+	async fn outcome(&self, index: u32) -> Result<&'static str> {
+		let deadline = Instant::now() + PATIENCE;
+		loop {
+			let at = self.client.at_current_block().await?;
+			let info = at
+				.storage()
+				.try_fetch(api::storage().referenda().referendum_info_for(), (index,))
+				.await?
+				.with_context(|| format!("referendum {index} does not exist"))?
+				.decode()?;
+			let ended = match info {
+				ReferendumInfo::Ongoing(_) => None,
+				ReferendumInfo::Approved(..) => Some("approved"),
+				ReferendumInfo::Rejected(..) => Some("rejected"),
+				ReferendumInfo::Cancelled(..) => Some("cancelled"),
+				ReferendumInfo::TimedOut(..) => Some("timed out"),
+				ReferendumInfo::Killed(..) => Some("killed"),
+			};
+			if let Some(ended) = ended {
+				return Ok(ended);
+			}
+			if Instant::now() >= deadline {
+				bail!("referendum {index} still ongoing after {PATIENCE:?}");
+			}
+			tokio::time::sleep(Duration::from_millis(500)).await;
+		}
+	}
+
+	/// Waits until the parameters satisfy `check` (enactment follows approval
+	/// by `min_enactment_period` blocks).
+	async fn wait_for_params(&self, check: impl Fn(&JobParams<u128, u32>) -> bool) -> Result<JobParams<u128, u32>> {
+		let deadline = Instant::now() + Duration::from_secs(30);
+		loop {
+			let params = self.params().await?;
+			if check(&params) {
+				return Ok(params);
+			}
+			if Instant::now() >= deadline {
+				bail!("parameters not enacted within 30 s: {params:?}");
+			}
+			tokio::time::sleep(Duration::from_millis(500)).await;
+		}
+	}
+
+	/// Submits a job with `result_window` blocks for its result; `Ok(false)`
+	/// when the chain refuses it for its window.
+	async fn job_with_window(&self, client: &Keypair, result_window: u32) -> Result<bool> {
+		let spec = JobSpec {
+			kind: WorkloadKind::Inference,
+			program_digest: [1; 32],
+			program_uri: BoundedVec(b"http://127.0.0.1:1/model".to_vec()),
+			input_digest: [2; 32],
+			input_uri: BoundedVec(b"http://127.0.0.1:1/input".to_vec()),
+			compute_units: 10,
+			max_output_bytes: 1024,
+		};
+		let call = api::tx().jobs().submit_job(spec, HYPHA, result_window);
+		match self.send("submit_job", &call, client).await {
+			Ok(_) => Ok(true),
+			Err(error) if format!("{error:#}").contains("ResultWindowOutOfRange") => Ok(false),
+			Err(error) => Err(error),
+		}
+	}
+}
+
+#[tokio::test]
+async fn a_backed_referendum_changes_a_market_parameter_and_the_next_job_obeys_it() -> Result<()> {
+	let chain = Chain::start().await?;
+	let before = chain.params().await?;
+	let window = before.min_result_window + 5;
+	ensure!(chain.job_with_window(&dev::ferdie(), window).await?, "a {window}-block window is accepted at first");
+
+	let mut proposed = before.clone();
+	proposed.min_result_window = window + 10;
+	let index = chain.propose(proposed.clone(), &dev::alice()).await?;
+	// Five of the twelve endowed accounts, 900,000 HYPHA each: about 37 % of the
+	// issuance, above the support curve once a quarter of the decision period
+	// has passed.
+	// The votes go in together: one by one, the referendum can pass before the
+	// last voter gets to it.
+	let stake = 900_000 * HYPHA;
+	let (bob, charlie, dave, eve, ferdie) = (dev::bob(), dev::charlie(), dev::dave(), dev::eve(), dev::ferdie());
+	let votes = tokio::join!(
+		chain.vote_aye(index, &bob, stake),
+		chain.vote_aye(index, &charlie, stake),
+		chain.vote_aye(index, &dave, stake),
+		chain.vote_aye(index, &eve, stake),
+		chain.vote_aye(index, &ferdie, stake),
+	);
+	for vote in [votes.0, votes.1, votes.2, votes.3, votes.4] {
+		vote?;
+	}
+	ensure!(chain.outcome(index).await? == "approved", "the referendum was not approved");
+	let enacted = chain.wait_for_params(|p| p.min_result_window == proposed.min_result_window).await?;
+	ensure!(enacted == proposed, "enacted {enacted:?}, proposed {proposed:?}");
+
+	// The same job as before is now refused: its window is below the new minimum.
+	ensure!(
+		!chain.job_with_window(&dev::ferdie(), window).await?,
+		"a {window}-block window is still accepted after the minimum became {}",
+		proposed.min_result_window
+	);
+	ensure!(chain.job_with_window(&dev::ferdie(), proposed.min_result_window).await?);
+	Ok(())
+}
+
+#[tokio::test]
+async fn a_referendum_without_enough_support_changes_nothing() -> Result<()> {
+	let chain = Chain::start().await?;
+	let before = chain.params().await?;
+	let mut proposed = before.clone();
+	proposed.verifier_fee = before.verifier_fee * 10;
+	let index = chain.propose(proposed, &dev::alice()).await?;
+	// All ayes, but 100,000 HYPHA is under 1 % of the issuance: below the
+	// support floor of 10 % for the whole decision period.
+	chain.vote_aye(index, &dev::bob(), 100_000 * HYPHA).await?;
+	let outcome = chain.outcome(index).await?;
+	ensure!(outcome == "rejected", "the referendum ended {outcome}, expected rejected");
+	ensure!(chain.params().await? == before, "the parameters changed without support");
+	Ok(())
+}

@@ -22,10 +22,12 @@ node: build ## Run a development node (RPC ws://127.0.0.1:9944, Prometheus :9615
 dev-node: node ## Same as `make node`
 
 test: build ## Run every test: unit, property, compute and end-to-end
+	./scripts/upgrade-wasm.sh
 	$(CARGO) test --workspace --exclude hypha-e2e
 	$(CARGO) test -p hypha-e2e -- --test-threads=1
 
 e2e: build ## Run only the end-to-end tests (real node processes)
+	./scripts/upgrade-wasm.sh
 	$(CARGO) test -p hypha-e2e -- --test-threads=1
 
 fmt: ## Format the code (`make fmt CHECK=1` only checks)

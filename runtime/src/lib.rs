@@ -90,12 +90,29 @@ pub mod opaque {
 }
 
 /// The runtime's version. `spec_version` is bumped by every runtime upgrade.
+#[cfg(not(feature = "upgrade-test"))]
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("hypha"),
 	impl_name: alloc::borrow::Cow::Borrowed("hypha-node"),
 	authoring_version: 1,
 	spec_version: 100,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// The same runtime as the next version (`spec_version` + 1), built only as
+/// the code a runtime-upgrade referendum installs in the end-to-end tests
+/// (`scripts/upgrade-wasm.sh`).
+#[cfg(feature = "upgrade-test")]
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: alloc::borrow::Cow::Borrowed("hypha"),
+	impl_name: alloc::borrow::Cow::Borrowed("hypha-node"),
+	authoring_version: 1,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,

@@ -13,7 +13,8 @@ use hypha_client::{
 		runtime_types::{
 			bounded_collections::bounded_vec::BoundedVec,
 			frame_support::traits::{preimages::Bounded, schedule::DispatchTime},
-			hypha_primitives::{JobSpec, WorkloadKind},
+			frame_support::dispatch::RawOrigin,
+			hypha_primitives::{Backend, JobKinds, JobSpec, ProviderCapabilities, WorkloadKind},
 			hypha_runtime::OriginCaller,
 			pallet_conviction_voting::vote::{AccountVote, Vote},
 			pallet_governance::pallet::Origin as GovernanceOrigin,
@@ -67,23 +68,31 @@ impl Chain {
 		Ok(at.storage().fetch(api::storage().jobs().params(), ()).await?.decode()?)
 	}
 
-	/// Proposes `Jobs::set_params(params)` on the `market_params` track: the
-	/// call as a preimage, the referendum, its decision deposit. Returns its index.
+	/// Proposes `Jobs::set_params(params)` on the `market_params` track.
 	async fn propose(&self, params: JobParams<u128, u32>, proposer: &Keypair) -> Result<u32> {
 		let call = self.client.tx().await?.call_data(&api::tx().jobs().set_params(params))?;
+		self.propose_call(call, OriginCaller::Governance(GovernanceOrigin::MarketParams), 1, proposer).await
+	}
+
+	/// Proposes the encoded `call`, to be dispatched as `origin`, which must
+	/// land on track `track`: the call as a preimage, the referendum, its
+	/// decision deposit. Returns the referendum's index.
+	async fn propose_call(
+		&self,
+		call: Vec<u8>,
+		origin: OriginCaller,
+		track: u16,
+		proposer: &Keypair,
+	) -> Result<u32> {
 		let hash = blake2_256(&call);
 		let len = u32::try_from(call.len())?;
 		self.send("note_preimage", &api::tx().preimage().note_preimage(call), proposer).await?;
-		let submit = api::tx().referenda().submit(
-			OriginCaller::Governance(GovernanceOrigin::MarketParams),
-			Bounded::Lookup { hash: hash.into(), len },
-			DispatchTime::After(1),
-		);
+		let submit = api::tx().referenda().submit(origin, Bounded::Lookup { hash: hash.into(), len }, DispatchTime::After(1));
 		let events = self.send("referenda.submit", &submit, proposer).await?;
 		let submitted = events
 			.find_first::<api::referenda::events::Submitted>()
 			.context("no Referenda::Submitted event")??;
-		ensure!(submitted.track == 1, "the referendum went to track {}, not market_params (1)", submitted.track);
+		ensure!(submitted.track == track, "the referendum went to track {}, not {track}", submitted.track);
 		let deposit = api::tx().referenda().place_decision_deposit(submitted.index);
 		self.send("place_decision_deposit", &deposit, proposer).await?;
 		Ok(submitted.index)
@@ -217,5 +226,90 @@ async fn a_referendum_without_enough_support_changes_nothing() -> Result<()> {
 	let outcome = chain.outcome(index).await?;
 	ensure!(outcome == "rejected", "the referendum ended {outcome}, expected rejected");
 	ensure!(chain.params().await? == before, "the parameters changed without support");
+	Ok(())
+}
+
+/// The runtime the upgrade installs: this runtime with `spec_version` + 1,
+/// built by `scripts/upgrade-wasm.sh` (part of `make test`).
+fn upgrade_wasm() -> Result<Vec<u8>> {
+	let path = match std::env::var("HYPHA_UPGRADE_WASM") {
+		Ok(path) => std::path::PathBuf::from(path),
+		Err(_) => hypha_e2e::node_binary()?
+			.parent()
+			.context("node binary has no directory")?
+			.join("hypha-upgrade/hypha_runtime.wasm"),
+	};
+	std::fs::read(&path).with_context(|| {
+		format!("reading {}: run scripts/upgrade-wasm.sh (make test does) or set HYPHA_UPGRADE_WASM", path.display())
+	})
+}
+
+#[tokio::test]
+async fn a_runtime_upgrade_passed_by_referendum_bumps_the_version_and_keeps_jobs_stakes_and_balances() -> Result<()> {
+	let code = upgrade_wasm()?;
+	let chain = Chain::start().await?;
+	let version_before = chain.client.at_current_block().await?.spec_version();
+	ensure!(version_before == 100, "the dev chain starts at spec_version {version_before}, expected 100");
+
+	// State the upgrade must keep: Eve's stake as a provider, Ferdie's open job,
+	// and both accounts' balances (neither acts again below).
+	let (provider, client) = (dev::eve(), dev::ferdie());
+	let capabilities = ProviderCapabilities {
+		backend: Backend::Cpu,
+		memory_mib: 4096,
+		job_kinds: JobKinds(0b11),
+		price_per_unit: HYPHA / 100,
+		endpoint: BoundedVec(b"http://127.0.0.1:1/".to_vec()),
+		receipt_key: [7; 32],
+	};
+	chain.send("register_provider", &api::tx().stake().register_provider(capabilities, 1_000 * HYPHA), &provider).await?;
+	ensure!(chain.job_with_window(&client, 20).await?, "the job is accepted");
+	let snapshot = |chain: &Chain| {
+		let chain_client = chain.client.clone();
+		let (provider_id, client_id): (hypha_client::AccountId, hypha_client::AccountId) =
+			(provider.public_key().into(), client.public_key().into());
+		async move {
+			let at = chain_client.at_current_block().await?;
+			let storage = at.storage();
+			let stake = storage.try_fetch(api::storage().stake().providers(), (provider_id.clone(),)).await?.context("Eve is not a provider")?.decode()?;
+			let job = storage.try_fetch(api::storage().jobs().jobs(), (0u64,)).await?.context("job 0 is missing")?.decode()?;
+			let provider_account = storage.fetch(api::storage().system().account(), (provider_id,)).await?.decode()?;
+			let client_account = storage.fetch(api::storage().system().account(), (client_id,)).await?.decode()?;
+			anyhow::Ok((stake, job, provider_account.data, client_account.data))
+		}
+	};
+	let before = snapshot(&chain).await?;
+
+	// Alice proposes `System::set_code` on the root track; four holders back it.
+	let call = chain.client.tx().await?.call_data(&api::tx().system().set_code(code))?;
+	let index = chain.propose_call(call, OriginCaller::system(RawOrigin::Root), 0, &dev::alice()).await?;
+	let stake = 900_000 * HYPHA;
+	let (alice, bob, charlie, dave) = (dev::alice(), dev::bob(), dev::charlie(), dev::dave());
+	let votes = tokio::join!(
+		chain.vote_aye(index, &alice, stake),
+		chain.vote_aye(index, &bob, stake),
+		chain.vote_aye(index, &charlie, stake),
+		chain.vote_aye(index, &dave, stake),
+	);
+	for vote in [votes.0, votes.1, votes.2, votes.3] {
+		vote?;
+	}
+	ensure!(chain.outcome(index).await? == "approved", "the upgrade referendum was not approved");
+
+	let deadline = Instant::now() + Duration::from_secs(30);
+	loop {
+		let version = chain.client.at_current_block().await?.spec_version();
+		if version == version_before + 1 {
+			break;
+		}
+		if Instant::now() >= deadline {
+			bail!("spec_version is {version} 30 s after approval; {}", chain.node.log_tail());
+		}
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+	let after = snapshot(&chain).await?;
+	ensure!(after == before, "state changed across the upgrade:\nbefore {before:?}\nafter  {after:?}");
+	// The upgraded chain still takes jobs.
+	ensure!(chain.job_with_window(&dev::bob(), 20).await?, "the upgraded runtime refuses a job");
 	Ok(())
 }

@@ -12,6 +12,8 @@
 //! Chain commands arrive with the issue "The marketplace end to end", as
 //! further subcommands.
 
+pub mod gov;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};

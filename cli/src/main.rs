@@ -25,6 +25,62 @@ enum Command {
 	/// Run and check compute jobs on this machine, without a chain.
 	#[command(subcommand)]
 	Job(JobCommand),
+	/// Governance: propose marketplace parameter changes, vote, list referenda.
+	#[command(subcommand)]
+	Gov(GovCommand),
+}
+
+/// Where the chain is and who signs.
+#[derive(Debug, Args)]
+struct ChainArgs {
+	/// The node's JSON-RPC endpoint.
+	#[arg(long, env = "HYPHA_URL", default_value = "ws://127.0.0.1:9944")]
+	url: String,
+	/// The signing account, as a secret URI: `//Alice` on dev chains, or a
+	/// mnemonic with an optional derivation path.
+	#[arg(long, env = "HYPHA_SEED")]
+	seed: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum GovCommand {
+	/// Propose new marketplace parameters on the `market_params` track:
+	/// stores the call, submits the referendum and places its decision
+	/// deposit (100 HYPHA, returned when it ends) from the --seed account.
+	///
+	/// Example: `hypha gov propose-params --seed //Alice --set p_min_ppm=100000
+	/// --set verifier_fee="1 HYPHA"`. Unnamed parameters keep their current value.
+	ProposeParams {
+		#[command(flatten)]
+		chain: ChainArgs,
+		/// Whose parameters.
+		#[arg(long, value_enum, default_value = "jobs")]
+		pallet: hypha_cli::gov::ParamsPallet,
+		/// A change, `name=value` (repeat for several); amounts in units or `<n> HYPHA`.
+		#[arg(long = "set", value_name = "NAME=VALUE", required = true)]
+		set: Vec<String>,
+	},
+	/// Vote on a referendum with the --seed account's tokens.
+	Vote {
+		#[command(flatten)]
+		chain: ChainArgs,
+		/// The referendum's index (see `hypha gov list`).
+		index: u32,
+		/// Vote aye (the default is nay).
+		#[arg(long)]
+		aye: bool,
+		/// Tokens behind the vote, in units or `<n> HYPHA`.
+		#[arg(long)]
+		balance: String,
+		/// Conviction 0 (0.1x votes, no lock) to 6 (6x votes, longest lock).
+		#[arg(long, default_value_t = 1)]
+		conviction: u8,
+	},
+	/// List the referenda, newest first, with their state and tally.
+	List {
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,8 +183,55 @@ fn main() -> ExitCode {
 	}
 }
 
+/// Runs a chain command on a fresh tokio runtime.
+fn on_chain<T>(url: &str, work: impl AsyncFnOnce(hypha_client::Client) -> anyhow::Result<T>) -> anyhow::Result<T> {
+	let runtime = tokio::runtime::Runtime::new()?;
+	runtime.block_on(async {
+		let client = hypha_client::connect(url).await?;
+		work(client).await
+	})
+}
+
+fn signer(chain: &ChainArgs) -> anyhow::Result<hypha_client::subxt_signer::sr25519::Keypair> {
+	let seed = chain.seed.as_deref().ok_or_else(|| {
+		anyhow::anyhow!("this command signs a transaction: give --seed (e.g. //Alice on a dev chain) or set HYPHA_SEED")
+	})?;
+	hypha_cli::gov::keypair(seed)
+}
+
+fn run_gov(command: GovCommand) -> anyhow::Result<()> {
+	match command {
+		GovCommand::ProposeParams { chain, pallet, set } => {
+			let proposer = signer(&chain)?;
+			let proposal =
+				on_chain(&chain.url, async |client| hypha_cli::gov::propose_params(&client, pallet, &set, &proposer).await)?;
+			println!("referendum #{} submitted on the market_params track", proposal.index);
+			println!("proposal hash: 0x{}", hex::encode(proposal.hash));
+			println!("proposed: {}", proposal.params);
+			println!("vote with: hypha gov vote {} --aye --balance \"<n> HYPHA\" --seed <account>", proposal.index);
+		},
+		GovCommand::Vote { chain, index, aye, balance, conviction } => {
+			let voter = signer(&chain)?;
+			let balance = hypha_cli::gov::parse_amount("--balance", &balance)?;
+			on_chain(&chain.url, async |client| hypha_cli::gov::vote(&client, index, aye, balance, conviction, &voter).await)?;
+			println!("voted {} on referendum #{index}", if aye { "aye" } else { "nay" });
+		},
+		GovCommand::List { chain } => {
+			let lines = on_chain(&chain.url, async |client| hypha_cli::gov::list(&client).await)?;
+			if lines.is_empty() {
+				println!("no referenda");
+			}
+			for line in lines {
+				println!("{line}");
+			}
+		},
+	}
+	Ok(())
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
 	match cli.command {
+		Command::Gov(command) => run_gov(command),
 		Command::Job(JobCommand::RunLocal(args)) => {
 			let report = run_local(&args.spec, args.backend.backend, args.out.as_deref())?;
 			println!("kind: {}", report.kind);

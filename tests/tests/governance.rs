@@ -313,3 +313,65 @@ async fn a_runtime_upgrade_passed_by_referendum_bumps_the_version_and_keeps_jobs
 	ensure!(chain.job_with_window(&dev::bob(), 20).await?, "the upgraded runtime refuses a job");
 	Ok(())
 }
+
+/// Runs the `hypha` CLI (built next to the node) and returns its stdout, or
+/// fails with its stderr.
+fn hypha(args: &[&str]) -> Result<std::process::Output> {
+	let binary = hypha_e2e::node_binary()?.parent().context("node binary has no directory")?.join("hypha");
+	std::process::Command::new(&binary)
+		.args(args)
+		.env("HYPHA_LOG", "warn")
+		.output()
+		.with_context(|| format!("running {} (build it: cargo build -p hypha-cli)", binary.display()))
+}
+
+fn stdout_of(output: std::process::Output) -> Result<String> {
+	ensure!(output.status.success(), "hypha failed: {}", String::from_utf8_lossy(&output.stderr));
+	Ok(String::from_utf8(output.stdout)?)
+}
+
+// Multi-threaded: the CLI runs as blocking child processes, and the test's
+// subxt client must keep following blocks meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_proposes_votes_and_lists_a_parameter_referendum() -> Result<()> {
+	let chain = Chain::start().await?;
+	let url = chain.node.ws_url();
+	let before = chain.params().await?;
+
+	// Mistakes are refused with the reason, before anything is sent.
+	let unknown = hypha(&["gov", "propose-params", "--url", &url, "--seed", "//Alice", "--set", "speed=3"])?;
+	ensure!(!unknown.status.success(), "an unknown parameter was accepted");
+	ensure!(String::from_utf8_lossy(&unknown.stderr).contains("no `speed`"));
+	let unsigned = hypha(&["gov", "propose-params", "--url", &url, "--set", "audit_window=40"])?;
+	ensure!(!unsigned.status.success() && String::from_utf8_lossy(&unsigned.stderr).contains("--seed"));
+
+	let window = (before.min_result_window + 7).to_string();
+	let proposed = stdout_of(hypha(&[
+		"gov", "propose-params", "--url", &url, "--seed", "//Alice", "--set", &format!("min-result-window={window}"),
+	])?)?;
+	ensure!(proposed.contains("referendum #0 submitted"), "unexpected output:\n{proposed}");
+	let listed = stdout_of(hypha(&["gov", "list", "--url", &url])?)?;
+	ensure!(listed.contains("#0 market_params ongoing"), "unexpected list:\n{listed}");
+
+	// Five holders vote at once, as separate processes.
+	let voters: Vec<_> = ["//Bob", "//Charlie", "//Dave", "//Eve", "//Ferdie"]
+		.iter()
+		.map(|seed| {
+			let (url, seed) = (url.clone(), seed.to_string());
+			std::thread::spawn(move || {
+				hypha(&["gov", "vote", "0", "--aye", "--balance", "900000 HYPHA", "--url", &url, "--seed", &seed])
+			})
+		})
+		.collect();
+	for voter in voters {
+		let output = voter.join().map_err(|_| anyhow::anyhow!("voter thread panicked"))??;
+		let text = stdout_of(output)?;
+		ensure!(text.contains("voted aye on referendum #0"), "unexpected vote output:\n{text}");
+	}
+	ensure!(chain.outcome(0).await? == "approved");
+	let enacted = chain.wait_for_params(|p| p.min_result_window.to_string() == window).await?;
+	ensure!(enacted.audit_window == before.audit_window, "another parameter changed");
+	let listed = stdout_of(hypha(&["gov", "list", "--url", &url])?)?;
+	ensure!(listed.contains("#0 approved at block"), "unexpected list:\n{listed}");
+	Ok(())
+}

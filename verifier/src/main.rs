@@ -1,0 +1,114 @@
+//! `hypha-verifier`: the verifier daemon. See the library docs.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use hypha_verifier::VerifierConfig;
+use hypha_worker::chain;
+
+/// The Hypha verifier daemon: stakes HYPHA, re-executes the jobs the chain
+/// assigns to it for audit or dispute, and submits its verdicts.
+#[derive(Debug, Parser)]
+#[command(name = "hypha-verifier", version)]
+struct Args {
+	/// A TOML file with any of the settings below (snake_case keys); flags win.
+	#[arg(long)]
+	config: Option<PathBuf>,
+	/// The node's JSON-RPC URL [default: ws://127.0.0.1:9944].
+	#[arg(long, env = "HYPHA_NODE")]
+	node: Option<String>,
+	/// The verifier's secret URI, e.g. a dev seed (`//Ferdie`).
+	#[arg(long, conflicts_with = "key_file")]
+	seed: Option<String>,
+	/// A file holding the verifier's secret URI or mnemonic.
+	#[arg(long)]
+	key_file: Option<PathBuf>,
+	/// Bond to register with, in HYPHA [default: 1000].
+	#[arg(long)]
+	bond: Option<String>,
+	/// Compute backend: auto, cpu, gpu or reference [default: auto].
+	#[arg(long, env = "HYPHA_BACKEND")]
+	backend: Option<String>,
+	/// Address to serve /metrics on [default: 127.0.0.1:7200].
+	#[arg(long)]
+	metrics_listen: Option<SocketAddr>,
+	/// Log filter (tracing env-filter syntax).
+	#[arg(long, env = "HYPHA_LOG", default_value = "info")]
+	log: String,
+	/// Test only: submit wrong digests.
+	#[arg(long, hide = true)]
+	lie: bool,
+}
+
+fn config(args: Args) -> anyhow::Result<VerifierConfig> {
+	let mut config = match &args.config {
+		Some(path) => {
+			let text = std::fs::read_to_string(path)
+				.with_context(|| format!("reading the config file {}", path.display()))?;
+			toml::from_str(&text).with_context(|| format!("parsing the config file {}", path.display()))?
+		},
+		None => VerifierConfig::default(),
+	};
+	if let Some(node) = args.node {
+		config.node_url = node;
+	}
+	if args.seed.is_some() || args.key_file.is_some() {
+		config.seed = args.seed;
+		config.key_file = args.key_file;
+	}
+	if let Some(bond) = args.bond {
+		config.bond = chain::parse_hypha(&bond).context("--bond")?;
+	}
+	if let Some(backend) = args.backend {
+		config.backend = backend;
+	}
+	if let Some(listen) = args.metrics_listen {
+		config.metrics_listen = listen;
+	}
+	config.lie |= args.lie;
+	Ok(config)
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+	let interrupt = tokio::signal::ctrl_c();
+	match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+		Ok(mut terminate) => {
+			tokio::select! {
+				_ = interrupt => {},
+				_ = terminate.recv() => {},
+			}
+		},
+		Err(_) => {
+			let _ = interrupt.await;
+		},
+	}
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+	if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+		std::env::set_var("NODEVICE_SELECT", "1");
+	}
+	let args = Args::parse();
+	tracing_subscriber::fmt()
+		.with_env_filter(
+			tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| "info".into()),
+		)
+		.with_writer(std::io::stderr)
+		.init();
+	let result = match config(args) {
+		Ok(config) => hypha_verifier::run(config, shutdown_signal()).await,
+		Err(error) => Err(error),
+	};
+	match result {
+		Ok(()) => ExitCode::SUCCESS,
+		Err(error) => {
+			eprintln!("hypha-verifier: {error:#}");
+			ExitCode::FAILURE
+		},
+	}
+}

@@ -62,8 +62,7 @@ pub fn parse_amount(name: &str, value: &str) -> Result<u128> {
 fn amount(name: &str, value: &str) -> Result<u128> {
 	let compact = value.replace('_', "");
 	if let Some(hypha) = compact.strip_suffix("HYPHA").or_else(|| compact.strip_suffix("hypha")) {
-		let whole: u128 = hypha.trim().parse().with_context(|| format!("{name}: `{value}` is not a whole number of HYPHA"))?;
-		return whole.checked_mul(HYPHA).with_context(|| format!("{name}: {value} is too large"));
+		return hypha_worker::chain::parse_hypha(hypha).with_context(|| format!("{name}: `{value}` is not an amount of HYPHA"));
 	}
 	compact.parse().with_context(|| format!("{name}: `{value}` is not an amount (units, or `<n> HYPHA`)"))
 }
@@ -120,16 +119,8 @@ pub fn apply_stake(mut params: StakeParams<u128, u32>, set: &[String]) -> Result
 	Ok(params)
 }
 
-async fn send<P: Payload>(client: &Client, what: &str, call: &P, signer: &Keypair) -> Result<hypha_client::subxt::extrinsics::ExtrinsicEvents<hypha_client::HyphaConfig>> {
-	client
-		.tx()
-		.await?
-		.sign_and_submit_then_watch_default(call, signer)
-		.await
-		.with_context(|| format!("{what}: the node refused the transaction"))?
-		.wait_for_finalized_success()
-		.await
-		.with_context(|| format!("{what} failed on chain"))
+async fn send<P: Payload>(client: &Client, what: &str, call: &P, signer: &Keypair) -> Result<hypha_client::TxEvents> {
+	hypha_client::submit_and_wait(client, call, signer).await.with_context(|| format!("{what} failed"))
 }
 
 /// What `propose-params` did.
@@ -173,6 +164,35 @@ pub async fn propose_params(client: &Client, pallet: ParamsPallet, set: &[String
 	let deposit = api::tx().referenda().place_decision_deposit(submitted.index);
 	send(client, "placing the decision deposit (referenda.place_decision_deposit)", &deposit, proposer).await?;
 	Ok(Proposal { index: submitted.index, hash, params })
+}
+
+/// Dev chains only: applies `set` to `pallet`'s parameters at once through
+/// `Sudo::sudo`, signed by the sudo key. Returns the new parameters as text.
+pub async fn sudo_set_params(client: &Client, pallet: ParamsPallet, set: &[String], sudo: &Keypair) -> Result<String> {
+	use api::runtime_types::hypha_runtime::RuntimeCall;
+	let at = client.at_current_block().await?;
+	let (call, params) = match pallet {
+		ParamsPallet::Jobs => {
+			let current = at.storage().fetch(api::storage().jobs().params(), ()).await?.decode()?;
+			let params = apply_jobs(current, set)?;
+			let text = format!("{params:?}");
+			(RuntimeCall::Jobs(api::runtime_types::pallet_jobs::pallet::Call::set_params { params }), text)
+		},
+		ParamsPallet::Stake => {
+			let current = at.storage().fetch(api::storage().stake().params(), ()).await?.decode()?;
+			let params = apply_stake(current, set)?;
+			let text = format!("{params:?}");
+			(RuntimeCall::Stake(api::runtime_types::pallet_stake::pallet::Call::set_params { params }), text)
+		},
+	};
+	let events = hypha_worker::chain::submit(client, &api::tx().sudo().sudo(call), sudo)
+		.await
+		.context("sudo is only on dev chains (`hypha-node --dev`, key //Alice); elsewhere use `hypha gov propose-params`")?;
+	let sudid = events.find_first::<api::sudo::events::Sudid>().context("no Sudid event: is this a dev chain?")??;
+	if let Err(error) = sudid.sudo_result {
+		bail!("the chain refused the parameters: {error:?} (InvalidParams means they are inconsistent, e.g. a window below its minimum)");
+	}
+	Ok(params)
 }
 
 /// Votes on referendum `index`: `aye` or nay, `balance` behind it, with

@@ -87,3 +87,21 @@ pub async fn free_balance(client: &Client, account: &AccountId) -> Result<u128, 
 		.map_err(subxt::Error::from)?;
 	Ok(info.data.free)
 }
+
+/// The events a finalized transaction emitted.
+pub type TxEvents = subxt::extrinsics::ExtrinsicEvents<HyphaConfig>;
+
+/// Signs `call` with `signer`, submits it, and waits until it is finalized
+/// and succeeded. A refused submission (bad nonce, no funds for the fee) and a
+/// failed dispatch (the pallet's named error, e.g. `Jobs::JobNotOpen`) both
+/// come back as [`Error::Subxt`], whose message names the cause.
+pub async fn submit_and_wait<P: subxt::tx::Payload>(
+	client: &Client,
+	call: &P,
+	signer: &subxt_signer::sr25519::Keypair,
+) -> Result<TxEvents, Error> {
+	let mut tx = client.tx().await.map_err(subxt::Error::from)?;
+	let progress =
+		tx.sign_and_submit_then_watch_default(call, signer).await.map_err(subxt::Error::from)?;
+	Ok(progress.wait_for_finalized_success().await.map_err(subxt::Error::from)?)
+}

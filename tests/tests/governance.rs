@@ -51,14 +51,8 @@ impl Chain {
 		what: &str,
 		call: &P,
 		signer: &Keypair,
-	) -> Result<hypha_client::subxt::extrinsics::ExtrinsicEvents<hypha_client::HyphaConfig>> {
-		self.client
-			.tx()
-			.await?
-			.sign_and_submit_then_watch_default(call, signer)
-			.await
-			.with_context(|| format!("{what}: submission refused"))?
-			.wait_for_finalized_success()
+	) -> Result<hypha_client::TxEvents> {
+		hypha_client::submit_and_wait(&self.client, call, signer)
 			.await
 			.with_context(|| format!("{what} failed; {}", self.node.log_tail()))
 	}

@@ -79,15 +79,8 @@ impl Market {
 		what: &str,
 		call: &P,
 		signer: &Keypair,
-	) -> Result<hypha_client::subxt::extrinsics::ExtrinsicEvents<hypha_client::HyphaConfig>> {
-		let events = self
-			.client
-			.tx()
-			.await?
-			.sign_and_submit_then_watch_default(call, signer)
-			.await
-			.with_context(|| format!("{what}: submission refused"))?
-			.wait_for_finalized_success()
+	) -> Result<hypha_client::TxEvents> {
+		let events = hypha_client::submit_and_wait(&self.client, call, signer)
 			.await
 			.with_context(|| format!("{what} failed; {}", self.node.log_tail()))?;
 		let fee = events

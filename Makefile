@@ -1,11 +1,13 @@
 # Hypha: `make help` lists the targets. Every cargo call goes through
 # scripts/cargo, which sets the one build environment (scripts/env.sh).
 
+# scripts/env.sh is bash (BASH_SOURCE); /bin/sh is dash on Debian.
+SHELL := /bin/bash
 CARGO := ./scripts/cargo
 NODE  := $(shell . ./scripts/env.sh && echo $$CARGO_TARGET_DIR)/debug/hypha-node
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build node dev-node test e2e fmt lint bench weights metadata chain-specs demo digits-check
+.PHONY: help setup build node dev-node test e2e fmt lint bench bench-market weights metadata chain-specs demo digits-check
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -39,6 +41,9 @@ lint: setup ## Clippy with warnings as errors
 bench: setup ## Run the benchmarks (numbers go to docs/BENCHMARKS.md)
 	$(CARGO) bench -p hypha-compute
 
+bench-market: build ## Marketplace overhead and throughput: a dev node, 2 workers, 1 verifier (numbers go to docs/BENCHMARKS.md)
+	$(CARGO) run -q -p hypha-e2e --bin market-bench
+
 weights: setup ## Benchmark the pallets on the runtime's wasm and rewrite their weights.rs (long: builds the node with benchmarks)
 	./scripts/weights.sh
 
@@ -50,7 +55,7 @@ chain-specs: build ## Regenerate the checked-in chain specs in chain-spec/
 	$(NODE) build-spec --chain dev --disable-default-bootnode > chain-spec/dev.json
 	$(NODE) build-spec --chain local --disable-default-bootnode > chain-spec/local.json
 
-demo: build ## Start a development chain and keep it running until Ctrl-C
+demo: build ## Run the marketplace: chain, worker, verifier; train and evaluate on digits through paid, audited jobs
 	./scripts/demo.sh
 
 digits-check: setup ## Train on the digits data set and check test accuracy >= 0.95

@@ -1,20 +1,111 @@
 #!/usr/bin/env bash
-# `make demo`: a development chain on this machine, until Ctrl-C.
+# `make demo`: the Hypha marketplace on this machine, start to finish.
 #
-# Today the demo is the chain itself: one validator (Alice) producing a block
-# every second and finalizing it with GRANDPA, JSON-RPC on ws://127.0.0.1:9944
-# and Prometheus metrics on http://127.0.0.1:9615/metrics. The marketplace
-# (worker, verifier, a paid and audited job) joins it with the issue
-# "The marketplace end to end".
+#  1. starts a development chain (one validator, 1-second blocks), a blob
+#     store, a provider (hypha-worker, account Eve) and a verifier
+#     (hypha-verifier, account Ferdie);
+#  2. sets the audit rate to 100 % through sudo (dev chains only), so that
+#     the verifier re-executes every job;
+#  3. as the client Bob: submits the digits training job, fetches and checks
+#     the trained weights, turns them into the inference job on the test
+#     split, submits that, fetches the predictions and prints the accuracy;
+#  4. prints a summary (what was settled, paid, refunded and audited) and
+#     stops everything it started.
+#
+# Logs of every process go to $HYPHA_DEMO_DIR (default: a fresh temp dir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . ./scripts/env.sh
-node="$CARGO_TARGET_DIR/debug/hypha-node"
+bin="$CARGO_TARGET_DIR/debug"
+dir="${HYPHA_DEMO_DIR:-$(mktemp -d -t hypha-demo-XXXXXX)}"
+mkdir -p "$dir"
 
-cat <<MSG
-demo: starting a Hypha development chain (Ctrl-C stops it)
-demo:   JSON-RPC   ws://127.0.0.1:9944   (polkadot.js apps, subxt, curl)
-demo:   Prometheus http://127.0.0.1:9615/metrics
-demo:   accounts   Alice..Ferdie hold 1,000,000 HYPHA each; Alice is sudo
-MSG
-exec "$node" --dev --rpc-port 9944 --prometheus-port 9615 "$@"
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+rpc=$(free_port); p2p=$(free_port); prom=$(free_port)
+store_port=$(free_port); worker_port=$(free_port); verifier_port=$(free_port)
+url="ws://127.0.0.1:$rpc"
+store="http://127.0.0.1:$store_port"
+
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+}
+trap cleanup EXIT
+say() { printf '\ndemo: %s\n' "$*"; }
+wait_for_port() {
+	for _ in $(seq 1 600); do
+		if (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+		sleep 0.2
+	done
+	echo "demo: nothing listens on port $1 ($2); see $dir" >&2
+	return 1
+}
+hypha() { "$bin/hypha" "$@"; }
+
+say "starting a development chain (logs: $dir/node.log)"
+"$bin/hypha-node" --dev --rpc-port "$rpc" --port "$p2p" --prometheus-port "$prom" \
+	--no-telemetry --no-mdns >"$dir/node.log" 2>&1 &
+pids+=($!)
+wait_for_port "$rpc" hypha-node
+echo "demo:   JSON-RPC $url, Prometheus http://127.0.0.1:$prom/metrics"
+
+"$bin/hypha" store serve --listen "127.0.0.1:$store_port" >"$dir/store.log" 2>&1 &
+pids+=($!)
+wait_for_port "$store_port" "blob store"
+echo "demo:   blob store $store"
+
+say "starting the provider (hypha-worker as Eve) and the verifier (hypha-verifier as Ferdie)"
+"$bin/hypha-worker" --node "$url" --seed //Eve --state-dir "$dir/worker" \
+	--listen "127.0.0.1:$worker_port" --price-per-unit 0.001 --bond 1000 >"$dir/worker.log" 2>&1 &
+pids+=($!)
+"$bin/hypha-verifier" --node "$url" --seed //Ferdie --bond 100 \
+	--metrics-listen "127.0.0.1:$verifier_port" >"$dir/verifier.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 120); do
+	if hypha stake show --url "$url" --seed //Eve 2>/dev/null | grep -q '^provider: bonded' &&
+		hypha stake show --url "$url" --seed //Ferdie 2>/dev/null | grep -q '^verifier: bonded'; then
+		break
+	fi
+	sleep 1
+done
+hypha stake show --url "$url" --seed //Eve | sed 's/^/demo:   /'
+hypha stake show --url "$url" --seed //Ferdie | grep '^verifier' | sed 's/^/demo:   /'
+
+say "audit every result (p_min = 100 %) and pay verifiers 0.01 HYPHA, through sudo (dev chain only)"
+hypha gov sudo-set-params --url "$url" --seed //Alice --set p_min_ppm=1000000 --set "verifier_fee=0.01 HYPHA" >/dev/null
+
+bob_before=$(hypha account balance --url "$url" --seed //Bob | sed -n 's/^free: //p')
+eve_before=$(hypha account balance --url "$url" --seed //Eve | sed -n 's/^free: //p')
+
+say "client Bob: the digits training job (fixed-point SGD, 100 epochs)"
+hypha digits prepare --data data/digits.safetensors --out "$dir/train" | sed 's/^/demo:   /'
+hypha job submit "$dir/train/train.toml" --url "$url" --seed //Bob --store "$store" --wait | tee "$dir/train.out"
+train_job=$(sed -n 's/^job \([0-9]*\) submitted.*/\1/p' "$dir/train.out")
+hypha job fetch "$train_job" --url "$url" --seed //Bob --out "$dir/trained"
+
+say "client Bob: the inference job on the test split, with the trained weights quantized to int8"
+hypha digits model --data data/digits.safetensors --trained "$dir/trained/output.bin" --out "$dir/infer" | sed 's/^/demo:   /'
+hypha job submit "$dir/infer/infer.toml" --url "$url" --seed //Bob --store "$store" --wait | tee "$dir/infer.out"
+infer_job=$(sed -n 's/^job \([0-9]*\) submitted.*/\1/p' "$dir/infer.out")
+hypha job fetch "$infer_job" --url "$url" --seed //Bob --out "$dir/predictions"
+hypha digits accuracy --data data/digits.safetensors --output "$dir/predictions/output.bin" --min-accuracy 0.95 | tee "$dir/accuracy.out"
+
+bob_after=$(hypha account balance --url "$url" --seed //Bob | sed -n 's/^free: //p')
+eve_after=$(hypha account balance --url "$url" --seed //Eve | sed -n 's/^free: //p')
+metric() { python3 -c "import sys,urllib.request; t=urllib.request.urlopen('http://127.0.0.1:$1/metrics').read().decode(); print(next((l.split()[1] for l in t.splitlines() if l.startswith('$2 ')), '?'))"; }
+
+say "summary"
+for job in "$train_job" "$infer_job"; do
+	hypha job status "$job" --url "$url" | sed -n 's/^status: /demo:   /p'
+done
+grep -h '^audited:' "$dir/train.out" "$dir/infer.out" | sed "1s/^/demo:   training job $train_job /;2s/^/demo:   inference job $infer_job /"
+echo "demo:   test accuracy of the model trained on the market: $(sed -n 's/^accuracy: //p' "$dir/accuracy.out")"
+echo "demo:   client Bob's free balance: $bob_before -> $bob_after (budgets came back less the prices, verifier fees and transaction fees)"
+echo "demo:   provider Eve's free balance: $eve_before -> $eve_after"
+echo "demo:   worker metrics: jobs done $(metric "$worker_port" hypha_worker_jobs_done_total), earned $(metric "$worker_port" hypha_worker_earnings_hypha_total) HYPHA"
+echo "demo:   verifier metrics: audits $(metric "$verifier_port" hypha_verifier_audits_total), agreements $(metric "$verifier_port" hypha_verifier_agreements_total)"
+echo "demo:   logs in $dir"
+say "done; stopping the chain, the store, the worker and the verifier"

@@ -9,10 +9,14 @@
 //!   training split through the training job, quantizes it to int8, runs the
 //!   inference job on the test split and reports the accuracy.
 //!
-//! Chain commands arrive with the issue "The marketplace end to end", as
-//! further subcommands.
+//! - the marketplace ([`market`]): `hypha job submit | status | watch |
+//!   fetch`, `hypha stake ...`, `hypha account balance`, `hypha store serve`;
+//! - the digits example as marketplace jobs: [`prepare_digits_training`],
+//!   [`prepare_digits_inference`], [`digits_output_accuracy`];
+//! - governance ([`gov`]).
 
 pub mod gov;
+pub mod market;
 
 use std::path::{Path, PathBuf};
 
@@ -108,32 +112,83 @@ pub struct DigitsReport {
 /// Fractional bits of the digits' pixels (0..16 reads as 0.0..1.0).
 pub const DIGITS_INPUT_FRAC_BITS: u32 = 4;
 
-/// Trains, quantizes and evaluates an MLP on the digits data set.
-pub fn digits_check(config: &DigitsCheckConfig) -> Result<DigitsReport> {
-	let bytes = read_bounded(&config.data, MAX_FILE_BYTES)
-		.with_context(|| format!("reading the digits data set {}", config.data.display()))?;
+/// The digits data set's two splits.
+#[derive(Debug, Clone)]
+pub struct Digits {
+	/// The training split (`train_images`, `train_labels`).
+	pub train: Dataset,
+	/// The test split (`test_images`, `test_labels`).
+	pub test: Dataset,
+}
+
+/// Reads the digits data set; keeps only the first `train_limit` training
+/// samples if given.
+pub fn read_digits(path: &Path, train_limit: Option<usize>) -> Result<Digits> {
+	let bytes = read_bounded(path, MAX_FILE_BYTES)
+		.with_context(|| format!("reading the digits data set {}", path.display()))?;
 	let mut train = Dataset::from_safetensors(&bytes, "train_images", "train_labels")
 		.context("reading the training split")?;
 	let test = Dataset::from_safetensors(&bytes, "test_images", "test_labels")
 		.context("reading the test split")?;
-	if let Some(limit) = config.train_limit {
+	if let Some(limit) = train_limit {
 		let limit = limit.clamp(1, train.samples);
 		train.images.truncate(limit * train.features);
 		train.labels.truncate(limit);
 		train.samples = limit;
 	}
-	let backend = Backend::select(config.backend).context("selecting the compute backend")?;
+	Ok(Digits { train, test })
+}
 
-	let sizes = [train.features, config.hidden, 10];
-	let initial = FixedMlp::init(&sizes, config.seed).context("initializing weights")?;
-	let training_config = TrainingConfig {
+/// The inference job of a trained digits MLP: the int8 model (calibrated on
+/// the training split) and the test split as its input batch, as the two
+/// safetensors blobs of the job.
+pub fn digits_inference_blobs(trained: &FixedMlp, digits: &Digits, backend: &Backend) -> Result<(Vec<u8>, Vec<u8>)> {
+	let model = quantize_mlp(
+		trained,
+		digits.train.all_inputs(),
+		digits.train.samples,
+		DIGITS_INPUT_FRAC_BITS,
+		backend,
+	)
+	.context("quantizing the trained model to int8")?;
+	let test_input: Vec<i8> = digits.test.images.iter().map(|&p| p as i8).collect();
+	let input = InferenceJob::input_safetensors(&test_input, digits.test.samples, digits.test.features)?;
+	Ok((model.to_safetensors()?, input))
+}
+
+/// Correct predictions among `classes` (one per test sample) and the number of test samples.
+pub fn digits_correct(classes: &[u32], digits: &Digits) -> Result<(usize, usize)> {
+	anyhow::ensure!(
+		classes.len() == digits.test.samples,
+		"{} predictions for {} test samples: this is not the output of the digits inference job",
+		classes.len(),
+		digits.test.samples
+	);
+	let correct = classes.iter().zip(&digits.test.labels).filter(|(p, l)| **p == **l as u32).count();
+	Ok((correct, digits.test.samples))
+}
+
+/// The hyperparameters of the digits training job, as `digits-check` and
+/// `hypha digits prepare` take them.
+fn digits_training_config(config: &DigitsCheckConfig) -> TrainingConfig {
+	TrainingConfig {
 		epochs: config.epochs,
 		batch_size: config.batch_size,
 		learning_rate: config.learning_rate,
 		seed: config.seed,
 		input_frac_bits: DIGITS_INPUT_FRAC_BITS,
-	};
-	let training = TrainingJob::new(initial.clone(), train.clone(), training_config)
+	}
+}
+
+/// Trains, quantizes and evaluates an MLP on the digits data set.
+pub fn digits_check(config: &DigitsCheckConfig) -> Result<DigitsReport> {
+	let digits = read_digits(&config.data, config.train_limit)?;
+	let train = &digits.train;
+	let backend = Backend::select(config.backend).context("selecting the compute backend")?;
+
+	let sizes = [train.features, config.hidden, 10];
+	let initial = FixedMlp::init(&sizes, config.seed).context("initializing weights")?;
+	let training = TrainingJob::new(initial.clone(), train.clone(), digits_training_config(config))
 		.context("building the training job")?;
 	let started = std::time::Instant::now();
 	let trained = training.run(&backend).context("running the training job")?;
@@ -141,58 +196,81 @@ pub fn digits_check(config: &DigitsCheckConfig) -> Result<DigitsReport> {
 	let samples_per_second = (train.samples as f64 * config.epochs as f64) / elapsed.max(1e-9);
 	let training_digest = trained.to_output().digest();
 
-	let model = quantize_mlp(
-		&trained.model,
-		train.all_inputs(),
-		train.samples,
-		DIGITS_INPUT_FRAC_BITS,
-		&backend,
-	)
-	.context("quantizing the trained model to int8")?;
-	let model_bytes = model.to_safetensors()?;
-	let test_input: Vec<i8> = test.images.iter().map(|&p| p as i8).collect();
-	let input_bytes = InferenceJob::input_safetensors(&test_input, test.samples, test.features)?;
+	let (model_bytes, input_bytes) = digits_inference_blobs(&trained.model, &digits, &backend)?;
 	let inference = InferenceJob::from_safetensors(&model_bytes, &input_bytes)
 		.context("building the inference job")?;
 	let result = inference.run(&backend).context("running the inference job")?;
 	let inference_digest = result.to_output().digest();
-	let correct =
-		result.classes.iter().zip(&test.labels).filter(|(p, l)| **p == **l as u32).count();
+	let (correct, total) = digits_correct(&result.classes, &digits)?;
 
 	if let Some(dir) = &config.out {
-		write_job_files(dir, config, &sizes, &initial, &model_bytes, &input_bytes)?;
+		write_training_files(dir, config, &sizes, &initial)?;
+		write_inference_files(dir, &model_bytes, &input_bytes)?;
 	}
 	Ok(DigitsReport {
 		backend: backend.describe(),
 		loss: trained.loss,
 		training_digest,
 		inference_digest,
-		accuracy: correct as f64 / test.samples as f64,
+		accuracy: correct as f64 / total as f64,
 		correct,
-		total: test.samples,
+		total,
 		samples_per_second,
 	})
 }
 
-fn write_job_files(
-	dir: &Path,
-	config: &DigitsCheckConfig,
-	sizes: &[usize],
-	initial: &FixedMlp,
-	model: &[u8],
-	input: &[u8],
-) -> Result<()> {
+/// Writes the digits training job (`train.toml` and `init.safetensors`) into
+/// `config.out` without running it: what `hypha digits prepare` submits to
+/// the marketplace. Returns the spec's path.
+pub fn prepare_digits_training(config: &DigitsCheckConfig) -> Result<PathBuf> {
+	let dir = config.out.as_deref().context("give --out: where to write the job files")?;
+	anyhow::ensure!(
+		config.train_limit.is_none(),
+		"--train-limit is for digits-check only: the marketplace job trains on the whole split"
+	);
+	let digits = read_digits(&config.data, None)?;
+	let sizes = [digits.train.features, config.hidden, 10];
+	let initial = FixedMlp::init(&sizes, config.seed).context("initializing weights")?;
+	// Validate the job as a worker will, before anyone pays for it.
+	TrainingJob::new(initial.clone(), digits.train, digits_training_config(config))
+		.context("building the training job")?;
+	write_training_files(dir, config, &sizes, &initial)?;
+	Ok(dir.join("train.toml"))
+}
+
+/// Turns the output of a digits training job (canonical bytes, as `hypha
+/// job fetch` saves them) into the inference job on the test split
+/// (`infer.toml`, `model.safetensors`, `test_input.safetensors` in `dir`).
+/// Returns the spec's path.
+pub fn prepare_digits_inference(training_output: &[u8], data: &Path, dir: &Path, backend: BackendChoice) -> Result<PathBuf> {
+	let output = JobOutput::from_canonical_bytes(training_output).context("reading the training job's output")?;
+	let trained = FixedMlp::from_output(&output).context("the output holds no trained weights")?;
+	let digits = read_digits(data, None)?;
+	let backend = Backend::select(backend).context("selecting the compute backend")?;
+	let (model, input) = digits_inference_blobs(&trained, &digits, &backend)?;
+	write_inference_files(dir, &model, &input)?;
+	Ok(dir.join("infer.toml"))
+}
+
+/// The test accuracy an inference job's output (canonical bytes) reaches on
+/// the digits test split: correct predictions and test samples.
+pub fn digits_output_accuracy(inference_output: &[u8], data: &Path) -> Result<(usize, usize)> {
+	let output = JobOutput::from_canonical_bytes(inference_output).context("reading the inference job's output")?;
+	let (_, classes) = output.u32("argmax").context("the output has no argmax: not an inference job's")?;
+	digits_correct(&classes, &read_digits(data, None)?)
+}
+
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
 	std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+	std::fs::write(dir.join(name), bytes).with_context(|| format!("writing {}", dir.join(name).display()))
+}
+
+fn write_training_files(dir: &Path, config: &DigitsCheckConfig, sizes: &[usize], initial: &FixedMlp) -> Result<()> {
 	let data = std::fs::canonicalize(&config.data).context("resolving the data path")?;
-	let write = |name: &str, bytes: &[u8]| {
-		std::fs::write(dir.join(name), bytes)
-			.with_context(|| format!("writing {}", dir.join(name).display()))
-	};
-	write("init.safetensors", &initial.to_safetensors()?)?;
-	write("model.safetensors", model)?;
-	write("test_input.safetensors", input)?;
+	write_file(dir, "init.safetensors", &initial.to_safetensors()?)?;
 	let layers: Vec<String> = sizes.iter().map(|s| s.to_string()).collect();
-	write(
+	write_file(
+		dir,
 		"train.toml",
 		format!(
 			"kind = \"training\"\nlayers = [{}]\ninitial_weights = \"init.safetensors\"\ndataset = {:?}\n\
@@ -208,9 +286,13 @@ fn write_job_files(
 			config.seed,
 		)
 		.as_bytes(),
-	)?;
-	write("infer.toml", b"kind = \"inference\"\nmodel = \"model.safetensors\"\ninput = \"test_input.safetensors\"\n")?;
-	Ok(())
+	)
+}
+
+fn write_inference_files(dir: &Path, model: &[u8], input: &[u8]) -> Result<()> {
+	write_file(dir, "model.safetensors", model)?;
+	write_file(dir, "test_input.safetensors", input)?;
+	write_file(dir, "infer.toml", b"kind = \"inference\"\nmodel = \"model.safetensors\"\ninput = \"test_input.safetensors\"\n")
 }
 
 /// Fails unless `accuracy` reaches `minimum`.

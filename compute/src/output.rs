@@ -139,6 +139,124 @@ impl JobOutput {
 	}
 }
 
+impl JobOutput {
+	/// Decodes the canonical encoding (what a worker serves), checking every
+	/// length against the bytes that are there: malformed or truncated input
+	/// is an [`ComputeError::InvalidData`] error, never a panic.
+	pub fn from_canonical_bytes(bytes: &[u8]) -> Result<Self, ComputeError> {
+		let bad = |why: &str| ComputeError::InvalidData(format!("not a canonical job output: {why}"));
+		let mut reader = Reader { bytes, at: 0 };
+		if reader.take(OUTPUT_MAGIC.len()).map_err(|_| bad("too short"))? != OUTPUT_MAGIC {
+			return Err(bad("wrong magic"));
+		}
+		let count = reader.u32().map_err(|_| bad("truncated count"))?;
+		let mut out = JobOutput::default();
+		let mut previous: Option<String> = None;
+		for _ in 0..count {
+			let name_len = reader.u32().map_err(|_| bad("truncated name"))? as usize;
+			let name = core::str::from_utf8(reader.take(name_len).map_err(|_| bad("truncated name"))?)
+				.map_err(|_| bad("a tensor name is not UTF-8"))?
+				.to_string();
+			if previous.as_ref().is_some_and(|p| *p >= name) {
+				return Err(bad("tensor names are not in increasing order"));
+			}
+			let dtype = match reader.take(1).map_err(|_| bad("truncated dtype"))?[0] {
+				1 => OutputDtype::I32,
+				2 => OutputDtype::U32,
+				3 => OutputDtype::I64,
+				4 => OutputDtype::I8,
+				other => return Err(bad(&format!("unknown dtype {other}"))),
+			};
+			let rank = reader.u32().map_err(|_| bad("truncated rank"))? as usize;
+			if rank > 8 {
+				return Err(bad("rank above 8"));
+			}
+			let mut shape = Vec::with_capacity(rank);
+			let mut elements: u64 = 1;
+			for _ in 0..rank {
+				let dim = reader.u64().map_err(|_| bad("truncated shape"))?;
+				elements = elements.checked_mul(dim).ok_or_else(|| bad("shape overflows"))?;
+				shape.push(usize::try_from(dim).map_err(|_| bad("dimension too large"))?);
+			}
+			let len = reader.u64().map_err(|_| bad("truncated length"))?;
+			let width = match dtype {
+				OutputDtype::I8 => 1,
+				OutputDtype::I32 | OutputDtype::U32 => 4,
+				OutputDtype::I64 => 8,
+			};
+			if elements.checked_mul(width) != Some(len) {
+				return Err(bad(&format!("tensor `{name}` has {len} bytes for shape {shape:?}")));
+			}
+			let data = reader
+				.take(usize::try_from(len).map_err(|_| bad("tensor too large"))?)
+				.map_err(|_| bad("truncated tensor data"))?
+				.to_vec();
+			previous = Some(name.clone());
+			out.insert(name, OutputTensor { dtype, shape, data });
+		}
+		if reader.at != bytes.len() {
+			return Err(bad("trailing bytes"));
+		}
+		Ok(out)
+	}
+
+	/// The tensor `name` as `i32`s with its shape, if it is an I32 tensor.
+	pub fn i32(&self, name: &str) -> Result<(Vec<usize>, Vec<i32>), ComputeError> {
+		let tensor = self.typed(name, OutputDtype::I32)?;
+		let values = tensor.data.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+		Ok((tensor.shape.clone(), values.collect()))
+	}
+
+	/// The tensor `name` as `u32`s with its shape, if it is a U32 tensor.
+	pub fn u32(&self, name: &str) -> Result<(Vec<usize>, Vec<u32>), ComputeError> {
+		let tensor = self.typed(name, OutputDtype::U32)?;
+		let values = tensor.data.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+		Ok((tensor.shape.clone(), values.collect()))
+	}
+
+	fn typed(&self, name: &str, dtype: OutputDtype) -> Result<&OutputTensor, ComputeError> {
+		let tensor = self
+			.tensors
+			.get(name)
+			.ok_or_else(|| ComputeError::MissingTensor { name: name.into(), what: "job output".into() })?;
+		if tensor.dtype != dtype {
+			return Err(ComputeError::WrongDtype {
+				name: name.into(),
+				expected: format!("{dtype:?}"),
+				actual: format!("{:?}", tensor.dtype),
+			});
+		}
+		Ok(tensor)
+	}
+}
+
+/// Reads the canonical encoding front to back.
+struct Reader<'a> {
+	bytes: &'a [u8],
+	at: usize,
+}
+
+impl<'a> Reader<'a> {
+	fn take(&mut self, len: usize) -> Result<&'a [u8], ()> {
+		let end = self.at.checked_add(len).ok_or(())?;
+		let slice = self.bytes.get(self.at..end).ok_or(())?;
+		self.at = end;
+		Ok(slice)
+	}
+
+	fn u32(&mut self) -> Result<u32, ()> {
+		let b = self.take(4)?;
+		Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+	}
+
+	fn u64(&mut self) -> Result<u64, ()> {
+		let b = self.take(8)?;
+		let mut word = [0u8; 8];
+		word.copy_from_slice(b);
+		Ok(u64::from_le_bytes(word))
+	}
+}
+
 /// BLAKE2b-256 of `bytes`.
 pub fn blake2_256(bytes: &[u8]) -> [u8; 32] {
 	let mut hasher = Blake2b::<U32>::new();
@@ -161,6 +279,50 @@ mod tests {
 				0xf1, 0x2f, 0xe3, 0xa8
 			]
 		);
+	}
+
+	#[test]
+	fn canonical_bytes_decode_to_the_same_output() {
+		let mut out = JobOutput::default();
+		out.insert("logits", OutputTensor::i32(vec![2, 3], &[1, -2, 3, i32::MIN, 0, i32::MAX]));
+		out.insert("argmax", OutputTensor::u32(vec![2], &[2, 1]));
+		out.insert("loss", OutputTensor::i64(vec![1], &[-7]));
+		out.insert("q", OutputTensor::i8(vec![1, 1], &[-128]));
+		let bytes = out.canonical_bytes();
+		let decoded = JobOutput::from_canonical_bytes(&bytes).unwrap();
+		assert_eq!(decoded, out);
+		assert_eq!(decoded.u32("argmax").unwrap(), (vec![2], vec![2, 1]));
+		assert_eq!(decoded.i32("logits").unwrap().1[3], i32::MIN);
+		assert!(matches!(decoded.i32("argmax"), Err(ComputeError::WrongDtype { .. })));
+		assert!(matches!(decoded.i32("nothing"), Err(ComputeError::MissingTensor { .. })));
+	}
+
+	#[test]
+	fn malformed_canonical_bytes_are_refused_without_panicking() {
+		let mut out = JobOutput::default();
+		out.insert("argmax", OutputTensor::u32(vec![3], &[1, 2, 3]));
+		let bytes = out.canonical_bytes();
+		// Every truncation, a wrong magic and trailing bytes are errors.
+		for len in 0..bytes.len() {
+			assert!(JobOutput::from_canonical_bytes(&bytes[..len]).is_err(), "prefix of {len} bytes");
+		}
+		let mut wrong_magic = bytes.clone();
+		wrong_magic[0] ^= 1;
+		assert!(JobOutput::from_canonical_bytes(&wrong_magic).is_err());
+		let mut trailing = bytes.clone();
+		trailing.push(0);
+		assert!(JobOutput::from_canonical_bytes(&trailing).is_err());
+		// A huge declared shape does not allocate or overflow.
+		let mut huge = OUTPUT_MAGIC.to_vec();
+		huge.extend_from_slice(&1u32.to_le_bytes());
+		huge.extend_from_slice(&1u32.to_le_bytes());
+		huge.push(b'x');
+		huge.push(1);
+		huge.extend_from_slice(&2u32.to_le_bytes());
+		huge.extend_from_slice(&u64::MAX.to_le_bytes());
+		huge.extend_from_slice(&u64::MAX.to_le_bytes());
+		huge.extend_from_slice(&0u64.to_le_bytes());
+		assert!(JobOutput::from_canonical_bytes(&huge).is_err());
 	}
 
 	#[test]

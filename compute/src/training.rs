@@ -433,6 +433,48 @@ impl TrainingJob {
 	}
 }
 
+impl FixedMlp {
+	/// The trained weights in a training job's output (the tensors
+	/// `layers.{i}.weight` and `layers.{i}.bias`; the layer widths follow
+	/// from their shapes), validated like any other weights.
+	pub fn from_output(output: &JobOutput) -> Result<Self, ComputeError> {
+		let mut sizes = Vec::new();
+		let mut weights = Vec::new();
+		let mut biases = Vec::new();
+		while output.tensors.contains_key(&weight_name(weights.len())) {
+			let l = weights.len();
+			if l >= MAX_LAYERS {
+				return Err(ComputeError::InvalidData(format!("more than {MAX_LAYERS} layers")));
+			}
+			let (shape, w) = output.i32(&weight_name(l))?;
+			let [outs, ins] = shape[..] else {
+				return Err(ComputeError::WrongShape { name: weight_name(l), expected: vec![0, 0], actual: shape });
+			};
+			if sizes.is_empty() {
+				sizes.push(ins);
+			}
+			if sizes.last() != Some(&ins) {
+				return Err(ComputeError::WrongShape {
+					name: weight_name(l),
+					expected: vec![outs, sizes[sizes.len() - 1]],
+					actual: shape,
+				});
+			}
+			let (bias_shape, b) = output.i32(&bias_name(l))?;
+			if bias_shape != [outs] {
+				return Err(ComputeError::WrongShape { name: bias_name(l), expected: vec![outs], actual: bias_shape });
+			}
+			sizes.push(outs);
+			weights.push(w);
+			biases.push(b);
+		}
+		let mlp = Self { sizes, weights, biases };
+		check_sizes(&mlp.sizes)?;
+		mlp.validate()?;
+		Ok(mlp)
+	}
+}
+
 impl TrainingResult {
 	/// The job output: the final weights and `loss`.
 	pub fn to_output(&self) -> JobOutput {

@@ -252,3 +252,16 @@ fn jobs_built_from_inconsistent_structs_are_rejected_not_run() {
 	));
 	assert!(initial.forward(&Backend::Reference, vec![0; 8], 1, 4).is_err());
 }
+
+#[test]
+fn a_training_output_decodes_back_to_the_trained_weights() {
+	let job = small_training_job();
+	let trained = job.run(&Backend::Reference).unwrap();
+	let bytes = trained.to_output().canonical_bytes();
+	let decoded = hypha_compute::output::JobOutput::from_canonical_bytes(&bytes).unwrap();
+	assert_eq!(FixedMlp::from_output(&decoded).unwrap(), trained.model);
+	// An inference output holds no weights: a clear error, not an empty model.
+	let inference = InferenceJob::new(small_model(), small_input(2), 2).unwrap();
+	let output = inference.run(&Backend::Reference).unwrap().to_output();
+	assert!(FixedMlp::from_output(&output).is_err());
+}

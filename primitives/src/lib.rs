@@ -391,10 +391,16 @@ pub enum JobStatus<AccountId, Balance, BlockNumber> {
 		/// Last block for the panel's verdicts.
 		deadline: BlockNumber,
 	},
-	/// Final: the provider was paid (`at` is the block).
+	/// Final: the provider was paid (`at` is the block). The commitment and
+	/// the output's URI stay, so the client can fetch the output and check it
+	/// against the commitment after settlement.
 	Settled {
 		/// The provider paid.
 		provider: AccountId,
+		/// [`digest_commitment`] of the output digest the provider was paid for.
+		commitment: Digest,
+		/// Where the client fetches the output.
+		output_uri: Uri,
 		/// The block of settlement.
 		at: BlockNumber,
 	},

@@ -1,11 +1,15 @@
 //! # Hypha end-to-end test harness
 //!
 //! Starts real `hypha-node` processes on free ports and talks to them through
-//! `hypha-client` (subxt). Every process is killed when its [`NodeProcess`] is
-//! dropped, so a failing test leaves nothing running.
+//! `hypha-client` (subxt); starts the daemons (`hypha-worker`,
+//! `hypha-verifier`) and runs the `hypha` CLI as processes too. Every process
+//! is killed when its [`Process`] (or [`NodeProcess`]) is dropped, so a
+//! failing test leaves nothing running. [`Ledger`] reads balances and the
+//! transaction fees paid between two blocks, so tests can check every
+//! balance to the unit.
 //!
-//! The node binary is found next to the test binary (`target/<profile>/`), or
-//! at `$HYPHA_NODE_BIN`. Build it first: `make test` does.
+//! The binaries are found next to the test binary (`target/<profile>/`); the
+//! node also at `$HYPHA_NODE_BIN`. Build them first: `make test` does.
 
 use std::{
 	net::TcpListener,
@@ -22,20 +26,26 @@ pub fn node_binary() -> Result<PathBuf> {
 	if let Ok(path) = std::env::var("HYPHA_NODE_BIN") {
 		return Ok(PathBuf::from(path));
 	}
-	// The test binary lives in target/<profile>/deps/; the node in target/<profile>/.
+	binary("hypha-node")
+}
+
+/// A workspace binary (`hypha-node`, `hypha-worker`, `hypha-verifier`,
+/// `hypha`), found in `target/<profile>/`: next to the running binary, or one
+/// folder up from a test binary (`target/<profile>/deps/`).
+pub fn binary(name: &str) -> Result<PathBuf> {
 	let exe = std::env::current_exe().context("locating the test binary")?;
-	let profile_dir = exe
-		.parent()
-		.and_then(Path::parent)
-		.context("the test binary is not inside a cargo target directory")?;
-	let node = profile_dir.join("hypha-node");
-	if !node.exists() {
+	let mut profile_dir = exe.parent().context("the test binary is not inside a cargo target directory")?;
+	if profile_dir.ends_with("deps") {
+		profile_dir = profile_dir.parent().context("the test binary is not inside a cargo target directory")?;
+	}
+	let path = profile_dir.join(name);
+	if !path.exists() {
 		bail!(
-			"{} does not exist: build the node first (`cargo build -p hypha-node`, or `make test`), or set HYPHA_NODE_BIN",
-			node.display()
+			"{} does not exist: build the binaries first (`cargo build --workspace --bins`, or `make test`)",
+			path.display()
 		);
 	}
-	Ok(node)
+	Ok(path)
 }
 
 /// The repository's root directory.
@@ -67,9 +77,86 @@ impl Ports {
 	}
 }
 
+/// A running process whose output goes to a log file; killed on drop, so a
+/// failing test leaves nothing running.
+pub struct Process {
+	child: Child,
+	/// Where its output goes.
+	pub log_path: PathBuf,
+	name: String,
+}
+
+impl Process {
+	/// Starts `binary` with `args`, logging to a file in the system's temp directory.
+	pub fn start(name: &str, binary: &Path, args: &[String]) -> Result<Self> {
+		let log_path =
+			std::env::temp_dir().join(format!("hypha-e2e-{name}-{}-{}.log", std::process::id(), free_port()?));
+		let log = std::fs::File::create(&log_path)
+			.with_context(|| format!("creating {}", log_path.display()))?;
+		let child = Command::new(binary)
+			.args(args)
+			.env("HYPHA_LOG", "info")
+			.stdin(Stdio::null())
+			.stdout(Stdio::from(log.try_clone()?))
+			.stderr(Stdio::from(log))
+			.spawn()
+			.with_context(|| format!("starting {}", binary.display()))?;
+		Ok(Process { child, log_path, name: name.to_string() })
+	}
+
+	/// Fails if the process has exited.
+	pub fn ensure_running(&mut self) -> Result<()> {
+		if let Some(status) = self.child.try_wait()? {
+			bail!("{} exited with {status}; {}", self.name, self.log_tail());
+		}
+		Ok(())
+	}
+
+	/// The last lines of the log, for error messages.
+	pub fn log_tail(&self) -> String {
+		let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+		let lines: Vec<&str> = text.lines().collect();
+		let start = lines.len().saturating_sub(30);
+		format!("last log lines of {} ({}):\n{}", self.name, self.log_path.display(), lines[start..].join("\n"))
+	}
+
+	/// The whole log.
+	pub fn log(&self) -> String {
+		std::fs::read_to_string(&self.log_path).unwrap_or_default()
+	}
+
+	/// Stops the process (SIGKILL: no chance to clean up) and waits for it.
+	pub fn kill(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+
+	/// Asks the process to stop (SIGTERM) and waits up to `timeout` for it;
+	/// returns whether it exited by itself.
+	pub fn terminate(&mut self, timeout: Duration) -> Result<bool> {
+		let pid = self.child.id().to_string();
+		let _ = Command::new("kill").args(["-TERM", &pid]).status();
+		let deadline = Instant::now() + timeout;
+		while Instant::now() < deadline {
+			if let Some(status) = self.child.try_wait()? {
+				return Ok(status.success());
+			}
+			std::thread::sleep(Duration::from_millis(100));
+		}
+		self.kill();
+		Ok(false)
+	}
+}
+
+impl Drop for Process {
+	fn drop(&mut self) {
+		self.kill();
+	}
+}
+
 /// A running `hypha-node` process, killed on drop.
 pub struct NodeProcess {
-	child: Child,
+	process: Process,
 	/// Its ports.
 	pub ports: Ports,
 	/// Where its output goes.
@@ -88,24 +175,15 @@ impl NodeProcess {
 	/// Like [`NodeProcess::start`], with chosen ports.
 	pub fn start_with_ports(name: &str, args: &[&str], ports: Ports) -> Result<Self> {
 		let binary = node_binary()?;
-		let log_path = std::env::temp_dir().join(format!(
-			"hypha-e2e-{name}-{}-{}.log",
-			std::process::id(),
-			ports.rpc
-		));
-		let log = std::fs::File::create(&log_path)
-			.with_context(|| format!("creating {}", log_path.display()))?;
-		let child = Command::new(&binary)
-			.args(args)
-			.args(["--rpc-port", &ports.rpc.to_string()])
-			.args(["--port", &ports.p2p.to_string()])
-			.args(["--prometheus-port", &ports.prometheus.to_string()])
-			.args(["--no-telemetry", "--no-mdns"])
-			.stdout(Stdio::from(log.try_clone()?))
-			.stderr(Stdio::from(log))
-			.spawn()
-			.with_context(|| format!("starting {}", binary.display()))?;
-		Ok(NodeProcess { child, ports, log_path, name: name.to_string() })
+		let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+		for (flag, port) in [("--rpc-port", ports.rpc), ("--port", ports.p2p), ("--prometheus-port", ports.prometheus)] {
+			all.push(flag.into());
+			all.push(port.to_string());
+		}
+		all.extend(["--no-telemetry".to_string(), "--no-mdns".to_string()]);
+		let process = Process::start(name, &binary, &all)?;
+		let log_path = process.log_path.clone();
+		Ok(NodeProcess { process, ports, log_path, name: name.to_string() })
 	}
 
 	/// The node's WebSocket URL.
@@ -117,9 +195,7 @@ impl NodeProcess {
 	pub async fn client(&mut self, timeout: Duration) -> Result<Client> {
 		let deadline = Instant::now() + timeout;
 		loop {
-			if let Some(status) = self.child.try_wait()? {
-				bail!("node {} exited with {status} before serving RPC; {}", self.name, self.log_tail());
-			}
+			self.process.ensure_running().with_context(|| format!("node {} did not serve RPC", self.name))?;
 			match hypha_client::connect(&self.ws_url()).await {
 				Ok(client) => return Ok(client),
 				Err(error) if Instant::now() >= deadline => {
@@ -132,22 +208,12 @@ impl NodeProcess {
 
 	/// The last lines of the node's log, for error messages.
 	pub fn log_tail(&self) -> String {
-		let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
-		let lines: Vec<&str> = text.lines().collect();
-		let start = lines.len().saturating_sub(30);
-		format!("last log lines of {} ({}):\n{}", self.name, self.log_path.display(), lines[start..].join("\n"))
+		self.process.log_tail()
 	}
 
 	/// Stops the node (SIGKILL) and waits for it.
 	pub fn kill(&mut self) {
-		let _ = self.child.kill();
-		let _ = self.child.wait();
-	}
-}
-
-impl Drop for NodeProcess {
-	fn drop(&mut self) {
-		self.kill();
+		self.process.kill();
 	}
 }
 
@@ -183,4 +249,110 @@ pub fn http_get(port: u16, path: &str) -> Result<String> {
 	let mut response = String::new();
 	stream.read_to_string(&mut response)?;
 	Ok(response)
+}
+
+/// Runs the `hypha` CLI with `args` and returns its standard output; fails
+/// with its output and error if it exits non-zero.
+pub async fn hypha_cli(args: &[&str]) -> Result<String> {
+	let output = tokio::process::Command::new(binary("hypha")?)
+		.args(args)
+		.stdin(Stdio::null())
+		.output()
+		.await
+		.context("running hypha")?;
+	let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+	if !output.status.success() {
+		bail!(
+			"`hypha {}` failed with {}:\n{stdout}\n{}",
+			args.join(" "),
+			output.status,
+			String::from_utf8_lossy(&output.stderr)
+		);
+	}
+	Ok(stdout)
+}
+
+/// Like [`hypha_cli`], for a command that must fail: returns its standard error.
+pub async fn hypha_cli_fails(args: &[&str]) -> Result<String> {
+	let output = tokio::process::Command::new(binary("hypha")?)
+		.args(args)
+		.stdin(Stdio::null())
+		.output()
+		.await
+		.context("running hypha")?;
+	if output.status.success() {
+		bail!("`hypha {}` succeeded but should have failed:\n{}", args.join(" "), String::from_utf8_lossy(&output.stdout));
+	}
+	Ok(String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// Waits until something listens on `127.0.0.1:port`.
+pub async fn wait_for_port(port: u16, timeout: Duration) -> Result<()> {
+	let deadline = Instant::now() + timeout;
+	while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+		if Instant::now() >= deadline {
+			bail!("nothing listens on 127.0.0.1:{port} after {timeout:?}");
+		}
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	Ok(())
+}
+
+/// Free and held balance of an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Balances {
+	/// Spendable.
+	pub free: u128,
+	/// On hold (escrow, stake, deposits).
+	pub held: u128,
+}
+
+impl Balances {
+	/// Free plus held.
+	pub fn total(&self) -> u128 {
+		self.free + self.held
+	}
+}
+
+/// Balances and total issuance at one block, and the fees paid after it:
+/// what the tests compare to the unit.
+pub struct Ledger {
+	/// The block the balances were read at.
+	pub block: u32,
+	/// Total issuance at `block`.
+	pub issuance: u128,
+}
+
+impl Ledger {
+	/// Reads the latest finalized block's number and total issuance.
+	pub async fn now(client: &Client) -> Result<Self> {
+		let block = finalized_number(client).await?;
+		let at = client.at_block(u64::from(block)).await?;
+		let issuance = at.storage().fetch(hypha_client::api::storage().balances().total_issuance(), ()).await?.decode()?;
+		Ok(Ledger { block, issuance })
+	}
+
+	/// `account`'s balances at this ledger's block.
+	pub async fn balances(&self, client: &Client, account: &hypha_client::AccountId) -> Result<Balances> {
+		let at = client.at_block(u64::from(self.block)).await?;
+		let info =
+			at.storage().fetch(hypha_client::api::storage().system().account(), (account.clone(),)).await?.decode()?;
+		Ok(Balances { free: info.data.free, held: info.data.reserved })
+	}
+
+	/// Transaction fees paid per account in the blocks after this ledger's up
+	/// to `later`'s block, from `TransactionFeePaid` (`actual_fee` includes
+	/// the tip). The runtime burns fees.
+	pub async fn fees_until(&self, client: &Client, later: &Ledger) -> Result<std::collections::HashMap<[u8; 32], u128>> {
+		let mut fees = std::collections::HashMap::new();
+		for number in self.block + 1..=later.block {
+			let at = client.at_block(u64::from(number)).await?;
+			let events = at.events().fetch().await?;
+			for fee in events.find::<hypha_client::api::transaction_payment::events::TransactionFeePaid>() {
+				let fee = fee?;
+				*fees.entry(fee.who.0).or_default() += fee.actual_fee;
+			}
+		}
+		Ok(fees)
+	}
 }

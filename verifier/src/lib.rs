@@ -62,6 +62,8 @@ pub struct VerifierConfig {
 	pub metrics_listen: SocketAddr,
 	/// Test only: submit wrong digests (a lying verifier).
 	pub lie: bool,
+	/// Test only: wait this long before submitting each verdict.
+	pub verdict_delay_ms: u64,
 }
 
 impl Default for VerifierConfig {
@@ -74,6 +76,7 @@ impl Default for VerifierConfig {
 			backend: "auto".into(),
 			metrics_listen: SocketAddr::from(([127, 0, 0, 1], 7200)),
 			lie: false,
+			verdict_delay_ms: 0,
 		}
 	}
 }
@@ -122,6 +125,7 @@ struct Context_ {
 	backend: Backend,
 	metrics: Metrics,
 	lie: bool,
+	verdict_delay: Duration,
 }
 
 /// Runs the verifier until `shutdown` completes.
@@ -155,7 +159,10 @@ pub async fn run(config: VerifierConfig, shutdown: impl Future<Output = ()>) -> 
 			.await
 	});
 
-	let context = Arc::new(Context_ { client: client.clone(), signer, account, backend, metrics, lie: config.lie });
+	let context = Arc::new(Context_ { client: client.clone(), signer, account, backend, metrics,
+		lie: config.lie,
+		verdict_delay: Duration::from_millis(config.verdict_delay_ms),
+	});
 	let mut queue: VecDeque<JobId> = pending_at_startup(&context).await?.into();
 	let mut queued: HashSet<JobId> = queue.iter().copied().collect();
 	let mut blocks = client.stream_blocks().await.context("following finalized blocks")?;
@@ -350,6 +357,9 @@ async fn verify(context: &Context_, job: JobId) -> Result<()> {
 	if context.lie {
 		digest[31] ^= 0x5a;
 		tracing::warn!(job, "--lie: submitting a wrong digest");
+	}
+	if !context.verdict_delay.is_zero() {
+		tokio::time::sleep(context.verdict_delay).await;
 	}
 	chain::submit(&context.client, &api::tx().jobs().submit_verdict(job, digest), &context.signer)
 		.await

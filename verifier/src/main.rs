@@ -41,6 +41,9 @@ struct Args {
 	/// Test only: submit wrong digests.
 	#[arg(long, hide = true)]
 	lie: bool,
+	/// Test only: wait this many milliseconds before submitting each verdict.
+	#[arg(long, hide = true)]
+	verdict_delay_ms: Option<u64>,
 }
 
 fn config(args: Args) -> anyhow::Result<VerifierConfig> {
@@ -69,6 +72,9 @@ fn config(args: Args) -> anyhow::Result<VerifierConfig> {
 		config.metrics_listen = listen;
 	}
 	config.lie |= args.lie;
+	if let Some(delay) = args.verdict_delay_ms {
+		config.verdict_delay_ms = delay;
+	}
 	Ok(config)
 }
 

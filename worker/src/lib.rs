@@ -270,7 +270,11 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 	}
 
 	let (mut candidates, mut resume) = initial_scan(&context).await?;
+	// Jobs not for this worker right now (claimed by another, a budget below
+	// its price): tried again if the chain reopens them.
 	let mut done: HashSet<JobId> = HashSet::new();
+	// Jobs whose blobs do not match or do not form a valid job: never again.
+	let mut refused: HashSet<JobId> = HashSet::new();
 	let mut ended: Vec<(JobId, Instant)> = Vec::new();
 	let retention = Duration::from_secs(config.output_retention_secs);
 	let mut blocks = client.stream_blocks().await.context("following finalized blocks")?;
@@ -290,7 +294,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 					Ok(Attempt::Refused(why)) => {
 						tracing::warn!(job, %why, "job refused");
 						context.metrics.refused.inc();
-						done.insert(job);
+						refused.insert(job);
 					},
 					Ok(Attempt::Retry(why)) => { tracing::info!(job, %why, "will retry"); candidates.insert(job); },
 					Ok(Attempt::Failed(why)) => {
@@ -309,7 +313,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 					Ok(block) => block,
 					Err(error) => { tracing::warn!(%error, "reading a finalized block"); continue; },
 				};
-				if let Err(error) = on_block(&context, &block, &mut candidates, &mut ended).await {
+				if let Err(error) = on_block(&context, &block, &mut candidates, &mut done, &mut ended).await {
 					tracing::warn!(%error, number = block.number(), "reading a block's events");
 				}
 				// Outputs of ended jobs are served for a while, then dropped.
@@ -324,7 +328,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 				});
 				if running.is_none() {
 					let next = resume.pop().map(|job| (job, true)).or_else(|| {
-						let job = candidates.iter().copied().find(|job| !done.contains(job))?;
+						let job = candidates.iter().copied().find(|job| !done.contains(job) && !refused.contains(job))?;
 						candidates.remove(&job);
 						Some((job, false))
 					});
@@ -482,6 +486,7 @@ async fn on_block(
 	context: &Context_,
 	block: &hypha_client::subxt::client::Block<hypha_client::HyphaConfig>,
 	candidates: &mut BTreeSet<JobId>,
+	done: &mut HashSet<JobId>,
 	ended: &mut Vec<(JobId, Instant)>,
 ) -> Result<()> {
 	use api::jobs::events;
@@ -490,7 +495,9 @@ async fn on_block(
 		candidates.insert(event?.job);
 	}
 	for event in events.find::<events::JobReopened>() {
-		candidates.insert(event?.job);
+		let job = event?.job;
+		done.remove(&job);
+		candidates.insert(job);
 	}
 	let holds = |job: JobId| context.state.lock().unwrap_or_else(|p| p.into_inner()).get(job).is_some();
 	for event in events.find::<events::JobSettled>() {

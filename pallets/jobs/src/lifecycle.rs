@@ -121,11 +121,11 @@ impl<T: Config> Pallet<T> {
 		paid_verifiers: &[T::AccountId],
 		now: BlockNumberFor<T>,
 	) {
-		let (provider, price, collateral) = match &record.status {
-			JobStatus::Committed { provider, price, collateral, .. } |
-			JobStatus::Audit { provider, price, collateral, .. } |
-			JobStatus::Dispute { provider, price, collateral, .. } =>
-				(provider.clone(), *price, *collateral),
+		let (provider, price, collateral, commitment, output_uri) = match &record.status {
+			JobStatus::Committed { provider, price, collateral, commitment, output_uri, .. } |
+			JobStatus::Audit { provider, price, collateral, commitment, output_uri, .. } |
+			JobStatus::Dispute { provider, price, collateral, commitment, output_uri, .. } =>
+				(provider.clone(), *price, *collateral, *commitment, output_uri.clone()),
 			_ => {
 				defensive!("settling a job that has no result");
 				return;
@@ -142,7 +142,8 @@ impl<T: Config> Pallet<T> {
 		let refunded = Self::release_budget(&record.client, left);
 		T::Stake::release_collateral(&provider, collateral);
 		T::Reputation::record(&provider, Outcome::Completed);
-		record.status = JobStatus::Settled { provider: provider.clone(), at: now };
+		record.status =
+			JobStatus::Settled { provider: provider.clone(), commitment, output_uri, at: now };
 		Jobs::<T>::insert(job, record);
 		Self::deposit_event(Event::JobSettled { job, provider, paid, verifier_fees, refunded });
 	}

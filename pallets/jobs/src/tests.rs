@@ -37,6 +37,12 @@ fn status(job: JobId) -> StatusOf<Test> {
 	crate::pallet::Jobs::<Test>::get(job).map(|record| record.status).expect("job exists")
 }
 
+/// `Settled` for a provider that committed the right output.
+fn settled(job: JobId, provider: u64, at: u64) -> StatusOf<Test> {
+	let commitment = digest_commitment(job, &provider, &OUTPUT);
+	JobStatus::Settled { provider, commitment, output_uri: output_uri(), at }
+}
+
 fn set_params(change: impl FnOnce(&mut ParamsOf<Test>)) {
 	let mut params = test_params();
 	change(&mut params);
@@ -235,7 +241,7 @@ fn unaudited_honest_job_settles_after_the_challenge_window_and_pays_exactly() {
 		run_to_block(5);
 		assert!(matches!(status(job), JobStatus::Committed { .. }));
 		run_to_block(6);
-		assert_eq!(status(job), JobStatus::Settled { provider: PROVIDER, at: 6 });
+		assert_eq!(status(job), settled(job, PROVIDER, 6));
 		assert_eq!(free(CLIENT), ENDOWMENT - PRICE);
 		assert_eq!(escrow(CLIENT), 0);
 		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND + PRICE);
@@ -259,7 +265,7 @@ fn audited_honest_job_settles_when_the_auditor_agrees() {
 		run_to_block(3);
 		let verifier = auditor(job);
 		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(verifier), job, OUTPUT));
-		assert_eq!(status(job), JobStatus::Settled { provider: PROVIDER, at: 3 });
+		assert_eq!(status(job), settled(job, PROVIDER, 3));
 		assert_eq!(free(CLIENT), ENDOWMENT - PRICE - FEE);
 		assert_eq!(free(verifier), ENDOWMENT - VERIFIER_BOND + FEE);
 		assert_conserved(issuance);
@@ -315,7 +321,7 @@ fn a_lying_auditor_loses_the_dispute_and_is_slashed() {
 		for member in &panel {
 			assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(*member), job, OUTPUT));
 		}
-		assert_eq!(status(job), JobStatus::Settled { provider: PROVIDER, at: 3 });
+		assert_eq!(status(job), settled(job, PROVIDER, 3));
 		// The liar's slash goes to the provider; honest panel members get their fee.
 		assert_eq!(free(liar), ENDOWMENT - VERIFIER_BOND);
 		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND + PRICE + 100);
@@ -395,7 +401,7 @@ fn an_absent_auditor_is_penalized_and_replaced() {
 		assert_eq!(free(absent), ENDOWMENT - VERIFIER_BOND);
 		System::assert_has_event(Event::VerifierAbsent { job, verifier: absent, slashed: 50 }.into());
 		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(replacement), job, OUTPUT));
-		assert_eq!(status(job), JobStatus::Settled { provider: PROVIDER, at: 14 });
+		assert_eq!(status(job), settled(job, PROVIDER, 14));
 		// The absent auditor's slash went to the client.
 		assert_eq!(free(CLIENT), ENDOWMENT - PRICE - FEE + 50);
 		assert_conserved(issuance);
@@ -417,7 +423,7 @@ fn a_missed_deadline_penalizes_the_provider_and_another_completes_the_job() {
 		claim(job, OTHER_PROVIDER);
 		commit(job, OTHER_PROVIDER, OUTPUT);
 		run_to_block(12);
-		assert_eq!(status(job), JobStatus::Settled { provider: OTHER_PROVIDER, at: 12 });
+		assert_eq!(status(job), settled(job, OTHER_PROVIDER, 12));
 		assert_eq!(free(CLIENT), ENDOWMENT - PRICE + COLLATERAL / 10);
 		assert_eq!(free(OTHER_PROVIDER), ENDOWMENT - PROVIDER_BOND + PRICE);
 		assert_conserved(issuance);

@@ -1,0 +1,609 @@
+//! The marketplace end to end, with real processes only: a dev node, a blob
+//! store (`hypha store serve`), `hypha-worker` and `hypha-verifier` daemons,
+//! and the `hypha` CLI as the client. Each test checks every balance it
+//! touches to the unit: the balances at a block before the job, the balances
+//! at a block after it, and the transaction fees paid in between (read from
+//! the `TransactionFeePaid` events of every block), against what
+//! `pallets/jobs/src/lifecycle.rs` says each transition moves; and that total
+//! issuance fell by exactly the fees (no token created or lost).
+//!
+//! The job is the digits training job of `hypha digits prepare` with a few
+//! epochs: small, but the real workload, computed by the worker and
+//! re-executed by the verifiers.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use hypha_client::api::{
+	self,
+	runtime_types::{
+		bounded_collections::bounded_vec::BoundedVec,
+		hypha_primitives::{JobSpec, JobStatus, WorkloadKind},
+	},
+};
+use hypha_client::subxt_signer::sr25519::{dev, Keypair};
+use hypha_client::{AccountId, Client};
+use hypha_e2e::{binary, free_port, hypha_cli, hypha_cli_fails, wait_for_port, Balances, Ledger, NodeProcess, Process};
+use hypha_primitives::HYPHA;
+
+const STARTUP: Duration = Duration::from_secs(120);
+/// Liveness bound for a job or a daemon to reach a state.
+const PATIENCE: Duration = Duration::from_secs(120);
+/// What the workers ask per compute unit.
+const PRICE_PER_UNIT: u128 = HYPHA / 100;
+/// A provider's bond.
+const PROVIDER_BOND: u128 = 1_000 * HYPHA;
+/// A verifier's bond.
+const VERIFIER_BOND: u128 = 100 * HYPHA;
+/// Paid to each verifier that answers (set by sudo in every test).
+const VERIFIER_FEE: u128 = HYPHA / 100;
+/// What a client puts in escrow.
+const BUDGET: u128 = 5 * HYPHA;
+
+fn id(keypair: &Keypair) -> AccountId {
+	keypair.public_key().into()
+}
+
+fn name_of(keypair: &Keypair) -> &'static str {
+	let all = [
+		(dev::alice(), "alice"),
+		(dev::bob(), "bob"),
+		(dev::charlie(), "charlie"),
+		(dev::dave(), "dave"),
+		(dev::eve(), "eve"),
+		(dev::ferdie(), "ferdie"),
+	];
+	all.iter().find(|(k, _)| id(k) == id(keypair)).map_or("unknown", |(_, name)| name)
+}
+
+fn seed_of(keypair: &Keypair) -> String {
+	let name = name_of(keypair);
+	format!("//{}{}", name[..1].to_uppercase(), &name[1..])
+}
+
+/// A dev chain, a blob store and the daemons started on it.
+struct Market {
+	node: NodeProcess,
+	client: Client,
+	store: Process,
+	store_url: String,
+	dir: PathBuf,
+	/// Daemons by name; killed when the market is dropped.
+	daemons: HashMap<String, (Process, u16)>,
+}
+
+impl Market {
+	/// Starts a dev node and a blob store; sets `params` (`name=value`) through
+	/// sudo, with audits of every result and a verifier fee.
+	async fn start(name: &str, params: &[&str]) -> Result<Self> {
+		let dir = std::env::temp_dir().join(format!("hypha-market-{name}-{}", std::process::id()));
+		let _ = std::fs::remove_dir_all(&dir);
+		std::fs::create_dir_all(&dir)?;
+		let mut node = NodeProcess::start(name, &["--dev"])?;
+		let client = node.client(STARTUP).await?;
+		let store_port = free_port()?;
+		let store = Process::start(
+			&format!("{name}-store"),
+			&binary("hypha")?,
+			&["store".into(), "serve".into(), "--listen".into(), format!("127.0.0.1:{store_port}")],
+		)?;
+		wait_for_port(store_port, STARTUP).await?;
+		let market = Market {
+			node,
+			client,
+			store,
+			store_url: format!("http://127.0.0.1:{store_port}"),
+			dir,
+			daemons: HashMap::new(),
+		};
+		let fee = format!("verifier_fee={VERIFIER_FEE}");
+		let mut set = vec!["p_min_ppm=1000000", fee.as_str()];
+		set.extend_from_slice(params);
+		market.sudo_set_params(&set).await?;
+		Ok(market)
+	}
+
+	fn url(&self) -> String {
+		self.node.ws_url()
+	}
+
+	async fn sudo_set_params(&self, set: &[&str]) -> Result<()> {
+		let url = self.url();
+		let mut args = vec!["gov", "sudo-set-params", "--url", &url, "--seed", "//Alice"];
+		for change in set {
+			args.extend(["--set", change]);
+		}
+		hypha_cli(&args).await?;
+		Ok(())
+	}
+
+	/// Starts `hypha-worker` for `provider` with `extra` flags.
+	fn start_worker(&mut self, provider: &Keypair, extra: &[&str]) -> Result<()> {
+		let name = format!("worker-{}", name_of(provider));
+		let port = free_port()?;
+		let mut args: Vec<String> = vec![
+			"--node".into(),
+			self.url(),
+			"--seed".into(),
+			seed_of(provider),
+			"--state-dir".into(),
+			self.dir.join(&name).display().to_string(),
+			"--listen".into(),
+			format!("127.0.0.1:{port}"),
+			"--price-per-unit".into(),
+			"0.01".into(),
+			"--bond".into(),
+			"1000".into(),
+			"--backend".into(),
+			"cpu".into(),
+		];
+		args.extend(extra.iter().map(|a| a.to_string()));
+		let process = Process::start(&name, &binary("hypha-worker")?, &args)?;
+		self.daemons.insert(name, (process, port));
+		Ok(())
+	}
+
+	/// Starts `hypha-verifier` for `verifier` with `extra` flags.
+	fn start_verifier(&mut self, verifier: &Keypair, extra: &[&str]) -> Result<()> {
+		let name = format!("verifier-{}", name_of(verifier));
+		let port = free_port()?;
+		let mut args: Vec<String> = vec![
+			"--node".into(),
+			self.url(),
+			"--seed".into(),
+			seed_of(verifier),
+			"--metrics-listen".into(),
+			format!("127.0.0.1:{port}"),
+			"--bond".into(),
+			"100".into(),
+			"--backend".into(),
+			"cpu".into(),
+		];
+		args.extend(extra.iter().map(|a| a.to_string()));
+		let process = Process::start(&name, &binary("hypha-verifier")?, &args)?;
+		self.daemons.insert(name, (process, port));
+		Ok(())
+	}
+
+	fn daemon(&mut self, name: &str) -> Result<&mut (Process, u16)> {
+		self.daemons.get_mut(name).with_context(|| format!("no daemon {name}"))
+	}
+
+	/// A daemon's Prometheus counter.
+	fn metric(&mut self, daemon: &str, counter: &str) -> Result<f64> {
+		let (_, port) = self.daemon(daemon)?;
+		let text = hypha_e2e::http_get(*port, "/metrics")?;
+		text.lines()
+			.find_map(|line| line.strip_prefix(counter).and_then(|rest| rest.trim().parse().ok()))
+			.with_context(|| format!("{daemon} exports no {counter}:\n{text}"))
+	}
+
+	/// Everything the processes logged, for a failure message.
+	fn logs(&self) -> String {
+		let mut text = self.node.log_tail();
+		text.push('\n');
+		text.push_str(&self.store.log_tail());
+		for (process, _) in self.daemons.values() {
+			text.push('\n');
+			text.push_str(&process.log_tail());
+		}
+		text
+	}
+
+	/// Polls until `check` returns `Some`, failing (with the logs) after PATIENCE.
+	async fn wait_until<R>(&mut self, what: &str, mut check: impl AsyncFnMut(&mut Self) -> Result<Option<R>>) -> Result<R> {
+		let deadline = Instant::now() + PATIENCE;
+		loop {
+			for (process, _) in self.daemons.values_mut() {
+				process.ensure_running()?;
+			}
+			if let Some(found) = check(self).await? {
+				return Ok(found);
+			}
+			if Instant::now() >= deadline {
+				bail!("{what} did not happen within {PATIENCE:?}\n{}", self.logs());
+			}
+			tokio::time::sleep(Duration::from_millis(300)).await;
+		}
+	}
+
+	async fn wait_for_provider(&mut self, provider: &Keypair) -> Result<()> {
+		let account = id(provider);
+		self.wait_until(&format!("registration of provider {}", name_of(provider)), async |market| {
+			let at = market.client.at_current_block().await?;
+			Ok(at.storage().try_fetch(api::storage().stake().providers(), (account.clone(),)).await?.map(|_| ()))
+		})
+		.await
+	}
+
+	async fn wait_for_verifier(&mut self, verifier: &Keypair) -> Result<()> {
+		let account = id(verifier);
+		self.wait_until(&format!("registration of verifier {}", name_of(verifier)), async |market| {
+			let at = market.client.at_current_block().await?;
+			Ok(at.storage().try_fetch(api::storage().stake().verifier_bonds(), (account.clone(),)).await?.map(|_| ()))
+		})
+		.await
+	}
+
+	async fn status(&self, job: u64) -> Result<JobStatus<AccountId, u128, u32>> {
+		let at = self.client.at_current_block().await?;
+		let record = at
+			.storage()
+			.try_fetch(api::storage().jobs().jobs(), (job,))
+			.await?
+			.with_context(|| format!("job {job} is not on chain"))?
+			.decode()?;
+		Ok(record.status)
+	}
+
+	async fn compute_units(&self, job: u64) -> Result<u64> {
+		let at = self.client.at_current_block().await?;
+		let record = at.storage().fetch(api::storage().jobs().jobs(), (job,)).await?.decode()?;
+		Ok(record.spec.compute_units)
+	}
+
+	/// Waits until `job`'s status passes `accept`.
+	async fn wait_for_status<R>(
+		&mut self,
+		job: u64,
+		what: &str,
+		accept: impl Fn(&JobStatus<AccountId, u128, u32>) -> Option<R>,
+	) -> Result<R> {
+		self.wait_until(&format!("job {job} reaching {what}"), async |market| Ok(accept(&market.status(job).await?)))
+			.await
+	}
+
+	/// Writes the small digits training job and returns its spec.
+	async fn training_job(&self) -> Result<PathBuf> {
+		let out = self.dir.join("job");
+		let data = hypha_e2e::repo_root().join("data/digits.safetensors");
+		hypha_cli(&[
+			"digits",
+			"prepare",
+			"--data",
+			&data.display().to_string(),
+			"--epochs",
+			"3",
+			"--out",
+			&out.display().to_string(),
+		])
+		.await?;
+		Ok(out.join("train.toml"))
+	}
+
+	/// `hypha job submit` as `client`; returns the job id and the CLI's output.
+	async fn submit(&self, client: &Keypair, spec: &std::path::Path, extra: &[&str]) -> Result<(u64, String)> {
+		let url = self.url();
+		let seed = seed_of(client);
+		let spec = spec.display().to_string();
+		let budget = format!("{BUDGET}");
+		let mut args = vec![
+			"job", "submit", &spec, "--url", &url, "--seed", &seed, "--store", &self.store_url, "--budget", &budget,
+		];
+		args.extend_from_slice(extra);
+		let output = hypha_cli(&args).await.with_context(|| self.logs())?;
+		let job = output
+			.lines()
+			.find_map(|line| line.strip_prefix("job ")?.split_whitespace().next()?.parse().ok())
+			.with_context(|| format!("no job id in:\n{output}"))?;
+		Ok((job, output))
+	}
+}
+
+/// Balances of `accounts` before (at `before`) and after (at `after`), and
+/// the fees each paid in between.
+struct Books {
+	before: HashMap<[u8; 32], Balances>,
+	after: HashMap<[u8; 32], Balances>,
+	fees: HashMap<[u8; 32], u128>,
+	total_fees: u128,
+}
+
+impl Books {
+	async fn read(client: &Client, before: &Ledger, after: &Ledger, accounts: &[&Keypair]) -> Result<Self> {
+		let mut books = Books { before: HashMap::new(), after: HashMap::new(), fees: before.fees_until(client, after).await?, total_fees: 0 };
+		books.total_fees = books.fees.values().sum();
+		for account in accounts {
+			books.before.insert(id(account).0, before.balances(client, &id(account)).await?);
+			books.after.insert(id(account).0, after.balances(client, &id(account)).await?);
+		}
+		ensure!(
+			after.issuance == before.issuance - books.total_fees,
+			"total issuance {} -> {}, but only {} was paid in fees: tokens were created or lost",
+			before.issuance,
+			after.issuance,
+			books.total_fees
+		);
+		Ok(books)
+	}
+
+	fn fee(&self, who: &Keypair) -> u128 {
+		self.fees.get(&id(who).0).copied().unwrap_or(0)
+	}
+
+	/// Checks `who`'s free balance moved by `gained - lost - fees` and its held
+	/// balance by `held_delta`.
+	fn check(&self, who: &Keypair, gained: u128, lost: u128, held_delta: i128) -> Result<()> {
+		let (before, after) = (self.before[&id(who).0], self.after[&id(who).0]);
+		let free = before.free + gained - lost - self.fee(who);
+		let held = (before.held as i128 + held_delta) as u128;
+		ensure!(
+			after.free == free && after.held == held,
+			"{}: {before:?} -> {after:?}; expected free {free} and held {held} (gained {gained}, lost {lost}, fees {})",
+			name_of(who),
+			self.fee(who)
+		);
+		Ok(())
+	}
+
+	/// For an account that registered in between: checks only free + held.
+	fn check_total(&self, who: &Keypair, gained: u128, lost: u128) -> Result<()> {
+		let (before, after) = (self.before[&id(who).0], self.after[&id(who).0]);
+		let total = before.total() + gained - lost - self.fee(who);
+		ensure!(after.total() == total, "{}: {before:?} -> {after:?}; expected a total of {total}", name_of(who));
+		Ok(())
+	}
+}
+
+#[tokio::test]
+async fn an_honest_job_is_audited_paid_and_the_refund_is_exact_to_the_unit() -> Result<()> {
+	let mut market = Market::start("honest", &[]).await?;
+	let (client, provider, verifier) = (dev::bob(), dev::eve(), dev::ferdie());
+	market.start_worker(&provider, &[])?;
+	market.start_verifier(&verifier, &[])?;
+	market.wait_for_provider(&provider).await?;
+	market.wait_for_verifier(&verifier).await?;
+	let spec = market.training_job().await?;
+
+	let before = Ledger::now(&market.client).await?;
+	let (job, output) = market.submit(&client, &spec, &["--wait"]).await?;
+	ensure!(output.contains(&format!("job {job} settled")), "the CLI did not report the settlement:\n{output}");
+	ensure!(output.contains("audited: yes: 1 of 1 verdicts agreed"), "the CLI did not report the audit:\n{output}");
+	let after = Ledger::now(&market.client).await?;
+
+	let price = PRICE_PER_UNIT * u128::from(market.compute_units(job).await?);
+	let books = Books::read(&market.client, &before, &after, &[&client, &provider, &verifier]).await?;
+	// The client paid the price and one verifier fee; the rest of the budget came back.
+	books.check(&client, 0, price + VERIFIER_FEE, 0)?;
+	// The provider got the price; its collateral is free again.
+	books.check(&provider, price, 0, 0)?;
+	// The auditor got its fee.
+	books.check(&verifier, VERIFIER_FEE, 0, 0)?;
+
+	// The client fetches the output; it matches the provider's commitment, and
+	// re-running the job here gives the same digest.
+	let url = market.url();
+	let out = market.dir.join("fetched");
+	let fetched = hypha_cli(&["job", "fetch", &job.to_string(), "--url", &url, "--seed", "//Bob", "--out", &out.display().to_string()]).await?;
+	ensure!(fetched.contains("matches the provider's commitment"), "{fetched}");
+	let digest = fetched
+		.lines()
+		.find_map(|line| line.split("digest ").nth(1))
+		.context("no digest in the fetch output")?
+		.trim()
+		.to_string();
+	let local = hypha_cli(&["job", "run-local", &spec.display().to_string(), "--backend", "reference", "--expect", &digest]).await?;
+	ensure!(local.contains("digest matches"), "{local}");
+	// Nobody else may read it.
+	let refused = hypha_cli_fails(&["job", "fetch", &job.to_string(), "--url", &url, "--seed", "//Charlie", "--out", &out.display().to_string()]).await?;
+	ensure!(refused.contains("only the job's client"), "{refused}");
+	let status = hypha_cli(&["job", "status", &job.to_string(), "--url", &url]).await?;
+	ensure!(status.contains("settled") && status.contains("1 of 1 verdicts agreed"), "{status}");
+
+	ensure!(market.metric("worker-eve", "hypha_worker_jobs_done_total")? == 1.0, "worker metrics");
+	ensure!(market.metric("worker-eve", "hypha_worker_jobs_claimed_total")? == 1.0, "worker metrics");
+	ensure!(market.metric("verifier-ferdie", "hypha_verifier_agreements_total")? == 1.0, "verifier metrics");
+	// SIGTERM stops the daemons cleanly.
+	for name in ["worker-eve", "verifier-ferdie"] {
+		let (process, _) = market.daemon(name)?;
+		ensure!(process.terminate(Duration::from_secs(20))?, "{name} did not exit cleanly on SIGTERM");
+	}
+	Ok(())
+}
+
+#[tokio::test]
+async fn a_provider_that_commits_a_wrong_digest_is_caught_slashed_and_the_client_made_whole() -> Result<()> {
+	let mut market = Market::start("cheat", &[]).await?;
+	let (client, provider) = (dev::bob(), dev::eve());
+	let verifiers = [dev::charlie(), dev::dave(), dev::ferdie()];
+	market.start_worker(&provider, &["--cheat"])?;
+	for verifier in &verifiers {
+		market.start_verifier(verifier, &[])?;
+	}
+	market.wait_for_provider(&provider).await?;
+	for verifier in &verifiers {
+		market.wait_for_verifier(verifier).await?;
+	}
+	let spec = market.training_job().await?;
+
+	let before = Ledger::now(&market.client).await?;
+	let (job, output) = market.submit(&client, &spec, &["--wait"]).await?;
+	ensure!(output.contains(&format!("job {job} slashed")), "the CLI did not report the slash:\n{output}");
+	let after = Ledger::now(&market.client).await?;
+
+	let price = PRICE_PER_UNIT * u128::from(market.compute_units(job).await?);
+	let collateral = 2 * price;
+	let mut accounts = vec![&client, &provider];
+	accounts.extend(verifiers.iter());
+	let books = Books::read(&market.client, &before, &after, &accounts).await?;
+	// The three verifiers who re-executed the job were right: each got its fee
+	// from the provider's collateral; the rest of it went to the client, who
+	// also got its whole budget back.
+	books.check(&client, collateral - 3 * VERIFIER_FEE, 0, 0)?;
+	books.check(&provider, 0, 0, -(collateral as i128))?;
+	for verifier in &verifiers {
+		books.check(verifier, VERIFIER_FEE, 0, 0)?;
+	}
+	let url = market.url();
+	let refused = hypha_cli_fails(&["job", "fetch", &job.to_string(), "--url", &url, "--seed", "//Bob"]).await?;
+	ensure!(refused.contains("proven wrong"), "{refused}");
+	ensure!(market.metric("worker-eve", "hypha_worker_jobs_slashed_total")? == 1.0, "worker metrics");
+	Ok(())
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_job_lets_the_deadline_pass_and_another_completes_it() -> Result<()> {
+	let mut market = Market::start("killed", &["deadline_slash_percent=10"]).await?;
+	let (client, first, second, verifier) = (dev::bob(), dev::eve(), dev::dave(), dev::ferdie());
+	// The first worker claims and then hangs in its computation.
+	market.start_worker(&first, &["--compute-delay-ms", "600000"])?;
+	market.start_verifier(&verifier, &[])?;
+	market.wait_for_provider(&first).await?;
+	market.wait_for_verifier(&verifier).await?;
+	let spec = market.training_job().await?;
+
+	let before = Ledger::now(&market.client).await?;
+	let (job, _) = market.submit(&client, &spec, &["--result-window", "8"]).await?;
+	let first_id = id(&first);
+	market
+		.wait_for_status(job, "Assigned to the first worker", |status| match status {
+			JobStatus::Assigned { provider, .. } if *provider == first_id => Some(()),
+			_ => None,
+		})
+		.await?;
+	market.daemon("worker-eve")?.0.kill();
+	market.daemons.remove("worker-eve");
+	// Another provider comes along; the job reopens after the deadline and it takes it.
+	market.start_worker(&second, &[])?;
+	let second_id = id(&second);
+	market
+		.wait_for_status(job, "Settled by the second worker", |status| match status {
+			JobStatus::Settled { provider, .. } if *provider == second_id => Some(()),
+			JobStatus::Settled { .. } | JobStatus::Refunded { .. } | JobStatus::Slashed { .. } => None,
+			_ => None,
+		})
+		.await?;
+	let after = Ledger::now(&market.client).await?;
+
+	let price = PRICE_PER_UNIT * u128::from(market.compute_units(job).await?);
+	let collateral = 2 * price;
+	let penalty = collateral / 100 * 10;
+	let books = Books::read(&market.client, &before, &after, &[&client, &first, &second, &verifier]).await?;
+	// The client paid the second provider and the auditor, and got the first
+	// provider's penalty for the lost time.
+	books.check(&client, penalty, price + VERIFIER_FEE, 0)?;
+	books.check(&first, 0, 0, -(penalty as i128))?;
+	// The second provider registered in between: its bond moved from free to
+	// held; overall it gained the price.
+	books.check_total(&second, price, 0)?;
+	ensure!(books.after[&second_id.0].held == books.before[&second_id.0].held + PROVIDER_BOND, "second provider's bond");
+	books.check(&verifier, VERIFIER_FEE, 0, 0)?;
+	Ok(())
+}
+
+#[tokio::test]
+async fn a_verifier_that_lies_loses_the_dispute_and_is_slashed() -> Result<()> {
+	let verifier_slash = 5 * HYPHA;
+	let slash = format!("verifier_slash={verifier_slash}");
+	let mut market = Market::start("liar", &[slash.as_str(), "audit_window=90"]).await?;
+	let (client, provider, liar) = (dev::bob(), dev::eve(), dev::ferdie());
+	let honest = [dev::charlie(), dev::dave()];
+	market.start_worker(&provider, &[])?;
+	// The liar is the only verifier when the result is sampled, so it audits;
+	// it waits before answering so that the honest verifiers can register and
+	// sit on the dispute panel.
+	market.start_verifier(&liar, &["--lie", "--verdict-delay-ms", "20000"])?;
+	market.wait_for_provider(&provider).await?;
+	market.wait_for_verifier(&liar).await?;
+	let spec = market.training_job().await?;
+
+	let before = Ledger::now(&market.client).await?;
+	let (job, _) = market.submit(&client, &spec, &[]).await?;
+	let liar_id = id(&liar);
+	market
+		.wait_for_status(job, "an audit by the liar", |status| match status {
+			JobStatus::Audit { verifiers, .. } if verifiers.0.last().is_some_and(|slot| slot.verifier == liar_id) => Some(()),
+			_ => None,
+		})
+		.await?;
+	for verifier in &honest {
+		market.start_verifier(verifier, &[])?;
+	}
+	for verifier in &honest {
+		market.wait_for_verifier(verifier).await?;
+	}
+	ensure!(
+		matches!(market.status(job).await?, JobStatus::Audit { .. }),
+		"the liar answered before the honest verifiers registered; raise its --verdict-delay-ms"
+	);
+	let url = market.url();
+	let watched = hypha_cli(&["job", "watch", &job.to_string(), "--url", &url]).await?;
+	ensure!(watched.contains("dispute opened"), "no dispute in:\n{watched}");
+	ensure!(watched.contains(&format!("job {job} settled")), "not settled:\n{watched}");
+	let after = Ledger::now(&market.client).await?;
+
+	let price = PRICE_PER_UNIT * u128::from(market.compute_units(job).await?);
+	let mut accounts = vec![&client, &provider, &liar];
+	accounts.extend(honest.iter());
+	let books = Books::read(&market.client, &before, &after, &accounts).await?;
+	// The panel backed the provider: it is paid, and the liar's slash goes to it.
+	books.check(&client, 0, price + 2 * VERIFIER_FEE, 0)?;
+	books.check(&provider, price + verifier_slash, 0, 0)?;
+	books.check(&liar, 0, 0, -(verifier_slash as i128))?;
+	for verifier in &honest {
+		books.check_total(verifier, VERIFIER_FEE, 0)?;
+	}
+	ensure!(market.metric("verifier-ferdie", "hypha_verifier_slashed_total")? == 1.0, "liar's metrics");
+	ensure!(market.metric("verifier-ferdie", "hypha_verifier_disagreements_total")? == 1.0, "liar's metrics");
+	Ok(())
+}
+
+#[tokio::test]
+async fn a_job_whose_input_does_not_match_its_digest_is_refused_and_the_client_refunded() -> Result<()> {
+	let mut market = Market::start("mismatch", &["open_timeout=15"]).await?;
+	let (client, provider) = (dev::bob(), dev::eve());
+	market.start_worker(&provider, &[])?;
+	market.wait_for_provider(&provider).await?;
+	let spec = market.training_job().await?;
+
+	// The CLI itself refuses a malformed spec before anything is paid.
+	let broken = market.dir.join("broken.toml");
+	std::fs::write(&broken, "kind = \"training\"\nlayers = [64, 10]\n")?;
+	let url = market.url();
+	let refused = hypha_cli_fails(&[
+		"job", "submit", &broken.display().to_string(), "--url", &url, "--seed", "//Bob", "--store", &market.store_url,
+	])
+	.await?;
+	ensure!(refused.contains("hypha:"), "{refused}");
+
+	// Upload the real program, and an input that is not the one the spec declares.
+	let store = hypha_blobstore::BlobClient::new(market.store_url.clone());
+	let train_dir = spec.parent().context("spec dir")?;
+	let weights = std::fs::read(train_dir.join("init.safetensors"))?;
+	let real = store.put(weights.clone(), &[]).await?;
+	let decoy = store.put(b"not the data set".to_vec(), &[]).await?;
+	let declared = hypha_primitives::blake2_256(b"the data set the client paid for");
+	let uri = |digest: &str| BoundedVec(format!("{}/blobs/{digest}", market.store_url).into_bytes());
+	let job_spec = JobSpec {
+		kind: WorkloadKind::Training,
+		program_digest: real.0,
+		program_uri: uri(&real.to_hex()),
+		input_digest: declared,
+		input_uri: uri(&decoy.to_hex()),
+		compute_units: 10,
+		max_output_bytes: 1 << 20,
+	};
+
+	let before = Ledger::now(&market.client).await?;
+	let events = hypha_client::submit_and_wait(&market.client, &api::tx().jobs().submit_job(job_spec, BUDGET, 20), &client).await?;
+	let job = events.find_first::<api::jobs::events::JobSubmitted>()?.context("no JobSubmitted")?.job;
+	market
+		.wait_until("the worker refusing the job", async |market| {
+			Ok((market.metric("worker-eve", "hypha_worker_jobs_refused_total")? >= 1.0).then_some(()))
+		})
+		.await?;
+	ensure!(matches!(market.status(job).await?, JobStatus::Open { .. }), "the worker claimed a job it refused");
+	market.wait_for_status(job, "Refunded", |status| matches!(status, JobStatus::Refunded { .. }).then_some(())).await?;
+	let after = Ledger::now(&market.client).await?;
+
+	let books = Books::read(&market.client, &before, &after, &[&client, &provider]).await?;
+	// The client lost nothing but the fee of its submission; the worker never claimed.
+	books.check(&client, 0, 0, 0)?;
+	books.check(&provider, 0, 0, 0)?;
+	ensure!(market.metric("worker-eve", "hypha_worker_jobs_claimed_total")? == 0.0, "worker metrics");
+	let log = market.daemon("worker-eve")?.0.log();
+	ensure!(log.contains("job refused"), "the worker did not log the refusal:\n{log}");
+	Ok(())
+}

@@ -7,7 +7,7 @@ CARGO := ./scripts/cargo
 NODE  := $(shell . ./scripts/env.sh && echo $$CARGO_TARGET_DIR)/debug/hypha-node
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build node dev-node test e2e fmt lint bench bench-market weights metadata chain-specs demo digits-check
+.PHONY: help setup build node dev-node test e2e fmt lint bench bench-market weights metadata chain-specs demo digits-check polkadot-js-check
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ chain-specs: build ## Regenerate the checked-in chain specs in chain-spec/
 
 demo: build ## Run the marketplace: chain, worker, verifier; train and evaluate on digits through paid, audited jobs
 	./scripts/demo.sh
+
+polkadot-js-check: build ## Check with @polkadot/api that a dev node exposes the marketplace and governance calls (needs npm)
+	./scripts/polkadot-js-check.sh
 
 digits-check: setup ## Train on the digits data set and check test accuracy >= 0.95
 	$(CARGO) run --release -p hypha-cli --bin hypha -- job digits-check --data data/digits.safetensors

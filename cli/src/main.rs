@@ -470,9 +470,8 @@ fn run_job_submit(args: SubmitArgs) -> anyhow::Result<()> {
 	on_chain(&args.chain.url, async |client| {
 		let submitted = hypha_cli::market::submit(&client, &payer, &spec, &options).await?;
 		println!(
-			"job {} submitted at block #{}: {}, {} compute units, budget {} held in escrow",
+			"job {} submitted: {}, {} compute units, budget {} held in escrow",
 			submitted.job,
-			submitted.block,
 			submitted.kind,
 			submitted.compute_units,
 			hypha_worker::chain::format_hypha(submitted.budget)
@@ -645,6 +644,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 			Ok(())
 		},
 		Command::Job(JobCommand::DigitsCheck(args)) => {
+			let min_accuracy = args.min_accuracy;
 			let report = digits_check(&digits_config(args))?;
 			println!("backend: {}", report.backend);
 			let loss: Vec<String> =
@@ -655,7 +655,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 			println!("inference output digest: 0x{}", hex::encode(report.inference_digest));
 			println!("correct: {}/{}", report.correct, report.total);
 			println!("accuracy: {:.4}", report.accuracy);
-			require_accuracy(&report, args.min_accuracy)
+			require_accuracy(&report, min_accuracy)
 		},
 	}
 }

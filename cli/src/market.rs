@@ -63,8 +63,6 @@ pub struct Submitted {
 	pub program_uri: String,
 	/// The input's URI.
 	pub input_uri: String,
-	/// The block that holds the submission.
-	pub block: u32,
 }
 
 /// Uploads the blobs of the job described by `spec_path` (the TOML of `hypha
@@ -124,7 +122,6 @@ pub async fn submit(client: &Client, signer: &Keypair, spec_path: &Path, options
 	let submitted = events
 		.find_first::<api::jobs::events::JobSubmitted>()
 		.context("the chain accepted the job but emitted no JobSubmitted event")??;
-	let block = block_number_of(client, events.block_hash()).await?;
 	Ok(Submitted {
 		job: submitted.job,
 		kind: workload::kind_name(packaged.kind),
@@ -132,13 +129,7 @@ pub async fn submit(client: &Client, signer: &Keypair, spec_path: &Path, options
 		budget,
 		program_uri,
 		input_uri,
-		block,
 	})
-}
-
-async fn block_number_of(client: &Client, hash: hypha_client::subxt::utils::H256) -> Result<u32> {
-	let at = client.at_block(hash).await.context("reading the submission's block")?;
-	u32::try_from(at.block_number()).context("block number out of range")
 }
 
 /// How a job ended.
@@ -201,9 +192,9 @@ pub fn job_events(events: &hypha_client::subxt::events::Events<HyphaConfig>, job
 		if event.pallet_name() != "Jobs" {
 			continue;
 		}
-		let line = if let Some(ev) = event.as_event::<e::JobSubmitted>()? {
+		let line = if let Some(ev) = event.decode_fields_as::<e::JobSubmitted>().transpose()? {
 			(ev.job == job).then(|| format!("submitted by {} with a budget of {}", ev.client, format_hypha(ev.budget)))
-		} else if let Some(ev) = event.as_event::<e::JobClaimed>()? {
+		} else if let Some(ev) = event.decode_fields_as::<e::JobClaimed>().transpose()? {
 			(ev.job == job).then(|| {
 				format!(
 					"claimed by {} at a price of {} ({} collateral locked); result due by block #{}",
@@ -213,11 +204,11 @@ pub fn job_events(events: &hypha_client::subxt::events::Events<HyphaConfig>, job
 					ev.deadline
 				)
 			})
-		} else if let Some(ev) = event.as_event::<e::ResultCommitted>()? {
+		} else if let Some(ev) = event.decode_fields_as::<e::ResultCommitted>().transpose()? {
 			(ev.job == job).then(|| {
 				format!("result committed by {}; output at {}", ev.provider, String::from_utf8_lossy(&ev.output_uri.0))
 			})
-		} else if let Some(ev) = event.as_event::<e::SamplingDrawn>()? {
+		} else if let Some(ev) = event.decode_fields_as::<e::SamplingDrawn>().transpose()? {
 			(ev.job == job).then(|| {
 				format!(
 					"sampling drawn (audit probability {:.1} %): {}",
@@ -225,9 +216,9 @@ pub fn job_events(events: &hypha_client::subxt::events::Events<HyphaConfig>, job
 					if ev.audited { "audited" } else { "not audited, settles after the challenge window" }
 				)
 			})
-		} else if let Some(ev) = event.as_event::<e::AuditAssigned>()? {
+		} else if let Some(ev) = event.decode_fields_as::<e::AuditAssigned>().transpose()? {
 			(ev.job == job).then(|| format!("audit assigned to verifier {}; verdict due by block #{}", ev.verifier, ev.deadline))
-		} else if let Some(ev) = event.as_event::<e::VerdictSubmitted>()? {
+		} else if let Some(ev) = event.decode_fields_as::<e::VerdictSubmitted>().transpose()? {
 			(ev.job == job).then(|| {
 				verdicts.push((ev.verifier.clone(), ev.agrees));
 				format!(
@@ -236,16 +227,16 @@ pub fn job_events(events: &hypha_client::subxt::events::Events<HyphaConfig>, job
 					if ev.agrees { "agrees with the provider" } else { "DISAGREES with the provider" }
 				)
 			})
-		} else if let Some(ev) = event.as_event::<e::DisputeOpened>()? {
+		} else if let Some(ev) = event.decode_fields_as::<e::DisputeOpened>().transpose()? {
 			(ev.job == job).then(|| {
 				let panel: Vec<String> = ev.panel.iter().map(|p| p.to_string()).collect();
 				format!("dispute opened: panel [{}] re-executes by block #{}", panel.join(", "), ev.deadline)
 			})
-		} else if let Some(ev) = event.as_event::<e::VerifierAbsent>()? {
+		} else if let Some(ev) = event.decode_fields_as::<e::VerifierAbsent>().transpose()? {
 			(ev.job == job).then(|| format!("verifier {} did not answer in time: {} slashed", ev.verifier, format_hypha(ev.slashed)))
-		} else if let Some(ev) = event.as_event::<e::VerifierSlashed>()? {
+		} else if let Some(ev) = event.decode_fields_as::<e::VerifierSlashed>().transpose()? {
 			(ev.job == job).then(|| format!("verifier {} lost the dispute: {} slashed", ev.verifier, format_hypha(ev.slashed)))
-		} else if let Some(ev) = event.as_event::<e::DeadlineMissed>()? {
+		} else if let Some(ev) = event.decode_fields_as::<e::DeadlineMissed>().transpose()? {
 			(ev.job == job).then(|| {
 				format!(
 					"provider {} missed its deadline: {} of its collateral went to the client",
@@ -253,9 +244,9 @@ pub fn job_events(events: &hypha_client::subxt::events::Events<HyphaConfig>, job
 					format_hypha(ev.slashed)
 				)
 			})
-		} else if let Some(ev) = event.as_event::<e::JobReopened>()? {
+		} else if let Some(ev) = event.decode_fields_as::<e::JobReopened>().transpose()? {
 			(ev.job == job).then(|| format!("open again for providers until block #{}", ev.expires_at))
-		} else if let Some(ev) = event.as_event::<e::JobSettled>()? {
+		} else if let Some(ev) = event.decode_fields_as::<e::JobSettled>().transpose()? {
 			(ev.job == job).then(|| {
 				outcome = Some(Outcome {
 					state: "settled",
@@ -269,7 +260,7 @@ pub fn job_events(events: &hypha_client::subxt::events::Events<HyphaConfig>, job
 				});
 				format!("settled: provider {} paid {}", ev.provider, format_hypha(ev.paid))
 			})
-		} else if let Some(ev) = event.as_event::<e::ProviderSlashed>()? {
+		} else if let Some(ev) = event.decode_fields_as::<e::ProviderSlashed>().transpose()? {
 			(ev.job == job).then(|| {
 				outcome = Some(Outcome {
 					state: "slashed",
@@ -283,7 +274,7 @@ pub fn job_events(events: &hypha_client::subxt::events::Events<HyphaConfig>, job
 				});
 				format!("provider {} slashed {}: its result was wrong", ev.provider, format_hypha(ev.slashed))
 			})
-		} else if let Some(ev) = event.as_event::<e::JobRefunded>()? {
+		} else if let Some(ev) = event.decode_fields_as::<e::JobRefunded>().transpose()? {
 			(ev.job == job).then(|| {
 				outcome = Some(Outcome {
 					state: "refunded",
@@ -497,7 +488,7 @@ pub enum StakeAction {
 /// Sends a stake call; returns what happened, for people.
 pub async fn stake(client: &Client, signer: &Keypair, action: StakeAction) -> Result<String> {
 	let stake = api::tx().stake();
-	let (events, done) = match action {
+	let (_events, done) = match action {
 		StakeAction::RegisterVerifier(bond) => (
 			chain::submit(client, &stake.register_verifier(bond), signer).await?,
 			format!("registered as a verifier with a bond of {}", format_hypha(bond)),
@@ -517,8 +508,7 @@ pub async fn stake(client: &Client, signer: &Keypair, action: StakeAction) -> Re
 			(chain::submit(client, &stake.deregister(role.into()), signer).await?, "deregistered; the bond is unbonding".to_string())
 		},
 	};
-	let block = block_number_of(client, events.block_hash()).await?;
-	Ok(format!("{done} (block #{block})"))
+	Ok(done)
 }
 
 /// The stake of `account`: provider offer and bond, verifier bond, unbonding chunks.

@@ -369,8 +369,9 @@ async fn an_honest_job_is_audited_paid_and_the_refund_is_exact_to_the_unit() -> 
 	books.check(&client, 0, price + VERIFIER_FEE, 0)?;
 	// The provider got the price; its collateral is free again.
 	books.check(&provider, price, 0, 0)?;
-	// The auditor got its fee.
+	// The auditor got its fee; its bond is what the daemon registered with.
 	books.check(&verifier, VERIFIER_FEE, 0, 0)?;
+	ensure!(books.after[&id(&verifier).0].held == VERIFIER_BOND, "the verifier's bond");
 
 	// The client fetches the output; it matches the provider's commitment, and
 	// re-running the job here gives the same digest.
@@ -588,7 +589,7 @@ async fn a_job_whose_input_does_not_match_its_digest_is_refused_and_the_client_r
 
 	let before = Ledger::now(&market.client).await?;
 	let events = hypha_client::submit_and_wait(&market.client, &api::tx().jobs().submit_job(job_spec, BUDGET, 20), &client).await?;
-	let job = events.find_first::<api::jobs::events::JobSubmitted>()?.context("no JobSubmitted")?.job;
+	let job = events.find_first::<api::jobs::events::JobSubmitted>().context("no JobSubmitted")??.job;
 	market
 		.wait_until("the worker refusing the job", async |market| {
 			Ok((market.metric("worker-eve", "hypha_worker_jobs_refused_total")? >= 1.0).then_some(()))

@@ -174,7 +174,13 @@ async fn main() -> Result<()> {
 	let deadline = Instant::now() + Duration::from_secs(120);
 	loop {
 		let at = client.at_current_block().await?;
-		let providers = at.storage().entry(api::storage().stake().providers())?.iter(()).await?.count().await;
+		let entry = at.storage().entry(api::storage().stake().providers())?;
+		let mut iter = entry.iter(()).await?;
+		let mut providers = 0;
+		while let Some(item) = iter.next().await {
+			item?;
+			providers += 1;
+		}
 		let verifiers = at.storage().fetch(api::storage().stake().verifiers(), ()).await?.decode()?.0.len();
 		if providers >= 2 && verifiers >= 1 {
 			break;

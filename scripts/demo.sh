@@ -13,6 +13,7 @@
 #     stops everything it started.
 #
 # Logs of every process go to $HYPHA_DEMO_DIR (default: a fresh temp dir).
+# HYPHA_LOG sets the CLI's log filter (default: warnings only here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . ./scripts/env.sh
@@ -43,6 +44,7 @@ wait_for_port() {
 	echo "demo: nothing listens on port $1 ($2); see $dir" >&2
 	return 1
 }
+export HYPHA_LOG="${HYPHA_LOG:-warn}"
 hypha() { "$bin/hypha" "$@"; }
 
 say "starting a development chain (logs: $dir/node.log)"
@@ -59,10 +61,10 @@ echo "demo:   blob store $store"
 
 say "starting the provider (hypha-worker as Eve) and the verifier (hypha-verifier as Ferdie)"
 "$bin/hypha-worker" --node "$url" --seed //Eve --state-dir "$dir/worker" \
-	--listen "127.0.0.1:$worker_port" --price-per-unit 0.001 --bond 1000 >"$dir/worker.log" 2>&1 &
+	--listen "127.0.0.1:$worker_port" --price-per-unit 0.001 --bond 1000 --log info >"$dir/worker.log" 2>&1 &
 pids+=($!)
 "$bin/hypha-verifier" --node "$url" --seed //Ferdie --bond 100 \
-	--metrics-listen "127.0.0.1:$verifier_port" >"$dir/verifier.log" 2>&1 &
+	--metrics-listen "127.0.0.1:$verifier_port" --log info >"$dir/verifier.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 120); do
 	if hypha stake show --url "$url" --seed //Eve 2>/dev/null | grep -q '^provider: bonded' &&
@@ -71,8 +73,8 @@ for _ in $(seq 1 120); do
 	fi
 	sleep 1
 done
-hypha stake show --url "$url" --seed //Eve | sed 's/^/demo:   /'
-hypha stake show --url "$url" --seed //Ferdie | grep '^verifier' | sed 's/^/demo:   /'
+hypha stake show --url "$url" --seed //Eve | grep '^provider' | sed 's/^/demo:   Eve /'
+hypha stake show --url "$url" --seed //Ferdie | grep '^verifier' | sed 's/^/demo:   Ferdie /'
 
 say "audit every result (p_min = 100 %) and pay verifiers 0.01 HYPHA, through sudo (dev chain only)"
 hypha gov sudo-set-params --url "$url" --seed //Alice --set p_min_ppm=1000000 --set "verifier_fee=0.01 HYPHA" >/dev/null
@@ -95,13 +97,12 @@ hypha digits accuracy --data data/digits.safetensors --output "$dir/predictions/
 
 bob_after=$(hypha account balance --url "$url" --seed //Bob | sed -n 's/^free: //p')
 eve_after=$(hypha account balance --url "$url" --seed //Eve | sed -n 's/^free: //p')
-metric() { python3 -c "import sys,urllib.request; t=urllib.request.urlopen('http://127.0.0.1:$1/metrics').read().decode(); print(next((l.split()[1] for l in t.splitlines() if l.startswith('$2 ')), '?'))"; }
+metric() { python3 -c "import urllib.request; t=urllib.request.urlopen('http://127.0.0.1:$1/metrics').read().decode(); print(next(('%g' % round(float(l.split()[1]), 6) for l in t.splitlines() if l.startswith('$2 ')), '?'))"; }
 
 say "summary"
 for job in "$train_job" "$infer_job"; do
 	hypha job status "$job" --url "$url" | sed -n 's/^status: /demo:   /p'
 done
-grep -h '^audited:' "$dir/train.out" "$dir/infer.out" | sed "1s/^/demo:   training job $train_job /;2s/^/demo:   inference job $infer_job /"
 echo "demo:   test accuracy of the model trained on the market: $(sed -n 's/^accuracy: //p' "$dir/accuracy.out")"
 echo "demo:   client Bob's free balance: $bob_before -> $bob_after (budgets came back less the prices, verifier fees and transaction fees)"
 echo "demo:   provider Eve's free balance: $eve_before -> $eve_after"

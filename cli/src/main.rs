@@ -364,18 +364,9 @@ struct DigitsCheckArgs {
 }
 
 fn main() -> ExitCode {
-	// Mesa's Vulkan device-select layer prints an error on every start
-	// without XDG_RUNTIME_DIR; it is harmless and the layer is not needed.
-	if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
-		std::env::set_var("NODEVICE_SELECT", "1");
-	}
+	hypha_worker::daemon::quiet_mesa();
 	let cli = Cli::parse();
-	tracing_subscriber::fmt()
-		.with_env_filter(
-			tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "info".into()),
-		)
-		.with_writer(std::io::stderr)
-		.init();
+	hypha_worker::daemon::init_logging(&cli.log);
 	match run(cli) {
 		Ok(()) => ExitCode::SUCCESS,
 		Err(error) => {

@@ -154,9 +154,24 @@ impl Job {
 
 	/// Runs the job and returns its output.
 	pub fn run(&self, backend: &Backend) -> Result<JobOutput, ComputeError> {
+		self.run_with_progress(backend, |_, _, _| {})
+	}
+
+	/// Runs the job, calling `progress(step, steps, loss)` as it goes: after
+	/// each epoch of a training job, once at the end of an inference job
+	/// (loss 0). Same output as [`Self::run`].
+	pub fn run_with_progress(
+		&self,
+		backend: &Backend,
+		mut progress: impl FnMut(u32, u32, i64),
+	) -> Result<JobOutput, ComputeError> {
 		match self {
-			Job::Inference(job) => Ok(job.run(backend)?.to_output()),
-			Job::Training(job) => Ok(job.run(backend)?.to_output()),
+			Job::Inference(job) => {
+				let output = job.run(backend)?.to_output();
+				progress(1, 1, 0);
+				Ok(output)
+			},
+			Job::Training(job) => Ok(job.run_with_progress(backend, progress)?.to_output()),
 		}
 	}
 

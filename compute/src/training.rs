@@ -366,6 +366,17 @@ impl TrainingJob {
 
 	/// Runs the job on `backend`.
 	pub fn run(&self, backend: &Backend) -> Result<TrainingResult, ComputeError> {
+		self.run_with_progress(backend, |_, _, _| {})
+	}
+
+	/// Runs the job on `backend`, calling `progress(epoch, epochs, loss)`
+	/// after each epoch (1-based; `loss` in Q16). The result is the same as
+	/// [`Self::run`]'s: progress only observes.
+	pub fn run_with_progress(
+		&self,
+		backend: &Backend,
+		mut progress: impl FnMut(u32, u32, i64),
+	) -> Result<TrainingResult, ComputeError> {
 		let c = &self.config;
 		let mut model = self.initial.clone();
 		let layers = model.layers();
@@ -427,7 +438,9 @@ impl TrainingJob {
 				}
 			}
 			let denominator = 2 * self.data.samples as i128 * ONE as i128;
-			loss.push(((squared_error + denominator / 2) / denominator) as i64);
+			let epoch_loss = ((squared_error + denominator / 2) / denominator) as i64;
+			loss.push(epoch_loss);
+			progress(loss.len() as u32, c.epochs, epoch_loss);
 		}
 		Ok(TrainingResult { model, loss })
 	}

@@ -346,7 +346,9 @@ async fn verify(context: &Context_, job: JobId) -> Result<()> {
 	tracing::info!(job, backend = %context.backend.describe(), "re-executing");
 	let started = Instant::now();
 	let backend = context.backend.clone();
-	let output = tokio::task::spawn_blocking(move || compute_job.run(&backend))
+	let output = tokio::task::spawn_blocking(move || {
+		compute_job.run_with_progress(&backend, |step, steps, loss| hypha_worker::log_progress(job, step, steps, loss))
+	})
 		.await
 		.context("the compute task panicked")?
 		.context("running the job")?;

@@ -78,36 +78,13 @@ fn config(args: Args) -> anyhow::Result<VerifierConfig> {
 	Ok(config)
 }
 
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-	let interrupt = tokio::signal::ctrl_c();
-	match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-		Ok(mut terminate) => {
-			tokio::select! {
-				_ = interrupt => {},
-				_ = terminate.recv() => {},
-			}
-		},
-		Err(_) => {
-			let _ = interrupt.await;
-		},
-	}
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
-	if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
-		std::env::set_var("NODEVICE_SELECT", "1");
-	}
+	hypha_worker::daemon::quiet_mesa();
 	let args = Args::parse();
-	tracing_subscriber::fmt()
-		.with_env_filter(
-			tracing_subscriber::EnvFilter::try_new(&args.log).unwrap_or_else(|_| "info".into()),
-		)
-		.with_writer(std::io::stderr)
-		.init();
+	hypha_worker::daemon::init_logging(&args.log);
 	let result = match config(args) {
-		Ok(config) => hypha_verifier::run(config, shutdown_signal()).await,
+		Ok(config) => hypha_verifier::run(config, hypha_worker::daemon::shutdown_signal()).await,
 		Err(error) => Err(error),
 	};
 	match result {

@@ -40,6 +40,7 @@
 //! collateral and reopens the job for another provider.
 
 pub mod chain;
+pub mod daemon;
 pub mod serve;
 pub mod state;
 pub mod workload;
@@ -594,7 +595,9 @@ async fn attempt_inner(context: &Context_, job: JobId, resuming: bool) -> Result
 	tracing::info!(job, kind = compute_job.kind(), backend = %context.backend.describe(), "computing");
 	let started = Instant::now();
 	let backend = context.backend.clone();
-	let output = tokio::task::spawn_blocking(move || compute_job.run(&backend))
+	let output = tokio::task::spawn_blocking(move || {
+		compute_job.run_with_progress(&backend, |step, steps, loss| log_progress(job, step, steps, loss))
+	})
 		.await
 		.context("the compute task panicked")?
 		.context("running the job")?;
@@ -649,6 +652,16 @@ async fn attempt_inner(context: &Context_, job: JobId, resuming: bool) -> Result
 		state.put(job, held)?;
 	}
 	Ok(Attempt::Committed)
+}
+
+/// Logs a running job's progress about ten times over its run (every step
+/// of a short one).
+pub fn log_progress(job: JobId, step: u32, steps: u32, loss: i64) {
+	let every = steps.div_ceil(10).max(1);
+	if step % every == 0 || step == steps {
+		let percent = u64::from(step) * 100 / u64::from(steps.max(1));
+		tracing::info!(job, step, steps, loss = format!("{:.4}", loss as f64 / 65536.0), "progress {percent} %");
+	}
 }
 
 fn fetch_outcome(error: FetchError, what: &str, resuming: bool) -> Attempt {

@@ -1,0 +1,49 @@
+//! Process set-up shared by `hypha-worker`, `hypha-verifier` and `hypha`:
+//! logging, the Mesa quirk, and the shutdown signal.
+
+/// Quiets Mesa's Vulkan device-select layer, which prints an error on every
+/// start without `XDG_RUNTIME_DIR` (harmless: the layer is not needed). Call
+/// first thing in `main`, before any thread starts.
+pub fn quiet_mesa() {
+	if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+		std::env::set_var("NODEVICE_SELECT", "1");
+	}
+}
+
+/// Logs to stderr with `filter` (tracing's env-filter syntax; `info` if it
+/// does not parse), in colour only on a terminal. EGL's "failed to load
+/// driver" error, which wgpu's GL probe logs on machines without a GPU, is
+/// off: it is harmless (Mesa falls back to llvmpipe, see shared/WGPU.md).
+pub fn init_logging(filter: &str) {
+	use std::io::IsTerminal;
+	let filter = tracing_subscriber::EnvFilter::try_new(format!("{filter},wgpu_hal::gles::egl=off"))
+		.unwrap_or_else(|_| "info,wgpu_hal::gles::egl=off".into());
+	tracing_subscriber::fmt()
+		.with_env_filter(filter)
+		.with_ansi(std::io::stderr().is_terminal())
+		.with_writer(std::io::stderr)
+		.init();
+}
+
+/// Completes on SIGINT or SIGTERM: the daemons' graceful shutdown.
+pub async fn shutdown_signal() {
+	let interrupt = tokio::signal::ctrl_c();
+	#[cfg(unix)]
+	{
+		match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+			Ok(mut terminate) => {
+				tokio::select! {
+					_ = interrupt => {},
+					_ = terminate.recv() => {},
+				}
+			},
+			Err(_) => {
+				let _ = interrupt.await;
+			},
+		}
+	}
+	#[cfg(not(unix))]
+	{
+		let _ = interrupt.await;
+	}
+}

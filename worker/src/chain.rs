@@ -131,14 +131,38 @@ pub async fn submit<Call: Payload>(
 	payload: &Call,
 	signer: &Keypair,
 ) -> Result<ExtrinsicEvents<HyphaConfig>, ChainError> {
+	// A daemon may have a transaction in flight (a commitment finalizing)
+	// while it signs the next (a claim). subxt takes the nonce from the
+	// chain's state, which does not count transactions still in the pool, so
+	// the second would reuse the first's nonce and be refused as outdated.
+	// Nonces are therefore handed out here, one signing at a time per process:
+	// the larger of the chain's nonce and the one after the last submitted.
+	static NEXT_NONCE: tokio::sync::Mutex<Option<([u8; 32], u64)>> = tokio::sync::Mutex::const_new(None);
 	let call = format!("{}.{}", payload.pallet_name(), payload.call_name());
 	let transport = |reason: String| ChainError::Transport { call: call.clone(), reason };
-	let mut tx = client.tx().await.map_err(|e| transport(e.to_string()))?;
-	let progress = tx
-		.sign_and_submit_then_watch_default(payload, signer)
-		.await
-		.map_err(|e| transport(e.to_string()))?;
-	progress.wait_for_finalized_success().await.map_err(|e| explain(call.clone(), e))
+	let account = signer.public_key().0;
+	let submitted = {
+		let mut next = NEXT_NONCE.lock().await;
+		let mut tx = client.tx().await.map_err(|e| transport(e.to_string()))?;
+		let on_chain = tx.account_nonce(&account.into()).await.map_err(|e| transport(e.to_string()))?;
+		let nonce = match *next {
+			Some((who, pending)) if who == account => pending.max(on_chain),
+			_ => on_chain,
+		};
+		let params = hypha_client::subxt::config::polkadot::PolkadotExtrinsicParamsBuilder::<HyphaConfig>::new()
+			.nonce(nonce)
+			.build();
+		let submitted = tx.sign_and_submit_then_watch(payload, signer, params).await;
+		*next = submitted.is_ok().then_some((account, nonce + 1));
+		submitted
+	};
+	let progress = submitted.map_err(|e| transport(e.to_string()))?;
+	let result = progress.wait_for_finalized_success().await.map_err(|e| explain(call.clone(), e));
+	if matches!(result, Err(ChainError::Transport { .. })) {
+		// The transaction may never make it: ask the chain next time.
+		*NEXT_NONCE.lock().await = None;
+	}
+	result
 }
 
 /// The job `job` at the latest finalized block, if it exists.

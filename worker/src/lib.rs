@@ -197,8 +197,8 @@ struct Context_ {
 /// How an attempt at a job ended.
 #[derive(Debug)]
 enum Attempt {
-	/// The result is committed on chain.
-	Committed,
+	/// The result is computed and its commitment is on its way to the chain.
+	Committing,
 	/// Not for this worker: claimed by another, no longer open, not its kind,
 	/// or a budget below its price. Not retried.
 	Skipped(String),
@@ -290,7 +290,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 			finished = async { (&mut running.as_mut().expect("guarded by the branch condition").1).await }, if running.is_some() => {
 				let (job, _) = running.take().expect("guarded by the branch condition");
 				match finished {
-					Ok(Attempt::Committed) => tracing::info!(job, "result committed; waiting for settlement"),
+					Ok(Attempt::Committing) => tracing::info!(job, "computed; committing the result"),
 					Ok(Attempt::Skipped(why)) => { tracing::debug!(job, %why, "skipped"); done.insert(job); },
 					Ok(Attempt::Refused(why)) => {
 						tracing::warn!(job, %why, "job refused");
@@ -329,7 +329,11 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 				});
 				if running.is_none() {
 					let next = resume.pop().map(|job| (job, true)).or_else(|| {
-						let job = candidates.iter().copied().find(|job| !done.contains(job) && !refused.contains(job))?;
+						let job = candidates
+							.iter()
+							.copied()
+							.filter(|job| !done.contains(job) && !refused.contains(job))
+							.min_by_key(|job| preference(&context.account, *job))?;
 						candidates.remove(&job);
 						Some((job, false))
 					});
@@ -347,6 +351,14 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 	let _ = stop_server.send(());
 	let _ = server.await;
 	Ok(())
+}
+
+/// The order in which this worker takes candidates: a hash of its account
+/// and the job, so that workers watching the same queue start on different
+/// jobs instead of racing for the oldest one (the loser of a race wastes a
+/// fetch and a block waiting for `JobNotOpen`).
+fn preference(account: &AccountId, job: JobId) -> [u8; 32] {
+	hypha_primitives::blake2_256(&[&account.0[..], &job.to_le_bytes()].concat())
 }
 
 fn parse_account(hex_text: &str) -> Result<[u8; 32]> {
@@ -500,6 +512,14 @@ async fn on_block(
 		done.remove(&job);
 		candidates.insert(job);
 	}
+	// A job another provider claimed is no longer a candidate (it comes
+	// back with `JobReopened` if that provider misses its deadline).
+	for event in events.find::<events::JobClaimed>() {
+		let event = event?;
+		if event.provider != context.account {
+			candidates.remove(&event.job);
+		}
+	}
 	let holds = |job: JobId| context.state.lock().unwrap_or_else(|p| p.into_inner()).get(job).is_some();
 	for event in events.find::<events::JobSettled>() {
 		let event = event?;
@@ -644,14 +664,30 @@ async fn attempt_inner(context: &Context_, job: JobId, resuming: bool) -> Result
 		commitment,
 		runtime_types::bounded_collections::bounded_vec::BoundedVec(output_uri.into_bytes()),
 	);
-	chain::submit(&context.client, &call, &context.signer).await.context("committing the result")?;
-	context.metrics.committed.inc();
-	let mut state = context.state.lock().unwrap_or_else(|p| p.into_inner());
-	if let Some(mut held) = state.get(job).cloned() {
-		held.phase = Phase::Committed;
-		state.put(job, held)?;
-	}
-	Ok(Attempt::Committed)
+	// The commitment finalizes in the background, so that the worker can
+	// fetch and claim its next job meanwhile (the output is on disk and
+	// served already; a worker killed now resumes the job at restart).
+	let context = context.clone();
+	tokio::spawn(async move {
+		match chain::submit(&context.client, &call, &context.signer).await {
+			Ok(_) => {
+				context.metrics.committed.inc();
+				tracing::info!(job, "result committed; waiting for settlement");
+				let mut state = context.state.lock().unwrap_or_else(|p| p.into_inner());
+				if let Some(mut held) = state.get(job).cloned() {
+					held.phase = Phase::Committed;
+					if let Err(error) = state.put(job, held) {
+						tracing::warn!(job, %error, "recording the commitment");
+					}
+				}
+			},
+			Err(error) => {
+				context.metrics.failed.inc();
+				tracing::error!(job, %error, "committing the result failed");
+			},
+		}
+	});
+	Ok(Attempt::Committing)
 }
 
 /// Logs a running job's progress about ten times over its run (every step

@@ -1,5 +1,7 @@
 //! `market-bench`: what the marketplace costs around the compute.
 //!
+//! Defaults: `--overhead-jobs 10 --throughput-jobs 24`.
+//!
 //! Starts a dev node, a blob store, two workers (Eve, Dave) and one verifier
 //! (Ferdie) as real processes, with the chain's default parameters (the
 //! audit probability follows from the PoSP rule: 50 % at the default safety
@@ -136,7 +138,7 @@ fn row(name: &str, pairs: Vec<(u32, f64)>) -> String {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-	let overhead_jobs = arg("--overhead-jobs", 6)?;
+	let overhead_jobs = arg("--overhead-jobs", 10)?;
 	let throughput_jobs = arg("--throughput-jobs", 24)?;
 	let dir = std::env::temp_dir().join(format!("hypha-market-bench-{}", std::process::id()));
 	std::fs::create_dir_all(&dir)?;
@@ -160,7 +162,7 @@ async fn main() -> Result<()> {
 		.iter()
 		.map(|s| s.to_string())
 		.collect();
-		daemons.push(Process::start(&format!("bench-worker{seed}"), &binary("hypha-worker")?, &args)?);
+		daemons.push(Process::start(&format!("bench-worker-{}", seed.trim_start_matches('/')), &binary("hypha-worker")?, &args)?);
 	}
 	let args: Vec<String> = [
 		"--node", &url, "--seed", "//Ferdie", "--bond", "100", "--metrics-listen",

@@ -254,36 +254,50 @@ pub fn http_get(port: u16, path: &str) -> Result<String> {
 /// Runs the `hypha` CLI with `args` and returns its standard output; fails
 /// with its output and error if it exits non-zero.
 pub async fn hypha_cli(args: &[&str]) -> Result<String> {
-	let output = tokio::process::Command::new(binary("hypha")?)
-		.args(args)
-		.stdin(Stdio::null())
-		.output()
-		.await
-		.context("running hypha")?;
-	let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+	let output = run_hypha(args).await?;
 	if !output.status.success() {
 		bail!(
-			"`hypha {}` failed with {}:\n{stdout}\n{}",
+			"`hypha {}` failed with {}:\n{}\n{}",
 			args.join(" "),
 			output.status,
+			String::from_utf8_lossy(&output.stdout),
 			String::from_utf8_lossy(&output.stderr)
 		);
 	}
-	Ok(stdout)
+	Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// Like [`hypha_cli`], for a command that must fail: returns its standard error.
 pub async fn hypha_cli_fails(args: &[&str]) -> Result<String> {
-	let output = tokio::process::Command::new(binary("hypha")?)
-		.args(args)
-		.stdin(Stdio::null())
-		.output()
-		.await
-		.context("running hypha")?;
+	let output = run_hypha(args).await?;
 	if output.status.success() {
 		bail!("`hypha {}` succeeded but should have failed:\n{}", args.join(" "), String::from_utf8_lossy(&output.stdout));
 	}
 	Ok(String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+async fn run_hypha(args: &[&str]) -> Result<std::process::Output> {
+	tokio::process::Command::new(binary("hypha")?)
+		.args(args)
+		.stdin(Stdio::null())
+		.output()
+		.await
+		.context("running hypha")
+}
+
+/// The status of job `job` at the latest finalized block.
+pub async fn job_status(
+	client: &Client,
+	job: u64,
+) -> Result<hypha_client::api::runtime_types::hypha_primitives::JobStatus<hypha_client::AccountId, u128, u32>> {
+	let at = client.at_current_block().await?;
+	let record = at
+		.storage()
+		.try_fetch(hypha_client::api::storage().jobs().jobs(), (job,))
+		.await?
+		.with_context(|| format!("job {job} is not on chain"))?
+		.decode()?;
+	Ok(record.status)
 }
 
 /// Waits until something listens on `127.0.0.1:port`.

@@ -106,14 +106,7 @@ impl Market {
 	}
 
 	async fn status(&self, job: u64) -> Result<JobStatus<AccountId, u128, u32>> {
-		let at = self.client.at_current_block().await?;
-		let record = at
-			.storage()
-			.try_fetch(api::storage().jobs().jobs(), (job,))
-			.await?
-			.with_context(|| format!("job {job} is not on chain"))?
-			.decode()?;
-		Ok(record.status)
+		hypha_e2e::job_status(&self.client, job).await
 	}
 
 	/// Waits until job `job` reaches a status `accept` returns `Some` for.

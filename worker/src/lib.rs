@@ -19,7 +19,11 @@
 //!    `digest_commitment(job, provider, output_digest)` with `submit_result`;
 //! 4. watches its jobs end (settled, slashed, refunded) and counts earnings.
 //!
-//! One job runs at a time. Jobs in flight are kept in a state directory
+//! One job computes at a time; its commitment finalizes in the background
+//! while the worker fetches and claims the next. Candidates are taken in an
+//! order of the worker's own (a hash of its account and the job), so that
+//! workers watching the same queue do not all race for the oldest job. Jobs
+//! in flight are kept in a state directory
 //! ([`state`]), so a restarted worker resumes the jobs it holds and never
 //! claims one twice. Prometheus metrics are served at `/metrics` on the same
 //! port as the outputs.

@@ -220,7 +220,7 @@ pub fn job_events(events: &hypha_client::subxt::events::Events<HyphaConfig>, job
 			(ev.job == job).then(|| format!("audit assigned to verifier {}; verdict due by block #{}", ev.verifier, ev.deadline))
 		} else if let Some(ev) = event.decode_fields_as::<e::VerdictSubmitted>().transpose()? {
 			(ev.job == job).then(|| {
-				verdicts.push((ev.verifier.clone(), ev.agrees));
+				verdicts.push((ev.verifier, ev.agrees));
 				format!(
 					"verdict from {}: {}",
 					ev.verifier,
@@ -251,7 +251,7 @@ pub fn job_events(events: &hypha_client::subxt::events::Events<HyphaConfig>, job
 				outcome = Some(Outcome {
 					state: "settled",
 					at: 0,
-					provider: Some(ev.provider.clone()),
+					provider: Some(ev.provider),
 					paid: ev.paid,
 					verifier_fees: ev.verifier_fees,
 					refunded: ev.refunded,
@@ -265,7 +265,7 @@ pub fn job_events(events: &hypha_client::subxt::events::Events<HyphaConfig>, job
 				outcome = Some(Outcome {
 					state: "slashed",
 					at: 0,
-					provider: Some(ev.provider.clone()),
+					provider: Some(ev.provider),
 					paid: 0,
 					verifier_fees: 0,
 					refunded: ev.refunded,
@@ -443,7 +443,7 @@ pub async fn fetch(client: &Client, signer: &Keypair, job: JobId, out: &Path) ->
 /// Free and held balance of `account`, as lines.
 pub async fn balance(client: &Client, account: &AccountId) -> Result<Vec<String>> {
 	let at = client.at_current_block().await?;
-	let info = at.storage().fetch(api::storage().system().account(), (account.clone(),)).await?.decode()?;
+	let info = at.storage().fetch(api::storage().system().account(), (*account,)).await?.decode()?;
 	Ok(vec![
 		format!("account: {account}"),
 		format!("free: {}", format_hypha(info.data.free)),
@@ -516,7 +516,7 @@ pub async fn stake_info(client: &Client, account: &AccountId) -> Result<Vec<Stri
 	let at = client.at_current_block().await?;
 	let storage = at.storage();
 	let mut lines = vec![format!("account: {account}")];
-	match storage.try_fetch(api::storage().stake().providers(), (account.clone(),)).await? {
+	match storage.try_fetch(api::storage().stake().providers(), (*account,)).await? {
 		Some(info) => {
 			let info = info.decode()?;
 			let caps = &info.capabilities;
@@ -532,18 +532,18 @@ pub async fn stake_info(client: &Client, account: &AccountId) -> Result<Vec<Stri
 		},
 		None => lines.push("provider: not registered".into()),
 	}
-	match storage.try_fetch(api::storage().stake().verifier_bonds(), (account.clone(),)).await? {
+	match storage.try_fetch(api::storage().stake().verifier_bonds(), (*account,)).await? {
 		Some(bond) => lines.push(format!("verifier: bonded {}", format_hypha(bond.decode()?))),
 		None => lines.push("verifier: not registered".into()),
 	}
 	for (role, name) in [(Role::Provider, "provider"), (Role::Verifier, "verifier")] {
-		if let Some(chunks) = storage.try_fetch(api::storage().stake().unbonding(), (account.clone(), role)).await? {
+		if let Some(chunks) = storage.try_fetch(api::storage().stake().unbonding(), (*account, role)).await? {
 			for chunk in chunks.decode()?.0 {
 				lines.push(format!("unbonding ({name}): {} free at block #{}", format_hypha(chunk.amount), chunk.unlock_at));
 			}
 		}
 	}
-	let score = storage.try_fetch(api::storage().reputation().records(), (account.clone(),)).await;
+	let score = storage.try_fetch(api::storage().reputation().records(), (*account,)).await;
 	if let Ok(Some(record)) = score {
 		lines.push(format!("reputation record: {:?}", record.decode()?));
 	}

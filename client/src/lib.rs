@@ -80,7 +80,7 @@ pub async fn free_balance(client: &Client, account: &AccountId) -> Result<u128, 
 		.entry(api::storage().system().account())
 		.map_err(subxt::Error::from)?;
 	let info = entry
-		.fetch((account.clone(),))
+		.fetch((*account,))
 		.await
 		.map_err(subxt::Error::from)?
 		.decode()

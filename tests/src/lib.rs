@@ -220,7 +220,7 @@ impl NodeProcess {
 /// The number of the latest finalized block.
 pub async fn finalized_number(client: &Client) -> Result<u32> {
 	let block = client.at_current_block().await.context("reading the finalized block")?;
-	Ok(block.block_number().try_into().context("block number out of range")?)
+	block.block_number().try_into().context("block number out of range")
 }
 
 /// Waits until the finalized block number reaches `target`, or fails after `timeout`.
@@ -350,7 +350,7 @@ impl Ledger {
 	pub async fn balances(&self, client: &Client, account: &hypha_client::AccountId) -> Result<Balances> {
 		let at = client.at_block(u64::from(self.block)).await?;
 		let info =
-			at.storage().fetch(hypha_client::api::storage().system().account(), (account.clone(),)).await?.decode()?;
+			at.storage().fetch(hypha_client::api::storage().system().account(), (*account,)).await?.decode()?;
 		Ok(Balances { free: info.data.free, held: info.data.reserved })
 	}
 

@@ -40,7 +40,7 @@ async fn dev_node_finalizes_blocks_and_a_transfer_lands() -> Result<()> {
 	let amount: u128 = 42 * hypha_primitives::HYPHA;
 	ensure!(free_balance(&client, &recipient_id).await? == 0, "recipient starts empty");
 
-	let transfer = api::tx().balances().transfer_keep_alive(recipient_id.clone().into(), amount);
+	let transfer = api::tx().balances().transfer_keep_alive(recipient_id.into(), amount);
 	let events = client
 		.tx()
 		.await?

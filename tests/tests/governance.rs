@@ -265,7 +265,7 @@ async fn a_runtime_upgrade_passed_by_referendum_bumps_the_version_and_keeps_jobs
 		async move {
 			let at = chain_client.at_current_block().await?;
 			let storage = at.storage();
-			let stake = storage.try_fetch(api::storage().stake().providers(), (provider_id.clone(),)).await?.context("Eve is not a provider")?.decode()?;
+			let stake = storage.try_fetch(api::storage().stake().providers(), (provider_id,)).await?.context("Eve is not a provider")?.decode()?;
 			let job = storage.try_fetch(api::storage().jobs().jobs(), (0u64,)).await?.context("job 0 is missing")?.decode()?;
 			let provider_account = storage.fetch(api::storage().system().account(), (provider_id,)).await?.decode()?;
 			let client_account = storage.fetch(api::storage().system().account(), (client_id,)).await?.decode()?;

@@ -256,7 +256,7 @@ impl Scene {
 		let auditor = self
 			.market
 			.wait_for(job, "an audit", |status| match status {
-				JobStatus::Audit { verifiers, .. } => verifiers.0.last().map(|slot| slot.verifier.clone()),
+				JobStatus::Audit { verifiers, .. } => verifiers.0.last().map(|slot| slot.verifier),
 				_ => None,
 			})
 			.await?;
@@ -344,7 +344,7 @@ async fn a_cheat_is_caught_in_audit_slashed_and_the_client_made_whole() -> Resul
 					.0
 					.iter()
 					.filter(|slot| slot.digest.is_none())
-					.map(|slot| slot.verifier.clone())
+					.map(|slot| slot.verifier)
 					.collect::<Vec<_>>(),
 			),
 			_ => None,

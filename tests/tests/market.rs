@@ -213,7 +213,7 @@ impl Market {
 		let account = id(provider);
 		self.wait_until(&format!("registration of provider {}", name_of(provider)), async |market| {
 			let at = market.client.at_current_block().await?;
-			Ok(at.storage().try_fetch(api::storage().stake().providers(), (account.clone(),)).await?.map(|_| ()))
+			Ok(at.storage().try_fetch(api::storage().stake().providers(), (account,)).await?.map(|_| ()))
 		})
 		.await
 	}
@@ -222,7 +222,7 @@ impl Market {
 		let account = id(verifier);
 		self.wait_until(&format!("registration of verifier {}", name_of(verifier)), async |market| {
 			let at = market.client.at_current_block().await?;
-			Ok(at.storage().try_fetch(api::storage().stake().verifier_bonds(), (account.clone(),)).await?.map(|_| ()))
+			Ok(at.storage().try_fetch(api::storage().stake().verifier_bonds(), (account,)).await?.map(|_| ()))
 		})
 		.await
 	}

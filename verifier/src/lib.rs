@@ -231,7 +231,7 @@ async fn ensure_registered(client: &Client, signer: &Keypair, account: &AccountI
 	let existing = at
 		.storage()
 		.entry(api::storage().stake().verifier_bonds())?
-		.try_fetch((account.clone(),))
+		.try_fetch((*account,))
 		.await?
 		.map(|v| v.decode())
 		.transpose()?;

@@ -259,7 +259,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 	let context = Context_ {
 		client: client.clone(),
 		signer: Arc::new(signer),
-		account: account.clone(),
+		account,
 		kinds,
 		price_per_unit: config.price_per_unit,
 		backend,
@@ -425,7 +425,7 @@ async fn ensure_registered(
 	let existing = at
 		.storage()
 		.entry(api::storage().stake().providers())?
-		.try_fetch((account.clone(),))
+		.try_fetch((account,))
 		.await?
 		.map(|v| v.decode())
 		.transpose()?;
@@ -698,7 +698,7 @@ async fn attempt_inner(context: &Context_, job: JobId, resuming: bool) -> Result
 /// of a short one).
 pub fn log_progress(job: JobId, step: u32, steps: u32, loss: i64) {
 	let every = steps.div_ceil(10).max(1);
-	if step % every == 0 || step == steps {
+	if step.is_multiple_of(every) || step == steps {
 		let percent = u64::from(step) * 100 / u64::from(steps.max(1));
 		tracing::info!(job, step, steps, loss = format!("{:.4}", loss as f64 / 65536.0), "progress {percent} %");
 	}

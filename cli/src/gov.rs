@@ -38,7 +38,8 @@ pub enum ParamsPallet {
 /// The proposer or voter, from a secret URI (`//Alice` on dev chains, or a
 /// mnemonic with an optional derivation path).
 pub fn keypair(suri: &str) -> Result<Keypair> {
-	let uri: SecretUri = suri.parse().context("the --seed is not a valid secret URI (e.g. //Alice)")?;
+	let uri: SecretUri =
+		suri.parse().context("the --seed is not a valid secret URI (e.g. //Alice)")?;
 	Keypair::from_uri(&uri).context("cannot derive a key from --seed")
 }
 
@@ -47,8 +48,9 @@ fn assignments(set: &[String]) -> Result<Vec<(String, String)>> {
 	ensure!(!set.is_empty(), "nothing to change: give at least one --set name=value");
 	set.iter()
 		.map(|pair| {
-			let (name, value) =
-				pair.split_once('=').with_context(|| format!("--set {pair}: expected name=value"))?;
+			let (name, value) = pair
+				.split_once('=')
+				.with_context(|| format!("--set {pair}: expected name=value"))?;
 			Ok((name.trim().replace('-', "_"), value.trim().to_string()))
 		})
 		.collect()
@@ -62,17 +64,26 @@ pub fn parse_amount(name: &str, value: &str) -> Result<u128> {
 fn amount(name: &str, value: &str) -> Result<u128> {
 	let compact = value.replace('_', "");
 	if let Some(hypha) = compact.strip_suffix("HYPHA").or_else(|| compact.strip_suffix("hypha")) {
-		return hypha_worker::chain::parse_hypha(hypha).with_context(|| format!("{name}: `{value}` is not an amount of HYPHA"));
+		return hypha_worker::chain::parse_hypha(hypha)
+			.with_context(|| format!("{name}: `{value}` is not an amount of HYPHA"));
 	}
-	compact.parse().with_context(|| format!("{name}: `{value}` is not an amount (units, or `<n> HYPHA`)"))
+	compact
+		.parse()
+		.with_context(|| format!("{name}: `{value}` is not an amount (units, or `<n> HYPHA`)"))
 }
 
 fn number<N: std::str::FromStr>(name: &str, value: &str) -> Result<N> {
-	value.replace('_', "").parse().map_err(|_| anyhow::anyhow!("{name}: `{value}` is not a valid number"))
+	value
+		.replace('_', "")
+		.parse()
+		.map_err(|_| anyhow::anyhow!("{name}: `{value}` is not a valid number"))
 }
 
 /// Applies `set` to the Jobs parameters.
-pub fn apply_jobs(mut params: JobParams<u128, u32>, set: &[String]) -> Result<JobParams<u128, u32>> {
+pub fn apply_jobs(
+	mut params: JobParams<u128, u32>,
+	set: &[String],
+) -> Result<JobParams<u128, u32>> {
 	for (name, value) in assignments(set)? {
 		let v = value.as_str();
 		match name.as_str() {
@@ -104,7 +115,10 @@ pub fn apply_jobs(mut params: JobParams<u128, u32>, set: &[String]) -> Result<Jo
 }
 
 /// Applies `set` to the Stake parameters.
-pub fn apply_stake(mut params: StakeParams<u128, u32>, set: &[String]) -> Result<StakeParams<u128, u32>> {
+pub fn apply_stake(
+	mut params: StakeParams<u128, u32>,
+	set: &[String],
+) -> Result<StakeParams<u128, u32>> {
 	for (name, value) in assignments(set)? {
 		match name.as_str() {
 			"min_provider_stake" => params.min_provider_stake = amount(&name, &value)?,
@@ -119,8 +133,15 @@ pub fn apply_stake(mut params: StakeParams<u128, u32>, set: &[String]) -> Result
 	Ok(params)
 }
 
-async fn send<P: Payload>(client: &Client, what: &str, call: &P, signer: &Keypair) -> Result<hypha_client::TxEvents> {
-	hypha_client::submit_and_wait(client, call, signer).await.with_context(|| format!("{what} failed"))
+async fn send<P: Payload>(
+	client: &Client,
+	what: &str,
+	call: &P,
+	signer: &Keypair,
+) -> Result<hypha_client::TxEvents> {
+	hypha_client::submit_and_wait(client, call, signer)
+		.await
+		.with_context(|| format!("{what} failed"))
 }
 
 /// What `propose-params` did.
@@ -134,7 +155,12 @@ pub struct Proposal {
 }
 
 /// Proposes new parameters for `pallet` with the changes in `set`.
-pub async fn propose_params(client: &Client, pallet: ParamsPallet, set: &[String], proposer: &Keypair) -> Result<Proposal> {
+pub async fn propose_params(
+	client: &Client,
+	pallet: ParamsPallet,
+	set: &[String],
+	proposer: &Keypair,
+) -> Result<Proposal> {
 	let at = client.at_current_block().await?;
 	let tx = client.tx().await?;
 	let (call, params) = match pallet {
@@ -144,31 +170,53 @@ pub async fn propose_params(client: &Client, pallet: ParamsPallet, set: &[String
 			(tx.call_data(&api::tx().jobs().set_params(proposed.clone()))?, format!("{proposed:?}"))
 		},
 		ParamsPallet::Stake => {
-			let current = at.storage().fetch(api::storage().stake().params(), ()).await?.decode()?;
+			let current =
+				at.storage().fetch(api::storage().stake().params(), ()).await?.decode()?;
 			let proposed = apply_stake(current, set)?;
-			(tx.call_data(&api::tx().stake().set_params(proposed.clone()))?, format!("{proposed:?}"))
+			(
+				tx.call_data(&api::tx().stake().set_params(proposed.clone()))?,
+				format!("{proposed:?}"),
+			)
 		},
 	};
 	let hash = blake2_256(&call);
 	let len = u32::try_from(call.len())?;
-	send(client, "storing the proposal (preimage.note_preimage)", &api::tx().preimage().note_preimage(call), proposer).await?;
+	send(
+		client,
+		"storing the proposal (preimage.note_preimage)",
+		&api::tx().preimage().note_preimage(call),
+		proposer,
+	)
+	.await?;
 	let submit = api::tx().referenda().submit(
 		OriginCaller::Governance(GovernanceOrigin::MarketParams),
 		Bounded::Lookup { hash: H256(hash), len },
 		DispatchTime::After(1),
 	);
-	let events = send(client, "submitting the referendum (referenda.submit)", &submit, proposer).await?;
+	let events =
+		send(client, "submitting the referendum (referenda.submit)", &submit, proposer).await?;
 	let submitted = events
 		.find_first::<api::referenda::events::Submitted>()
 		.context("the chain accepted the referendum but emitted no Submitted event")??;
 	let deposit = api::tx().referenda().place_decision_deposit(submitted.index);
-	send(client, "placing the decision deposit (referenda.place_decision_deposit)", &deposit, proposer).await?;
+	send(
+		client,
+		"placing the decision deposit (referenda.place_decision_deposit)",
+		&deposit,
+		proposer,
+	)
+	.await?;
 	Ok(Proposal { index: submitted.index, hash, params })
 }
 
 /// Dev chains only: applies `set` to `pallet`'s parameters at once through
 /// `Sudo::sudo`, signed by the sudo key. Returns the new parameters as text.
-pub async fn sudo_set_params(client: &Client, pallet: ParamsPallet, set: &[String], sudo: &Keypair) -> Result<String> {
+pub async fn sudo_set_params(
+	client: &Client,
+	pallet: ParamsPallet,
+	set: &[String],
+	sudo: &Keypair,
+) -> Result<String> {
 	use api::runtime_types::hypha_runtime::RuntimeCall;
 	let at = client.at_current_block().await?;
 	let (call, params) = match pallet {
@@ -176,19 +224,32 @@ pub async fn sudo_set_params(client: &Client, pallet: ParamsPallet, set: &[Strin
 			let current = at.storage().fetch(api::storage().jobs().params(), ()).await?.decode()?;
 			let params = apply_jobs(current, set)?;
 			let text = format!("{params:?}");
-			(RuntimeCall::Jobs(api::runtime_types::pallet_jobs::pallet::Call::set_params { params }), text)
+			(
+				RuntimeCall::Jobs(api::runtime_types::pallet_jobs::pallet::Call::set_params {
+					params,
+				}),
+				text,
+			)
 		},
 		ParamsPallet::Stake => {
-			let current = at.storage().fetch(api::storage().stake().params(), ()).await?.decode()?;
+			let current =
+				at.storage().fetch(api::storage().stake().params(), ()).await?.decode()?;
 			let params = apply_stake(current, set)?;
 			let text = format!("{params:?}");
-			(RuntimeCall::Stake(api::runtime_types::pallet_stake::pallet::Call::set_params { params }), text)
+			(
+				RuntimeCall::Stake(api::runtime_types::pallet_stake::pallet::Call::set_params {
+					params,
+				}),
+				text,
+			)
 		},
 	};
 	let events = hypha_worker::chain::submit(client, &api::tx().sudo().sudo(call), sudo)
 		.await
 		.context("sudo is only on dev chains (`hypha-node --dev`, key //Alice); elsewhere use `hypha gov propose-params`")?;
-	let sudid = events.find_first::<api::sudo::events::Sudid>().context("no Sudid event: is this a dev chain?")??;
+	let sudid = events
+		.find_first::<api::sudo::events::Sudid>()
+		.context("no Sudid event: is this a dev chain?")??;
 	if let Err(error) = sudid.sudo_result {
 		bail!("the chain refused the parameters: {error:?} (InvalidParams means they are inconsistent, e.g. a window below its minimum)");
 	}
@@ -197,10 +258,24 @@ pub async fn sudo_set_params(client: &Client, pallet: ParamsPallet, set: &[Strin
 
 /// Votes on referendum `index`: `aye` or nay, `balance` behind it, with
 /// `conviction` 0 (0.1x, no lock) to 6 (6x, 32 lock periods).
-pub async fn vote(client: &Client, index: u32, aye: bool, balance: u128, conviction: u8, voter: &Keypair) -> Result<()> {
+pub async fn vote(
+	client: &Client,
+	index: u32,
+	aye: bool,
+	balance: u128,
+	conviction: u8,
+	voter: &Keypair,
+) -> Result<()> {
 	ensure!(conviction <= 6, "--conviction is 0 to 6");
-	let vote = AccountVote::Standard { vote: Vote(if aye { 0x80 } else { 0 } | conviction), balance };
-	send(client, "voting (conviction_voting.vote)", &api::tx().conviction_voting().vote(index, vote), voter).await?;
+	let vote =
+		AccountVote::Standard { vote: Vote(if aye { 0x80 } else { 0 } | conviction), balance };
+	send(
+		client,
+		"voting (conviction_voting.vote)",
+		&api::tx().conviction_voting().vote(index, vote),
+		voter,
+	)
+	.await?;
 	Ok(())
 }
 
@@ -221,19 +296,31 @@ fn hypha(units: u128) -> String {
 /// One line per referendum, newest first: its track, state and tally.
 pub async fn list(client: &Client) -> Result<Vec<String>> {
 	let at = client.at_current_block().await?;
-	let count = at.storage().fetch(api::storage().referenda().referendum_count(), ()).await?.decode()?;
-	let issuance = at.storage().fetch(api::storage().balances().total_issuance(), ()).await?.decode()?;
+	let count =
+		at.storage().fetch(api::storage().referenda().referendum_count(), ()).await?.decode()?;
+	let issuance =
+		at.storage().fetch(api::storage().balances().total_issuance(), ()).await?.decode()?;
 	let mut lines = Vec::new();
 	for index in (0..count).rev() {
-		let Some(info) = at.storage().try_fetch(api::storage().referenda().referendum_info_for(), (index,)).await? else {
+		let Some(info) = at
+			.storage()
+			.try_fetch(api::storage().referenda().referendum_info_for(), (index,))
+			.await?
+		else {
 			continue;
 		};
 		let line = match info.decode()? {
 			ReferendumInfo::Ongoing(status) => {
 				let tally = &status.tally;
-				let support = if issuance == 0 { 0.0 } else { tally.support as f64 * 100.0 / issuance as f64 };
+				let support = if issuance == 0 {
+					0.0
+				} else {
+					tally.support as f64 * 100.0 / issuance as f64
+				};
 				let phase = match &status.deciding {
-					None if status.decision_deposit.is_none() => "waiting for its decision deposit".to_string(),
+					None if status.decision_deposit.is_none() => {
+						"waiting for its decision deposit".to_string()
+					},
 					None => "preparing or queued".to_string(),
 					Some(deciding) => match deciding.confirming {
 						Some(until) => format!("confirming until block {until}"),
@@ -285,7 +372,9 @@ mod tests {
 
 	#[test]
 	fn assignments_change_only_the_named_fields() {
-		let changed = apply_jobs(params(), &["p-min-ppm=1_000_000".into(), "verifier_fee=2 HYPHA".into()]).unwrap();
+		let changed =
+			apply_jobs(params(), &["p-min-ppm=1_000_000".into(), "verifier_fee=2 HYPHA".into()])
+				.unwrap();
 		assert_eq!(changed.p_min_ppm, 1_000_000);
 		assert_eq!(changed.verifier_fee, 2 * HYPHA);
 		assert_eq!(JobParams { p_min_ppm: 50_000, verifier_fee: 1, ..changed }, params());
@@ -299,6 +388,7 @@ mod tests {
 		assert!(bad.contains("audit_window"), "{bad}");
 		assert!(apply_jobs(params(), &["p_min_ppm".into()]).is_err());
 		assert!(apply_jobs(params(), &[]).is_err());
-		assert!(apply_jobs(params(), &["verifier_fee=99999999999999999999999999999 HYPHA".into()]).is_err());
+		assert!(apply_jobs(params(), &["verifier_fee=99999999999999999999999999999 HYPHA".into()])
+			.is_err());
 	}
 }

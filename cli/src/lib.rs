@@ -142,7 +142,11 @@ pub fn read_digits(path: &Path, train_limit: Option<usize>) -> Result<Digits> {
 /// The inference job of a trained digits MLP: the int8 model (calibrated on
 /// the training split) and the test split as its input batch, as the two
 /// safetensors blobs of the job.
-pub fn digits_inference_blobs(trained: &FixedMlp, digits: &Digits, backend: &Backend) -> Result<(Vec<u8>, Vec<u8>)> {
+pub fn digits_inference_blobs(
+	trained: &FixedMlp,
+	digits: &Digits,
+	backend: &Backend,
+) -> Result<(Vec<u8>, Vec<u8>)> {
 	let model = quantize_mlp(
 		trained,
 		digits.train.all_inputs(),
@@ -152,7 +156,8 @@ pub fn digits_inference_blobs(trained: &FixedMlp, digits: &Digits, backend: &Bac
 	)
 	.context("quantizing the trained model to int8")?;
 	let test_input: Vec<i8> = digits.test.images.iter().map(|&p| p as i8).collect();
-	let input = InferenceJob::input_safetensors(&test_input, digits.test.samples, digits.test.features)?;
+	let input =
+		InferenceJob::input_safetensors(&test_input, digits.test.samples, digits.test.features)?;
 	Ok((model.to_safetensors()?, input))
 }
 
@@ -164,7 +169,8 @@ pub fn digits_correct(classes: &[u32], digits: &Digits) -> Result<(usize, usize)
 		classes.len(),
 		digits.test.samples
 	);
-	let correct = classes.iter().zip(&digits.test.labels).filter(|(p, l)| **p == **l as u32).count();
+	let correct =
+		classes.iter().zip(&digits.test.labels).filter(|(p, l)| **p == **l as u32).count();
 	Ok((correct, digits.test.samples))
 }
 
@@ -242,8 +248,14 @@ pub fn prepare_digits_training(config: &DigitsCheckConfig) -> Result<PathBuf> {
 /// job fetch` saves them) into the inference job on the test split
 /// (`infer.toml`, `model.safetensors`, `test_input.safetensors` in `dir`).
 /// Returns the spec's path.
-pub fn prepare_digits_inference(training_output: &[u8], data: &Path, dir: &Path, backend: BackendChoice) -> Result<PathBuf> {
-	let output = JobOutput::from_canonical_bytes(training_output).context("reading the training job's output")?;
+pub fn prepare_digits_inference(
+	training_output: &[u8],
+	data: &Path,
+	dir: &Path,
+	backend: BackendChoice,
+) -> Result<PathBuf> {
+	let output = JobOutput::from_canonical_bytes(training_output)
+		.context("reading the training job's output")?;
 	let trained = FixedMlp::from_output(&output).context("the output holds no trained weights")?;
 	let digits = read_digits(data, None)?;
 	let backend = Backend::select(backend).context("selecting the compute backend")?;
@@ -255,17 +267,25 @@ pub fn prepare_digits_inference(training_output: &[u8], data: &Path, dir: &Path,
 /// The test accuracy an inference job's output (canonical bytes) reaches on
 /// the digits test split: correct predictions and test samples.
 pub fn digits_output_accuracy(inference_output: &[u8], data: &Path) -> Result<(usize, usize)> {
-	let output = JobOutput::from_canonical_bytes(inference_output).context("reading the inference job's output")?;
-	let (_, classes) = output.u32("argmax").context("the output has no argmax: not an inference job's")?;
+	let output = JobOutput::from_canonical_bytes(inference_output)
+		.context("reading the inference job's output")?;
+	let (_, classes) =
+		output.u32("argmax").context("the output has no argmax: not an inference job's")?;
 	digits_correct(&classes, &read_digits(data, None)?)
 }
 
 fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
 	std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-	std::fs::write(dir.join(name), bytes).with_context(|| format!("writing {}", dir.join(name).display()))
+	std::fs::write(dir.join(name), bytes)
+		.with_context(|| format!("writing {}", dir.join(name).display()))
 }
 
-fn write_training_files(dir: &Path, config: &DigitsCheckConfig, sizes: &[usize], initial: &FixedMlp) -> Result<()> {
+fn write_training_files(
+	dir: &Path,
+	config: &DigitsCheckConfig,
+	sizes: &[usize],
+	initial: &FixedMlp,
+) -> Result<()> {
 	let data = std::fs::canonicalize(&config.data).context("resolving the data path")?;
 	write_file(dir, "init.safetensors", &initial.to_safetensors()?)?;
 	let layers: Vec<String> = sizes.iter().map(|s| s.to_string()).collect();

@@ -377,7 +377,10 @@ fn main() -> ExitCode {
 }
 
 /// Runs a chain command on a fresh tokio runtime.
-fn on_chain<T>(url: &str, work: impl AsyncFnOnce(hypha_client::Client) -> anyhow::Result<T>) -> anyhow::Result<T> {
+fn on_chain<T>(
+	url: &str,
+	work: impl AsyncFnOnce(hypha_client::Client) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
 	let runtime = tokio::runtime::Runtime::new()?;
 	runtime.block_on(async {
 		let client = hypha_client::connect(url).await?;
@@ -396,22 +399,30 @@ fn run_gov(command: GovCommand) -> anyhow::Result<()> {
 	match command {
 		GovCommand::ProposeParams { chain, pallet, set } => {
 			let proposer = signer(&chain)?;
-			let proposal =
-				on_chain(&chain.url, async |client| hypha_cli::gov::propose_params(&client, pallet, &set, &proposer).await)?;
+			let proposal = on_chain(&chain.url, async |client| {
+				hypha_cli::gov::propose_params(&client, pallet, &set, &proposer).await
+			})?;
 			println!("referendum #{} submitted on the market_params track", proposal.index);
 			println!("proposal hash: 0x{}", hex::encode(proposal.hash));
 			println!("proposed: {}", proposal.params);
-			println!("vote with: hypha gov vote {} --aye --balance \"<n> HYPHA\" --seed <account>", proposal.index);
+			println!(
+				"vote with: hypha gov vote {} --aye --balance \"<n> HYPHA\" --seed <account>",
+				proposal.index
+			);
 		},
 		GovCommand::Vote { chain, index, aye, balance, conviction } => {
 			let voter = signer(&chain)?;
 			let balance = hypha_cli::gov::parse_amount("--balance", &balance)?;
-			on_chain(&chain.url, async |client| hypha_cli::gov::vote(&client, index, aye, balance, conviction, &voter).await)?;
+			on_chain(&chain.url, async |client| {
+				hypha_cli::gov::vote(&client, index, aye, balance, conviction, &voter).await
+			})?;
 			println!("voted {} on referendum #{index}", if aye { "aye" } else { "nay" });
 		},
 		GovCommand::SudoSetParams { chain, pallet, set } => {
 			let sudo = signer(&chain)?;
-			let params = on_chain(&chain.url, async |client| hypha_cli::gov::sudo_set_params(&client, pallet, &set, &sudo).await)?;
+			let params = on_chain(&chain.url, async |client| {
+				hypha_cli::gov::sudo_set_params(&client, pallet, &set, &sudo).await
+			})?;
 			println!("parameters set through sudo: {params}");
 		},
 		GovCommand::List { chain } => {
@@ -428,9 +439,14 @@ fn run_gov(command: GovCommand) -> anyhow::Result<()> {
 }
 
 /// The account a command is about: `account` (SS58) if given, else the --seed account.
-fn account_arg(chain: &ChainArgs, account: Option<&str>) -> anyhow::Result<hypha_client::AccountId> {
+fn account_arg(
+	chain: &ChainArgs,
+	account: Option<&str>,
+) -> anyhow::Result<hypha_client::AccountId> {
 	match account {
-		Some(text) => text.parse().map_err(|e| anyhow::anyhow!("`{text}` is not an SS58 account id: {e:?}")),
+		Some(text) => {
+			text.parse().map_err(|e| anyhow::anyhow!("`{text}` is not an SS58 account id: {e:?}"))
+		},
 		None => Ok(hypha_worker::chain::account_of(&signer(chain).map_err(|_| {
 			anyhow::anyhow!("name the account (SS58), or give --seed to use its account")
 		})?)),
@@ -452,7 +468,8 @@ fn run_job_submit(args: SubmitArgs) -> anyhow::Result<()> {
 	let options = hypha_cli::market::SubmitOptions {
 		store: args.store,
 		budget: args.budget.as_deref().map(|b| amount("--budget", b)).transpose()?,
-		max_price_per_unit: hypha_worker::chain::parse_hypha(&args.max_price_per_unit).context("--max-price-per-unit")?,
+		max_price_per_unit: hypha_worker::chain::parse_hypha(&args.max_price_per_unit)
+			.context("--max-price-per-unit")?,
 		result_window: args.result_window,
 		max_output_bytes: args.max_output_bytes,
 	};
@@ -505,7 +522,9 @@ fn run_stake(command: StakeCommand) -> anyhow::Result<()> {
 	let (chain, action) = match command {
 		StakeCommand::Show { chain, account } => {
 			let account = account_arg(&chain, account.as_deref())?;
-			let lines = on_chain(&chain.url, async |client| hypha_cli::market::stake_info(&client, &account).await)?;
+			let lines = on_chain(&chain.url, async |client| {
+				hypha_cli::market::stake_info(&client, &account).await
+			})?;
 			print_lines(lines);
 			return Ok(());
 		},
@@ -525,7 +544,8 @@ fn run_stake(command: StakeCommand) -> anyhow::Result<()> {
 		StakeCommand::Deregister { chain, role } => (chain, StakeAction::Deregister(role)),
 	};
 	let who = signer(&chain)?;
-	let done = on_chain(&chain.url, async |client| hypha_cli::market::stake(&client, &who, action).await)?;
+	let done =
+		on_chain(&chain.url, async |client| hypha_cli::market::stake(&client, &who, action).await)?;
 	println!("{done}");
 	Ok(())
 }
@@ -553,7 +573,10 @@ fn digits_config(args: DigitsCheckArgs) -> DigitsCheckConfig {
 		hidden: args.hidden,
 		epochs: args.epochs,
 		batch_size: args.batch_size,
-		learning_rate: LearningRate { multiplier: args.learning_rate_multiplier, shift: args.learning_rate_shift },
+		learning_rate: LearningRate {
+			multiplier: args.learning_rate_multiplier,
+			shift: args.learning_rate_shift,
+		},
 		seed: args.seed,
 		train_limit: args.train_limit,
 		out: args.out,
@@ -567,17 +590,22 @@ fn run_digits(command: DigitsCommand) -> anyhow::Result<()> {
 			println!("training job: {}", spec.display());
 		},
 		DigitsCommand::Model { data, trained, out, backend } => {
-			let bytes = std::fs::read(&trained).with_context(|| format!("reading {}", trained.display()))?;
+			let bytes = std::fs::read(&trained)
+				.with_context(|| format!("reading {}", trained.display()))?;
 			let spec = hypha_cli::prepare_digits_inference(&bytes, &data, &out, backend.backend)?;
 			println!("inference job: {}", spec.display());
 		},
 		DigitsCommand::Accuracy { data, output, min_accuracy } => {
-			let bytes = std::fs::read(&output).with_context(|| format!("reading {}", output.display()))?;
+			let bytes =
+				std::fs::read(&output).with_context(|| format!("reading {}", output.display()))?;
 			let (correct, total) = hypha_cli::digits_output_accuracy(&bytes, &data)?;
 			let accuracy = correct as f64 / total as f64;
 			println!("correct: {correct}/{total}");
 			println!("accuracy: {accuracy:.4}");
-			anyhow::ensure!(accuracy >= min_accuracy, "accuracy {accuracy:.4} is below the required {min_accuracy:.2}");
+			anyhow::ensure!(
+				accuracy >= min_accuracy,
+				"accuracy {accuracy:.4} is below the required {min_accuracy:.2}"
+			);
 		},
 	}
 	Ok(())
@@ -589,7 +617,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 		Command::Stake(command) => run_stake(command),
 		Command::Account(AccountCommand::Balance { chain, account }) => {
 			let account = account_arg(&chain, account.as_deref())?;
-			let lines = on_chain(&chain.url, async |client| hypha_cli::market::balance(&client, &account).await)?;
+			let lines = on_chain(&chain.url, async |client| {
+				hypha_cli::market::balance(&client, &account).await
+			})?;
 			print_lines(lines);
 			Ok(())
 		},
@@ -597,18 +627,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 		Command::Digits(command) => run_digits(command),
 		Command::Job(JobCommand::Submit(args)) => run_job_submit(args),
 		Command::Job(JobCommand::Status { chain, job }) => {
-			let lines = on_chain(&chain.url, async |client| hypha_cli::market::status(&client, job).await)?;
+			let lines =
+				on_chain(&chain.url, async |client| hypha_cli::market::status(&client, job).await)?;
 			print_lines(lines);
 			Ok(())
 		},
-		Command::Job(JobCommand::Watch { chain, job }) => on_chain(&chain.url, async |client| watch_job(&client, job).await),
+		Command::Job(JobCommand::Watch { chain, job }) => {
+			on_chain(&chain.url, async |client| watch_job(&client, job).await)
+		},
 		Command::Job(JobCommand::Fetch { chain, job, out }) => {
 			let reader = signer(&chain)?;
-			let fetched = on_chain(&chain.url, async |client| hypha_cli::market::fetch(&client, &reader, job, &out).await)?;
-			println!("output of job {job}: {} bytes, digest 0x{}", fetched.bytes.len(), hex::encode(fetched.digest));
+			let fetched = on_chain(&chain.url, async |client| {
+				hypha_cli::market::fetch(&client, &reader, job, &out).await
+			})?;
+			println!(
+				"output of job {job}: {} bytes, digest 0x{}",
+				fetched.bytes.len(),
+				hex::encode(fetched.digest)
+			);
 			println!("the digest matches the provider's commitment on chain");
 			if !fetched.settled {
-				println!("note: the job is not settled yet; an audit may still prove this result wrong");
+				println!(
+					"note: the job is not settled yet; an audit may still prove this result wrong"
+				);
 			}
 			for file in &fetched.files {
 				println!("wrote {}", file.display());

@@ -67,7 +67,12 @@ pub struct Submitted {
 
 /// Uploads the blobs of the job described by `spec_path` (the TOML of `hypha
 /// job run-local`) and submits it, paid by `signer`.
-pub async fn submit(client: &Client, signer: &Keypair, spec_path: &Path, options: &SubmitOptions) -> Result<Submitted> {
+pub async fn submit(
+	client: &Client,
+	signer: &Keypair,
+	spec_path: &Path,
+	options: &SubmitOptions,
+) -> Result<Submitted> {
 	let packaged = workload::program_and_input(spec_path)?;
 	let store = hypha_blobstore::BlobClient::new(options.store.clone());
 	let base = options.store.trim_end_matches('/');
@@ -99,7 +104,8 @@ pub async fn submit(client: &Client, signer: &Keypair, spec_path: &Path, options
 			.context("the default budget overflows: give --budget")?,
 	};
 	ensure!(
-		options.result_window >= params.min_result_window && options.result_window <= params.max_result_window,
+		options.result_window >= params.min_result_window
+			&& options.result_window <= params.max_result_window,
 		"--result-window {} is outside the chain's bounds {}..={} blocks",
 		options.result_window,
 		params.min_result_window,
@@ -118,7 +124,12 @@ pub async fn submit(client: &Client, signer: &Keypair, spec_path: &Path, options
 		compute_units: packaged.compute_units,
 		max_output_bytes: options.max_output_bytes,
 	};
-	let events = chain::submit(client, &api::tx().jobs().submit_job(spec, budget, options.result_window), signer).await?;
+	let events = chain::submit(
+		client,
+		&api::tx().jobs().submit_job(spec, budget, options.result_window),
+		signer,
+	)
+	.await?;
 	let submitted = events
 		.find_first::<api::jobs::events::JobSubmitted>()
 		.context("the chain accepted the job but emitted no JobSubmitted event")??;
@@ -182,7 +193,10 @@ impl Outcome {
 
 /// What a job's events in one block say, one line each, and its outcome if
 /// one of them ended it.
-pub fn job_events(events: &hypha_client::subxt::events::Events<HyphaConfig>, job: JobId) -> Result<(Vec<String>, Option<Outcome>)> {
+pub fn job_events(
+	events: &hypha_client::subxt::events::Events<HyphaConfig>,
+	job: JobId,
+) -> Result<(Vec<String>, Option<Outcome>)> {
 	use api::jobs::events as e;
 	let mut lines = Vec::new();
 	let mut outcome: Option<Outcome> = None;
@@ -193,7 +207,9 @@ pub fn job_events(events: &hypha_client::subxt::events::Events<HyphaConfig>, job
 			continue;
 		}
 		let line = if let Some(ev) = event.decode_fields_as::<e::JobSubmitted>().transpose()? {
-			(ev.job == job).then(|| format!("submitted by {} with a budget of {}", ev.client, format_hypha(ev.budget)))
+			(ev.job == job).then(|| {
+				format!("submitted by {} with a budget of {}", ev.client, format_hypha(ev.budget))
+			})
 		} else if let Some(ev) = event.decode_fields_as::<e::JobClaimed>().transpose()? {
 			(ev.job == job).then(|| {
 				format!(
@@ -206,36 +222,69 @@ pub fn job_events(events: &hypha_client::subxt::events::Events<HyphaConfig>, job
 			})
 		} else if let Some(ev) = event.decode_fields_as::<e::ResultCommitted>().transpose()? {
 			(ev.job == job).then(|| {
-				format!("result committed by {}; output at {}", ev.provider, String::from_utf8_lossy(&ev.output_uri.0))
+				format!(
+					"result committed by {}; output at {}",
+					ev.provider,
+					String::from_utf8_lossy(&ev.output_uri.0)
+				)
 			})
 		} else if let Some(ev) = event.decode_fields_as::<e::SamplingDrawn>().transpose()? {
 			(ev.job == job).then(|| {
 				format!(
 					"sampling drawn (audit probability {:.1} %): {}",
 					f64::from(ev.probability_ppm) / 10_000.0,
-					if ev.audited { "audited" } else { "not audited, settles after the challenge window" }
+					if ev.audited {
+						"audited"
+					} else {
+						"not audited, settles after the challenge window"
+					}
 				)
 			})
 		} else if let Some(ev) = event.decode_fields_as::<e::AuditAssigned>().transpose()? {
-			(ev.job == job).then(|| format!("audit assigned to verifier {}; verdict due by block #{}", ev.verifier, ev.deadline))
+			(ev.job == job).then(|| {
+				format!(
+					"audit assigned to verifier {}; verdict due by block #{}",
+					ev.verifier, ev.deadline
+				)
+			})
 		} else if let Some(ev) = event.decode_fields_as::<e::VerdictSubmitted>().transpose()? {
 			(ev.job == job).then(|| {
 				verdicts.push((ev.verifier, ev.agrees));
 				format!(
 					"verdict from {}: {}",
 					ev.verifier,
-					if ev.agrees { "agrees with the provider" } else { "DISAGREES with the provider" }
+					if ev.agrees {
+						"agrees with the provider"
+					} else {
+						"DISAGREES with the provider"
+					}
 				)
 			})
 		} else if let Some(ev) = event.decode_fields_as::<e::DisputeOpened>().transpose()? {
 			(ev.job == job).then(|| {
 				let panel: Vec<String> = ev.panel.iter().map(|p| p.to_string()).collect();
-				format!("dispute opened: panel [{}] re-executes by block #{}", panel.join(", "), ev.deadline)
+				format!(
+					"dispute opened: panel [{}] re-executes by block #{}",
+					panel.join(", "),
+					ev.deadline
+				)
 			})
 		} else if let Some(ev) = event.decode_fields_as::<e::VerifierAbsent>().transpose()? {
-			(ev.job == job).then(|| format!("verifier {} did not answer in time: {} slashed", ev.verifier, format_hypha(ev.slashed)))
+			(ev.job == job).then(|| {
+				format!(
+					"verifier {} did not answer in time: {} slashed",
+					ev.verifier,
+					format_hypha(ev.slashed)
+				)
+			})
 		} else if let Some(ev) = event.decode_fields_as::<e::VerifierSlashed>().transpose()? {
-			(ev.job == job).then(|| format!("verifier {} lost the dispute: {} slashed", ev.verifier, format_hypha(ev.slashed)))
+			(ev.job == job).then(|| {
+				format!(
+					"verifier {} lost the dispute: {} slashed",
+					ev.verifier,
+					format_hypha(ev.slashed)
+				)
+			})
 		} else if let Some(ev) = event.decode_fields_as::<e::DeadlineMissed>().transpose()? {
 			(ev.job == job).then(|| {
 				format!(
@@ -245,7 +294,8 @@ pub fn job_events(events: &hypha_client::subxt::events::Events<HyphaConfig>, job
 				)
 			})
 		} else if let Some(ev) = event.decode_fields_as::<e::JobReopened>().transpose()? {
-			(ev.job == job).then(|| format!("open again for providers until block #{}", ev.expires_at))
+			(ev.job == job)
+				.then(|| format!("open again for providers until block #{}", ev.expires_at))
 		} else if let Some(ev) = event.decode_fields_as::<e::JobSettled>().transpose()? {
 			(ev.job == job).then(|| {
 				outcome = Some(Outcome {
@@ -272,7 +322,11 @@ pub fn job_events(events: &hypha_client::subxt::events::Events<HyphaConfig>, job
 					slashed: ev.slashed,
 					verdicts: Vec::new(),
 				});
-				format!("provider {} slashed {}: its result was wrong", ev.provider, format_hypha(ev.slashed))
+				format!(
+					"provider {} slashed {}: its result was wrong",
+					ev.provider,
+					format_hypha(ev.slashed)
+				)
 			})
 		} else if let Some(ev) = event.decode_fields_as::<e::JobRefunded>().transpose()? {
 			(ev.job == job).then(|| {
@@ -310,25 +364,43 @@ pub async fn outcome_at(client: &Client, job: JobId, at: u32) -> Result<Option<O
 
 /// A job's record, as lines for people.
 pub async fn status(client: &Client, job: JobId) -> Result<Vec<String>> {
-	let record = chain::fetch_job(client, job).await?.with_context(|| format!("there is no job {job} on this chain"))?;
+	let record = chain::fetch_job(client, job)
+		.await?
+		.with_context(|| format!("there is no job {job} on this chain"))?;
 	let kind = match record.spec.kind {
 		WorkloadKind::Inference => "inference",
 		WorkloadKind::Training => "training",
 	};
 	let mut lines = vec![
-		format!("job {job}: {kind}, {} compute units, submitted at block #{}", record.spec.compute_units, record.submitted_at),
+		format!(
+			"job {job}: {kind}, {} compute units, submitted at block #{}",
+			record.spec.compute_units, record.submitted_at
+		),
 		format!("client: {}", record.client),
 		format!("budget: {}", format_hypha(record.budget)),
-		format!("program: 0x{} at {}", hex::encode(record.spec.program_digest), String::from_utf8_lossy(&record.spec.program_uri.0)),
-		format!("input: 0x{} at {}", hex::encode(record.spec.input_digest), String::from_utf8_lossy(&record.spec.input_uri.0)),
+		format!(
+			"program: 0x{} at {}",
+			hex::encode(record.spec.program_digest),
+			String::from_utf8_lossy(&record.spec.program_uri.0)
+		),
+		format!(
+			"input: 0x{} at {}",
+			hex::encode(record.spec.input_digest),
+			String::from_utf8_lossy(&record.spec.input_uri.0)
+		),
 	];
 	if record.missed_deadlines > 0 {
 		lines.push(format!("missed deadlines: {}", record.missed_deadlines));
 	}
 	let state = match &record.status {
-		ChainStatus::Open { expires_at } => format!("open: waiting for a provider until block #{expires_at}"),
+		ChainStatus::Open { expires_at } => {
+			format!("open: waiting for a provider until block #{expires_at}")
+		},
 		ChainStatus::Assigned { provider, price, deadline, .. } => {
-			format!("assigned to {provider} at {}; result due by block #{deadline}", format_hypha(*price))
+			format!(
+				"assigned to {provider} at {}; result due by block #{deadline}",
+				format_hypha(*price)
+			)
 		},
 		ChainStatus::Committed { provider, committed_at, audit_probability_ppm, .. } => format!(
 			"committed by {provider} at block #{committed_at}; audit probability {:.1} %",
@@ -340,23 +412,31 @@ pub async fn status(client: &Client, job: JobId) -> Result<Vec<String>> {
 		),
 		ChainStatus::Dispute { verifiers, deadline, .. } => {
 			let answered = verifiers.0.iter().filter(|slot| slot.digest.is_some()).count();
-			format!("in dispute: {answered} of {} verdicts in; decided by block #{deadline}", verifiers.0.len())
+			format!(
+				"in dispute: {answered} of {} verdicts in; decided by block #{deadline}",
+				verifiers.0.len()
+			)
 		},
-		ChainStatus::Settled { at, .. } | ChainStatus::Slashed { at, .. } | ChainStatus::Refunded { at } => {
-			match outcome_at(client, job, *at).await? {
-				Some(outcome) => {
-					let audit = match outcome.verdicts.as_slice() {
-						[] if outcome.state == "settled" => "; not audited (or the audit settled earlier)".to_string(),
-						[] => String::new(),
-						verdicts => {
-							let agreed = verdicts.iter().filter(|(_, agrees)| *agrees).count();
-							format!("; audited: {agreed} of {} verdicts agreed with the provider", verdicts.len())
-						},
-					};
-					format!("{}{audit}", outcome.describe(job))
-				},
-				None => format!("{} at block #{at}", chain::status_name(&record.status)),
-			}
+		ChainStatus::Settled { at, .. }
+		| ChainStatus::Slashed { at, .. }
+		| ChainStatus::Refunded { at } => match outcome_at(client, job, *at).await? {
+			Some(outcome) => {
+				let audit = match outcome.verdicts.as_slice() {
+					[] if outcome.state == "settled" => {
+						"; not audited (or the audit settled earlier)".to_string()
+					},
+					[] => String::new(),
+					verdicts => {
+						let agreed = verdicts.iter().filter(|(_, agrees)| *agrees).count();
+						format!(
+							"; audited: {agreed} of {} verdicts agreed with the provider",
+							verdicts.len()
+						)
+					},
+				};
+				format!("{}{audit}", outcome.describe(job))
+			},
+			None => format!("{} at block #{at}", chain::status_name(&record.status)),
 		},
 	};
 	lines.push(format!("status: {state}"));
@@ -366,19 +446,29 @@ pub async fn status(client: &Client, job: JobId) -> Result<Vec<String>> {
 /// Follows finalized blocks from `from` (inclusive) and calls `progress` with
 /// a line for each event of `job`, until the job ends; returns how it ended.
 /// A job that already ended is reported at once.
-pub async fn watch(client: &Client, job: JobId, mut progress: impl FnMut(u32, &str)) -> Result<Outcome> {
+pub async fn watch(
+	client: &Client,
+	job: JobId,
+	mut progress: impl FnMut(u32, &str),
+) -> Result<Outcome> {
 	let mut blocks = client.stream_blocks().await.context("following finalized blocks")?;
-	let record = chain::fetch_job(client, job).await?.with_context(|| format!("there is no job {job} on this chain"))?;
-	if let ChainStatus::Settled { at, .. } | ChainStatus::Slashed { at, .. } | ChainStatus::Refunded { at } = record.status {
-		return outcome_at(client, job, at)
-			.await?
-			.with_context(|| format!("job {job} ended at block #{at}, whose events this node no longer keeps"));
+	let record = chain::fetch_job(client, job)
+		.await?
+		.with_context(|| format!("there is no job {job} on this chain"))?;
+	if let ChainStatus::Settled { at, .. }
+	| ChainStatus::Slashed { at, .. }
+	| ChainStatus::Refunded { at } = record.status
+	{
+		return outcome_at(client, job, at).await?.with_context(|| {
+			format!("job {job} ended at block #{at}, whose events this node no longer keeps")
+		});
 	}
 	progress(0, &format!("job {job} is {}", chain::status_name(&record.status)));
 	while let Some(block) = blocks.next().await {
 		let block = block.context("reading a finalized block")?;
 		let number = u32::try_from(block.number()).context("block number out of range")?;
-		let events = block.at().await?.events().fetch().await.context("reading a block's events")?;
+		let events =
+			block.at().await?.events().fetch().await.context("reading a block's events")?;
 		let (lines, outcome) = job_events(&events, job)?;
 		for line in &lines {
 			progress(number, line);
@@ -407,7 +497,9 @@ pub struct Fetched {
 /// checks it against the provider's commitment on chain, and writes
 /// `output.bin` (canonical) and `output.safetensors` into `out`.
 pub async fn fetch(client: &Client, signer: &Keypair, job: JobId, out: &Path) -> Result<Fetched> {
-	let record = chain::fetch_job(client, job).await?.with_context(|| format!("there is no job {job} on this chain"))?;
+	let record = chain::fetch_job(client, job)
+		.await?
+		.with_context(|| format!("there is no job {job} on this chain"))?;
 	let me = chain::account_of(signer);
 	ensure!(
 		record.client == me,
@@ -415,39 +507,60 @@ pub async fn fetch(client: &Client, signer: &Keypair, job: JobId, out: &Path) ->
 		record.client
 	);
 	let (provider, commitment, uri, settled) = match &record.status {
-		ChainStatus::Committed { provider, commitment, output_uri, .. } |
-		ChainStatus::Audit { provider, commitment, output_uri, .. } |
-		ChainStatus::Dispute { provider, commitment, output_uri, .. } => (provider, commitment, output_uri, false),
-		ChainStatus::Settled { provider, commitment, output_uri, .. } => (provider, commitment, output_uri, true),
-		ChainStatus::Slashed { .. } => bail!("job {job}'s result was proven wrong and slashed: there is no output to fetch"),
+		ChainStatus::Committed { provider, commitment, output_uri, .. }
+		| ChainStatus::Audit { provider, commitment, output_uri, .. }
+		| ChainStatus::Dispute { provider, commitment, output_uri, .. } => {
+			(provider, commitment, output_uri, false)
+		},
+		ChainStatus::Settled { provider, commitment, output_uri, .. } => {
+			(provider, commitment, output_uri, true)
+		},
+		ChainStatus::Slashed { .. } => {
+			bail!("job {job}'s result was proven wrong and slashed: there is no output to fetch")
+		},
 		ChainStatus::Refunded { .. } => bail!("job {job} was refunded without a result"),
-		other => bail!("job {job} has no result yet (it is {}); `hypha job watch {job}` follows it", chain::status_name(other)),
+		other => bail!(
+			"job {job} has no result yet (it is {}); `hypha job watch {job}` follows it",
+			chain::status_name(other)
+		),
 	};
 	let uri = String::from_utf8(uri.0.clone()).context("the output URI on chain is not UTF-8")?;
-	let bytes = hypha_worker::serve::fetch_output(&uri, job, signer, u64::from(record.spec.max_output_bytes)).await?;
+	let bytes = hypha_worker::serve::fetch_output(
+		&uri,
+		job,
+		signer,
+		u64::from(record.spec.max_output_bytes),
+	)
+	.await?;
 	let digest = hypha_primitives::blake2_256(&bytes);
 	ensure!(
 		chain::commitment(job, provider, &digest) == *commitment,
 		"the output served at {uri} (digest 0x{}) does not match the provider's commitment on chain: do not use it",
 		hex::encode(digest)
 	);
-	let output = JobOutput::from_canonical_bytes(&bytes).context("the output is not a canonical job output")?;
+	let output = JobOutput::from_canonical_bytes(&bytes)
+		.context("the output is not a canonical job output")?;
 	std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
 	let bin = out.join("output.bin");
 	let safetensors = out.join("output.safetensors");
 	std::fs::write(&bin, &bytes).with_context(|| format!("writing {}", bin.display()))?;
-	std::fs::write(&safetensors, output.to_safetensors()?).with_context(|| format!("writing {}", safetensors.display()))?;
+	std::fs::write(&safetensors, output.to_safetensors()?)
+		.with_context(|| format!("writing {}", safetensors.display()))?;
 	Ok(Fetched { digest, bytes, settled, files: vec![bin, safetensors] })
 }
 
 /// Free and held balance of `account`, as lines.
 pub async fn balance(client: &Client, account: &AccountId) -> Result<Vec<String>> {
 	let at = client.at_current_block().await?;
-	let info = at.storage().fetch(api::storage().system().account(), (*account,)).await?.decode()?;
+	let info =
+		at.storage().fetch(api::storage().system().account(), (*account,)).await?.decode()?;
 	Ok(vec![
 		format!("account: {account}"),
 		format!("free: {}", format_hypha(info.data.free)),
-		format!("held: {} (job budgets in escrow, stake, deposits)", format_hypha(info.data.reserved)),
+		format!(
+			"held: {} (job budgets in escrow, stake, deposits)",
+			format_hypha(info.data.reserved)
+		),
 		format!("frozen: {}", format_hypha(info.data.frozen)),
 	])
 }
@@ -501,12 +614,14 @@ pub async fn stake(client: &Client, signer: &Keypair, action: StakeAction) -> Re
 			chain::submit(client, &stake.unbond(role.into(), amount), signer).await?,
 			format!("unbonding {}", format_hypha(amount)),
 		),
-		StakeAction::Withdraw(role) => {
-			(chain::submit(client, &stake.withdraw_unbonded(role.into()), signer).await?, "withdrew what finished unbonding".to_string())
-		},
-		StakeAction::Deregister(role) => {
-			(chain::submit(client, &stake.deregister(role.into()), signer).await?, "deregistered; the bond is unbonding".to_string())
-		},
+		StakeAction::Withdraw(role) => (
+			chain::submit(client, &stake.withdraw_unbonded(role.into()), signer).await?,
+			"withdrew what finished unbonding".to_string(),
+		),
+		StakeAction::Deregister(role) => (
+			chain::submit(client, &stake.deregister(role.into()), signer).await?,
+			"deregistered; the bond is unbonding".to_string(),
+		),
 	};
 	Ok(done)
 }
@@ -537,9 +652,15 @@ pub async fn stake_info(client: &Client, account: &AccountId) -> Result<Vec<Stri
 		None => lines.push("verifier: not registered".into()),
 	}
 	for (role, name) in [(Role::Provider, "provider"), (Role::Verifier, "verifier")] {
-		if let Some(chunks) = storage.try_fetch(api::storage().stake().unbonding(), (*account, role)).await? {
+		if let Some(chunks) =
+			storage.try_fetch(api::storage().stake().unbonding(), (*account, role)).await?
+		{
 			for chunk in chunks.decode()?.0 {
-				lines.push(format!("unbonding ({name}): {} free at block #{}", format_hypha(chunk.amount), chunk.unlock_at));
+				lines.push(format!(
+					"unbonding ({name}): {} free at block #{}",
+					format_hypha(chunk.amount),
+					chunk.unlock_at
+				));
 			}
 		}
 	}
@@ -558,8 +679,9 @@ pub async fn serve_store(
 	ready: impl FnOnce(std::net::SocketAddr),
 	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-	let listener =
-		tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+	let listener = tokio::net::TcpListener::bind(listen)
+		.await
+		.with_context(|| format!("listening on {listen}"))?;
 	ready(listener.local_addr()?);
 	hypha_blobstore::serve(
 		listener,
@@ -572,4 +694,5 @@ pub async fn serve_store(
 }
 
 /// The default bound on a job's output: 16 MiB (the chain allows up to 64 MiB).
-pub const DEFAULT_MAX_OUTPUT_BYTES: u32 = if MAX_OUTPUT_BYTES < 16 << 20 { MAX_OUTPUT_BYTES } else { 16 << 20 };
+pub const DEFAULT_MAX_OUTPUT_BYTES: u32 =
+	if MAX_OUTPUT_BYTES < 16 << 20 { MAX_OUTPUT_BYTES } else { 16 << 20 };

@@ -75,10 +75,8 @@ pub async fn connect(url: &str) -> Result<Client, Error> {
 /// The free balance of `account` at the latest finalized block.
 pub async fn free_balance(client: &Client, account: &AccountId) -> Result<u128, Error> {
 	let at_block = client.at_current_block().await.map_err(subxt::Error::from)?;
-	let entry = at_block
-		.storage()
-		.entry(api::storage().system().account())
-		.map_err(subxt::Error::from)?;
+	let entry =
+		at_block.storage().entry(api::storage().system().account()).map_err(subxt::Error::from)?;
 	let info = entry
 		.fetch((*account,))
 		.await

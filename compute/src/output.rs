@@ -144,7 +144,8 @@ impl JobOutput {
 	/// length against the bytes that are there: malformed or truncated input
 	/// is an [`ComputeError::InvalidData`] error, never a panic.
 	pub fn from_canonical_bytes(bytes: &[u8]) -> Result<Self, ComputeError> {
-		let bad = |why: &str| ComputeError::InvalidData(format!("not a canonical job output: {why}"));
+		let bad =
+			|why: &str| ComputeError::InvalidData(format!("not a canonical job output: {why}"));
 		let mut reader = Reader { bytes, at: 0 };
 		if reader.take(OUTPUT_MAGIC.len()).map_err(|_| bad("too short"))? != OUTPUT_MAGIC {
 			return Err(bad("wrong magic"));
@@ -154,9 +155,10 @@ impl JobOutput {
 		let mut previous: Option<String> = None;
 		for _ in 0..count {
 			let name_len = reader.u32().map_err(|_| bad("truncated name"))? as usize;
-			let name = core::str::from_utf8(reader.take(name_len).map_err(|_| bad("truncated name"))?)
-				.map_err(|_| bad("a tensor name is not UTF-8"))?
-				.to_string();
+			let name =
+				core::str::from_utf8(reader.take(name_len).map_err(|_| bad("truncated name"))?)
+					.map_err(|_| bad("a tensor name is not UTF-8"))?
+					.to_string();
 			if previous.as_ref().is_some_and(|p| *p >= name) {
 				return Err(bad("tensor names are not in increasing order"));
 			}
@@ -203,22 +205,24 @@ impl JobOutput {
 	/// The tensor `name` as `i32`s with its shape, if it is an I32 tensor.
 	pub fn i32(&self, name: &str) -> Result<(Vec<usize>, Vec<i32>), ComputeError> {
 		let tensor = self.typed(name, OutputDtype::I32)?;
-		let values = tensor.data.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+		let values =
+			tensor.data.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]));
 		Ok((tensor.shape.clone(), values.collect()))
 	}
 
 	/// The tensor `name` as `u32`s with its shape, if it is a U32 tensor.
 	pub fn u32(&self, name: &str) -> Result<(Vec<usize>, Vec<u32>), ComputeError> {
 		let tensor = self.typed(name, OutputDtype::U32)?;
-		let values = tensor.data.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+		let values =
+			tensor.data.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
 		Ok((tensor.shape.clone(), values.collect()))
 	}
 
 	fn typed(&self, name: &str, dtype: OutputDtype) -> Result<&OutputTensor, ComputeError> {
-		let tensor = self
-			.tensors
-			.get(name)
-			.ok_or_else(|| ComputeError::MissingTensor { name: name.into(), what: "job output".into() })?;
+		let tensor = self.tensors.get(name).ok_or_else(|| ComputeError::MissingTensor {
+			name: name.into(),
+			what: "job output".into(),
+		})?;
 		if tensor.dtype != dtype {
 			return Err(ComputeError::WrongDtype {
 				name: name.into(),
@@ -304,7 +308,10 @@ mod tests {
 		let bytes = out.canonical_bytes();
 		// Every truncation, a wrong magic and trailing bytes are errors.
 		for len in 0..bytes.len() {
-			assert!(JobOutput::from_canonical_bytes(&bytes[..len]).is_err(), "prefix of {len} bytes");
+			assert!(
+				JobOutput::from_canonical_bytes(&bytes[..len]).is_err(),
+				"prefix of {len} bytes"
+			);
 		}
 		let mut wrong_magic = bytes.clone();
 		wrong_magic[0] ^= 1;

@@ -461,7 +461,11 @@ impl FixedMlp {
 			}
 			let (shape, w) = output.i32(&weight_name(l))?;
 			let [outs, ins] = shape[..] else {
-				return Err(ComputeError::WrongShape { name: weight_name(l), expected: vec![0, 0], actual: shape });
+				return Err(ComputeError::WrongShape {
+					name: weight_name(l),
+					expected: vec![0, 0],
+					actual: shape,
+				});
 			};
 			if sizes.is_empty() {
 				sizes.push(ins);
@@ -475,7 +479,11 @@ impl FixedMlp {
 			}
 			let (bias_shape, b) = output.i32(&bias_name(l))?;
 			if bias_shape != [outs] {
-				return Err(ComputeError::WrongShape { name: bias_name(l), expected: vec![outs], actual: bias_shape });
+				return Err(ComputeError::WrongShape {
+					name: bias_name(l),
+					expected: vec![outs],
+					actual: bias_shape,
+				});
 			}
 			sizes.push(outs);
 			weights.push(w);

@@ -270,9 +270,12 @@ fn a_training_output_decodes_back_to_the_trained_weights() {
 fn progress_reports_every_epoch_and_leaves_the_result_alone() {
 	let job = small_training_job();
 	let mut seen = Vec::new();
-	let observed = job.run_with_progress(&Backend::Cpu, |epoch, epochs, loss| seen.push((epoch, epochs, loss))).unwrap();
+	let observed = job
+		.run_with_progress(&Backend::Cpu, |epoch, epochs, loss| seen.push((epoch, epochs, loss)))
+		.unwrap();
 	let plain = job.run(&Backend::Cpu).unwrap();
 	assert_eq!(observed, plain);
-	let expected: Vec<(u32, u32, i64)> = plain.loss.iter().enumerate().map(|(i, &l)| (i as u32 + 1, 2, l)).collect();
+	let expected: Vec<(u32, u32, i64)> =
+		plain.loss.iter().enumerate().map(|(i, &l)| (i as u32 + 1, 2, l)).collect();
 	assert_eq!(seen, expected);
 }

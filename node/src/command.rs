@@ -127,12 +127,16 @@ pub fn run() -> sc_cli::Result<()> {
 			runner.run_node_until_exit(|config| async move {
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
-						sc_network::NetworkWorker<Block, <Block as sp_runtime::traits::Block>::Hash>,
+						sc_network::NetworkWorker<
+							Block,
+							<Block as sp_runtime::traits::Block>::Hash,
+						>,
 					>(config)
 					.map_err(sc_cli::Error::Service),
-					sc_network::config::NetworkBackendType::Litep2p =>
+					sc_network::config::NetworkBackendType::Litep2p => {
 						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
-							.map_err(sc_cli::Error::Service),
+							.map_err(sc_cli::Error::Service)
+					},
 				}
 			})
 		},
@@ -150,8 +154,10 @@ fn export_metadata(cmd: &ExportMetadataCmd) -> sc_cli::Result<()> {
 	let metadata = sp_io::TestExternalities::default()
 		.execute_with(|| hypha_runtime::Runtime::metadata_at_version(METADATA_VERSION))
 		.ok_or_else(|| {
-		sc_cli::Error::Input(format!("the runtime offers no metadata of version {METADATA_VERSION}"))
-	})?;
+			sc_cli::Error::Input(format!(
+				"the runtime offers no metadata of version {METADATA_VERSION}"
+			))
+		})?;
 	match &cmd.output {
 		Some(path) => std::fs::write(path, &*metadata)?,
 		None => std::io::stdout().write_all(&metadata)?,

@@ -157,9 +157,11 @@ pub fn new_full<
 	let peer_store_handle = net_config.peer_store_handle();
 
 	let grandpa_protocol_name = sc_consensus_grandpa::protocol_standard_name(
-		&client.block_hash(0u32).ok().flatten().ok_or_else(|| {
-			ServiceError::Other("the database holds no genesis block".into())
-		})?,
+		&client
+			.block_hash(0u32)
+			.ok()
+			.flatten()
+			.ok_or_else(|| ServiceError::Other("the database holds no genesis block".into()))?,
 		&config.chain_spec,
 	);
 	let (grandpa_protocol_config, grandpa_notification_service) =
@@ -278,9 +280,7 @@ pub fn new_full<
 		)?;
 
 		// Block authoring is essential: if it stops, the node stops.
-		task_manager
-			.spawn_essential_handle()
-			.spawn_blocking("aura", Some("block-authoring"), aura);
+		task_manager.spawn_essential_handle().spawn_blocking("aura", Some("block-authoring"), aura);
 	}
 
 	if enable_grandpa {

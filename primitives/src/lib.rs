@@ -63,8 +63,18 @@ pub const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
 
 /// What kind of work a job is. Workers advertise the kinds they run.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode, DecodeWithMemTracking,
-	TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum WorkloadKind {
 	/// Integer-only inference: model + input batch → logits and argmax.
@@ -88,7 +98,16 @@ impl WorkloadKind {
 
 /// A set of workload kinds, as a bit set (bounded by construction).
 #[derive(
-	Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
 	MaxEncodedLen,
 )]
 pub struct JobKinds(pub u8);
@@ -117,7 +136,15 @@ impl JobKinds {
 
 /// The compute backend a provider runs jobs on.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
 	MaxEncodedLen,
 )]
 pub enum Backend {
@@ -252,7 +279,10 @@ mod tests {
 
 	#[test]
 	fn spec_without_compute_units_is_refused() {
-		assert_eq!(JobSpec { compute_units: 0, ..spec() }.validate(), Err(SpecError::NoComputeUnits));
+		assert_eq!(
+			JobSpec { compute_units: 0, ..spec() }.validate(),
+			Err(SpecError::NoComputeUnits)
+		);
 	}
 
 	#[test]
@@ -265,7 +295,10 @@ mod tests {
 
 	#[test]
 	fn spec_with_empty_uri_is_refused() {
-		assert_eq!(JobSpec { input_uri: Uri::default(), ..spec() }.validate(), Err(SpecError::EmptyUri));
+		assert_eq!(
+			JobSpec { input_uri: Uri::default(), ..spec() }.validate(),
+			Err(SpecError::EmptyUri)
+		);
 	}
 
 	#[test]
@@ -302,7 +335,8 @@ pub struct VerifierSlot<AccountId> {
 }
 
 /// The verifiers of one job, bounded by [`MAX_VERIFIERS_PER_JOB`].
-pub type VerifierSlots<AccountId> = BoundedVec<VerifierSlot<AccountId>, ConstU32<MAX_VERIFIERS_PER_JOB>>;
+pub type VerifierSlots<AccountId> =
+	BoundedVec<VerifierSlot<AccountId>, ConstU32<MAX_VERIFIERS_PER_JOB>>;
 
 /// Where a job stands. One enum for the whole life of a job (DESIGN.md's
 /// lifecycle); the jobs pallet moves it with one function, and the daemons
@@ -422,19 +456,22 @@ pub enum JobStatus<AccountId, Balance, BlockNumber> {
 impl<AccountId, Balance, BlockNumber> JobStatus<AccountId, Balance, BlockNumber> {
 	/// Whether the job is over (no hold remains).
 	pub fn is_final(&self) -> bool {
-		matches!(self, JobStatus::Settled { .. } | JobStatus::Refunded { .. } | JobStatus::Slashed { .. })
+		matches!(
+			self,
+			JobStatus::Settled { .. } | JobStatus::Refunded { .. } | JobStatus::Slashed { .. }
+		)
 	}
 
 	/// The provider working on or paid for the job, if any.
 	pub fn provider(&self) -> Option<&AccountId> {
 		match self {
 			JobStatus::Open { .. } | JobStatus::Refunded { .. } => None,
-			JobStatus::Assigned { provider, .. } |
-			JobStatus::Committed { provider, .. } |
-			JobStatus::Audit { provider, .. } |
-			JobStatus::Dispute { provider, .. } |
-			JobStatus::Settled { provider, .. } |
-			JobStatus::Slashed { provider, .. } => Some(provider),
+			JobStatus::Assigned { provider, .. }
+			| JobStatus::Committed { provider, .. }
+			| JobStatus::Audit { provider, .. }
+			| JobStatus::Dispute { provider, .. }
+			| JobStatus::Settled { provider, .. }
+			| JobStatus::Slashed { provider, .. } => Some(provider),
 		}
 	}
 }

@@ -3,8 +3,8 @@
 //! generated from these by `make chain-specs`.
 
 use crate::{
-	AccountId, BalancesConfig, GovernanceConfig, JobsConfig, RuntimeGenesisConfig, StakeConfig, SudoConfig, HYPHA,
-	MINUTES,
+	AccountId, BalancesConfig, GovernanceConfig, JobsConfig, RuntimeGenesisConfig, StakeConfig,
+	SudoConfig, HYPHA, MINUTES,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -83,11 +83,7 @@ fn authority_keys(
 	grandpa: Ed25519Keyring,
 	grandpa_weight: u64,
 ) -> (AuraId, GrandpaId, u64) {
-	(
-		aura.public().into(),
-		grandpa.public().into(),
-		grandpa_weight,
-	)
+	(aura.public().into(), grandpa.public().into(), grandpa_weight)
 }
 
 /// The `development` preset: Alice produces and finalizes every block alone.

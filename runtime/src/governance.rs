@@ -149,8 +149,9 @@ impl pallet_referenda::TracksInfo<Balance, BlockNumber> for Tracks {
 	fn track_for(origin: &Self::RuntimeOrigin) -> Result<Self::Id, ()> {
 		match origin {
 			OriginCaller::system(frame_system::RawOrigin::Root) => Ok(TrackId::Root as u16),
-			OriginCaller::Governance(pallet_governance::Origin::MarketParams) =>
-				Ok(TrackId::MarketParams as u16),
+			OriginCaller::Governance(pallet_governance::Origin::MarketParams) => {
+				Ok(TrackId::MarketParams as u16)
+			},
 			_ => Err(()),
 		}
 	}

@@ -39,8 +39,8 @@ mod benches {
 
 mod apis;
 pub use apis::RuntimeApi;
-pub mod governance;
 pub mod genesis_config_presets;
+pub mod governance;
 
 use frame_support::{
 	derive_impl, parameter_types,

@@ -62,7 +62,8 @@ fn every_well_known_dev_account_is_endowed() {
 
 #[test]
 fn presets_give_the_marketplace_real_fees_and_slashes() {
-	for name in [sp_genesis_builder::DEV_RUNTIME_PRESET, sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET]
+	for name in
+		[sp_genesis_builder::DEV_RUNTIME_PRESET, sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET]
 	{
 		let genesis = preset(name);
 		let jobs = &genesis["jobs"]["params"];
@@ -79,11 +80,15 @@ fn presets_give_the_marketplace_real_fees_and_slashes() {
 #[test]
 fn only_the_dev_preset_has_sudo_and_short_referenda() {
 	let dev = preset(sp_genesis_builder::DEV_RUNTIME_PRESET);
-	let decision = dev["governance"]["marketParams"]["decisionPeriod"].as_u64().expect("dev timings");
+	let decision =
+		dev["governance"]["marketParams"]["decisionPeriod"].as_u64().expect("dev timings");
 	assert!(decision <= 60, "dev referenda decide within a minute, not {decision} blocks");
 	let local = preset(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET);
 	assert!(local["sudo"]["key"].is_null(), "the local testnet has no sudo key");
-	assert!(local["governance"]["marketParams"].is_null(), "the local testnet keeps realistic timings");
+	assert!(
+		local["governance"]["marketParams"].is_null(),
+		"the local testnet keeps realistic timings"
+	);
 }
 
 #[test]

@@ -34,9 +34,12 @@ pub fn node_binary() -> Result<PathBuf> {
 /// folder up from a test binary (`target/<profile>/deps/`).
 pub fn binary(name: &str) -> Result<PathBuf> {
 	let exe = std::env::current_exe().context("locating the test binary")?;
-	let mut profile_dir = exe.parent().context("the test binary is not inside a cargo target directory")?;
+	let mut profile_dir =
+		exe.parent().context("the test binary is not inside a cargo target directory")?;
 	if profile_dir.ends_with("deps") {
-		profile_dir = profile_dir.parent().context("the test binary is not inside a cargo target directory")?;
+		profile_dir = profile_dir
+			.parent()
+			.context("the test binary is not inside a cargo target directory")?;
 	}
 	let path = profile_dir.join(name);
 	if !path.exists() {
@@ -89,8 +92,11 @@ pub struct Process {
 impl Process {
 	/// Starts `binary` with `args`, logging to a file in the system's temp directory.
 	pub fn start(name: &str, binary: &Path, args: &[String]) -> Result<Self> {
-		let log_path =
-			std::env::temp_dir().join(format!("hypha-e2e-{name}-{}-{}.log", std::process::id(), free_port()?));
+		let log_path = std::env::temp_dir().join(format!(
+			"hypha-e2e-{name}-{}-{}.log",
+			std::process::id(),
+			free_port()?
+		));
 		let log = std::fs::File::create(&log_path)
 			.with_context(|| format!("creating {}", log_path.display()))?;
 		let child = Command::new(binary)
@@ -117,7 +123,12 @@ impl Process {
 		let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
 		let lines: Vec<&str> = text.lines().collect();
 		let start = lines.len().saturating_sub(30);
-		format!("last log lines of {} ({}):\n{}", self.name, self.log_path.display(), lines[start..].join("\n"))
+		format!(
+			"last log lines of {} ({}):\n{}",
+			self.name,
+			self.log_path.display(),
+			lines[start..].join("\n")
+		)
 	}
 
 	/// The whole log.
@@ -176,7 +187,11 @@ impl NodeProcess {
 	pub fn start_with_ports(name: &str, args: &[&str], ports: Ports) -> Result<Self> {
 		let binary = node_binary()?;
 		let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-		for (flag, port) in [("--rpc-port", ports.rpc), ("--port", ports.p2p), ("--prometheus-port", ports.prometheus)] {
+		for (flag, port) in [
+			("--rpc-port", ports.rpc),
+			("--port", ports.p2p),
+			("--prometheus-port", ports.prometheus),
+		] {
 			all.push(flag.into());
 			all.push(port.to_string());
 		}
@@ -195,11 +210,17 @@ impl NodeProcess {
 	pub async fn client(&mut self, timeout: Duration) -> Result<Client> {
 		let deadline = Instant::now() + timeout;
 		loop {
-			self.process.ensure_running().with_context(|| format!("node {} did not serve RPC", self.name))?;
+			self.process
+				.ensure_running()
+				.with_context(|| format!("node {} did not serve RPC", self.name))?;
 			match hypha_client::connect(&self.ws_url()).await {
 				Ok(client) => return Ok(client),
 				Err(error) if Instant::now() >= deadline => {
-					bail!("node {} did not serve RPC within {timeout:?}: {error}; {}", self.name, self.log_tail())
+					bail!(
+						"node {} did not serve RPC within {timeout:?}: {error}; {}",
+						self.name,
+						self.log_tail()
+					)
 				},
 				Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
 			}
@@ -271,7 +292,11 @@ pub async fn hypha_cli(args: &[&str]) -> Result<String> {
 pub async fn hypha_cli_fails(args: &[&str]) -> Result<String> {
 	let output = run_hypha(args).await?;
 	if output.status.success() {
-		bail!("`hypha {}` succeeded but should have failed:\n{}", args.join(" "), String::from_utf8_lossy(&output.stdout));
+		bail!(
+			"`hypha {}` succeeded but should have failed:\n{}",
+			args.join(" "),
+			String::from_utf8_lossy(&output.stdout)
+		);
 	}
 	Ok(String::from_utf8_lossy(&output.stderr).into_owned())
 }
@@ -289,7 +314,13 @@ async fn run_hypha(args: &[&str]) -> Result<std::process::Output> {
 pub async fn job_status(
 	client: &Client,
 	job: u64,
-) -> Result<hypha_client::api::runtime_types::hypha_primitives::JobStatus<hypha_client::AccountId, u128, u32>> {
+) -> Result<
+	hypha_client::api::runtime_types::hypha_primitives::JobStatus<
+		hypha_client::AccountId,
+		u128,
+		u32,
+	>,
+> {
 	let at = client.at_current_block().await?;
 	let record = at
 		.storage()
@@ -342,27 +373,44 @@ impl Ledger {
 	pub async fn now(client: &Client) -> Result<Self> {
 		let block = finalized_number(client).await?;
 		let at = client.at_block(u64::from(block)).await?;
-		let issuance = at.storage().fetch(hypha_client::api::storage().balances().total_issuance(), ()).await?.decode()?;
+		let issuance = at
+			.storage()
+			.fetch(hypha_client::api::storage().balances().total_issuance(), ())
+			.await?
+			.decode()?;
 		Ok(Ledger { block, issuance })
 	}
 
 	/// `account`'s balances at this ledger's block.
-	pub async fn balances(&self, client: &Client, account: &hypha_client::AccountId) -> Result<Balances> {
+	pub async fn balances(
+		&self,
+		client: &Client,
+		account: &hypha_client::AccountId,
+	) -> Result<Balances> {
 		let at = client.at_block(u64::from(self.block)).await?;
-		let info =
-			at.storage().fetch(hypha_client::api::storage().system().account(), (*account,)).await?.decode()?;
+		let info = at
+			.storage()
+			.fetch(hypha_client::api::storage().system().account(), (*account,))
+			.await?
+			.decode()?;
 		Ok(Balances { free: info.data.free, held: info.data.reserved })
 	}
 
 	/// Transaction fees paid per account in the blocks after this ledger's up
 	/// to `later`'s block, from `TransactionFeePaid` (`actual_fee` includes
 	/// the tip). The runtime burns fees.
-	pub async fn fees_until(&self, client: &Client, later: &Ledger) -> Result<std::collections::HashMap<[u8; 32], u128>> {
+	pub async fn fees_until(
+		&self,
+		client: &Client,
+		later: &Ledger,
+	) -> Result<std::collections::HashMap<[u8; 32], u128>> {
 		let mut fees = std::collections::HashMap::new();
 		for number in self.block + 1..=later.block {
 			let at = client.at_block(u64::from(number)).await?;
 			let events = at.events().fetch().await?;
-			for fee in events.find::<hypha_client::api::transaction_payment::events::TransactionFeePaid>() {
+			for fee in
+				events.find::<hypha_client::api::transaction_payment::events::TransactionFeePaid>()
+			{
 				let fee = fee?;
 				*fees.entry(fee.who.0).or_default() += fee.actual_fee;
 			}

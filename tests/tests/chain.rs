@@ -76,14 +76,16 @@ async fn three_validator_testnet_keeps_finalizing_without_one_validator() -> Res
 	)?;
 	// A validator of a non-dev chain refuses to start without a network key.
 	const BOB_NODE_KEY: &str = "0000000000000000000000000000000000000000000000000000000000000002";
-	const CHARLIE_NODE_KEY: &str = "0000000000000000000000000000000000000000000000000000000000000003";
+	const CHARLIE_NODE_KEY: &str =
+		"0000000000000000000000000000000000000000000000000000000000000003";
 	let mut bob = NodeProcess::start(
 		"bob",
 		&[&common[..], &["--bob", "--node-key", BOB_NODE_KEY, "--bootnodes", &bootnode]].concat(),
 	)?;
 	let mut charlie = NodeProcess::start(
 		"charlie",
-		&[&common[..], &["--charlie", "--node-key", CHARLIE_NODE_KEY, "--bootnodes", &bootnode]].concat(),
+		&[&common[..], &["--charlie", "--node-key", CHARLIE_NODE_KEY, "--bootnodes", &bootnode]]
+			.concat(),
 	)?;
 
 	let alice_client = alice.client(STARTUP).await?;
@@ -91,9 +93,9 @@ async fn three_validator_testnet_keeps_finalizing_without_one_validator() -> Res
 	let _charlie_client = charlie.client(STARTUP).await?;
 
 	// All three together finalize.
-	wait_for_finalized(&alice_client, 3, Duration::from_secs(120))
-		.await
-		.with_context(|| format!("{}\n{}\n{}", alice.log_tail(), bob.log_tail(), charlie.log_tail()))?;
+	wait_for_finalized(&alice_client, 3, Duration::from_secs(120)).await.with_context(|| {
+		format!("{}\n{}\n{}", alice.log_tail(), bob.log_tail(), charlie.log_tail())
+	})?;
 
 	// GRANDPA finalizes with votes of more than two thirds of the total weight
 	// (threshold = W - floor((W - 1) / 3)). With three equal votes that is all
@@ -124,7 +126,11 @@ fn checked_in_chain_specs_match_the_runtime_presets() -> Result<()> {
 		let output = std::process::Command::new(hypha_e2e::node_binary()?)
 			.args(["build-spec", "--chain", chain, "--disable-default-bootnode"])
 			.output()?;
-		ensure!(output.status.success(), "build-spec failed: {}", String::from_utf8_lossy(&output.stderr));
+		ensure!(
+			output.status.success(),
+			"build-spec failed: {}",
+			String::from_utf8_lossy(&output.stderr)
+		);
 		let generated: serde_json::Value = serde_json::from_slice(&output.stdout)?;
 		let path = repo_root().join("chain-spec").join(file);
 		let checked_in: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)?;

@@ -12,8 +12,8 @@ use hypha_client::{
 		self,
 		runtime_types::{
 			bounded_collections::bounded_vec::BoundedVec,
-			frame_support::traits::{preimages::Bounded, schedule::DispatchTime},
 			frame_support::dispatch::RawOrigin,
+			frame_support::traits::{preimages::Bounded, schedule::DispatchTime},
 			hypha_primitives::{Backend, JobKinds, JobSpec, ProviderCapabilities, WorkloadKind},
 			hypha_runtime::OriginCaller,
 			pallet_conviction_voting::vote::{AccountVote, Vote},
@@ -65,7 +65,13 @@ impl Chain {
 	/// Proposes `Jobs::set_params(params)` on the `market_params` track.
 	async fn propose(&self, params: JobParams<u128, u32>, proposer: &Keypair) -> Result<u32> {
 		let call = self.client.tx().await?.call_data(&api::tx().jobs().set_params(params))?;
-		self.propose_call(call, OriginCaller::Governance(GovernanceOrigin::MarketParams), 1, proposer).await
+		self.propose_call(
+			call,
+			OriginCaller::Governance(GovernanceOrigin::MarketParams),
+			1,
+			proposer,
+		)
+		.await
 	}
 
 	/// Proposes the encoded `call`, to be dispatched as `origin`, which must
@@ -81,12 +87,20 @@ impl Chain {
 		let hash = blake2_256(&call);
 		let len = u32::try_from(call.len())?;
 		self.send("note_preimage", &api::tx().preimage().note_preimage(call), proposer).await?;
-		let submit = api::tx().referenda().submit(origin, Bounded::Lookup { hash: hash.into(), len }, DispatchTime::After(1));
+		let submit = api::tx().referenda().submit(
+			origin,
+			Bounded::Lookup { hash: hash.into(), len },
+			DispatchTime::After(1),
+		);
 		let events = self.send("referenda.submit", &submit, proposer).await?;
 		let submitted = events
 			.find_first::<api::referenda::events::Submitted>()
 			.context("no Referenda::Submitted event")??;
-		ensure!(submitted.track == track, "the referendum went to track {}, not {track}", submitted.track);
+		ensure!(
+			submitted.track == track,
+			"the referendum went to track {}, not {track}",
+			submitted.track
+		);
 		let deposit = api::tx().referenda().place_decision_deposit(submitted.index);
 		self.send("place_decision_deposit", &deposit, proposer).await?;
 		Ok(submitted.index)
@@ -131,7 +145,10 @@ impl Chain {
 
 	/// Waits until the parameters satisfy `check` (enactment follows approval
 	/// by `min_enactment_period` blocks).
-	async fn wait_for_params(&self, check: impl Fn(&JobParams<u128, u32>) -> bool) -> Result<JobParams<u128, u32>> {
+	async fn wait_for_params(
+		&self,
+		check: impl Fn(&JobParams<u128, u32>) -> bool,
+	) -> Result<JobParams<u128, u32>> {
 		let deadline = Instant::now() + Duration::from_secs(30);
 		loop {
 			let params = self.params().await?;
@@ -171,7 +188,10 @@ async fn a_backed_referendum_changes_a_market_parameter_and_the_next_job_obeys_i
 	let chain = Chain::start().await?;
 	let before = chain.params().await?;
 	let window = before.min_result_window + 5;
-	ensure!(chain.job_with_window(&dev::ferdie(), window).await?, "a {window}-block window is accepted at first");
+	ensure!(
+		chain.job_with_window(&dev::ferdie(), window).await?,
+		"a {window}-block window is accepted at first"
+	);
 
 	let mut proposed = before.clone();
 	proposed.min_result_window = window + 10;
@@ -182,7 +202,8 @@ async fn a_backed_referendum_changes_a_market_parameter_and_the_next_job_obeys_i
 	// The votes go in together: one by one, the referendum can pass before the
 	// last voter gets to it.
 	let stake = 900_000 * HYPHA;
-	let (bob, charlie, dave, eve, ferdie) = (dev::bob(), dev::charlie(), dev::dave(), dev::eve(), dev::ferdie());
+	let (bob, charlie, dave, eve, ferdie) =
+		(dev::bob(), dev::charlie(), dev::dave(), dev::eve(), dev::ferdie());
 	let votes = tokio::join!(
 		chain.vote_aye(index, &bob, stake),
 		chain.vote_aye(index, &charlie, stake),
@@ -194,7 +215,8 @@ async fn a_backed_referendum_changes_a_market_parameter_and_the_next_job_obeys_i
 		vote?;
 	}
 	ensure!(chain.outcome(index).await? == "approved", "the referendum was not approved");
-	let enacted = chain.wait_for_params(|p| p.min_result_window == proposed.min_result_window).await?;
+	let enacted =
+		chain.wait_for_params(|p| p.min_result_window == proposed.min_result_window).await?;
 	ensure!(enacted == proposed, "enacted {enacted:?}, proposed {proposed:?}");
 
 	// The same job as before is now refused: its window is below the new minimum.
@@ -234,16 +256,23 @@ fn upgrade_wasm() -> Result<Vec<u8>> {
 			.join("hypha-upgrade/hypha_runtime.wasm"),
 	};
 	std::fs::read(&path).with_context(|| {
-		format!("reading {}: run scripts/upgrade-wasm.sh (make test does) or set HYPHA_UPGRADE_WASM", path.display())
+		format!(
+			"reading {}: run scripts/upgrade-wasm.sh (make test does) or set HYPHA_UPGRADE_WASM",
+			path.display()
+		)
 	})
 }
 
 #[tokio::test]
-async fn a_runtime_upgrade_passed_by_referendum_bumps_the_version_and_keeps_jobs_stakes_and_balances() -> Result<()> {
+async fn a_runtime_upgrade_passed_by_referendum_bumps_the_version_and_keeps_jobs_stakes_and_balances(
+) -> Result<()> {
 	let code = upgrade_wasm()?;
 	let chain = Chain::start().await?;
 	let version_before = chain.client.at_current_block().await?.spec_version();
-	ensure!(version_before == 100, "the dev chain starts at spec_version {version_before}, expected 100");
+	ensure!(
+		version_before == 100,
+		"the dev chain starts at spec_version {version_before}, expected 100"
+	);
 
 	// State the upgrade must keep: Eve's stake as a provider, Ferdie's open job,
 	// and both accounts' balances (neither acts again below).
@@ -256,7 +285,13 @@ async fn a_runtime_upgrade_passed_by_referendum_bumps_the_version_and_keeps_jobs
 		endpoint: BoundedVec(b"http://127.0.0.1:1/".to_vec()),
 		receipt_key: [7; 32],
 	};
-	chain.send("register_provider", &api::tx().stake().register_provider(capabilities, 1_000 * HYPHA), &provider).await?;
+	chain
+		.send(
+			"register_provider",
+			&api::tx().stake().register_provider(capabilities, 1_000 * HYPHA),
+			&provider,
+		)
+		.await?;
 	ensure!(chain.job_with_window(&client, 20).await?, "the job is accepted");
 	let snapshot = |chain: &Chain| {
 		let chain_client = chain.client.clone();
@@ -265,10 +300,20 @@ async fn a_runtime_upgrade_passed_by_referendum_bumps_the_version_and_keeps_jobs
 		async move {
 			let at = chain_client.at_current_block().await?;
 			let storage = at.storage();
-			let stake = storage.try_fetch(api::storage().stake().providers(), (provider_id,)).await?.context("Eve is not a provider")?.decode()?;
-			let job = storage.try_fetch(api::storage().jobs().jobs(), (0u64,)).await?.context("job 0 is missing")?.decode()?;
-			let provider_account = storage.fetch(api::storage().system().account(), (provider_id,)).await?.decode()?;
-			let client_account = storage.fetch(api::storage().system().account(), (client_id,)).await?.decode()?;
+			let stake = storage
+				.try_fetch(api::storage().stake().providers(), (provider_id,))
+				.await?
+				.context("Eve is not a provider")?
+				.decode()?;
+			let job = storage
+				.try_fetch(api::storage().jobs().jobs(), (0u64,))
+				.await?
+				.context("job 0 is missing")?
+				.decode()?;
+			let provider_account =
+				storage.fetch(api::storage().system().account(), (provider_id,)).await?.decode()?;
+			let client_account =
+				storage.fetch(api::storage().system().account(), (client_id,)).await?.decode()?;
 			anyhow::Ok((stake, job, provider_account.data, client_account.data))
 		}
 	};
@@ -276,7 +321,8 @@ async fn a_runtime_upgrade_passed_by_referendum_bumps_the_version_and_keeps_jobs
 
 	// Alice proposes `System::set_code` on the root track; four holders back it.
 	let call = chain.client.tx().await?.call_data(&api::tx().system().set_code(code))?;
-	let index = chain.propose_call(call, OriginCaller::system(RawOrigin::Root), 0, &dev::alice()).await?;
+	let index =
+		chain.propose_call(call, OriginCaller::system(RawOrigin::Root), 0, &dev::alice()).await?;
 	let stake = 900_000 * HYPHA;
 	let (alice, bob, charlie, dave) = (dev::alice(), dev::bob(), dev::charlie(), dev::dave());
 	let votes = tokio::join!(
@@ -302,7 +348,10 @@ async fn a_runtime_upgrade_passed_by_referendum_bumps_the_version_and_keeps_jobs
 		tokio::time::sleep(Duration::from_millis(500)).await;
 	}
 	let after = snapshot(&chain).await?;
-	ensure!(after == before, "state changed across the upgrade:\nbefore {before:?}\nafter  {after:?}");
+	ensure!(
+		after == before,
+		"state changed across the upgrade:\nbefore {before:?}\nafter  {after:?}"
+	);
 	// The upgraded chain still takes jobs.
 	ensure!(chain.job_with_window(&dev::bob(), 20).await?, "the upgraded runtime refuses a job");
 	Ok(())
@@ -311,12 +360,11 @@ async fn a_runtime_upgrade_passed_by_referendum_bumps_the_version_and_keeps_jobs
 /// Runs the `hypha` CLI (built next to the node) and returns its stdout, or
 /// fails with its stderr.
 fn hypha(args: &[&str]) -> Result<std::process::Output> {
-	let binary = hypha_e2e::node_binary()?.parent().context("node binary has no directory")?.join("hypha");
-	std::process::Command::new(&binary)
-		.args(args)
-		.env("HYPHA_LOG", "warn")
-		.output()
-		.with_context(|| format!("running {} (build it: cargo build -p hypha-cli)", binary.display()))
+	let binary =
+		hypha_e2e::node_binary()?.parent().context("node binary has no directory")?.join("hypha");
+	std::process::Command::new(&binary).args(args).env("HYPHA_LOG", "warn").output().with_context(
+		|| format!("running {} (build it: cargo build -p hypha-cli)", binary.display()),
+	)
 }
 
 fn stdout_of(output: std::process::Output) -> Result<String> {
@@ -333,15 +381,25 @@ async fn the_cli_proposes_votes_and_lists_a_parameter_referendum() -> Result<()>
 	let before = chain.params().await?;
 
 	// Mistakes are refused with the reason, before anything is sent.
-	let unknown = hypha(&["gov", "propose-params", "--url", &url, "--seed", "//Alice", "--set", "speed=3"])?;
+	let unknown =
+		hypha(&["gov", "propose-params", "--url", &url, "--seed", "//Alice", "--set", "speed=3"])?;
 	ensure!(!unknown.status.success(), "an unknown parameter was accepted");
 	ensure!(String::from_utf8_lossy(&unknown.stderr).contains("no `speed`"));
 	let unsigned = hypha(&["gov", "propose-params", "--url", &url, "--set", "audit_window=40"])?;
-	ensure!(!unsigned.status.success() && String::from_utf8_lossy(&unsigned.stderr).contains("--seed"));
+	ensure!(
+		!unsigned.status.success() && String::from_utf8_lossy(&unsigned.stderr).contains("--seed")
+	);
 
 	let window = (before.min_result_window + 7).to_string();
 	let proposed = stdout_of(hypha(&[
-		"gov", "propose-params", "--url", &url, "--seed", "//Alice", "--set", &format!("min-result-window={window}"),
+		"gov",
+		"propose-params",
+		"--url",
+		&url,
+		"--seed",
+		"//Alice",
+		"--set",
+		&format!("min-result-window={window}"),
 	])?)?;
 	ensure!(proposed.contains("referendum #0 submitted"), "unexpected output:\n{proposed}");
 	let listed = stdout_of(hypha(&["gov", "list", "--url", &url])?)?;
@@ -353,7 +411,18 @@ async fn the_cli_proposes_votes_and_lists_a_parameter_referendum() -> Result<()>
 		.map(|seed| {
 			let (url, seed) = (url.clone(), seed.to_string());
 			std::thread::spawn(move || {
-				hypha(&["gov", "vote", "0", "--aye", "--balance", "900000 HYPHA", "--url", &url, "--seed", &seed])
+				hypha(&[
+					"gov",
+					"vote",
+					"0",
+					"--aye",
+					"--balance",
+					"900000 HYPHA",
+					"--url",
+					&url,
+					"--seed",
+					&seed,
+				])
 			})
 		})
 		.collect();

@@ -96,7 +96,8 @@ impl Market {
 
 	async fn balances(&self, who: &Keypair) -> Result<Balances> {
 		let at = self.client.at_current_block().await?;
-		let account = at.storage().fetch(api::storage().system().account(), (id(who),)).await?.decode()?;
+		let account =
+			at.storage().fetch(api::storage().system().account(), (id(who),)).await?.decode()?;
 		Ok(Balances { free: account.data.free, held: account.data.reserved })
 	}
 
@@ -171,7 +172,8 @@ impl Market {
 			compute_units: COMPUTE_UNITS,
 			max_output_bytes: 1024,
 		};
-		let events = self.send("submit_job", &api::tx().jobs().submit_job(spec, BUDGET, 20), client).await?;
+		let events =
+			self.send("submit_job", &api::tx().jobs().submit_job(spec, BUDGET, 20), client).await?;
 		let submitted = events
 			.find_first::<api::jobs::events::JobSubmitted>()
 			.context("no JobSubmitted event")??;
@@ -179,19 +181,28 @@ impl Market {
 	}
 
 	/// Claims `job` for `provider` and commits to `output`; returns the collateral.
-	async fn claim_and_commit(&mut self, job: u64, provider: &Keypair, output: &Digest) -> Result<u128> {
+	async fn claim_and_commit(
+		&mut self,
+		job: u64,
+		provider: &Keypair,
+		output: &Digest,
+	) -> Result<u128> {
 		let events = self.send("claim_job", &api::tx().jobs().claim_job(job), provider).await?;
-		let claimed = events.find_first::<api::jobs::events::JobClaimed>().context("no JobClaimed event")??;
+		let claimed = events
+			.find_first::<api::jobs::events::JobClaimed>()
+			.context("no JobClaimed event")??;
 		ensure!(claimed.price == PRICE, "price {} != {PRICE}", claimed.price);
 		let provider_id: hypha_client::subxt::utils::AccountId32 = id(provider);
 		let commitment = digest_commitment(job, &provider_id.0, output);
-		let call = api::tx().jobs().submit_result(job, commitment, uri("http://127.0.0.1:1/output"));
+		let call =
+			api::tx().jobs().submit_result(job, commitment, uri("http://127.0.0.1:1/output"));
 		self.send("submit_result", &call, provider).await?;
 		Ok(claimed.collateral)
 	}
 
 	async fn verdict(&mut self, job: u64, verifier: &Keypair, digest: Digest) -> Result<()> {
-		self.send("submit_verdict", &api::tx().jobs().submit_verdict(job, digest), verifier).await?;
+		self.send("submit_verdict", &api::tx().jobs().submit_verdict(job, digest), verifier)
+			.await?;
 		Ok(())
 	}
 }
@@ -229,7 +240,8 @@ impl Scene {
 			market.register_verifier(verifier).await?;
 		}
 		let at = market.client.at_current_block().await?;
-		let verifier_fee = at.storage().fetch(api::storage().jobs().params(), ()).await?.decode()?.verifier_fee;
+		let verifier_fee =
+			at.storage().fetch(api::storage().jobs().params(), ()).await?.decode()?.verifier_fee;
 		market.fees.clear();
 		let issuance = market.issuance().await?;
 		let client_before = market.balances(&client).await?;
@@ -267,7 +279,11 @@ impl Scene {
 	async fn check_only_fees_burned(&self) -> Result<()> {
 		let fees: u128 = self.market.fees.values().sum();
 		let issuance = self.market.issuance().await?;
-		ensure!(issuance == self.issuance - fees, "issuance {} -> {issuance}, fees {fees}", self.issuance);
+		ensure!(
+			issuance == self.issuance - fees,
+			"issuance {} -> {issuance}, fees {fees}",
+			self.issuance
+		);
 		Ok(())
 	}
 
@@ -302,7 +318,9 @@ async fn an_honest_job_is_audited_settled_and_pays_exactly_what_the_design_says(
 	scene.market.verdict(job, &auditor, OUTPUT).await?;
 	scene
 		.market
-		.wait_for(job, "Settled", |status| matches!(status, JobStatus::Settled { .. }).then_some(()))
+		.wait_for(job, "Settled", |status| {
+			matches!(status, JobStatus::Settled { .. }).then_some(())
+		})
 		.await?;
 
 	// The client paid the price and one verifier fee; the rest came back.
@@ -357,7 +375,9 @@ async fn a_cheat_is_caught_in_audit_slashed_and_the_client_made_whole() -> Resul
 	}
 	scene
 		.market
-		.wait_for(job, "Slashed", |status| matches!(status, JobStatus::Slashed { .. }).then_some(()))
+		.wait_for(job, "Slashed", |status| {
+			matches!(status, JobStatus::Slashed { .. }).then_some(())
+		})
 		.await?;
 
 	// Three verifiers were right: each earned its fee out of the collateral;
@@ -375,7 +395,10 @@ async fn a_cheat_is_caught_in_audit_slashed_and_the_client_made_whole() -> Resul
 		after.held == before.held - collateral,
 		"provider's stake: {before:?} -> {after:?}, collateral {collateral}"
 	);
-	ensure!(after.free == before.free - scene.market.fees_of(&provider), "provider: {before:?} -> {after:?}");
+	ensure!(
+		after.free == before.free - scene.market.fees_of(&provider),
+		"provider: {before:?} -> {after:?}"
+	);
 	let fee = scene.verifier_fee;
 	scene.check_verifiers(|_| fee).await?;
 	scene.check_only_fees_burned().await

@@ -25,7 +25,10 @@ use hypha_client::api::{
 };
 use hypha_client::subxt_signer::sr25519::{dev, Keypair};
 use hypha_client::{AccountId, Client};
-use hypha_e2e::{binary, free_port, hypha_cli, hypha_cli_fails, wait_for_port, Balances, Ledger, NodeProcess, Process};
+use hypha_e2e::{
+	binary, free_port, hypha_cli, hypha_cli_fails, wait_for_port, Balances, Ledger, NodeProcess,
+	Process,
+};
 use hypha_primitives::HYPHA;
 
 const STARTUP: Duration = Duration::from_secs(120);
@@ -193,7 +196,11 @@ impl Market {
 	}
 
 	/// Polls until `check` returns `Some`, failing (with the logs) after PATIENCE.
-	async fn wait_until<R>(&mut self, what: &str, mut check: impl AsyncFnMut(&mut Self) -> Result<Option<R>>) -> Result<R> {
+	async fn wait_until<R>(
+		&mut self,
+		what: &str,
+		mut check: impl AsyncFnMut(&mut Self) -> Result<Option<R>>,
+	) -> Result<R> {
 		let deadline = Instant::now() + PATIENCE;
 		loop {
 			for (process, _) in self.daemons.values_mut() {
@@ -211,19 +218,33 @@ impl Market {
 
 	async fn wait_for_provider(&mut self, provider: &Keypair) -> Result<()> {
 		let account = id(provider);
-		self.wait_until(&format!("registration of provider {}", name_of(provider)), async |market| {
-			let at = market.client.at_current_block().await?;
-			Ok(at.storage().try_fetch(api::storage().stake().providers(), (account,)).await?.map(|_| ()))
-		})
+		self.wait_until(
+			&format!("registration of provider {}", name_of(provider)),
+			async |market| {
+				let at = market.client.at_current_block().await?;
+				Ok(at
+					.storage()
+					.try_fetch(api::storage().stake().providers(), (account,))
+					.await?
+					.map(|_| ()))
+			},
+		)
 		.await
 	}
 
 	async fn wait_for_verifier(&mut self, verifier: &Keypair) -> Result<()> {
 		let account = id(verifier);
-		self.wait_until(&format!("registration of verifier {}", name_of(verifier)), async |market| {
-			let at = market.client.at_current_block().await?;
-			Ok(at.storage().try_fetch(api::storage().stake().verifier_bonds(), (account,)).await?.map(|_| ()))
-		})
+		self.wait_until(
+			&format!("registration of verifier {}", name_of(verifier)),
+			async |market| {
+				let at = market.client.at_current_block().await?;
+				Ok(at
+					.storage()
+					.try_fetch(api::storage().stake().verifier_bonds(), (account,))
+					.await?
+					.map(|_| ()))
+			},
+		)
 		.await
 	}
 
@@ -244,8 +265,10 @@ impl Market {
 		what: &str,
 		accept: impl Fn(&JobStatus<AccountId, u128, u32>) -> Option<R>,
 	) -> Result<R> {
-		self.wait_until(&format!("job {job} reaching {what}"), async |market| Ok(accept(&market.status(job).await?)))
-			.await
+		self.wait_until(&format!("job {job} reaching {what}"), async |market| {
+			Ok(accept(&market.status(job).await?))
+		})
+		.await
 	}
 
 	/// Writes the small digits training job and returns its spec.
@@ -267,13 +290,28 @@ impl Market {
 	}
 
 	/// `hypha job submit` as `client`; returns the job id and the CLI's output.
-	async fn submit(&self, client: &Keypair, spec: &std::path::Path, extra: &[&str]) -> Result<(u64, String)> {
+	async fn submit(
+		&self,
+		client: &Keypair,
+		spec: &std::path::Path,
+		extra: &[&str],
+	) -> Result<(u64, String)> {
 		let url = self.url();
 		let seed = seed_of(client);
 		let spec = spec.display().to_string();
 		let budget = format!("{BUDGET}");
 		let mut args = vec![
-			"job", "submit", &spec, "--url", &url, "--seed", &seed, "--store", &self.store_url, "--budget", &budget,
+			"job",
+			"submit",
+			&spec,
+			"--url",
+			&url,
+			"--seed",
+			&seed,
+			"--store",
+			&self.store_url,
+			"--budget",
+			&budget,
 		];
 		args.extend_from_slice(extra);
 		let output = hypha_cli(&args).await.with_context(|| self.logs())?;
@@ -295,8 +333,18 @@ struct Books {
 }
 
 impl Books {
-	async fn read(client: &Client, before: &Ledger, after: &Ledger, accounts: &[&Keypair]) -> Result<Self> {
-		let mut books = Books { before: HashMap::new(), after: HashMap::new(), fees: before.fees_until(client, after).await?, total_fees: 0 };
+	async fn read(
+		client: &Client,
+		before: &Ledger,
+		after: &Ledger,
+		accounts: &[&Keypair],
+	) -> Result<Self> {
+		let mut books = Books {
+			before: HashMap::new(),
+			after: HashMap::new(),
+			fees: before.fees_until(client, after).await?,
+			total_fees: 0,
+		};
 		books.total_fees = books.fees.values().sum();
 		for account in accounts {
 			books.before.insert(id(account).0, before.balances(client, &id(account)).await?);
@@ -335,7 +383,11 @@ impl Books {
 	fn check_total(&self, who: &Keypair, gained: u128, lost: u128) -> Result<()> {
 		let (before, after) = (self.before[&id(who).0], self.after[&id(who).0]);
 		let total = before.total() + gained - lost - self.fee(who);
-		ensure!(after.total() == total, "{}: {before:?} -> {after:?}; expected a total of {total}", name_of(who));
+		ensure!(
+			after.total() == total,
+			"{}: {before:?} -> {after:?}; expected a total of {total}",
+			name_of(who)
+		);
 		Ok(())
 	}
 }
@@ -352,12 +404,19 @@ async fn an_honest_job_is_audited_paid_and_the_refund_is_exact_to_the_unit() -> 
 
 	let before = Ledger::now(&market.client).await?;
 	let (job, output) = market.submit(&client, &spec, &["--wait"]).await?;
-	ensure!(output.contains(&format!("job {job} settled")), "the CLI did not report the settlement:\n{output}");
-	ensure!(output.contains("audited: yes: 1 of 1 verdicts agreed"), "the CLI did not report the audit:\n{output}");
+	ensure!(
+		output.contains(&format!("job {job} settled")),
+		"the CLI did not report the settlement:\n{output}"
+	);
+	ensure!(
+		output.contains("audited: yes: 1 of 1 verdicts agreed"),
+		"the CLI did not report the audit:\n{output}"
+	);
 	let after = Ledger::now(&market.client).await?;
 
 	let price = PRICE_PER_UNIT * u128::from(market.compute_units(job).await?);
-	let books = Books::read(&market.client, &before, &after, &[&client, &provider, &verifier]).await?;
+	let books =
+		Books::read(&market.client, &before, &after, &[&client, &provider, &verifier]).await?;
 	// The client paid the price and one verifier fee; the rest of the budget came back.
 	books.check(&client, 0, price + VERIFIER_FEE, 0)?;
 	// The provider got the price; its collateral is free again.
@@ -370,7 +429,18 @@ async fn an_honest_job_is_audited_paid_and_the_refund_is_exact_to_the_unit() -> 
 	// re-running the job here gives the same digest.
 	let url = market.url();
 	let out = market.dir.join("fetched");
-	let fetched = hypha_cli(&["job", "fetch", &job.to_string(), "--url", &url, "--seed", "//Bob", "--out", &out.display().to_string()]).await?;
+	let fetched = hypha_cli(&[
+		"job",
+		"fetch",
+		&job.to_string(),
+		"--url",
+		&url,
+		"--seed",
+		"//Bob",
+		"--out",
+		&out.display().to_string(),
+	])
+	.await?;
 	ensure!(fetched.contains("matches the provider's commitment"), "{fetched}");
 	let digest = fetched
 		.lines()
@@ -378,27 +448,57 @@ async fn an_honest_job_is_audited_paid_and_the_refund_is_exact_to_the_unit() -> 
 		.context("no digest in the fetch output")?
 		.trim()
 		.to_string();
-	let local = hypha_cli(&["job", "run-local", &spec.display().to_string(), "--backend", "reference", "--expect", &digest]).await?;
+	let local = hypha_cli(&[
+		"job",
+		"run-local",
+		&spec.display().to_string(),
+		"--backend",
+		"reference",
+		"--expect",
+		&digest,
+	])
+	.await?;
 	ensure!(local.contains("digest matches"), "{local}");
 	// Nobody else may read it.
-	let refused = hypha_cli_fails(&["job", "fetch", &job.to_string(), "--url", &url, "--seed", "//Charlie", "--out", &out.display().to_string()]).await?;
+	let refused = hypha_cli_fails(&[
+		"job",
+		"fetch",
+		&job.to_string(),
+		"--url",
+		&url,
+		"--seed",
+		"//Charlie",
+		"--out",
+		&out.display().to_string(),
+	])
+	.await?;
 	ensure!(refused.contains("only the job's client"), "{refused}");
 	let status = hypha_cli(&["job", "status", &job.to_string(), "--url", &url]).await?;
 	ensure!(status.contains("settled") && status.contains("1 of 1 verdicts agreed"), "{status}");
 
 	ensure!(market.metric("worker-eve", "hypha_worker_jobs_done_total")? == 1.0, "worker metrics");
-	ensure!(market.metric("worker-eve", "hypha_worker_jobs_claimed_total")? == 1.0, "worker metrics");
-	ensure!(market.metric("verifier-ferdie", "hypha_verifier_agreements_total")? == 1.0, "verifier metrics");
+	ensure!(
+		market.metric("worker-eve", "hypha_worker_jobs_claimed_total")? == 1.0,
+		"worker metrics"
+	);
+	ensure!(
+		market.metric("verifier-ferdie", "hypha_verifier_agreements_total")? == 1.0,
+		"verifier metrics"
+	);
 	// SIGTERM stops the daemons cleanly.
 	for name in ["worker-eve", "verifier-ferdie"] {
 		let (process, _) = market.daemon(name)?;
-		ensure!(process.terminate(Duration::from_secs(20))?, "{name} did not exit cleanly on SIGTERM");
+		ensure!(
+			process.terminate(Duration::from_secs(20))?,
+			"{name} did not exit cleanly on SIGTERM"
+		);
 	}
 	Ok(())
 }
 
 #[tokio::test]
-async fn a_provider_that_commits_a_wrong_digest_is_caught_slashed_and_the_client_made_whole() -> Result<()> {
+async fn a_provider_that_commits_a_wrong_digest_is_caught_slashed_and_the_client_made_whole(
+) -> Result<()> {
 	let mut market = Market::start("cheat", &[]).await?;
 	let (client, provider) = (dev::bob(), dev::eve());
 	let verifiers = [dev::charlie(), dev::dave(), dev::ferdie()];
@@ -414,7 +514,10 @@ async fn a_provider_that_commits_a_wrong_digest_is_caught_slashed_and_the_client
 
 	let before = Ledger::now(&market.client).await?;
 	let (job, output) = market.submit(&client, &spec, &["--wait"]).await?;
-	ensure!(output.contains(&format!("job {job} slashed")), "the CLI did not report the slash:\n{output}");
+	ensure!(
+		output.contains(&format!("job {job} slashed")),
+		"the CLI did not report the slash:\n{output}"
+	);
 	let after = Ledger::now(&market.client).await?;
 
 	let price = PRICE_PER_UNIT * u128::from(market.compute_units(job).await?);
@@ -431,9 +534,14 @@ async fn a_provider_that_commits_a_wrong_digest_is_caught_slashed_and_the_client
 		books.check(verifier, VERIFIER_FEE, 0, 0)?;
 	}
 	let url = market.url();
-	let refused = hypha_cli_fails(&["job", "fetch", &job.to_string(), "--url", &url, "--seed", "//Bob"]).await?;
+	let refused =
+		hypha_cli_fails(&["job", "fetch", &job.to_string(), "--url", &url, "--seed", "//Bob"])
+			.await?;
 	ensure!(refused.contains("proven wrong"), "{refused}");
-	ensure!(market.metric("worker-eve", "hypha_worker_jobs_slashed_total")? == 1.0, "worker metrics");
+	ensure!(
+		market.metric("worker-eve", "hypha_worker_jobs_slashed_total")? == 1.0,
+		"worker metrics"
+	);
 	Ok(())
 }
 
@@ -465,7 +573,9 @@ async fn a_worker_killed_mid_job_lets_the_deadline_pass_and_another_completes_it
 	market
 		.wait_for_status(job, "Settled by the second worker", |status| match status {
 			JobStatus::Settled { provider, .. } if *provider == second_id => Some(()),
-			JobStatus::Settled { .. } | JobStatus::Refunded { .. } | JobStatus::Slashed { .. } => None,
+			JobStatus::Settled { .. } | JobStatus::Refunded { .. } | JobStatus::Slashed { .. } => {
+				None
+			},
 			_ => None,
 		})
 		.await?;
@@ -474,7 +584,9 @@ async fn a_worker_killed_mid_job_lets_the_deadline_pass_and_another_completes_it
 	let price = PRICE_PER_UNIT * u128::from(market.compute_units(job).await?);
 	let collateral = 2 * price;
 	let penalty = collateral / 100 * 10;
-	let books = Books::read(&market.client, &before, &after, &[&client, &first, &second, &verifier]).await?;
+	let books =
+		Books::read(&market.client, &before, &after, &[&client, &first, &second, &verifier])
+			.await?;
 	// The client paid the second provider and the auditor, and got the first
 	// provider's penalty for the lost time.
 	books.check(&client, penalty, price + VERIFIER_FEE, 0)?;
@@ -482,7 +594,10 @@ async fn a_worker_killed_mid_job_lets_the_deadline_pass_and_another_completes_it
 	// The second provider registered in between: its bond moved from free to
 	// held; overall it gained the price.
 	books.check_total(&second, price, 0)?;
-	ensure!(books.after[&second_id.0].held == books.before[&second_id.0].held + PROVIDER_BOND, "second provider's bond");
+	ensure!(
+		books.after[&second_id.0].held == books.before[&second_id.0].held + PROVIDER_BOND,
+		"second provider's bond"
+	);
 	books.check(&verifier, VERIFIER_FEE, 0, 0)?;
 	Ok(())
 }
@@ -508,7 +623,11 @@ async fn a_verifier_that_lies_loses_the_dispute_and_is_slashed() -> Result<()> {
 	let liar_id = id(&liar);
 	market
 		.wait_for_status(job, "an audit by the liar", |status| match status {
-			JobStatus::Audit { verifiers, .. } if verifiers.0.last().is_some_and(|slot| slot.verifier == liar_id) => Some(()),
+			JobStatus::Audit { verifiers, .. }
+				if verifiers.0.last().is_some_and(|slot| slot.verifier == liar_id) =>
+			{
+				Some(())
+			},
 			_ => None,
 		})
 		.await?;
@@ -539,13 +658,20 @@ async fn a_verifier_that_lies_loses_the_dispute_and_is_slashed() -> Result<()> {
 	for verifier in &honest {
 		books.check_total(verifier, VERIFIER_FEE, 0)?;
 	}
-	ensure!(market.metric("verifier-ferdie", "hypha_verifier_slashed_total")? == 1.0, "liar's metrics");
-	ensure!(market.metric("verifier-ferdie", "hypha_verifier_disagreements_total")? == 1.0, "liar's metrics");
+	ensure!(
+		market.metric("verifier-ferdie", "hypha_verifier_slashed_total")? == 1.0,
+		"liar's metrics"
+	);
+	ensure!(
+		market.metric("verifier-ferdie", "hypha_verifier_disagreements_total")? == 1.0,
+		"liar's metrics"
+	);
 	Ok(())
 }
 
 #[tokio::test]
-async fn a_job_whose_input_does_not_match_its_digest_is_refused_and_the_client_refunded() -> Result<()> {
+async fn a_job_whose_input_does_not_match_its_digest_is_refused_and_the_client_refunded(
+) -> Result<()> {
 	let mut market = Market::start("mismatch", &["open_timeout=15"]).await?;
 	let (client, provider) = (dev::bob(), dev::eve());
 	market.start_worker(&provider, &[])?;
@@ -557,7 +683,15 @@ async fn a_job_whose_input_does_not_match_its_digest_is_refused_and_the_client_r
 	std::fs::write(&broken, "kind = \"training\"\nlayers = [64, 10]\n")?;
 	let url = market.url();
 	let refused = hypha_cli_fails(&[
-		"job", "submit", &broken.display().to_string(), "--url", &url, "--seed", "//Bob", "--store", &market.store_url,
+		"job",
+		"submit",
+		&broken.display().to_string(),
+		"--url",
+		&url,
+		"--seed",
+		"//Bob",
+		"--store",
+		&market.store_url,
 	])
 	.await?;
 	ensure!(refused.contains("hypha:"), "{refused}");
@@ -569,7 +703,8 @@ async fn a_job_whose_input_does_not_match_its_digest_is_refused_and_the_client_r
 	let real = store.put(weights.clone(), &[]).await?;
 	let decoy = store.put(b"not the data set".to_vec(), &[]).await?;
 	let declared = hypha_primitives::blake2_256(b"the data set the client paid for");
-	let uri = |digest: &str| BoundedVec(format!("{}/blobs/{digest}", market.store_url).into_bytes());
+	let uri =
+		|digest: &str| BoundedVec(format!("{}/blobs/{digest}", market.store_url).into_bytes());
 	let job_spec = JobSpec {
 		kind: WorkloadKind::Training,
 		program_digest: real.0,
@@ -581,22 +716,39 @@ async fn a_job_whose_input_does_not_match_its_digest_is_refused_and_the_client_r
 	};
 
 	let before = Ledger::now(&market.client).await?;
-	let events = hypha_client::submit_and_wait(&market.client, &api::tx().jobs().submit_job(job_spec, BUDGET, 20), &client).await?;
-	let job = events.find_first::<api::jobs::events::JobSubmitted>().context("no JobSubmitted")??.job;
+	let events = hypha_client::submit_and_wait(
+		&market.client,
+		&api::tx().jobs().submit_job(job_spec, BUDGET, 20),
+		&client,
+	)
+	.await?;
+	let job =
+		events.find_first::<api::jobs::events::JobSubmitted>().context("no JobSubmitted")??.job;
 	market
 		.wait_until("the worker refusing the job", async |market| {
-			Ok((market.metric("worker-eve", "hypha_worker_jobs_refused_total")? >= 1.0).then_some(()))
+			Ok((market.metric("worker-eve", "hypha_worker_jobs_refused_total")? >= 1.0)
+				.then_some(()))
 		})
 		.await?;
-	ensure!(matches!(market.status(job).await?, JobStatus::Open { .. }), "the worker claimed a job it refused");
-	market.wait_for_status(job, "Refunded", |status| matches!(status, JobStatus::Refunded { .. }).then_some(())).await?;
+	ensure!(
+		matches!(market.status(job).await?, JobStatus::Open { .. }),
+		"the worker claimed a job it refused"
+	);
+	market
+		.wait_for_status(job, "Refunded", |status| {
+			matches!(status, JobStatus::Refunded { .. }).then_some(())
+		})
+		.await?;
 	let after = Ledger::now(&market.client).await?;
 
 	let books = Books::read(&market.client, &before, &after, &[&client, &provider]).await?;
 	// The client lost nothing but the fee of its submission; the worker never claimed.
 	books.check(&client, 0, 0, 0)?;
 	books.check(&provider, 0, 0, 0)?;
-	ensure!(market.metric("worker-eve", "hypha_worker_jobs_claimed_total")? == 0.0, "worker metrics");
+	ensure!(
+		market.metric("worker-eve", "hypha_worker_jobs_claimed_total")? == 0.0,
+		"worker metrics"
+	);
 	let log = market.daemon("worker-eve")?.0.log();
 	ensure!(log.contains("job refused"), "the worker did not log the refusal:\n{log}");
 	Ok(())

@@ -109,9 +109,15 @@ impl Metrics {
 			assigned: int("audits_total", "Audits and dispute seats assigned to this verifier")?,
 			verdicts: int("verdicts_total", "Verdicts this verifier submitted")?,
 			agreements: int("agreements_total", "Verdicts that matched the provider's commitment")?,
-			disagreements: int("disagreements_total", "Verdicts that did not match the provider's commitment")?,
+			disagreements: int(
+				"disagreements_total",
+				"Verdicts that did not match the provider's commitment",
+			)?,
 			failed: int("failed_total", "Assigned jobs this verifier could not re-execute")?,
-			slashed: int("slashed_total", "Times this verifier was slashed (lost dispute or absent)")?,
+			slashed: int(
+				"slashed_total",
+				"Times this verifier was slashed (lost dispute or absent)",
+			)?,
 			compute_seconds,
 			registry,
 		})
@@ -159,7 +165,12 @@ pub async fn run(config: VerifierConfig, shutdown: impl Future<Output = ()>) -> 
 			.await
 	});
 
-	let context = Arc::new(Context_ { client: client.clone(), signer, account, backend, metrics,
+	let context = Arc::new(Context_ {
+		client: client.clone(),
+		signer,
+		account,
+		backend,
+		metrics,
 		lie: config.lie,
 		verdict_delay: Duration::from_millis(config.verdict_delay_ms),
 	});
@@ -222,11 +233,18 @@ async fn get_metrics(State(registry): State<prometheus::Registry>) -> axum::resp
 	let mut buffer = Vec::new();
 	match prometheus::TextEncoder::new().encode(&registry.gather(), &mut buffer) {
 		Ok(()) => ([("content-type", "text/plain; version=0.0.4")], buffer).into_response(),
-		Err(error) => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+		Err(error) => {
+			(axum::http::StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
+		},
 	}
 }
 
-async fn ensure_registered(client: &Client, signer: &Keypair, account: &AccountId, bond: u128) -> Result<()> {
+async fn ensure_registered(
+	client: &Client,
+	signer: &Keypair,
+	account: &AccountId,
+	bond: u128,
+) -> Result<()> {
 	let at = client.at_current_block().await?;
 	let existing = at
 		.storage()
@@ -236,7 +254,9 @@ async fn ensure_registered(client: &Client, signer: &Keypair, account: &AccountI
 		.map(|v| v.decode())
 		.transpose()?;
 	match existing {
-		Some(bonded) => tracing::info!(bonded = %chain::format_hypha(bonded), "already registered as a verifier"),
+		Some(bonded) => {
+			tracing::info!(bonded = %chain::format_hypha(bonded), "already registered as a verifier")
+		},
 		None => {
 			tracing::info!(bond = %chain::format_hypha(bond), "registering as a verifier");
 			chain::submit(client, &api::tx().stake().register_verifier(bond), signer)
@@ -255,10 +275,9 @@ fn awaits_verdict(status: &ChainStatus, account: &AccountId) -> bool {
 			.0
 			.last()
 			.is_some_and(|slot| slot.verifier == *account && slot.digest.is_none()),
-		ChainStatus::Dispute { verifiers, .. } => verifiers
-			.0
-			.iter()
-			.any(|slot| slot.verifier == *account && slot.digest.is_none()),
+		ChainStatus::Dispute { verifiers, .. } => {
+			verifiers.0.iter().any(|slot| slot.verifier == *account && slot.digest.is_none())
+		},
 		_ => false,
 	}
 }
@@ -328,30 +347,45 @@ async fn assigned_in(
 async fn verify(context: &Context_, job: JobId) -> Result<()> {
 	let record = chain::fetch_job(&context.client, job).await?.context("the job vanished")?;
 	if !awaits_verdict(&record.status, &context.account) {
-		tracing::info!(job, status = chain::status_name(&record.status), "no verdict needed any more");
+		tracing::info!(
+			job,
+			status = chain::status_name(&record.status),
+			"no verdict needed any more"
+		);
 		return Ok(());
 	}
 	let kind = match record.spec.kind {
-		api::runtime_types::hypha_primitives::WorkloadKind::Inference => hypha_primitives::WorkloadKind::Inference,
-		api::runtime_types::hypha_primitives::WorkloadKind::Training => hypha_primitives::WorkloadKind::Training,
+		api::runtime_types::hypha_primitives::WorkloadKind::Inference => {
+			hypha_primitives::WorkloadKind::Inference
+		},
+		api::runtime_types::hypha_primitives::WorkloadKind::Training => {
+			hypha_primitives::WorkloadKind::Training
+		},
 	};
 	tracing::info!(job, kind = workload::kind_name(kind), "fetching the program and input");
-	let program = workload::fetch_blob(&record.spec.program_uri.0, &record.spec.program_digest, MAX_INPUT_BYTES)
-		.await
-		.context("fetching the program")?;
-	let input = workload::fetch_blob(&record.spec.input_uri.0, &record.spec.input_digest, MAX_INPUT_BYTES)
-		.await
-		.context("fetching the input")?;
+	let program = workload::fetch_blob(
+		&record.spec.program_uri.0,
+		&record.spec.program_digest,
+		MAX_INPUT_BYTES,
+	)
+	.await
+	.context("fetching the program")?;
+	let input =
+		workload::fetch_blob(&record.spec.input_uri.0, &record.spec.input_digest, MAX_INPUT_BYTES)
+			.await
+			.context("fetching the input")?;
 	let compute_job = workload::load(kind, &program, &input)?;
 	tracing::info!(job, backend = %context.backend.describe(), "re-executing");
 	let started = Instant::now();
 	let backend = context.backend.clone();
 	let output = tokio::task::spawn_blocking(move || {
-		compute_job.run_with_progress(&backend, |step, steps, loss| hypha_worker::log_progress(job, step, steps, loss))
+		compute_job.run_with_progress(&backend, |step, steps, loss| {
+			hypha_worker::log_progress(job, step, steps, loss)
+		})
 	})
-		.await
-		.context("the compute task panicked")?
-		.context("running the job")?;
+	.await
+	.context("the compute task panicked")?
+	.context("running the job")?;
 	let seconds = started.elapsed().as_secs_f64();
 	context.metrics.compute_seconds.inc_by(seconds);
 	let mut digest = output.digest();

@@ -51,7 +51,8 @@ fn config(args: Args) -> anyhow::Result<VerifierConfig> {
 		Some(path) => {
 			let text = std::fs::read_to_string(path)
 				.with_context(|| format!("reading the config file {}", path.display()))?;
-			toml::from_str(&text).with_context(|| format!("parsing the config file {}", path.display()))?
+			toml::from_str(&text)
+				.with_context(|| format!("parsing the config file {}", path.display()))?
 		},
 		None => VerifierConfig::default(),
 	};

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use hypha_client::api::{self, runtime_types};
-use hypha_client::subxt::error::{DispatchError, TransactionEventsError, TransactionFinalizedSuccessError};
+use hypha_client::subxt::error::{
+	DispatchError, TransactionEventsError, TransactionFinalizedSuccessError,
+};
 use hypha_client::subxt::extrinsics::ExtrinsicEvents;
 use hypha_client::subxt::transactions::Payload;
 use hypha_client::subxt_signer::{sr25519::Keypair, SecretUri};
@@ -105,9 +107,9 @@ impl ChainError {
 }
 
 fn explain(call: String, error: TransactionFinalizedSuccessError) -> ChainError {
-	if let TransactionFinalizedSuccessError::SuccessError(TransactionEventsError::ExtrinsicFailed(
-		dispatch,
-	)) = &error
+	if let TransactionFinalizedSuccessError::SuccessError(
+		TransactionEventsError::ExtrinsicFailed(dispatch),
+	) = &error
 	{
 		if let DispatchError::Module(module) = dispatch {
 			if let Ok(details) = module.details() {
@@ -137,21 +139,25 @@ pub async fn submit<Call: Payload>(
 	// the second would reuse the first's nonce and be refused as outdated.
 	// Nonces are therefore handed out here, one signing at a time per process:
 	// the larger of the chain's nonce and the one after the last submitted.
-	static NEXT_NONCE: tokio::sync::Mutex<Option<([u8; 32], u64)>> = tokio::sync::Mutex::const_new(None);
+	static NEXT_NONCE: tokio::sync::Mutex<Option<([u8; 32], u64)>> =
+		tokio::sync::Mutex::const_new(None);
 	let call = format!("{}.{}", payload.pallet_name(), payload.call_name());
 	let transport = |reason: String| ChainError::Transport { call: call.clone(), reason };
 	let account = signer.public_key().0;
 	let submitted = {
 		let mut next = NEXT_NONCE.lock().await;
 		let mut tx = client.tx().await.map_err(|e| transport(e.to_string()))?;
-		let on_chain = tx.account_nonce(&account.into()).await.map_err(|e| transport(e.to_string()))?;
+		let on_chain =
+			tx.account_nonce(&account.into()).await.map_err(|e| transport(e.to_string()))?;
 		let nonce = match *next {
 			Some((who, pending)) if who == account => pending.max(on_chain),
 			_ => on_chain,
 		};
-		let params = hypha_client::subxt::config::polkadot::PolkadotExtrinsicParamsBuilder::<HyphaConfig>::new()
-			.nonce(nonce)
-			.build();
+		let params = hypha_client::subxt::config::polkadot::PolkadotExtrinsicParamsBuilder::<
+			HyphaConfig,
+		>::new()
+		.nonce(nonce)
+		.build();
 		let submitted = tx.sign_and_submit_then_watch(payload, signer, params).await;
 		*next = submitted.is_ok().then_some((account, nonce + 1));
 		submitted
@@ -183,7 +189,8 @@ pub async fn all_jobs(client: &Client) -> Result<Vec<(JobId, ChainJob)>> {
 	let mut jobs = Vec::new();
 	while let Some(item) = iter.next().await {
 		let item = item.context("reading a job")?;
-		let (id,) = item.key().context("decoding a job key")?.decode().context("decoding a job key")?;
+		let (id,) =
+			item.key().context("decoding a job key")?.decode().context("decoding a job key")?;
 		let job = item.value().decode().context("decoding a job")?;
 		jobs.push((id, job));
 	}
@@ -220,7 +227,10 @@ pub fn status_name(status: &ChainStatus) -> &'static str {
 
 /// Whether the job is over.
 pub fn is_final(status: &ChainStatus) -> bool {
-	matches!(status, ChainStatus::Settled { .. } | ChainStatus::Refunded { .. } | ChainStatus::Slashed { .. })
+	matches!(
+		status,
+		ChainStatus::Settled { .. } | ChainStatus::Refunded { .. } | ChainStatus::Slashed { .. }
+	)
 }
 
 /// The commitment the chain expects for `output_digest` from `party`.
@@ -248,7 +258,11 @@ pub fn parse_hypha(text: &str) -> Result<u128> {
 		fraction.len() <= 12 && (!whole.is_empty() || !fraction.is_empty()),
 		"`{text}` is not an amount of HYPHA (at most 12 decimals)"
 	);
-	let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().with_context(|| format!("`{text}` is not a number"))? };
+	let whole: u128 = if whole.is_empty() {
+		0
+	} else {
+		whole.parse().with_context(|| format!("`{text}` is not a number"))?
+	};
 	let fraction: u128 = if fraction.is_empty() {
 		0
 	} else {

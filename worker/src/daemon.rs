@@ -16,8 +16,9 @@ pub fn quiet_mesa() {
 /// off: it is harmless (Mesa falls back to llvmpipe, see shared/WGPU.md).
 pub fn init_logging(filter: &str) {
 	use std::io::IsTerminal;
-	let filter = tracing_subscriber::EnvFilter::try_new(format!("{filter},wgpu_hal::gles::egl=off"))
-		.unwrap_or_else(|_| "info,wgpu_hal::gles::egl=off".into());
+	let filter =
+		tracing_subscriber::EnvFilter::try_new(format!("{filter},wgpu_hal::gles::egl=off"))
+			.unwrap_or_else(|_| "info,wgpu_hal::gles::egl=off".into());
 	tracing_subscriber::fmt()
 		.with_env_filter(filter)
 		.with_ansi(std::io::stderr().is_terminal())

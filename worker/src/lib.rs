@@ -133,7 +133,9 @@ impl WorkerConfig {
 			.map(|k| match k.as_str() {
 				"inference" => Ok(WorkloadKind::Inference),
 				"training" => Ok(WorkloadKind::Training),
-				other => anyhow::bail!("unknown job kind `{other}` (expected inference or training)"),
+				other => {
+					anyhow::bail!("unknown job kind `{other}` (expected inference or training)")
+				},
 			})
 			.collect()
 	}
@@ -172,7 +174,10 @@ impl Metrics {
 			committed: int("jobs_committed_total", "Results this worker committed")?,
 			settled: int("jobs_done_total", "Jobs settled with this worker paid")?,
 			failed: int("jobs_failed_total", "Claimed jobs this worker could not finish")?,
-			refused: int("jobs_refused_total", "Jobs refused before claiming (blobs not matching their digests, invalid)")?,
+			refused: int(
+				"jobs_refused_total",
+				"Jobs refused before claiming (blobs not matching their digests, invalid)",
+			)?,
 			slashed: int("jobs_slashed_total", "Jobs whose result was proven wrong")?,
 			compute_seconds: float("compute_seconds_total", "Seconds spent computing jobs")?,
 			earnings: float("earnings_hypha_total", "HYPHA paid to this worker for settled jobs")?,
@@ -228,8 +233,12 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 		.await
 		.with_context(|| format!("listening on {}", config.listen))?;
 	let local = listener.local_addr()?;
-	let public_url =
-		config.public_url.clone().unwrap_or_else(|| format!("http://{local}")).trim_end_matches('/').to_string();
+	let public_url = config
+		.public_url
+		.clone()
+		.unwrap_or_else(|| format!("http://{local}"))
+		.trim_end_matches('/')
+		.to_string();
 	let client = chain::connect(&config.node_url, Duration::from_secs(120)).await?;
 	tracing::info!(account = %account, node = %config.node_url, endpoint = %public_url, "worker starting");
 	ensure_registered(&client, &signer, &config, &kinds, &public_url, receipt_key).await?;
@@ -239,10 +248,10 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 	for (job, held) in state.jobs() {
 		if matches!(held.phase, Phase::Computed | Phase::Committed) {
 			let bytes = state.read_output(*job)?;
-			outputs.write().unwrap_or_else(|p| p.into_inner()).insert(*job, ServedOutput {
-				client: parse_account(&held.client)?,
-				bytes: bytes.into(),
-			});
+			outputs.write().unwrap_or_else(|p| p.into_inner()).insert(
+				*job,
+				ServedOutput { client: parse_account(&held.client)?, bytes: bytes.into() },
+			);
 		}
 	}
 	let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -410,7 +419,9 @@ async fn ensure_registered(
 	receipt_key: ed25519_dalek::SigningKey,
 ) -> Result<()> {
 	use runtime_types::bounded_collections::bounded_vec::BoundedVec;
-	use runtime_types::hypha_primitives::{Backend as ChainBackend, JobKinds, ProviderCapabilities};
+	use runtime_types::hypha_primitives::{
+		Backend as ChainBackend, JobKinds, ProviderCapabilities,
+	};
 	let backend = if config.backend == "gpu" { ChainBackend::Vulkan } else { ChainBackend::Cpu };
 	let capabilities = ProviderCapabilities {
 		backend,
@@ -432,9 +443,13 @@ async fn ensure_registered(
 	match existing {
 		None => {
 			tracing::info!(bond = %chain::format_hypha(config.bond), "registering as a provider");
-			chain::submit(client, &api::tx().stake().register_provider(capabilities, config.bond), signer)
-				.await
-				.context("registering as a provider")?;
+			chain::submit(
+				client,
+				&api::tx().stake().register_provider(capabilities, config.bond),
+				signer,
+			)
+			.await
+			.context("registering as a provider")?;
 		},
 		Some(info) if info.capabilities != capabilities => {
 			tracing::info!("updating the provider offer");
@@ -465,7 +480,14 @@ async fn initial_scan(context: &Context_) -> Result<(BTreeSet<JobId>, Vec<JobId>
 			ChainStatus::Assigned { provider, .. } if *provider == context.account => {
 				tracing::info!(job = id, "resuming a job assigned to this worker");
 				if state.get(*id).is_none() {
-					state.put(*id, HeldJob { phase: Phase::Claimed, client: hex::encode(job.client.0), output_digest: None })?;
+					state.put(
+						*id,
+						HeldJob {
+							phase: Phase::Claimed,
+							client: hex::encode(job.client.0),
+							output_digest: None,
+						},
+					)?;
 				}
 				resume.push(*id);
 			},
@@ -487,12 +509,12 @@ async fn initial_scan(context: &Context_) -> Result<(BTreeSet<JobId>, Vec<JobId>
 
 fn provider_of(status: &ChainStatus) -> Option<&AccountId> {
 	match status {
-		ChainStatus::Assigned { provider, .. } |
-		ChainStatus::Committed { provider, .. } |
-		ChainStatus::Audit { provider, .. } |
-		ChainStatus::Dispute { provider, .. } |
-		ChainStatus::Settled { provider, .. } |
-		ChainStatus::Slashed { provider, .. } => Some(provider),
+		ChainStatus::Assigned { provider, .. }
+		| ChainStatus::Committed { provider, .. }
+		| ChainStatus::Audit { provider, .. }
+		| ChainStatus::Dispute { provider, .. }
+		| ChainStatus::Settled { provider, .. }
+		| ChainStatus::Slashed { provider, .. } => Some(provider),
 		ChainStatus::Open { .. } | ChainStatus::Refunded { .. } => None,
 	}
 }
@@ -524,7 +546,8 @@ async fn on_block(
 			candidates.remove(&event.job);
 		}
 	}
-	let holds = |job: JobId| context.state.lock().unwrap_or_else(|p| p.into_inner()).get(job).is_some();
+	let holds =
+		|job: JobId| context.state.lock().unwrap_or_else(|p| p.into_inner()).get(job).is_some();
 	for event in events.find::<events::JobSettled>() {
 		let event = event?;
 		if event.provider == context.account {
@@ -578,12 +601,29 @@ async fn attempt_inner(context: &Context_, job: JobId, resuming: bool) -> Result
 			return Ok(Attempt::Skipped(skip));
 		}
 	}
-	tracing::info!(job, kind = workload::kind_name(kind), units = record.spec.compute_units, "fetching the program and input");
-	let program = match workload::fetch_blob(&record.spec.program_uri.0, &record.spec.program_digest, MAX_INPUT_BYTES).await {
+	tracing::info!(
+		job,
+		kind = workload::kind_name(kind),
+		units = record.spec.compute_units,
+		"fetching the program and input"
+	);
+	let program = match workload::fetch_blob(
+		&record.spec.program_uri.0,
+		&record.spec.program_digest,
+		MAX_INPUT_BYTES,
+	)
+	.await
+	{
 		Ok(bytes) => bytes,
 		Err(error) => return Ok(fetch_outcome(error, "program", resuming)),
 	};
-	let input = match workload::fetch_blob(&record.spec.input_uri.0, &record.spec.input_digest, MAX_INPUT_BYTES).await {
+	let input = match workload::fetch_blob(
+		&record.spec.input_uri.0,
+		&record.spec.input_digest,
+		MAX_INPUT_BYTES,
+	)
+	.await
+	{
 		Ok(bytes) => bytes,
 		Err(error) => return Ok(fetch_outcome(error, "input", resuming)),
 	};
@@ -592,15 +632,30 @@ async fn attempt_inner(context: &Context_, job: JobId, resuming: bool) -> Result
 		Err(error) if !resuming => return Ok(Attempt::Refused(format!("invalid job: {error:#}"))),
 		Err(error) => return Ok(Attempt::Failed(format!("invalid job: {error:#}"))),
 	};
-	tracing::info!(job, program_bytes = program.len(), input_bytes = input.len(), "program and input match their digests");
+	tracing::info!(
+		job,
+		program_bytes = program.len(),
+		input_bytes = input.len(),
+		"program and input match their digests"
+	);
 
 	if !resuming {
-		let held = HeldJob { phase: Phase::Claiming, client: hex::encode(record.client.0), output_digest: None };
+		let held = HeldJob {
+			phase: Phase::Claiming,
+			client: hex::encode(record.client.0),
+			output_digest: None,
+		};
 		context.state.lock().unwrap_or_else(|p| p.into_inner()).put(job, held.clone())?;
-		match chain::submit(&context.client, &api::tx().jobs().claim_job(job), &context.signer).await {
+		match chain::submit(&context.client, &api::tx().jobs().claim_job(job), &context.signer)
+			.await
+		{
 			Ok(_) => {
 				context.metrics.claimed.inc();
-				context.state.lock().unwrap_or_else(|p| p.into_inner()).put(job, HeldJob { phase: Phase::Claimed, ..held })?;
+				context
+					.state
+					.lock()
+					.unwrap_or_else(|p| p.into_inner())
+					.put(job, HeldJob { phase: Phase::Claimed, ..held })?;
 				tracing::info!(job, "claimed");
 			},
 			Err(error) => {
@@ -620,11 +675,12 @@ async fn attempt_inner(context: &Context_, job: JobId, resuming: bool) -> Result
 	let started = Instant::now();
 	let backend = context.backend.clone();
 	let output = tokio::task::spawn_blocking(move || {
-		compute_job.run_with_progress(&backend, |step, steps, loss| log_progress(job, step, steps, loss))
+		compute_job
+			.run_with_progress(&backend, |step, steps, loss| log_progress(job, step, steps, loss))
 	})
-		.await
-		.context("the compute task panicked")?
-		.context("running the job")?;
+	.await
+	.context("the compute task panicked")?
+	.context("running the job")?;
 	let seconds = started.elapsed().as_secs_f64();
 	context.metrics.compute_seconds.inc_by(seconds);
 	let bytes = output.canonical_bytes();
@@ -649,11 +705,14 @@ async fn attempt_inner(context: &Context_, job: JobId, resuming: bool) -> Result
 	{
 		let mut state = context.state.lock().unwrap_or_else(|p| p.into_inner());
 		state.write_output(job, &bytes)?;
-		state.put(job, HeldJob {
-			phase: Phase::Computed,
-			client: hex::encode(client_account),
-			output_digest: Some(hex::encode(digest)),
-		})?;
+		state.put(
+			job,
+			HeldJob {
+				phase: Phase::Computed,
+				client: hex::encode(client_account),
+				output_digest: Some(hex::encode(digest)),
+			},
+		)?;
 	}
 	context
 		.outputs
@@ -700,7 +759,13 @@ pub fn log_progress(job: JobId, step: u32, steps: u32, loss: i64) {
 	let every = steps.div_ceil(10).max(1);
 	if step.is_multiple_of(every) || step == steps {
 		let percent = u64::from(step) * 100 / u64::from(steps.max(1));
-		tracing::info!(job, step, steps, loss = format!("{:.4}", loss as f64 / 65536.0), "progress {percent} %");
+		tracing::info!(
+			job,
+			step,
+			steps,
+			loss = format!("{:.4}", loss as f64 / 65536.0),
+			"progress {percent} %"
+		);
 	}
 }
 
@@ -714,7 +779,11 @@ fn fetch_outcome(error: FetchError, what: &str, resuming: bool) -> Attempt {
 }
 
 /// Why this worker will not take the job, if it will not.
-async fn check_offer(context: &Context_, record: &ChainJob, kind: WorkloadKind) -> Result<Option<String>> {
+async fn check_offer(
+	context: &Context_,
+	record: &ChainJob,
+	kind: WorkloadKind,
+) -> Result<Option<String>> {
 	if !matches!(record.status, ChainStatus::Open { .. }) {
 		return Ok(Some(format!("the job is {}", chain::status_name(&record.status))));
 	}

@@ -62,7 +62,8 @@ fn config(args: Args) -> anyhow::Result<WorkerConfig> {
 		Some(path) => {
 			let text = std::fs::read_to_string(path)
 				.with_context(|| format!("reading the config file {}", path.display()))?;
-			toml::from_str(&text).with_context(|| format!("parsing the config file {}", path.display()))?
+			toml::from_str(&text)
+				.with_context(|| format!("parsing the config file {}", path.display()))?
 		},
 		None => WorkerConfig::default(),
 	};

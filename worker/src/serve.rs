@@ -85,8 +85,11 @@ fn check_signature(job: JobId, headers: &HeaderMap) -> Result<[u8; 32], &'static
 		.and_then(|t| t.parse().ok())
 		.ok_or("missing or malformed x-hypha-timestamp")?;
 	let mut signature = [0u8; 64];
-	hex::decode_to_slice(header(SIGNATURE_HEADER).ok_or("missing x-hypha-signature")?, &mut signature)
-		.map_err(|_| "malformed x-hypha-signature")?;
+	hex::decode_to_slice(
+		header(SIGNATURE_HEADER).ok_or("missing x-hypha-signature")?,
+		&mut signature,
+	)
+	.map_err(|_| "malformed x-hypha-signature")?;
 	if timestamp.abs_diff(hypha_blobstore::auth::unix_now()) > MAX_CLOCK_SKEW_SECS {
 		return Err("timestamp too far from the worker's clock");
 	}
@@ -100,16 +103,23 @@ fn check_signature(job: JobId, headers: &HeaderMap) -> Result<[u8; 32], &'static
 	Ok(account)
 }
 
-async fn get_output(State(state): State<AppState>, Path(job): Path<JobId>, headers: HeaderMap) -> Response {
+async fn get_output(
+	State(state): State<AppState>,
+	Path(job): Path<JobId>,
+	headers: HeaderMap,
+) -> Response {
 	let served = state.outputs.read().unwrap_or_else(|p| p.into_inner()).get(&job).cloned();
 	let Some(served) = served else {
-		return (StatusCode::NOT_FOUND, "this worker serves no output for that job").into_response();
+		return (StatusCode::NOT_FOUND, "this worker serves no output for that job")
+			.into_response();
 	};
 	match check_signature(job, &headers) {
 		Ok(account) if account == served.client => {
 			(StatusCode::OK, axum::body::Bytes::copy_from_slice(&served.bytes)).into_response()
 		},
-		Ok(_) => (StatusCode::FORBIDDEN, "only the job's client may read its output").into_response(),
+		Ok(_) => {
+			(StatusCode::FORBIDDEN, "only the job's client may read its output").into_response()
+		},
 		Err(why) => (StatusCode::UNAUTHORIZED, why).into_response(),
 	}
 }
@@ -141,7 +151,10 @@ pub async fn fetch_output(
 	let status = response.status();
 	if !status.is_success() {
 		let text = response.text().await.unwrap_or_default();
-		anyhow::bail!("the worker answered {status}: {}", text.chars().take(300).collect::<String>());
+		anyhow::bail!(
+			"the worker answered {status}: {}",
+			text.chars().take(300).collect::<String>()
+		);
 	}
 	let mut bytes = Vec::new();
 	while let Some(chunk) = response.chunk().await? {

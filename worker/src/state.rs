@@ -60,8 +60,9 @@ impl State {
 			.with_context(|| format!("creating the state directory {}", dir.display()))?;
 		let path = dir.join("state.json");
 		let file = match std::fs::read(&path) {
-			Ok(bytes) => serde_json::from_slice(&bytes)
-				.with_context(|| format!("{} is corrupt; move it away to start afresh", path.display()))?,
+			Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| {
+				format!("{} is corrupt; move it away to start afresh", path.display())
+			})?,
 			Err(error) if error.kind() == std::io::ErrorKind::NotFound => StateFile::default(),
 			Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
 		};
@@ -133,7 +134,11 @@ mod tests {
 		let dir = std::env::temp_dir().join(format!("hypha-state-{}", std::process::id()));
 		let _ = std::fs::remove_dir_all(&dir);
 		let mut state = State::open(&dir).unwrap();
-		let held = HeldJob { phase: Phase::Computed, client: "00".into(), output_digest: Some("ab".into()) };
+		let held = HeldJob {
+			phase: Phase::Computed,
+			client: "00".into(),
+			output_digest: Some("ab".into()),
+		};
 		state.write_output(7, b"output").unwrap();
 		state.put(7, held.clone()).unwrap();
 		let mut reopened = State::open(&dir).unwrap();

@@ -134,7 +134,10 @@ pub fn load(kind: WorkloadKind, program: &[u8], input: &[u8]) -> Result<Job> {
 			let plan: TrainingPlan =
 				serde_json::from_str(plan).context("the training plan is not valid JSON")?;
 			if plan.format != TRAINING_PLAN_FORMAT {
-				bail!("unknown training plan format `{}` (expected {TRAINING_PLAN_FORMAT})", plan.format);
+				bail!(
+					"unknown training plan format `{}` (expected {TRAINING_PLAN_FORMAT})",
+					plan.format
+				);
 			}
 			let initial = FixedMlp::from_safetensors(program, &plan.layers)
 				.context("loading the initial weights")?;
@@ -150,7 +153,9 @@ pub fn load(kind: WorkloadKind, program: &[u8], input: &[u8]) -> Result<Job> {
 				seed: plan.seed,
 				input_frac_bits: plan.input_frac_bits,
 			};
-			Ok(Job::Training(TrainingJob::new(initial, data, config).context("building the training job")?))
+			Ok(Job::Training(
+				TrainingJob::new(initial, data, config).context("building the training job")?,
+			))
 		},
 	}
 }

@@ -27,8 +27,12 @@ fn ext(genesis: pallet_governance::GenesisConfig<Test>) -> sp_io::TestExternalit
 		.into()
 }
 
-const SHORT: TrackTimings<u64> =
-	TrackTimings { prepare_period: 1, decision_period: 10, confirm_period: 2, min_enactment_period: 1 };
+const SHORT: TrackTimings<u64> = TrackTimings {
+	prepare_period: 1,
+	decision_period: 10,
+	confirm_period: 2,
+	min_enactment_period: 1,
+};
 
 #[test]
 fn only_the_market_params_origin_passes_ensure_market_params() {
@@ -53,8 +57,10 @@ fn unset_timings_are_the_realistic_ones_and_root_is_slower() {
 
 #[test]
 fn genesis_sets_each_track_s_timings() {
-	ext(pallet_governance::GenesisConfig { root: None, market_params: Some(SHORT) }).execute_with(|| {
-		assert_eq!(Governance::timings(TrackId::MarketParams), SHORT);
-		assert_eq!(Governance::timings(TrackId::Root), TrackTimings::realistic(TrackId::Root));
-	});
+	ext(pallet_governance::GenesisConfig { root: None, market_params: Some(SHORT) }).execute_with(
+		|| {
+			assert_eq!(Governance::timings(TrackId::MarketParams), SHORT);
+			assert_eq!(Governance::timings(TrackId::Root), TrackTimings::realistic(TrackId::Root));
+		},
+	);
 }

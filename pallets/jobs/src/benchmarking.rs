@@ -71,8 +71,13 @@ fn claimed<T: Config>(seed: u32) -> (T::AccountId, T::AccountId, hypha_primitive
 fn committed<T: Config>(seed: u32) -> (T::AccountId, T::AccountId, hypha_primitives::JobId) {
 	let (client, provider, job) = claimed::<T>(seed);
 	let commitment = digest_commitment(job, &provider, &[9; 32]);
-	Pallet::<T>::submit_result(RawOrigin::Signed(provider.clone()).into(), job, commitment, long_uri())
-		.expect("benchmark result commits");
+	Pallet::<T>::submit_result(
+		RawOrigin::Signed(provider.clone()).into(),
+		job,
+		commitment,
+		long_uri(),
+	)
+	.expect("benchmark result commits");
 	(client, provider, job)
 }
 
@@ -176,7 +181,10 @@ mod benchmarks {
 			Pallet::<T>::on_initialize(now);
 		}
 		for job in 0..u64::from(n) {
-			assert!(matches!(Jobs::<T>::get(job).map(|j| j.status), Some(JobStatus::Settled { .. })));
+			assert!(matches!(
+				Jobs::<T>::get(job).map(|j| j.status),
+				Some(JobStatus::Settled { .. })
+			));
 		}
 	}
 

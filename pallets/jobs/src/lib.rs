@@ -94,7 +94,8 @@ pub mod pallet {
 		JobStatus<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 
 	/// A job with the runtime's types.
-	pub type JobOf<T> = Job<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+	pub type JobOf<T> =
+		Job<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 
 	/// Parameters with the runtime's types.
 	pub type ParamsOf<T> = JobParams<BalanceOf<T>, BlockNumberFor<T>>;
@@ -171,7 +172,15 @@ pub mod pallet {
 
 	/// A timed step of a job, run by `on_initialize` at its block.
 	#[derive(
-		Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo,
+		Clone,
+		Copy,
+		Debug,
+		PartialEq,
+		Eq,
+		Encode,
+		Decode,
+		DecodeWithMemTracking,
+		TypeInfo,
 		MaxEncodedLen,
 	)]
 	pub enum Step {
@@ -323,7 +332,11 @@ pub mod pallet {
 		/// A verifier did not answer in time and was penalized.
 		VerifierAbsent { job: JobId, verifier: T::AccountId, slashed: BalanceOf<T> },
 		/// The auditor disagreed: a panel re-executes the job.
-		DisputeOpened { job: JobId, panel: alloc::vec::Vec<T::AccountId>, deadline: BlockNumberFor<T> },
+		DisputeOpened {
+			job: JobId,
+			panel: alloc::vec::Vec<T::AccountId>,
+			deadline: BlockNumberFor<T>,
+		},
 		/// A verifier ended on the losing side of a dispute and was slashed.
 		VerifierSlashed { job: JobId, verifier: T::AccountId, slashed: BalanceOf<T> },
 		/// The job ended with the provider paid.
@@ -466,9 +479,8 @@ pub mod pallet {
 				.price_per_unit
 				.checked_mul(&record.spec.compute_units.saturated_into())
 				.ok_or(Error::<T>::Overflow)?;
-			let cost = price
-				.checked_add(&Self::max_verifier_fees(&params))
-				.ok_or(Error::<T>::Overflow)?;
+			let cost =
+				price.checked_add(&Self::max_verifier_fees(&params)).ok_or(Error::<T>::Overflow)?;
 			ensure!(cost <= record.budget, Error::<T>::PriceAboveBudget);
 			let collateral = Self::collateral_for(price, &params);
 			Self::transition_claim(job, record, provider, price, collateral)
@@ -539,14 +551,15 @@ pub mod pallet {
 		) -> Result<JobId, DispatchError> {
 			spec.validate().map_err(|e| match e {
 				hypha_primitives::SpecError::NoComputeUnits => Error::<T>::NoComputeUnits,
-				hypha_primitives::SpecError::OutputBoundOutOfRange =>
-					Error::<T>::OutputBoundOutOfRange,
+				hypha_primitives::SpecError::OutputBoundOutOfRange => {
+					Error::<T>::OutputBoundOutOfRange
+				},
 				hypha_primitives::SpecError::EmptyUri => Error::<T>::EmptyUri,
 			})?;
 			let params = Params::<T>::get();
 			ensure!(
-				result_window >= params.min_result_window &&
-					result_window <= params.max_result_window,
+				result_window >= params.min_result_window
+					&& result_window <= params.max_result_window,
 				Error::<T>::ResultWindowOutOfRange
 			);
 			ensure!(!budget.is_zero(), Error::<T>::ZeroBudget);
@@ -582,24 +595,24 @@ pub mod pallet {
 		/// The collateral a provider locks for a job of `price`.
 		pub fn collateral_for(price: BalanceOf<T>, params: &ParamsOf<T>) -> BalanceOf<T> {
 			let hundred: BalanceOf<T> = 100u32.into();
-			(price / hundred)
-				.saturating_mul(params.collateral_percent.into())
-				.saturating_add((price % hundred).saturating_mul(params.collateral_percent.into()) / hundred)
+			(price / hundred).saturating_mul(params.collateral_percent.into()).saturating_add(
+				(price % hundred).saturating_mul(params.collateral_percent.into()) / hundred,
+			)
 		}
 
 		/// Whether `params` are internally consistent.
 		pub fn params_are_valid(params: &ParamsOf<T>) -> bool {
 			let two: BlockNumberFor<T> = 2u32.into();
-			params.p_min_ppm <= hypha_primitives::sampling::PPM &&
-				params.min_provider_score_ppm <= hypha_primitives::sampling::PPM &&
-				params.deadline_slash_percent <= 100 &&
-				params.dispute_verifiers >= 1 &&
-				params.dispute_verifiers < MAX_VERIFIERS_PER_JOB &&
-				!params.min_result_window.is_zero() &&
-				params.min_result_window <= params.max_result_window &&
-				params.challenge_window >= two &&
-				!params.audit_window.is_zero() &&
-				!params.open_timeout.is_zero()
+			params.p_min_ppm <= hypha_primitives::sampling::PPM
+				&& params.min_provider_score_ppm <= hypha_primitives::sampling::PPM
+				&& params.deadline_slash_percent <= 100
+				&& params.dispute_verifiers >= 1
+				&& params.dispute_verifiers < MAX_VERIFIERS_PER_JOB
+				&& !params.min_result_window.is_zero()
+				&& params.min_result_window <= params.max_result_window
+				&& params.challenge_window >= two
+				&& !params.audit_window.is_zero()
+				&& !params.open_timeout.is_zero()
 		}
 
 		/// Schedules `step` of `job` at block `at`, or at the first of the next

@@ -99,10 +99,10 @@ impl<T: Config> Pallet<T> {
 	/// Any state → `Refunded`: releases what is left of the budget and, if a
 	/// provider had locked collateral, that too.
 	pub(crate) fn transition_refund(job: JobId, mut record: JobOf<T>, now: BlockNumberFor<T>) {
-		if let JobStatus::Assigned { provider, collateral, .. } |
-		JobStatus::Committed { provider, collateral, .. } |
-		JobStatus::Audit { provider, collateral, .. } |
-		JobStatus::Dispute { provider, collateral, .. } = &record.status
+		if let JobStatus::Assigned { provider, collateral, .. }
+		| JobStatus::Committed { provider, collateral, .. }
+		| JobStatus::Audit { provider, collateral, .. }
+		| JobStatus::Dispute { provider, collateral, .. } = &record.status
 		{
 			T::Stake::release_collateral(provider, *collateral);
 		}
@@ -122,10 +122,13 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 	) {
 		let (provider, price, collateral, commitment, output_uri) = match &record.status {
-			JobStatus::Committed { provider, price, collateral, commitment, output_uri, .. } |
-			JobStatus::Audit { provider, price, collateral, commitment, output_uri, .. } |
-			JobStatus::Dispute { provider, price, collateral, commitment, output_uri, .. } =>
-				(provider.clone(), *price, *collateral, *commitment, output_uri.clone()),
+			JobStatus::Committed {
+				provider, price, collateral, commitment, output_uri, ..
+			}
+			| JobStatus::Audit { provider, price, collateral, commitment, output_uri, .. }
+			| JobStatus::Dispute { provider, price, collateral, commitment, output_uri, .. } => {
+				(provider.clone(), *price, *collateral, *commitment, output_uri.clone())
+			},
 			_ => {
 				defensive!("settling a job that has no result");
 				return;
@@ -186,17 +189,22 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn run_step(job: JobId, step: Step, now: BlockNumberFor<T>) {
 		let Some(record) = Jobs::<T>::get(job) else { return };
 		match (step, &record.status) {
-			(Step::Expire, JobStatus::Open { expires_at }) if now >= *expires_at =>
-				Self::transition_refund(job, record, now),
-			(Step::Deadline, JobStatus::Assigned { deadline, .. }) if now > *deadline =>
-				Self::missed_deadline(job, record, now),
+			(Step::Expire, JobStatus::Open { expires_at }) if now >= *expires_at => {
+				Self::transition_refund(job, record, now)
+			},
+			(Step::Deadline, JobStatus::Assigned { deadline, .. }) if now > *deadline => {
+				Self::missed_deadline(job, record, now)
+			},
 			(Step::Sample, JobStatus::Committed { .. }) => Self::draw_sample(job, record, now),
-			(Step::Settle, JobStatus::Committed { .. }) =>
-				Self::transition_settle(job, record, &[], now),
-			(Step::AuditDeadline, JobStatus::Audit { deadline, .. }) if now > *deadline =>
-				Self::auditor_absent(job, record, now),
-			(Step::DisputeDeadline, JobStatus::Dispute { deadline, .. }) if now > *deadline =>
-				Self::resolve_dispute(job, record, now),
+			(Step::Settle, JobStatus::Committed { .. }) => {
+				Self::transition_settle(job, record, &[], now)
+			},
+			(Step::AuditDeadline, JobStatus::Audit { deadline, .. }) if now > *deadline => {
+				Self::auditor_absent(job, record, now)
+			},
+			(Step::DisputeDeadline, JobStatus::Dispute { deadline, .. }) if now > *deadline => {
+				Self::resolve_dispute(job, record, now)
+			},
 			_ => {},
 		}
 	}
@@ -220,8 +228,8 @@ impl<T: Config> Pallet<T> {
 
 		record.missed_deadlines = record.missed_deadlines.saturating_add(1);
 		let expires_at = now.saturating_add(params.open_timeout);
-		if record.missed_deadlines > params.max_missed_deadlines ||
-			Self::schedule(job, Step::Expire, expires_at).is_err()
+		if record.missed_deadlines > params.max_missed_deadlines
+			|| Self::schedule(job, Step::Expire, expires_at).is_err()
 		{
 			// The collateral was already dealt with above.
 			record.status = JobStatus::Open { expires_at: now };
@@ -279,8 +287,8 @@ impl<T: Config> Pallet<T> {
 		};
 		let deadline = now.saturating_add(Params::<T>::get().audit_window);
 		let mut verifiers = VerifierSlots::<T::AccountId>::default();
-		if verifiers.try_push(VerifierSlot { verifier: auditor.clone(), digest: None }).is_err() ||
-			Self::schedule(job, Step::AuditDeadline, deadline.saturating_add(1u32.into()))
+		if verifiers.try_push(VerifierSlot { verifier: auditor.clone(), digest: None }).is_err()
+			|| Self::schedule(job, Step::AuditDeadline, deadline.saturating_add(1u32.into()))
 				.is_err()
 		{
 			Self::transition_settle(job, record, &[], now);
@@ -389,8 +397,9 @@ impl<T: Config> Pallet<T> {
 	/// `Audit` → `Dispute`: a panel re-executes. Without a panel the job is
 	/// refunded (nobody can break the tie), the auditor paid.
 	fn open_dispute(job: JobId, mut record: JobOf<T>, now: BlockNumberFor<T>) -> DispatchResult {
-		let JobStatus::Audit { provider, price, collateral, commitment, output_uri, verifiers, .. } =
-			record.status.clone()
+		let JobStatus::Audit {
+			provider, price, collateral, commitment, output_uri, verifiers, ..
+		} = record.status.clone()
 		else {
 			return Err(Error::<T>::NotAssignedVerifier.into());
 		};
@@ -457,13 +466,19 @@ impl<T: Config> Pallet<T> {
 		let replacement = Self::pick_verifiers(&randomness, &excluded, 1).into_iter().next();
 		let deadline = now.saturating_add(params.audit_window);
 		let replaced = match replacement {
-			Some(verifier) =>
-				verifiers.try_push(VerifierSlot { verifier: verifier.clone(), digest: None }).is_ok() &&
-					Self::schedule(job, Step::AuditDeadline, deadline.saturating_add(1u32.into()))
-						.is_ok() && {
+			Some(verifier) => {
+				verifiers
+					.try_push(VerifierSlot { verifier: verifier.clone(), digest: None })
+					.is_ok() && Self::schedule(
+					job,
+					Step::AuditDeadline,
+					deadline.saturating_add(1u32.into()),
+				)
+				.is_ok() && {
 					Self::deposit_event(Event::AuditAssigned { job, verifier, deadline });
 					true
-				},
+				}
+			},
 			None => false,
 		};
 		if replaced {

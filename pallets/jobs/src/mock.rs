@@ -7,9 +7,7 @@ use frame_support::{
 	derive_impl, parameter_types,
 	traits::{fungible::Inspect, ConstU32, Hooks},
 };
-use hypha_primitives::{
-	Backend, JobKinds, JobSpec, ProviderCapabilities, Uri, WorkloadKind,
-};
+use hypha_primitives::{Backend, JobKinds, JobSpec, ProviderCapabilities, Uri, WorkloadKind};
 use sp_runtime::{BuildStorage, Permill};
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -187,8 +185,12 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	ext.execute_with(|| {
 		System::set_block_number(1);
 		for provider in [PROVIDER, OTHER_PROVIDER] {
-			Stake::register_provider(RuntimeOrigin::signed(provider), capabilities(10), PROVIDER_BOND)
-				.expect("provider registers");
+			Stake::register_provider(
+				RuntimeOrigin::signed(provider),
+				capabilities(10),
+				PROVIDER_BOND,
+			)
+			.expect("provider registers");
 		}
 	});
 	ext

@@ -75,8 +75,11 @@ fn auditor(job: JobId) -> u64 {
 /// The panel members of a job in `Dispute` that have not answered.
 fn pending_panel(job: JobId) -> Vec<u64> {
 	match status(job) {
-		JobStatus::Dispute { verifiers, .. } =>
-			verifiers.iter().filter(|slot| slot.digest.is_none()).map(|slot| slot.verifier).collect(),
+		JobStatus::Dispute { verifiers, .. } => verifiers
+			.iter()
+			.filter(|slot| slot.digest.is_none())
+			.map(|slot| slot.verifier)
+			.collect(),
 		other => panic!("job is not in dispute: {other:?}"),
 	}
 }
@@ -89,7 +92,10 @@ fn assert_conserved(initial_issuance: Balance) {
 		.map(|record| record.budget)
 		.sum();
 	let held: Balance = [CLIENT].iter().map(|who| escrow(*who)).sum();
-	assert!(held <= open_budgets, "escrow {held} exceeds the budgets of unfinished jobs {open_budgets}");
+	assert!(
+		held <= open_budgets,
+		"escrow {held} exceeds the budgets of unfinished jobs {open_budgets}"
+	);
 	if open_budgets == 0 {
 		assert_eq!(held, 0, "an escrow outlived its job");
 	}
@@ -113,7 +119,10 @@ fn submit_job_refuses_malformed_specs() {
 	new_test_ext().execute_with(|| {
 		let signed = || RuntimeOrigin::signed(CLIENT);
 		let no_units = hypha_primitives::JobSpec { compute_units: 0, ..spec() };
-		assert_noop!(Jobs::submit_job(signed(), no_units, BUDGET, 5), Error::<Test>::NoComputeUnits);
+		assert_noop!(
+			Jobs::submit_job(signed(), no_units, BUDGET, 5),
+			Error::<Test>::NoComputeUnits
+		);
 		let no_output = hypha_primitives::JobSpec { max_output_bytes: 0, ..spec() };
 		assert_noop!(
 			Jobs::submit_job(signed(), no_output, BUDGET, 5),
@@ -128,7 +137,10 @@ fn submit_job_refuses_malformed_specs() {
 fn submit_job_refuses_result_window_out_of_bounds_and_zero_budget() {
 	new_test_ext().execute_with(|| {
 		let signed = || RuntimeOrigin::signed(CLIENT);
-		assert_noop!(Jobs::submit_job(signed(), spec(), BUDGET, 1), Error::<Test>::ResultWindowOutOfRange);
+		assert_noop!(
+			Jobs::submit_job(signed(), spec(), BUDGET, 1),
+			Error::<Test>::ResultWindowOutOfRange
+		);
 		assert_noop!(
 			Jobs::submit_job(signed(), spec(), BUDGET, 101),
 			Error::<Test>::ResultWindowOutOfRange
@@ -156,12 +168,21 @@ fn cancel_job_refunds_an_open_job_to_its_client_only() {
 	new_test_ext().execute_with(|| {
 		let issuance = issuance();
 		let job = submit();
-		assert_noop!(Jobs::cancel_job(RuntimeOrigin::signed(PROVIDER), job), Error::<Test>::NotJobClient);
-		assert_noop!(Jobs::cancel_job(RuntimeOrigin::signed(CLIENT), 7), Error::<Test>::JobNotFound);
+		assert_noop!(
+			Jobs::cancel_job(RuntimeOrigin::signed(PROVIDER), job),
+			Error::<Test>::NotJobClient
+		);
+		assert_noop!(
+			Jobs::cancel_job(RuntimeOrigin::signed(CLIENT), 7),
+			Error::<Test>::JobNotFound
+		);
 		assert_ok!(Jobs::cancel_job(RuntimeOrigin::signed(CLIENT), job));
 		assert_eq!(status(job), JobStatus::Refunded { at: 1 });
 		assert_eq!(free(CLIENT), ENDOWMENT);
-		assert_noop!(Jobs::cancel_job(RuntimeOrigin::signed(CLIENT), job), Error::<Test>::JobNotOpen);
+		assert_noop!(
+			Jobs::cancel_job(RuntimeOrigin::signed(CLIENT), job),
+			Error::<Test>::JobNotOpen
+		);
 		assert_conserved(issuance);
 	});
 }
@@ -171,7 +192,10 @@ fn cancel_job_is_refused_once_claimed() {
 	new_test_ext().execute_with(|| {
 		let job = submit();
 		claim(job, PROVIDER);
-		assert_noop!(Jobs::cancel_job(RuntimeOrigin::signed(CLIENT), job), Error::<Test>::JobNotOpen);
+		assert_noop!(
+			Jobs::cancel_job(RuntimeOrigin::signed(CLIENT), job),
+			Error::<Test>::JobNotOpen
+		);
 	});
 }
 
@@ -182,7 +206,12 @@ fn claim_job_locks_collateral_and_one_provider_wins() {
 		claim(job, PROVIDER);
 		assert_eq!(
 			status(job),
-			JobStatus::Assigned { provider: PROVIDER, price: PRICE, collateral: COLLATERAL, deadline: 6 }
+			JobStatus::Assigned {
+				provider: PROVIDER,
+				price: PRICE,
+				collateral: COLLATERAL,
+				deadline: 6
+			}
 		);
 		assert_noop!(
 			Jobs::claim_job(RuntimeOrigin::signed(OTHER_PROVIDER), job),
@@ -200,10 +229,16 @@ fn claim_job_refuses_unregistered_providers_own_jobs_and_prices_above_budget() {
 			pallet_stake::Error::<Test>::NotProvider
 		);
 		assert_noop!(Jobs::claim_job(RuntimeOrigin::signed(CLIENT), job), Error::<Test>::OwnJob);
-		assert_noop!(Jobs::claim_job(RuntimeOrigin::signed(PROVIDER), 9), Error::<Test>::JobNotFound);
+		assert_noop!(
+			Jobs::claim_job(RuntimeOrigin::signed(PROVIDER), 9),
+			Error::<Test>::JobNotFound
+		);
 		// 100 + 3 * 5 in fees > 110.
 		assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(CLIENT), spec(), 110, 5));
-		assert_noop!(Jobs::claim_job(RuntimeOrigin::signed(PROVIDER), 1), Error::<Test>::PriceAboveBudget);
+		assert_noop!(
+			Jobs::claim_job(RuntimeOrigin::signed(PROVIDER), 1),
+			Error::<Test>::PriceAboveBudget
+		);
 	});
 }
 
@@ -218,7 +253,12 @@ fn submit_result_is_only_for_the_assigned_provider_in_time() {
 		);
 		claim(job, PROVIDER);
 		assert_noop!(
-			Jobs::submit_result(RuntimeOrigin::signed(OTHER_PROVIDER), job, commitment, output_uri()),
+			Jobs::submit_result(
+				RuntimeOrigin::signed(OTHER_PROVIDER),
+				job,
+				commitment,
+				output_uri()
+			),
 			Error::<Test>::NotAssignedProvider
 		);
 		assert_noop!(
@@ -246,8 +286,14 @@ fn unaudited_honest_job_settles_after_the_challenge_window_and_pays_exactly() {
 		assert_eq!(escrow(CLIENT), 0);
 		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND + PRICE);
 		System::assert_has_event(
-			Event::JobSettled { job, provider: PROVIDER, paid: PRICE, verifier_fees: 0, refunded: BUDGET - PRICE }
-				.into(),
+			Event::JobSettled {
+				job,
+				provider: PROVIDER,
+				paid: PRICE,
+				verifier_fees: 0,
+				refunded: BUDGET - PRICE,
+			}
+			.into(),
 		);
 		assert_conserved(issuance);
 	});
@@ -299,7 +345,13 @@ fn cheat_caught_in_audit_is_slashed_and_the_client_made_whole() {
 		}
 		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND);
 		System::assert_has_event(
-			Event::ProviderSlashed { job, provider: PROVIDER, slashed: COLLATERAL, refunded: BUDGET }.into(),
+			Event::ProviderSlashed {
+				job,
+				provider: PROVIDER,
+				slashed: COLLATERAL,
+				refunded: BUDGET,
+			}
+			.into(),
 		);
 		assert_conserved(issuance);
 	});
@@ -326,7 +378,9 @@ fn a_lying_auditor_loses_the_dispute_and_is_slashed() {
 		assert_eq!(free(liar), ENDOWMENT - VERIFIER_BOND);
 		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND + PRICE + 100);
 		assert_eq!(free(CLIENT), ENDOWMENT - PRICE - 2 * FEE);
-		System::assert_has_event(Event::VerifierSlashed { job, verifier: liar, slashed: 100 }.into());
+		System::assert_has_event(
+			Event::VerifierSlashed { job, verifier: liar, slashed: 100 }.into(),
+		);
 		assert_conserved(issuance);
 	});
 }
@@ -399,7 +453,9 @@ fn an_absent_auditor_is_penalized_and_replaced() {
 		let replacement = auditor(job);
 		assert_ne!(replacement, absent);
 		assert_eq!(free(absent), ENDOWMENT - VERIFIER_BOND);
-		System::assert_has_event(Event::VerifierAbsent { job, verifier: absent, slashed: 50 }.into());
+		System::assert_has_event(
+			Event::VerifierAbsent { job, verifier: absent, slashed: 50 }.into(),
+		);
 		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(replacement), job, OUTPUT));
 		assert_eq!(status(job), settled(job, PROVIDER, 14));
 		// The absent auditor's slash went to the client.
@@ -520,7 +576,8 @@ mod conservation {
 			any::<u8>().prop_map(Action::Cancel),
 			(any::<u8>(), any::<bool>()).prop_map(|(j, p)| Action::Claim(j, p)),
 			(any::<u8>(), any::<bool>()).prop_map(|(j, h)| Action::Commit(j, h)),
-			(any::<u8>(), any::<u8>(), any::<bool>()).prop_map(|(j, v, h)| Action::Verdict(j, v, h)),
+			(any::<u8>(), any::<u8>(), any::<bool>())
+				.prop_map(|(j, v, h)| Action::Verdict(j, v, h)),
 			(1u8..20).prop_map(Action::Advance),
 		]
 	}

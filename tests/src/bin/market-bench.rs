@@ -40,7 +40,11 @@ type Tracks = Arc<Mutex<HashMap<u64, Track>>>;
 fn arg(name: &str, default: usize) -> Result<usize> {
 	let args: Vec<String> = std::env::args().collect();
 	match args.iter().position(|a| a == name) {
-		Some(i) => args.get(i + 1).context("a value after the flag")?.parse().with_context(|| name.to_string()),
+		Some(i) => args
+			.get(i + 1)
+			.context("a value after the flag")?
+			.parse()
+			.with_context(|| name.to_string()),
 		None => Ok(default),
 	}
 }
@@ -89,7 +93,17 @@ struct Bench {
 impl Bench {
 	async fn submit(&self, seed: &str) -> Result<u64> {
 		let output = hypha_cli(&[
-			"job", "submit", &self.spec, "--url", &self.url, "--seed", seed, "--store", &self.store, "--budget", "10 HYPHA",
+			"job",
+			"submit",
+			&self.spec,
+			"--url",
+			&self.url,
+			"--seed",
+			seed,
+			"--store",
+			&self.store,
+			"--budget",
+			"10 HYPHA",
 		])
 		.await?;
 		output
@@ -133,7 +147,12 @@ fn row(name: &str, pairs: Vec<(u32, f64)>) -> String {
 	let blocks: Vec<f64> = pairs.iter().map(|(b, _)| f64::from(*b)).collect();
 	let seconds: Vec<f64> = pairs.iter().map(|(_, s)| *s).collect();
 	let max_s = seconds.iter().cloned().fold(f64::NAN, f64::max);
-	format!("| {name} | {} | {:.0} | {:.1} | {max_s:.1} |", pairs.len(), median(blocks), median(seconds))
+	format!(
+		"| {name} | {} | {:.0} | {:.1} | {max_s:.1} |",
+		pairs.len(),
+		median(blocks),
+		median(seconds)
+	)
 }
 
 #[tokio::main]
@@ -155,18 +174,41 @@ async fn main() -> Result<()> {
 	wait_for_port(store_port, Duration::from_secs(60)).await?;
 	for seed in ["//Eve", "//Dave"] {
 		let args: Vec<String> = [
-			"--node", &url, "--seed", seed, "--state-dir", &dir.join(seed.trim_start_matches('/')).display().to_string(),
-			"--listen", &format!("127.0.0.1:{}", free_port()?), "--price-per-unit", "0.001", "--bond", "1000",
-			"--backend", "cpu",
+			"--node",
+			&url,
+			"--seed",
+			seed,
+			"--state-dir",
+			&dir.join(seed.trim_start_matches('/')).display().to_string(),
+			"--listen",
+			&format!("127.0.0.1:{}", free_port()?),
+			"--price-per-unit",
+			"0.001",
+			"--bond",
+			"1000",
+			"--backend",
+			"cpu",
 		]
 		.iter()
 		.map(|s| s.to_string())
 		.collect();
-		daemons.push(Process::start(&format!("bench-worker-{}", seed.trim_start_matches('/')), &binary("hypha-worker")?, &args)?);
+		daemons.push(Process::start(
+			&format!("bench-worker-{}", seed.trim_start_matches('/')),
+			&binary("hypha-worker")?,
+			&args,
+		)?);
 	}
 	let args: Vec<String> = [
-		"--node", &url, "--seed", "//Ferdie", "--bond", "100", "--metrics-listen",
-		&format!("127.0.0.1:{}", free_port()?), "--backend", "cpu",
+		"--node",
+		&url,
+		"--seed",
+		"//Ferdie",
+		"--bond",
+		"100",
+		"--metrics-listen",
+		&format!("127.0.0.1:{}", free_port()?),
+		"--backend",
+		"cpu",
 	]
 	.iter()
 	.map(|s| s.to_string())
@@ -183,7 +225,8 @@ async fn main() -> Result<()> {
 			item?;
 			providers += 1;
 		}
-		let verifiers = at.storage().fetch(api::storage().stake().verifiers(), ()).await?.decode()?.0.len();
+		let verifiers =
+			at.storage().fetch(api::storage().stake().verifiers(), ()).await?.decode()?.0.len();
 		if providers >= 2 && verifiers >= 1 {
 			break;
 		}
@@ -194,7 +237,17 @@ async fn main() -> Result<()> {
 	}
 	let data = hypha_e2e::repo_root().join("data/digits.safetensors");
 	let job_dir = dir.join("job");
-	hypha_cli(&["digits", "prepare", "--data", &data.display().to_string(), "--epochs", "1", "--out", &job_dir.display().to_string()]).await?;
+	hypha_cli(&[
+		"digits",
+		"prepare",
+		"--data",
+		&data.display().to_string(),
+		"--epochs",
+		"1",
+		"--out",
+		&job_dir.display().to_string(),
+	])
+	.await?;
 
 	let tracks: Tracks = Default::default();
 	tokio::spawn(track(client.clone(), tracks.clone()));
@@ -219,7 +272,8 @@ async fn main() -> Result<()> {
 		let ((ba, ta), (bb, tb)) = (a?, b?);
 		Some((bb.saturating_sub(ba), tb.duration_since(ta).as_secs_f64()))
 	};
-	let to_result: Vec<(u32, f64)> = tracks.iter().filter_map(|t| span(t.submitted, t.committed)).collect();
+	let to_result: Vec<(u32, f64)> =
+		tracks.iter().filter_map(|t| span(t.submitted, t.committed)).collect();
 	let settle = |audited: bool| -> Vec<(u32, f64)> {
 		tracks
 			.iter()
@@ -227,7 +281,8 @@ async fn main() -> Result<()> {
 			.filter_map(|t| span(t.committed, t.ended.map(|(b, i, _)| (b, i))))
 			.collect()
 	};
-	let total: Vec<(u32, f64)> = tracks.iter().filter_map(|t| span(t.submitted, t.ended.map(|(b, i, _)| (b, i)))).collect();
+	let total: Vec<(u32, f64)> =
+		tracks.iter().filter_map(|t| span(t.submitted, t.ended.map(|(b, i, _)| (b, i)))).collect();
 
 	// 2. Many at once, from three clients.
 	let started = Instant::now();
@@ -239,12 +294,15 @@ async fn main() -> Result<()> {
 			let mut jobs = Vec::new();
 			for _ in 0..per_client {
 				let output = hypha_cli(&[
-					"job", "submit", &spec, "--url", &url, "--seed", seed, "--store", &store, "--budget", "10 HYPHA",
+					"job", "submit", &spec, "--url", &url, "--seed", seed, "--store", &store,
+					"--budget", "10 HYPHA",
 				])
 				.await?;
 				let job: u64 = output
 					.lines()
-					.find_map(|line| line.strip_prefix("job ")?.split_whitespace().next()?.parse().ok())
+					.find_map(|line| {
+						line.strip_prefix("job ")?.split_whitespace().next()?.parse().ok()
+					})
 					.context("no job id")?;
 				jobs.push(job);
 			}
@@ -258,11 +316,17 @@ async fn main() -> Result<()> {
 	let submitted_in = started.elapsed().as_secs_f64();
 	bench.wait_ended(&burst, Duration::from_secs(900)).await?;
 	let burst_tracks = bench.tracks_of(&burst);
-	let first = burst_tracks.iter().filter_map(|t| t.submitted).min_by_key(|(b, _)| *b).context("no submission")?;
-	let last = burst_tracks.iter().filter_map(|t| t.ended).max_by_key(|(b, _, _)| *b).context("no end")?;
+	let first = burst_tracks
+		.iter()
+		.filter_map(|t| t.submitted)
+		.min_by_key(|(b, _)| *b)
+		.context("no submission")?;
+	let last =
+		burst_tracks.iter().filter_map(|t| t.ended).max_by_key(|(b, _, _)| *b).context("no end")?;
 	let seconds = last.1.duration_since(first.1).as_secs_f64();
 	let blocks = last.0 - first.0;
-	let settled = burst_tracks.iter().filter(|t| matches!(t.ended, Some((_, _, "settled")))).count();
+	let settled =
+		burst_tracks.iter().filter(|t| matches!(t.ended, Some((_, _, "settled")))).count();
 	let audited = burst_tracks.iter().filter(|t| t.audited == Some(true)).count();
 
 	println!("## Marketplace overhead (dev node, 1-second blocks, 2 workers, 1 verifier)\n");

@@ -310,6 +310,14 @@ async fn run_hypha(args: &[&str]) -> Result<std::process::Output> {
 		.context("running hypha")
 }
 
+/// The job id in the output of `hypha job submit` (`job 7 submitted: ...`).
+pub fn submitted_job(output: &str) -> Result<u64> {
+	output
+		.lines()
+		.find_map(|line| line.strip_prefix("job ")?.split_whitespace().next()?.parse().ok())
+		.with_context(|| format!("no job id in the output of `hypha job submit`:\n{output}"))
+}
+
 /// The status of job `job` at the latest finalized block.
 pub async fn job_status(
 	client: &Client,

@@ -217,34 +217,30 @@ impl Market {
 	}
 
 	async fn wait_for_provider(&mut self, provider: &Keypair) -> Result<()> {
-		let account = id(provider);
-		self.wait_until(
-			&format!("registration of provider {}", name_of(provider)),
-			async |market| {
-				let at = market.client.at_current_block().await?;
-				Ok(at
-					.storage()
-					.try_fetch(api::storage().stake().providers(), (account,))
-					.await?
-					.map(|_| ()))
-			},
-		)
-		.await
+		self.wait_for_registration(provider, "provider").await
 	}
 
 	async fn wait_for_verifier(&mut self, verifier: &Keypair) -> Result<()> {
-		let account = id(verifier);
-		self.wait_until(
-			&format!("registration of verifier {}", name_of(verifier)),
-			async |market| {
-				let at = market.client.at_current_block().await?;
-				Ok(at
-					.storage()
+		self.wait_for_registration(verifier, "verifier").await
+	}
+
+	/// Waits until `who`'s daemon has registered it as `role`.
+	async fn wait_for_registration(&mut self, who: &Keypair, role: &str) -> Result<()> {
+		let account = id(who);
+		let provider = role == "provider";
+		self.wait_until(&format!("registration of {role} {}", name_of(who)), async |market| {
+			let at = market.client.at_current_block().await?;
+			let storage = at.storage();
+			let registered = if provider {
+				storage.try_fetch(api::storage().stake().providers(), (account,)).await?.is_some()
+			} else {
+				storage
 					.try_fetch(api::storage().stake().verifier_bonds(), (account,))
 					.await?
-					.map(|_| ()))
-			},
-		)
+					.is_some()
+			};
+			Ok(registered.then_some(()))
+		})
 		.await
 	}
 
@@ -315,11 +311,7 @@ impl Market {
 		];
 		args.extend_from_slice(extra);
 		let output = hypha_cli(&args).await.with_context(|| self.logs())?;
-		let job = output
-			.lines()
-			.find_map(|line| line.strip_prefix("job ")?.split_whitespace().next()?.parse().ok())
-			.with_context(|| format!("no job id in:\n{output}"))?;
-		Ok((job, output))
+		Ok((hypha_e2e::submitted_job(&output)?, output))
 	}
 }
 

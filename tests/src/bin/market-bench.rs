@@ -106,10 +106,7 @@ impl Bench {
 			"10 HYPHA",
 		])
 		.await?;
-		output
-			.lines()
-			.find_map(|line| line.strip_prefix("job ")?.split_whitespace().next()?.parse().ok())
-			.with_context(|| format!("no job id in:\n{output}"))
+		hypha_e2e::submitted_job(&output)
 	}
 
 	async fn wait_ended(&self, jobs: &[u64], patience: Duration) -> Result<()> {
@@ -298,13 +295,7 @@ async fn main() -> Result<()> {
 					"--budget", "10 HYPHA",
 				])
 				.await?;
-				let job: u64 = output
-					.lines()
-					.find_map(|line| {
-						line.strip_prefix("job ")?.split_whitespace().next()?.parse().ok()
-					})
-					.context("no job id")?;
-				jobs.push(job);
+				jobs.push(hypha_e2e::submitted_job(&output)?);
 			}
 			anyhow::Ok(jobs)
 		}));

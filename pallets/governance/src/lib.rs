@@ -171,8 +171,8 @@ where
 	type Success = ();
 
 	fn try_origin(o: O) -> Result<Self::Success, O> {
-		o.into().and_then(|origin| match origin {
-			Origin::MarketParams => Ok(()),
+		o.into().map(|origin| match origin {
+			Origin::MarketParams => (),
 		})
 	}
 

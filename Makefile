@@ -10,7 +10,7 @@ NODE  := $(shell . ./scripts/env.sh && echo $$CARGO_TARGET_DIR)/debug/hypha-node
 .PHONY: help setup build node dev-node test e2e fmt lint bench bench-market weights metadata chain-specs demo digits-check polkadot-js-check
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 setup: ## Install system packages and the wasm toolchain (idempotent)
 	@./scripts/setup.sh

@@ -23,7 +23,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-	/// Run and check compute jobs on this machine, without a chain.
+	/// Jobs: put them on the market, follow them, fetch their outputs, or
+	/// run them on this machine without a chain.
 	#[command(subcommand)]
 	Job(JobCommand),
 	/// Governance: propose marketplace parameter changes, vote, list referenda.

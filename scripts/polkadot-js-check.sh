@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 . ./scripts/env.sh
 command -v npm >/dev/null || { echo "polkadot-js-check: npm not found (apt-get install npm)" >&2; exit 1; }
 [ -d scripts/polkadot-js/node_modules/@polkadot/api ] ||
-	(cd scripts/polkadot-js && npm install --no-audit --no-fund --silent)
+	(cd scripts/polkadot-js && npm install --no-audit --no-fund --no-package-lock --silent)
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rpc=$(port)
 log=$(mktemp -t hypha-pjs-node-XXXXXX.log)

@@ -143,11 +143,22 @@ pub async fn submit(
 	})
 }
 
+/// A job's final state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+	/// The provider was paid.
+	Settled,
+	/// The provider's result was proven wrong.
+	Slashed,
+	/// The client got its budget back without a result.
+	Refunded,
+}
+
 /// How a job ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
-	/// `settled`, `slashed` or `refunded`.
-	pub state: &'static str,
+	/// Which final state.
+	pub ending: Ending,
 	/// The block it ended in.
 	pub at: u32,
 	/// The provider paid or slashed.
@@ -168,21 +179,21 @@ impl Outcome {
 	/// One line for people.
 	pub fn describe(&self, job: JobId) -> String {
 		let provider = self.provider.as_ref().map(|p| p.to_string()).unwrap_or_default();
-		match self.state {
-			"settled" => format!(
+		match self.ending {
+			Ending::Settled => format!(
 				"job {job} settled at block #{}: provider {provider} paid {}, verifier fees {}, {} returned to the client",
 				self.at,
 				format_hypha(self.paid),
 				format_hypha(self.verifier_fees),
 				format_hypha(self.refunded)
 			),
-			"slashed" => format!(
+			Ending::Slashed => format!(
 				"job {job} slashed at block #{}: provider {provider}'s result was proven wrong; {} of its collateral slashed, the whole budget ({}) returned to the client",
 				self.at,
 				format_hypha(self.slashed),
 				format_hypha(self.refunded)
 			),
-			_ => format!(
+			Ending::Refunded => format!(
 				"job {job} refunded at block #{}: {} returned to the client",
 				self.at,
 				format_hypha(self.refunded)
@@ -299,7 +310,7 @@ pub fn job_events(
 		} else if let Some(ev) = event.decode_fields_as::<e::JobSettled>().transpose()? {
 			(ev.job == job).then(|| {
 				outcome = Some(Outcome {
-					state: "settled",
+					ending: Ending::Settled,
 					at: 0,
 					provider: Some(ev.provider),
 					paid: ev.paid,
@@ -313,7 +324,7 @@ pub fn job_events(
 		} else if let Some(ev) = event.decode_fields_as::<e::ProviderSlashed>().transpose()? {
 			(ev.job == job).then(|| {
 				outcome = Some(Outcome {
-					state: "slashed",
+					ending: Ending::Slashed,
 					at: 0,
 					provider: Some(ev.provider),
 					paid: 0,
@@ -331,7 +342,7 @@ pub fn job_events(
 		} else if let Some(ev) = event.decode_fields_as::<e::JobRefunded>().transpose()? {
 			(ev.job == job).then(|| {
 				outcome = Some(Outcome {
-					state: "refunded",
+					ending: Ending::Refunded,
 					at: 0,
 					provider: None,
 					paid: 0,
@@ -422,7 +433,7 @@ pub async fn status(client: &Client, job: JobId) -> Result<Vec<String>> {
 		| ChainStatus::Refunded { at } => match outcome_at(client, job, *at).await? {
 			Some(outcome) => {
 				let audit = match outcome.verdicts.as_slice() {
-					[] if outcome.state == "settled" => {
+					[] if outcome.ending == Ending::Settled => {
 						"; not audited (or the audit settled earlier)".to_string()
 					},
 					[] => String::new(),
@@ -694,5 +705,5 @@ pub async fn serve_store(
 }
 
 /// The default bound on a job's output: 16 MiB (the chain allows up to 64 MiB).
-pub const DEFAULT_MAX_OUTPUT_BYTES: u32 =
-	if MAX_OUTPUT_BYTES < 16 << 20 { MAX_OUTPUT_BYTES } else { 16 << 20 };
+pub const DEFAULT_MAX_OUTPUT_BYTES: u32 = 16 << 20;
+const _: () = assert!(DEFAULT_MAX_OUTPUT_BYTES <= MAX_OUTPUT_BYTES);

@@ -426,3 +426,86 @@ impl Ledger {
 		Ok(fees)
 	}
 }
+
+/// A daemon the tests started: the process and the port it serves HTTP on
+/// (outputs and `/metrics` for a worker, `/metrics` for a verifier, blobs
+/// for a store).
+pub struct Daemon {
+	/// The process; killed on drop.
+	pub process: Process,
+	/// Its HTTP port on 127.0.0.1.
+	pub port: u16,
+}
+
+impl Daemon {
+	/// Its base URL, `http://127.0.0.1:<port>`.
+	pub fn url(&self) -> String {
+		format!("http://127.0.0.1:{}", self.port)
+	}
+}
+
+/// Starts `hypha store serve` on a free port and waits until it listens.
+pub async fn start_blob_store(name: &str) -> Result<Daemon> {
+	let port = free_port()?;
+	let args = ["store".into(), "serve".into(), "--listen".into(), format!("127.0.0.1:{port}")];
+	let process = Process::start(name, &binary("hypha")?, &args)?;
+	wait_for_port(port, Duration::from_secs(60)).await?;
+	Ok(Daemon { process, port })
+}
+
+/// Starts `hypha-worker` against `node_url` as `seed` (a dev seed such as
+/// `//Eve`), keeping its state in `state_dir`, on the CPU backend, with a
+/// 1000 HYPHA bond, asking `price_per_unit` HYPHA; `extra` flags last.
+pub fn start_worker(
+	name: &str,
+	node_url: &str,
+	seed: &str,
+	state_dir: &Path,
+	price_per_unit: &str,
+	extra: &[&str],
+) -> Result<Daemon> {
+	let port = free_port()?;
+	let mut args: Vec<String> = [
+		"--node",
+		node_url,
+		"--seed",
+		seed,
+		"--price-per-unit",
+		price_per_unit,
+		"--bond",
+		"1000",
+		"--backend",
+		"cpu",
+	]
+	.iter()
+	.map(|a| a.to_string())
+	.collect();
+	args.extend(["--state-dir".into(), state_dir.display().to_string()]);
+	args.extend(["--listen".into(), format!("127.0.0.1:{port}")]);
+	args.extend(extra.iter().map(|a| a.to_string()));
+	Ok(Daemon { process: Process::start(name, &binary("hypha-worker")?, &args)?, port })
+}
+
+/// Starts `hypha-verifier` against `node_url` as `seed`, on the CPU backend,
+/// with a 100 HYPHA bond; `extra` flags last.
+pub fn start_verifier(name: &str, node_url: &str, seed: &str, extra: &[&str]) -> Result<Daemon> {
+	let port = free_port()?;
+	let mut args: Vec<String> =
+		["--node", node_url, "--seed", seed, "--bond", "100", "--backend", "cpu"]
+			.iter()
+			.map(|a| a.to_string())
+			.collect();
+	args.extend(["--metrics-listen".into(), format!("127.0.0.1:{port}")]);
+	args.extend(extra.iter().map(|a| a.to_string()));
+	Ok(Daemon { process: Process::start(name, &binary("hypha-verifier")?, &args)?, port })
+}
+
+/// Writes the digits training job with `epochs` epochs into `out` (`hypha
+/// digits prepare`) and returns its spec, `out/train.toml`.
+pub async fn digits_training_job(out: &Path, epochs: u32) -> Result<PathBuf> {
+	let data = repo_root().join("data/digits.safetensors");
+	let (data, epochs, dir) =
+		(data.display().to_string(), epochs.to_string(), out.display().to_string());
+	hypha_cli(&["digits", "prepare", "--data", &data, "--epochs", &epochs, "--out", &dir]).await?;
+	Ok(out.join("train.toml"))
+}

@@ -26,8 +26,8 @@ use hypha_client::api::{
 use hypha_client::subxt_signer::sr25519::{dev, Keypair};
 use hypha_client::{AccountId, Client};
 use hypha_e2e::{
-	binary, free_port, hypha_cli, hypha_cli_fails, wait_for_port, Balances, Ledger, NodeProcess,
-	Process,
+	digits_training_job, hypha_cli, hypha_cli_fails, start_blob_store, start_verifier,
+	start_worker, Balances, Daemon, Ledger, NodeProcess,
 };
 use hypha_primitives::HYPHA;
 
@@ -70,11 +70,11 @@ fn seed_of(keypair: &Keypair) -> String {
 struct Market {
 	node: NodeProcess,
 	client: Client,
-	store: Process,
+	store: Daemon,
 	store_url: String,
 	dir: PathBuf,
 	/// Daemons by name; killed when the market is dropped.
-	daemons: HashMap<String, (Process, u16)>,
+	daemons: HashMap<String, Daemon>,
 }
 
 impl Market {
@@ -86,21 +86,9 @@ impl Market {
 		std::fs::create_dir_all(&dir)?;
 		let mut node = NodeProcess::start(name, &["--dev"])?;
 		let client = node.client(STARTUP).await?;
-		let store_port = free_port()?;
-		let store = Process::start(
-			&format!("{name}-store"),
-			&binary("hypha")?,
-			&["store".into(), "serve".into(), "--listen".into(), format!("127.0.0.1:{store_port}")],
-		)?;
-		wait_for_port(store_port, STARTUP).await?;
-		let market = Market {
-			node,
-			client,
-			store,
-			store_url: format!("http://127.0.0.1:{store_port}"),
-			dir,
-			daemons: HashMap::new(),
-		};
+		let store = start_blob_store(&format!("{name}-store")).await?;
+		let store_url = store.url();
+		let market = Market { node, client, store, store_url, dir, daemons: HashMap::new() };
 		let fee = format!("verifier_fee={VERIFIER_FEE}");
 		let mut set = vec!["p_min_ppm=1000000", fee.as_str()];
 		set.extend_from_slice(params);
@@ -122,62 +110,31 @@ impl Market {
 		Ok(())
 	}
 
-	/// Starts `hypha-worker` for `provider` with `extra` flags.
+	/// Starts `hypha-worker` for `provider` (0.01 HYPHA per unit) with `extra` flags.
 	fn start_worker(&mut self, provider: &Keypair, extra: &[&str]) -> Result<()> {
 		let name = format!("worker-{}", name_of(provider));
-		let port = free_port()?;
-		let mut args: Vec<String> = vec![
-			"--node".into(),
-			self.url(),
-			"--seed".into(),
-			seed_of(provider),
-			"--state-dir".into(),
-			self.dir.join(&name).display().to_string(),
-			"--listen".into(),
-			format!("127.0.0.1:{port}"),
-			"--price-per-unit".into(),
-			"0.01".into(),
-			"--bond".into(),
-			"1000".into(),
-			"--backend".into(),
-			"cpu".into(),
-		];
-		args.extend(extra.iter().map(|a| a.to_string()));
-		let process = Process::start(&name, &binary("hypha-worker")?, &args)?;
-		self.daemons.insert(name, (process, port));
+		let state = self.dir.join(&name);
+		let daemon = start_worker(&name, &self.url(), &seed_of(provider), &state, "0.01", extra)?;
+		self.daemons.insert(name, daemon);
 		Ok(())
 	}
 
 	/// Starts `hypha-verifier` for `verifier` with `extra` flags.
 	fn start_verifier(&mut self, verifier: &Keypair, extra: &[&str]) -> Result<()> {
 		let name = format!("verifier-{}", name_of(verifier));
-		let port = free_port()?;
-		let mut args: Vec<String> = vec![
-			"--node".into(),
-			self.url(),
-			"--seed".into(),
-			seed_of(verifier),
-			"--metrics-listen".into(),
-			format!("127.0.0.1:{port}"),
-			"--bond".into(),
-			"100".into(),
-			"--backend".into(),
-			"cpu".into(),
-		];
-		args.extend(extra.iter().map(|a| a.to_string()));
-		let process = Process::start(&name, &binary("hypha-verifier")?, &args)?;
-		self.daemons.insert(name, (process, port));
+		let daemon = start_verifier(&name, &self.url(), &seed_of(verifier), extra)?;
+		self.daemons.insert(name, daemon);
 		Ok(())
 	}
 
-	fn daemon(&mut self, name: &str) -> Result<&mut (Process, u16)> {
+	fn daemon(&mut self, name: &str) -> Result<&mut Daemon> {
 		self.daemons.get_mut(name).with_context(|| format!("no daemon {name}"))
 	}
 
 	/// A daemon's Prometheus counter.
 	fn metric(&mut self, daemon: &str, counter: &str) -> Result<f64> {
-		let (_, port) = self.daemon(daemon)?;
-		let text = hypha_e2e::http_get(*port, "/metrics")?;
+		let port = self.daemon(daemon)?.port;
+		let text = hypha_e2e::http_get(port, "/metrics")?;
 		text.lines()
 			.find_map(|line| line.strip_prefix(counter).and_then(|rest| rest.trim().parse().ok()))
 			.with_context(|| format!("{daemon} exports no {counter}:\n{text}"))
@@ -187,10 +144,10 @@ impl Market {
 	fn logs(&self) -> String {
 		let mut text = self.node.log_tail();
 		text.push('\n');
-		text.push_str(&self.store.log_tail());
-		for (process, _) in self.daemons.values() {
+		text.push_str(&self.store.process.log_tail());
+		for daemon in self.daemons.values() {
 			text.push('\n');
-			text.push_str(&process.log_tail());
+			text.push_str(&daemon.process.log_tail());
 		}
 		text
 	}
@@ -203,8 +160,8 @@ impl Market {
 	) -> Result<R> {
 		let deadline = Instant::now() + PATIENCE;
 		loop {
-			for (process, _) in self.daemons.values_mut() {
-				process.ensure_running()?;
+			for daemon in self.daemons.values_mut() {
+				daemon.process.ensure_running()?;
 			}
 			if let Some(found) = check(self).await? {
 				return Ok(found);
@@ -267,22 +224,9 @@ impl Market {
 		.await
 	}
 
-	/// Writes the small digits training job and returns its spec.
+	/// Writes the small digits training job (3 epochs) and returns its spec.
 	async fn training_job(&self) -> Result<PathBuf> {
-		let out = self.dir.join("job");
-		let data = hypha_e2e::repo_root().join("data/digits.safetensors");
-		hypha_cli(&[
-			"digits",
-			"prepare",
-			"--data",
-			&data.display().to_string(),
-			"--epochs",
-			"3",
-			"--out",
-			&out.display().to_string(),
-		])
-		.await?;
-		Ok(out.join("train.toml"))
+		digits_training_job(&self.dir.join("job"), 3).await
 	}
 
 	/// `hypha job submit` as `client`; returns the job id and the CLI's output.
@@ -479,7 +423,7 @@ async fn an_honest_job_is_audited_paid_and_the_refund_is_exact_to_the_unit() -> 
 	);
 	// SIGTERM stops the daemons cleanly.
 	for name in ["worker-eve", "verifier-ferdie"] {
-		let (process, _) = market.daemon(name)?;
+		let process = &mut market.daemon(name)?.process;
 		ensure!(
 			process.terminate(Duration::from_secs(20))?,
 			"{name} did not exit cleanly on SIGTERM"
@@ -557,7 +501,7 @@ async fn a_worker_killed_mid_job_lets_the_deadline_pass_and_another_completes_it
 			_ => None,
 		})
 		.await?;
-	market.daemon("worker-eve")?.0.kill();
+	market.daemon("worker-eve")?.process.kill();
 	market.daemons.remove("worker-eve");
 	// Another provider comes along; the job reopens after the deadline and it takes it.
 	market.start_worker(&second, &[])?;
@@ -741,7 +685,7 @@ async fn a_job_whose_input_does_not_match_its_digest_is_refused_and_the_client_r
 		market.metric("worker-eve", "hypha_worker_jobs_claimed_total")? == 0.0,
 		"worker metrics"
 	);
-	let log = market.daemon("worker-eve")?.0.log();
+	let log = market.daemon("worker-eve")?.process.log();
 	ensure!(log.contains("job refused"), "the worker did not log the refusal:\n{log}");
 	Ok(())
 }

@@ -23,7 +23,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use hypha_client::api;
-use hypha_e2e::{binary, free_port, hypha_cli, wait_for_port, NodeProcess, Process};
+use hypha_e2e::{
+	digits_training_job, hypha_cli, start_blob_store, start_verifier, start_worker, Daemon,
+	NodeProcess,
+};
 
 /// What the tracker saw of one job: block numbers and when their
 /// finalization was seen.
@@ -83,7 +86,7 @@ async fn track(client: hypha_client::Client, tracks: Tracks) -> Result<()> {
 
 struct Bench {
 	node: NodeProcess,
-	_daemons: Vec<Process>,
+	_daemons: Vec<Daemon>,
 	url: String,
 	store: String,
 	spec: String,
@@ -162,55 +165,21 @@ async fn main() -> Result<()> {
 	let mut node = NodeProcess::start("bench", &["--dev"])?;
 	let client = node.client(Duration::from_secs(120)).await?;
 	let url = node.ws_url();
-	let store_port = free_port()?;
-	let mut daemons = vec![Process::start(
-		"bench-store",
-		&binary("hypha")?,
-		&["store".into(), "serve".into(), "--listen".into(), format!("127.0.0.1:{store_port}")],
-	)?];
-	wait_for_port(store_port, Duration::from_secs(60)).await?;
+	let store = start_blob_store("bench-store").await?;
+	let store_url = store.url();
+	let mut daemons = vec![store];
 	for seed in ["//Eve", "//Dave"] {
-		let args: Vec<String> = [
-			"--node",
+		let name = seed.trim_start_matches('/');
+		daemons.push(start_worker(
+			&format!("bench-worker-{name}"),
 			&url,
-			"--seed",
 			seed,
-			"--state-dir",
-			&dir.join(seed.trim_start_matches('/')).display().to_string(),
-			"--listen",
-			&format!("127.0.0.1:{}", free_port()?),
-			"--price-per-unit",
+			&dir.join(name),
 			"0.001",
-			"--bond",
-			"1000",
-			"--backend",
-			"cpu",
-		]
-		.iter()
-		.map(|s| s.to_string())
-		.collect();
-		daemons.push(Process::start(
-			&format!("bench-worker-{}", seed.trim_start_matches('/')),
-			&binary("hypha-worker")?,
-			&args,
+			&[],
 		)?);
 	}
-	let args: Vec<String> = [
-		"--node",
-		&url,
-		"--seed",
-		"//Ferdie",
-		"--bond",
-		"100",
-		"--metrics-listen",
-		&format!("127.0.0.1:{}", free_port()?),
-		"--backend",
-		"cpu",
-	]
-	.iter()
-	.map(|s| s.to_string())
-	.collect();
-	daemons.push(Process::start("bench-verifier", &binary("hypha-verifier")?, &args)?);
+	daemons.push(start_verifier("bench-verifier", &url, "//Ferdie", &[])?);
 	// Wait for the three registrations.
 	let deadline = Instant::now() + Duration::from_secs(120);
 	loop {
@@ -232,19 +201,7 @@ async fn main() -> Result<()> {
 		}
 		tokio::time::sleep(Duration::from_millis(500)).await;
 	}
-	let data = hypha_e2e::repo_root().join("data/digits.safetensors");
-	let job_dir = dir.join("job");
-	hypha_cli(&[
-		"digits",
-		"prepare",
-		"--data",
-		&data.display().to_string(),
-		"--epochs",
-		"1",
-		"--out",
-		&job_dir.display().to_string(),
-	])
-	.await?;
+	let spec = digits_training_job(&dir.join("job"), 1).await?;
 
 	let tracks: Tracks = Default::default();
 	tokio::spawn(track(client.clone(), tracks.clone()));
@@ -252,8 +209,8 @@ async fn main() -> Result<()> {
 		node,
 		_daemons: daemons,
 		url,
-		store: format!("http://127.0.0.1:{store_port}"),
-		spec: job_dir.join("train.toml").display().to_string(),
+		store: store_url,
+		spec: spec.display().to_string(),
 		tracks,
 	};
 

@@ -23,14 +23,17 @@ node: build ## Run a development node (RPC ws://127.0.0.1:9944, Prometheus :9615
 
 dev-node: node ## Same as `make node`
 
+# One `cargo test` for the whole workspace, so that every crate is compiled
+# once with one feature set (two invocations with different package sets
+# resolve features differently and rebuild a few hundred crates). The
+# end-to-end tests take `hypha_e2e::serial()`, so they need no --test-threads=1.
 test: build ## Run every test: unit, property, compute and end-to-end
 	./scripts/upgrade-wasm.sh
-	$(CARGO) test --workspace --exclude hypha-e2e
-	$(CARGO) test -p hypha-e2e -- --test-threads=1
+	$(CARGO) test --workspace
 
 e2e: build ## Run only the end-to-end tests (real node processes)
 	./scripts/upgrade-wasm.sh
-	$(CARGO) test -p hypha-e2e -- --test-threads=1
+	$(CARGO) test --workspace --test chain --test lifecycle --test market --test governance
 
 fmt: ## Format the code (`make fmt CHECK=1` only checks)
 	$(CARGO) fmt --all $(if $(CHECK),-- --check,)

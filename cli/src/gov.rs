@@ -3,8 +3,9 @@
 //! A proposal goes to the `market_params` track (see docs/GOVERNANCE.md): the
 //! `set_params` call is stored as a preimage, the referendum is submitted with
 //! the `Governance::MarketParams` origin and its decision deposit is placed,
-//! all signed by the proposer. Balances are in the chain's smallest unit
-//! (1 HYPHA = 10^12) unless written with a `HYPHA` suffix.
+//! all signed by the proposer. Amounts are in HYPHA (`2`, `0.5`, `2 HYPHA`),
+//! the smallest unit only with a suffix (`5 units`), as everywhere
+//! (`hypha_client::amount`).
 
 use anyhow::{bail, ensure, Context, Result};
 use hypha_client::{
@@ -20,11 +21,111 @@ use hypha_client::{
 			pallet_stake::pallet::StakeParams,
 		},
 	},
+	amount::{amount_arg, format_hypha, parse_amount},
+	chain,
 	subxt::{tx::Payload, utils::H256},
-	subxt_signer::{sr25519::Keypair, SecretUri},
+	subxt_signer::sr25519::Keypair,
 	Client,
 };
-use hypha_primitives::{blake2_256, HYPHA};
+use hypha_primitives::{blake2_256, Balance};
+
+use crate::args::{print_lines, ChainArgs};
+
+/// Governance of the marketplace parameters.
+#[derive(Debug, clap::Subcommand)]
+pub enum GovCommand {
+	/// Propose new marketplace parameters on the `market_params` track:
+	/// stores the call, submits the referendum and places its decision
+	/// deposit (100 HYPHA, returned when it ends) from the --seed account.
+	///
+	/// Example: `hypha gov propose-params --seed //Alice --set p_min_ppm=100000
+	/// --set verifier_fee=1`. Unnamed parameters keep their current value.
+	ProposeParams {
+		#[command(flatten)]
+		chain: ChainArgs,
+		/// Whose parameters.
+		#[arg(long, value_enum, default_value = "jobs")]
+		pallet: ParamsPallet,
+		/// A change, `name=value` (repeat for several); amounts in HYPHA
+		/// (`1`, `0.5 HYPHA`; the smallest unit only as `5 units`).
+		#[arg(long = "set", value_name = "NAME=VALUE", required = true)]
+		set: Vec<String>,
+	},
+	/// Vote on a referendum with the --seed account's tokens.
+	Vote {
+		#[command(flatten)]
+		chain: ChainArgs,
+		/// The referendum's index (see `hypha gov list`).
+		index: u32,
+		/// Vote aye (the default is nay).
+		#[arg(long)]
+		aye: bool,
+		/// Tokens behind the vote, in HYPHA (`100`, `100 HYPHA`; the smallest
+		/// unit only as `5 units`).
+		#[arg(long, value_parser = amount_arg)]
+		balance: Balance,
+		/// Conviction 0 (0.1x votes, no lock) to 6 (6x votes, longest lock).
+		#[arg(long, default_value_t = 1)]
+		conviction: u8,
+	},
+	/// List the referenda, newest first, with their state and tally.
+	List {
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Dev chains only: set marketplace parameters at once through sudo
+	/// (the --seed account must be the sudo key, //Alice on `--dev`). Chains
+	/// without sudo refuse it; use propose-params there.
+	SudoSetParams {
+		#[command(flatten)]
+		chain: ChainArgs,
+		/// Whose parameters.
+		#[arg(long, value_enum, default_value = "jobs")]
+		pallet: ParamsPallet,
+		/// A change, `name=value` (repeat for several); amounts in HYPHA.
+		#[arg(long = "set", value_name = "NAME=VALUE", required = true)]
+		set: Vec<String>,
+	},
+}
+
+impl GovCommand {
+	/// Runs the command.
+	pub fn run(self) -> Result<()> {
+		match self {
+			GovCommand::ProposeParams { chain, pallet, set } => {
+				let proposer = chain.signer()?;
+				let proposal = chain
+					.run(async |client| propose_params(&client, pallet, &set, &proposer).await)?;
+				println!("referendum #{} submitted on the market_params track", proposal.index);
+				println!("proposal hash: 0x{}", hex::encode(proposal.hash));
+				println!("proposed: {}", proposal.params);
+				println!(
+					"vote with: hypha gov vote {} --aye --balance \"<n> HYPHA\" --seed <account>",
+					proposal.index
+				);
+			},
+			GovCommand::Vote { chain, index, aye, balance, conviction } => {
+				let voter = chain.signer()?;
+				chain.run(async |client| vote(&client, index, aye, balance, conviction, &voter).await)?;
+				println!("voted {} on referendum #{index}", if aye { "aye" } else { "nay" });
+			},
+			GovCommand::SudoSetParams { chain, pallet, set } => {
+				let sudo = chain.signer()?;
+				let params =
+					chain.run(async |client| sudo_set_params(&client, pallet, &set, &sudo).await)?;
+				println!("parameters set through sudo: {params}");
+			},
+			GovCommand::List { chain } => {
+				let lines = chain.run(async |client| list(&client).await)?;
+				if lines.is_empty() {
+					println!("no referenda");
+				}
+				print_lines(lines);
+			},
+		}
+		Ok(())
+	}
+}
 
 /// Which pallet's parameters a proposal changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -33,14 +134,6 @@ pub enum ParamsPallet {
 	Jobs,
 	/// `Stake::set_params`: minimum stakes and the unbonding period.
 	Stake,
-}
-
-/// The proposer or voter, from a secret URI (`//Alice` on dev chains, or a
-/// mnemonic with an optional derivation path).
-pub fn keypair(suri: &str) -> Result<Keypair> {
-	let uri: SecretUri =
-		suri.parse().context("the --seed is not a valid secret URI (e.g. //Alice)")?;
-	Keypair::from_uri(&uri).context("cannot derive a key from --seed")
 }
 
 /// Parses `name=value` pairs.
@@ -56,20 +149,8 @@ fn assignments(set: &[String]) -> Result<Vec<(String, String)>> {
 		.collect()
 }
 
-/// Parses an amount: an integer in the smallest unit, or `<n> HYPHA`.
-pub fn parse_amount(name: &str, value: &str) -> Result<u128> {
-	amount(name, value)
-}
-
 fn amount(name: &str, value: &str) -> Result<u128> {
-	let compact = value.replace('_', "");
-	if let Some(hypha) = compact.strip_suffix("HYPHA").or_else(|| compact.strip_suffix("hypha")) {
-		return hypha_worker::chain::parse_hypha(hypha)
-			.with_context(|| format!("{name}: `{value}` is not an amount of HYPHA"));
-	}
-	compact
-		.parse()
-		.with_context(|| format!("{name}: `{value}` is not an amount (units, or `<n> HYPHA`)"))
+	parse_amount(&value.replace('_', "")).with_context(|| format!("{name}: `{value}`"))
 }
 
 fn number<N: std::str::FromStr>(name: &str, value: &str) -> Result<N> {
@@ -139,9 +220,7 @@ async fn send<P: Payload>(
 	call: &P,
 	signer: &Keypair,
 ) -> Result<hypha_client::TxEvents> {
-	hypha_client::submit_and_wait(client, call, signer)
-		.await
-		.with_context(|| format!("{what} failed"))
+	chain::submit(client, call, signer).await.with_context(|| format!("{what} failed"))
 }
 
 /// What `propose-params` did.
@@ -244,7 +323,7 @@ pub async fn sudo_set_params(
 			)
 		},
 	};
-	let events = hypha_worker::chain::submit(client, &api::tx().sudo().sudo(call), sudo)
+	let events = chain::submit(client, &api::tx().sudo().sudo(call), sudo)
 		.await
 		.context("sudo is only on dev chains (`hypha-node --dev`, key //Alice); elsewhere use `hypha gov propose-params`")?;
 	let sudid = events
@@ -287,12 +366,6 @@ fn track_name(track: u16) -> &'static str {
 	}
 }
 
-fn hypha(units: u128) -> String {
-	let whole = units / HYPHA;
-	let fraction = (units % HYPHA) / (HYPHA / 1_000);
-	format!("{whole}.{fraction:03} HYPHA")
-}
-
 /// One line per referendum, newest first: its track, state and tally.
 pub async fn list(client: &Client) -> Result<Vec<String>> {
 	let at = client.at_current_block().await?;
@@ -330,9 +403,9 @@ pub async fn list(client: &Client) -> Result<Vec<String>> {
 				format!(
 					"#{index} {} ongoing: {phase}; ayes {} nays {} support {} ({support:.2} % of issuance)",
 					track_name(status.track),
-					hypha(tally.ayes),
-					hypha(tally.nays),
-					hypha(tally.support),
+					format_hypha(tally.ayes),
+					format_hypha(tally.nays),
+					format_hypha(tally.support),
 				)
 			},
 			ReferendumInfo::Approved(block, ..) => format!("#{index} approved at block {block}"),
@@ -373,10 +446,11 @@ mod tests {
 	#[test]
 	fn assignments_change_only_the_named_fields() {
 		let changed =
-			apply_jobs(params(), &["p-min-ppm=1_000_000".into(), "verifier_fee=2 HYPHA".into()])
-				.unwrap();
+			apply_jobs(params(), &["p-min-ppm=1_000_000".into(), "verifier_fee=2".into()]).unwrap();
 		assert_eq!(changed.p_min_ppm, 1_000_000);
-		assert_eq!(changed.verifier_fee, 2 * HYPHA);
+		assert_eq!(changed.verifier_fee, 2 * hypha_primitives::HYPHA);
+		let units = apply_jobs(params(), &["verifier_slash=5 units".into()]).unwrap();
+		assert_eq!(units.verifier_slash, 5);
 		assert_eq!(JobParams { p_min_ppm: 50_000, verifier_fee: 1, ..changed }, params());
 	}
 

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use hypha_cli::{digits_check, run_local, DigitsCheckConfig};
+use hypha_cli::digits::{digits_check, DigitsCheckConfig};
+use hypha_cli::job::local::run_local;
 use hypha_compute::kernels::sgd_update::LearningRate;
 use hypha_compute::BackendChoice;
 

@@ -48,6 +48,14 @@ impl FromStr for BackendChoice {
 	}
 }
 
+impl<'de> serde::Deserialize<'de> for BackendChoice {
+	/// The same names as [`FromStr`] (config files spell it like the flag).
+	fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+		let name = <String as serde::Deserialize>::deserialize(deserializer)?;
+		name.parse().map_err(serde::de::Error::custom)
+	}
+}
+
 impl fmt::Display for BackendChoice {
 	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 		f.write_str(match self {
@@ -114,6 +122,23 @@ impl Backend {
 	#[cfg(not(feature = "gpu"))]
 	fn auto() -> Self {
 		Self::Cpu
+	}
+
+	/// The backend as a provider registers it on chain: what its jobs really
+	/// run on (the fast and the reference CPU paths are both `Cpu`; a GPU is
+	/// named by the graphics API wgpu opened it with).
+	pub fn registered(&self) -> hypha_primitives::Backend {
+		match self {
+			Self::Reference | Self::Cpu => hypha_primitives::Backend::Cpu,
+			#[cfg(feature = "gpu")]
+			Self::Gpu(ctx) => match ctx.adapter_info().backend {
+				wgpu::Backend::Vulkan => hypha_primitives::Backend::Vulkan,
+				wgpu::Backend::Metal => hypha_primitives::Backend::Metal,
+				wgpu::Backend::Dx12 => hypha_primitives::Backend::Dx12,
+				wgpu::Backend::Gl => hypha_primitives::Backend::Gl,
+				_ => hypha_primitives::Backend::Cpu,
+			},
+		}
 	}
 
 	/// A short description for logs and reports.

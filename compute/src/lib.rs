@@ -18,6 +18,10 @@
 //!   canonical output encoding with its blake2-256 digest).
 //! - [`inference`], [`training`], [`quantize`]: the two job kinds and the
 //!   bridge from a trained fixed-point MLP to an int8 inference model.
+//! - [`package`]: job packaging for the marketplace: a spec file into the
+//!   program and input blobs of a chain job, those blobs back into a
+//!   runnable job (worker and verifier alike), and the compute units the
+//!   job declares.
 //!
 //! ## Features
 //!
@@ -54,6 +58,8 @@ pub mod inference;
 pub mod network;
 #[cfg(feature = "std")]
 pub mod output;
+#[cfg(feature = "std")]
+pub mod package;
 #[cfg(feature = "std")]
 pub mod quantize;
 #[cfg(feature = "std")]

@@ -274,15 +274,28 @@ mod tests {
 
 	#[test]
 	fn digest_is_blake2b_256_of_the_canonical_bytes() {
-		// BLAKE2b-256 of the empty string, a published test vector.
+		// BLAKE2b-256 of "abc", a published test vector.
 		assert_eq!(
-			blake2_256(b""),
-			[
-				0x0e, 0x57, 0x51, 0xc0, 0x26, 0xe5, 0x43, 0xb2, 0xe8, 0xab, 0x2e, 0xb0, 0x60, 0x99,
-				0xda, 0xa1, 0xd1, 0xe5, 0xdf, 0x47, 0x77, 0x8f, 0x77, 0x87, 0xfa, 0xab, 0x45, 0xcd,
-				0xf1, 0x2f, 0xe3, 0xa8
-			]
+			hex(&blake2_256(b"abc")),
+			"bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319"
 		);
+		let mut out = JobOutput::default();
+		out.insert("logits", OutputTensor::i32(vec![2, 3], &[1, -2, 3, i32::MIN, 0, i32::MAX]));
+		assert_eq!(out.digest(), blake2_256(&out.canonical_bytes()));
+		// The same output encoded by an independent implementation of the
+		// module docs' format (Python's struct and hashlib.blake2b): a change
+		// to the encoding or to the hash breaks every committed digest.
+		assert_eq!(
+			hex(&out.digest()),
+			"23e155a716a47c43ecefe60e9b0257101962eaa1100a768a7c4f2e71bfe76698"
+		);
+		let mut changed = out.clone();
+		changed.insert("logits", OutputTensor::i32(vec![2, 3], &[1, -2, 3, i32::MIN, 0, 0]));
+		assert_ne!(changed.digest(), out.digest());
+	}
+
+	fn hex(bytes: &[u8]) -> String {
+		bytes.iter().map(|b| format!("{b:02x}")).collect()
 	}
 
 	#[test]

@@ -8,9 +8,11 @@
 //!
 //! ```toml
 //! kind = "training"
-//! layers = [64, 32, 10]                    # input width, then each layer's outputs
 //! initial_weights = "init.safetensors"     # layers.{i}.weight / .bias, I32, Q16
 //! dataset = "digits.safetensors"
+//!
+//! [plan]                                   # the TrainingPlan
+//! layers = [64, 32, 10]                    # input width, then each layer's outputs
 //! images = "train_images"                  # U8 [n, layers[0]]
 //! labels = "train_labels"                  # U8 [n]
 //! input_frac_bits = 4
@@ -21,11 +23,12 @@
 //! seed = 1
 //! ```
 //!
-//! Paths are relative to the spec file. Unknown keys are errors.
+//! Paths are relative to the spec file. Unknown keys are errors. The
+//! `hypha` CLI writes these files by serializing [`JobSpec`] ([`JobSpec::to_toml`]).
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::backend::Backend;
 use crate::inference::InferenceJob;
@@ -39,7 +42,7 @@ use crate::ComputeError;
 pub const MAX_SPEC_BYTES: u64 = 64 << 10;
 
 /// A parsed spec.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum JobSpec {
 	/// An inference job.
@@ -49,7 +52,7 @@ pub enum JobSpec {
 }
 
 /// `kind = "inference"`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InferenceSpec {
 	/// Model file.
@@ -65,34 +68,72 @@ fn default_labels() -> String {
 	"train_labels".into()
 }
 
-/// `kind = "training"`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// The one description of a training job's hyperparameters and data layout.
+///
+/// It is the `[plan]` table of a TOML training spec, and, as JSON, the
+/// `hypha.training` metadata entry of the job's program blob (see
+/// [`crate::package`]); [`TrainingPlan::config`] is the one conversion into
+/// what the training kernels take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TrainingSpec {
+pub struct TrainingPlan {
 	/// Input width, then the outputs of each layer.
 	pub layers: Vec<usize>,
-	/// Initial weights file.
-	pub initial_weights: PathBuf,
-	/// Dataset file.
-	pub dataset: PathBuf,
-	/// Images tensor name.
+	/// Images tensor of the data set (U8 `[n, layers[0]]`).
 	#[serde(default = "default_images")]
 	pub images: String,
-	/// Labels tensor name.
+	/// Labels tensor of the data set (U8 `[n]`).
 	#[serde(default = "default_labels")]
 	pub labels: String,
 	/// Fractional bits of the input values.
 	pub input_frac_bits: u32,
-	/// Epochs.
+	/// Passes over the data.
 	pub epochs: u32,
-	/// Batch size.
+	/// Samples per step.
 	pub batch_size: usize,
-	/// Learning-rate numerator.
+	/// Learning-rate numerator (the rate is multiplier / 2^shift, applied to
+	/// batch-summed gradients).
 	pub learning_rate_multiplier: i32,
 	/// Learning-rate denominator's power of two.
 	pub learning_rate_shift: u32,
-	/// Sample-order seed.
+	/// Seed of the sample order.
 	pub seed: u64,
+}
+
+impl TrainingPlan {
+	/// The hyperparameters as the training kernels take them.
+	pub fn config(&self) -> TrainingConfig {
+		TrainingConfig {
+			epochs: self.epochs,
+			batch_size: self.batch_size,
+			learning_rate: LearningRate {
+				multiplier: self.learning_rate_multiplier,
+				shift: self.learning_rate_shift,
+			},
+			seed: self.seed,
+			input_frac_bits: self.input_frac_bits,
+		}
+	}
+
+	/// The training job of `initial` weights (safetensors) on `dataset`
+	/// (safetensors), validated.
+	pub fn job(&self, initial: &[u8], dataset: &[u8]) -> Result<TrainingJob, ComputeError> {
+		let initial = FixedMlp::from_safetensors(initial, &self.layers)?;
+		let data = Dataset::from_safetensors(dataset, &self.images, &self.labels)?;
+		Ok(TrainingJob::new(initial, data, self.config())?)
+	}
+}
+
+/// `kind = "training"`: the two files and the [`TrainingPlan`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingSpec {
+	/// Initial weights file (`layers.{i}.weight` / `.bias`, I32, Q16).
+	pub initial_weights: PathBuf,
+	/// Data set file.
+	pub dataset: PathBuf,
+	/// Hyperparameters and data layout.
+	pub plan: TrainingPlan,
 }
 
 /// A job ready to run.
@@ -108,6 +149,19 @@ impl JobSpec {
 	/// Parses spec text.
 	pub fn parse(text: &str) -> Result<Self, ComputeError> {
 		toml::from_str(text).map_err(|e| ComputeError::InvalidSpec(e.to_string()))
+	}
+
+	/// The spec as TOML text ([`Self::parse`] reads it back).
+	pub fn to_toml(&self) -> Result<String, ComputeError> {
+		toml::to_string(self).map_err(|e| ComputeError::InvalidSpec(e.to_string()))
+	}
+
+	/// The workload kind.
+	pub fn kind(&self) -> hypha_primitives::WorkloadKind {
+		match self {
+			JobSpec::Inference(_) => hypha_primitives::WorkloadKind::Inference,
+			JobSpec::Training(_) => hypha_primitives::WorkloadKind::Training,
+		}
 	}
 
 	/// Reads and parses a spec file.
@@ -127,19 +181,7 @@ impl JobSpec {
 				&read(&s.input)?,
 			)?)),
 			JobSpec::Training(s) => {
-				let initial = FixedMlp::from_safetensors(&read(&s.initial_weights)?, &s.layers)?;
-				let data = Dataset::from_safetensors(&read(&s.dataset)?, &s.images, &s.labels)?;
-				let config = TrainingConfig {
-					epochs: s.epochs,
-					batch_size: s.batch_size,
-					learning_rate: LearningRate {
-						multiplier: s.learning_rate_multiplier,
-						shift: s.learning_rate_shift,
-					},
-					seed: s.seed,
-					input_frac_bits: s.input_frac_bits,
-				};
-				Ok(Job::Training(TrainingJob::new(initial, data, config)?))
+				Ok(Job::Training(s.plan.job(&read(&s.initial_weights)?, &read(&s.dataset)?)?))
 			},
 		}
 	}
@@ -175,11 +217,11 @@ impl Job {
 		}
 	}
 
-	/// `"inference"` or `"training"`.
-	pub fn kind(&self) -> &'static str {
+	/// The workload kind.
+	pub fn kind(&self) -> hypha_primitives::WorkloadKind {
 		match self {
-			Job::Inference(_) => "inference",
-			Job::Training(_) => "training",
+			Job::Inference(_) => hypha_primitives::WorkloadKind::Inference,
+			Job::Training(_) => hypha_primitives::WorkloadKind::Training,
 		}
 	}
 }

@@ -88,10 +88,27 @@ fn gemm_i8_fast_equals_reference_on_a_large_wrapping_product() {
 }
 
 #[test]
-fn this_machine_runs_more_than_the_portable_gemm() {
-	// A check that the SIMD paths above were really exercised on x86_64.
+fn the_simd_levels_tested_above_are_every_one_this_cpu_has() {
+	// The equality tests above loop over `available()`: if it missed a level
+	// the CPU has, that level's bits would go untested.
+	use gemm_i8::cpu::Simd;
+	let mut expected = vec![Simd::Portable];
 	#[cfg(target_arch = "x86_64")]
-	assert!(gemm_i8::cpu::Simd::available().len() > 1);
+	{
+		if std::is_x86_feature_detected!("avx2") {
+			expected.push(Simd::Avx2);
+		}
+		if std::is_x86_feature_detected!("avx512f")
+			&& std::is_x86_feature_detected!("avx512bw")
+			&& std::is_x86_feature_detected!("avx512vnni")
+		{
+			expected.push(Simd::Avx512Vnni);
+		}
+		// Every x86_64 machine this project builds on has AVX2 at least.
+		assert!(expected.len() > 1, "no AVX2 on this x86_64 CPU");
+	}
+	assert_eq!(Simd::available(), expected);
+	assert_eq!(Simd::best(), *expected.last().unwrap());
 }
 
 #[test]

@@ -87,12 +87,45 @@ impl WorkloadKind {
 	/// Every kind, in a fixed order.
 	pub const ALL: [WorkloadKind; 2] = [WorkloadKind::Inference, WorkloadKind::Training];
 
+	/// The kind as configs, flags and logs spell it: `inference`, `training`.
+	pub const fn name(self) -> &'static str {
+		match self {
+			WorkloadKind::Inference => "inference",
+			WorkloadKind::Training => "training",
+		}
+	}
+
 	/// This kind's bit in a [`JobKinds`] set.
 	pub const fn bit(self) -> u8 {
 		match self {
 			WorkloadKind::Inference => 1,
 			WorkloadKind::Training => 2,
 		}
+	}
+}
+
+impl core::str::FromStr for WorkloadKind {
+	type Err = UnknownWorkloadKind;
+
+	/// Parses [`WorkloadKind::name`].
+	fn from_str(text: &str) -> Result<Self, Self::Err> {
+		WorkloadKind::ALL.into_iter().find(|kind| kind.name() == text).ok_or(UnknownWorkloadKind)
+	}
+}
+
+impl core::fmt::Display for WorkloadKind {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		f.write_str(self.name())
+	}
+}
+
+/// A name that is no [`WorkloadKind`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnknownWorkloadKind;
+
+impl core::fmt::Display for UnknownWorkloadKind {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		f.write_str("unknown job kind (expected inference or training)")
 	}
 }
 
@@ -311,6 +344,51 @@ mod tests {
 	}
 
 	#[test]
+	fn workload_kinds_parse_their_names() {
+		for kind in WorkloadKind::ALL {
+			assert_eq!(kind.name().parse::<WorkloadKind>(), Ok(kind));
+		}
+		assert_eq!("Training".parse::<WorkloadKind>(), Err(UnknownWorkloadKind));
+	}
+
+	#[test]
+	fn verifier_fees_cover_the_auditor_and_a_full_panel() {
+		assert_eq!(max_verifier_fees(7u128, 2), 21);
+		assert_eq!(max_verifier_fees(u128::MAX, 2), u128::MAX);
+	}
+
+	#[test]
+	fn only_the_last_auditor_and_unanswered_panel_members_owe_a_verdict() {
+		let slot = |verifier: u8, digest: Option<Digest>| VerifierSlot { verifier, digest };
+		let audit = |slots: Vec<VerifierSlot<u8>>| JobStatus::<u8, u128, u32>::Audit {
+			provider: 0,
+			price: 1,
+			collateral: 1,
+			commitment: [0; 32],
+			output_uri: Uri::default(),
+			verifiers: VerifierSlots::truncate_from(slots),
+			deadline: 9,
+		};
+		let replaced = audit(vec![slot(1, None), slot(2, None)]);
+		assert!(!replaced.awaits_verdict_from(&1), "a replaced auditor may not answer");
+		assert!(replaced.awaits_verdict_from(&2));
+		assert!(!audit(vec![slot(2, Some([1; 32]))]).awaits_verdict_from(&2));
+		assert_eq!(current_auditor_slot::<u8>(&[]), None);
+		let dispute = JobStatus::<u8, u128, u32>::Dispute {
+			provider: 0,
+			price: 1,
+			collateral: 1,
+			commitment: [0; 32],
+			output_uri: Uri::default(),
+			verifiers: VerifierSlots::truncate_from(vec![slot(1, Some([1; 32])), slot(3, None)]),
+			deadline: 9,
+		};
+		assert!(dispute.awaits_verdict_from(&3));
+		assert!(!dispute.awaits_verdict_from(&1));
+		assert!(!dispute.awaits_verdict_from(&4));
+	}
+
+	#[test]
 	fn job_kinds_set_holds_what_was_put_in() {
 		let only_inference = JobKinds::from_kinds(&[WorkloadKind::Inference]);
 		assert!(only_inference.contains(WorkloadKind::Inference));
@@ -453,6 +531,24 @@ pub enum JobStatus<AccountId, Balance, BlockNumber> {
 	},
 }
 
+/// The most the verifiers of one job can be paid: the auditor plus a full
+/// dispute panel of `dispute_verifiers`, each `verifier_fee`. The jobs pallet
+/// reserves this much of the budget when a provider claims; a worker checks
+/// it before claiming and the CLI adds it to a default budget.
+pub fn max_verifier_fees<B>(verifier_fee: B, dispute_verifiers: u32) -> B
+where
+	B: sp_arithmetic::traits::Saturating + From<u32>,
+{
+	verifier_fee.saturating_mul(B::from(dispute_verifiers.saturating_add(1)))
+}
+
+/// The slot of the auditor currently asked for a verdict in an `Audit`: the
+/// last one. Earlier slots hold auditors that were absent and replaced, who
+/// may no longer answer. `None` for empty slots.
+pub fn current_auditor_slot<AccountId>(verifiers: &[VerifierSlot<AccountId>]) -> Option<usize> {
+	verifiers.len().checked_sub(1)
+}
+
 impl<AccountId, Balance, BlockNumber> JobStatus<AccountId, Balance, BlockNumber> {
 	/// Whether the job is over (no hold remains).
 	pub fn is_final(&self) -> bool {
@@ -472,6 +568,37 @@ impl<AccountId, Balance, BlockNumber> JobStatus<AccountId, Balance, BlockNumber>
 			| JobStatus::Dispute { provider, .. }
 			| JobStatus::Settled { provider, .. }
 			| JobStatus::Slashed { provider, .. } => Some(provider),
+		}
+	}
+	/// Whether `who` owes this job a verdict now: it is the current auditor
+	/// of an `Audit` ([`current_auditor_slot`]) or a dispute panel member,
+	/// and has not answered yet.
+	pub fn awaits_verdict_from(&self, who: &AccountId) -> bool
+	where
+		AccountId: PartialEq,
+	{
+		match self {
+			JobStatus::Audit { verifiers, .. } => current_auditor_slot(verifiers)
+				.and_then(|index| verifiers.get(index))
+				.is_some_and(|slot| slot.verifier == *who && slot.digest.is_none()),
+			JobStatus::Dispute { verifiers, .. } => {
+				verifiers.iter().any(|slot| slot.verifier == *who && slot.digest.is_none())
+			},
+			_ => false,
+		}
+	}
+
+	/// A short lower-case name of the state, for logs and the CLI.
+	pub fn name(&self) -> &'static str {
+		match self {
+			JobStatus::Open { .. } => "open",
+			JobStatus::Assigned { .. } => "assigned",
+			JobStatus::Committed { .. } => "committed",
+			JobStatus::Audit { .. } => "audit",
+			JobStatus::Dispute { .. } => "dispute",
+			JobStatus::Settled { .. } => "settled",
+			JobStatus::Refunded { .. } => "refunded",
+			JobStatus::Slashed { .. } => "slashed",
 		}
 	}
 }

@@ -10,6 +10,11 @@
 //!
 //! The binaries are found next to the test binary (`target/<profile>/`); the
 //! node also at `$HYPHA_NODE_BIN`. Build them first: `make test` does.
+//! Misbehaving daemons (a cheating provider, a lying verifier) are this
+//! crate's own binaries, `hypha-e2e-worker` and `hypha-e2e-verifier`: the
+//! product daemons with their `faults` feature and the flags for it, which
+//! `hypha-worker` and `hypha-verifier` do not have. Tests take [`serial`]
+//! first, so each test binary runs one at a time.
 
 use std::{
 	net::TcpListener,
@@ -319,24 +324,61 @@ pub fn submitted_job(output: &str) -> Result<u64> {
 }
 
 /// The status of job `job` at the latest finalized block.
-pub async fn job_status(
-	client: &Client,
-	job: u64,
-) -> Result<
-	hypha_client::api::runtime_types::hypha_primitives::JobStatus<
-		hypha_client::AccountId,
-		u128,
-		u32,
-	>,
-> {
-	let at = client.at_current_block().await?;
-	let record = at
-		.storage()
-		.try_fetch(hypha_client::api::storage().jobs().jobs(), (job,))
+pub async fn job_status(client: &Client, job: u64) -> Result<hypha_client::JobStatus> {
+	let record = hypha_client::query::job(client, job)
 		.await?
-		.with_context(|| format!("job {job} is not on chain"))?
-		.decode()?;
-	Ok(record.status)
+		.with_context(|| format!("job {job} is not on chain"))?;
+	Ok(record.status.0)
+}
+
+/// Holds the end-to-end tests of one test binary to one at a time (each
+/// starts nodes and daemons; on 2 cores two at once time out), so that
+/// `cargo test --workspace` runs them without `--test-threads=1`.
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+	static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+	SERIAL.lock().await
+}
+
+/// Flags only the tests' own daemon binaries know (feature `faults`).
+const FAULT_FLAGS: [&str; 4] = ["--cheat", "--compute-delay-ms", "--lie", "--verdict-delay-ms"];
+
+/// The daemon binary to start with `extra` flags: the product binary, or
+/// the tests' fault-injecting one (`hypha-e2e-worker`, `hypha-e2e-verifier`)
+/// when a fault flag is among them.
+fn daemon_binary(product: &str, tests: &str, extra: &[&str]) -> Result<PathBuf> {
+	if extra.iter().any(|flag| FAULT_FLAGS.contains(flag)) {
+		binary(tests)
+	} else {
+		binary(product)
+	}
+}
+
+/// Serves `bytes` as the body of every GET on a free loopback port (a blob
+/// store that lies about what it holds); returns the port. Answers at most
+/// 16 requests, then stops listening.
+pub fn serve_fixed_bytes(bytes: Vec<u8>) -> Result<u16> {
+	use std::io::{BufRead, BufReader, Write};
+	let listener = TcpListener::bind("127.0.0.1:0").context("binding a port")?;
+	let port = listener.local_addr()?.port();
+	std::thread::spawn(move || {
+		for stream in listener.incoming().take(16) {
+			let Ok(mut stream) = stream else { continue };
+			let mut reader = BufReader::new(match stream.try_clone() {
+				Ok(clone) => clone,
+				Err(_) => continue,
+			});
+			let mut line = String::new();
+			while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+				line.clear();
+			}
+			let head = format!(
+				"HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+				bytes.len()
+			);
+			let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&bytes));
+		}
+	});
+	Ok(port)
 }
 
 /// Waits until something listens on `127.0.0.1:port`.
@@ -483,7 +525,8 @@ pub fn start_worker(
 	args.extend(["--state-dir".into(), state_dir.display().to_string()]);
 	args.extend(["--listen".into(), format!("127.0.0.1:{port}")]);
 	args.extend(extra.iter().map(|a| a.to_string()));
-	Ok(Daemon { process: Process::start(name, &binary("hypha-worker")?, &args)?, port })
+	let binary = daemon_binary("hypha-worker", "hypha-e2e-worker", extra)?;
+	Ok(Daemon { process: Process::start(name, &binary, &args)?, port })
 }
 
 /// Starts `hypha-verifier` against `node_url` as `seed`, on the CPU backend,
@@ -497,7 +540,8 @@ pub fn start_verifier(name: &str, node_url: &str, seed: &str, extra: &[&str]) ->
 			.collect();
 	args.extend(["--metrics-listen".into(), format!("127.0.0.1:{port}")]);
 	args.extend(extra.iter().map(|a| a.to_string()));
-	Ok(Daemon { process: Process::start(name, &binary("hypha-verifier")?, &args)?, port })
+	let binary = daemon_binary("hypha-verifier", "hypha-e2e-verifier", extra)?;
+	Ok(Daemon { process: Process::start(name, &binary, &args)?, port })
 }
 
 /// Writes the digits training job with `epochs` epochs into `out` (`hypha

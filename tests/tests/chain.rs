@@ -16,6 +16,7 @@ const STARTUP: Duration = Duration::from_secs(120);
 
 #[tokio::test]
 async fn dev_node_finalizes_blocks_and_a_transfer_lands() -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
 	let mut node = NodeProcess::start("dev", &["--dev"])?;
 	let client = node.client(STARTUP).await?;
 
@@ -59,6 +60,7 @@ async fn dev_node_finalizes_blocks_and_a_transfer_lands() -> Result<()> {
 
 #[tokio::test]
 async fn three_validator_testnet_keeps_finalizing_without_one_validator() -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
 	let spec = repo_root().join("chain-spec/local.json");
 	let spec = spec.to_str().context("chain spec path is not UTF-8")?.to_string();
 

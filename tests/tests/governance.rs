@@ -11,10 +11,8 @@ use hypha_client::{
 	api::{
 		self,
 		runtime_types::{
-			bounded_collections::bounded_vec::BoundedVec,
 			frame_support::dispatch::RawOrigin,
 			frame_support::traits::{preimages::Bounded, schedule::DispatchTime},
-			hypha_primitives::{Backend, JobKinds, JobSpec, ProviderCapabilities, WorkloadKind},
 			hypha_runtime::OriginCaller,
 			pallet_conviction_voting::vote::{AccountVote, Vote},
 			pallet_governance::pallet::Origin as GovernanceOrigin,
@@ -24,7 +22,7 @@ use hypha_client::{
 	},
 	subxt::tx::Payload,
 	subxt_signer::sr25519::{dev, Keypair},
-	Client,
+	Backend, Client, JobKinds, JobSpec, ProviderCapabilities, Static, Uri, WorkloadKind,
 };
 use hypha_e2e::NodeProcess;
 use hypha_primitives::{blake2_256, HYPHA};
@@ -52,7 +50,7 @@ impl Chain {
 		call: &P,
 		signer: &Keypair,
 	) -> Result<hypha_client::TxEvents> {
-		hypha_client::submit_and_wait(&self.client, call, signer)
+		hypha_client::submit(&self.client, call, signer)
 			.await
 			.with_context(|| format!("{what} failed; {}", self.node.log_tail()))
 	}
@@ -168,13 +166,13 @@ impl Chain {
 		let spec = JobSpec {
 			kind: WorkloadKind::Inference,
 			program_digest: [1; 32],
-			program_uri: BoundedVec(b"http://127.0.0.1:1/model".to_vec()),
+			program_uri: Uri::truncate_from(b"http://127.0.0.1:1/model".to_vec()),
 			input_digest: [2; 32],
-			input_uri: BoundedVec(b"http://127.0.0.1:1/input".to_vec()),
+			input_uri: Uri::truncate_from(b"http://127.0.0.1:1/input".to_vec()),
 			compute_units: 10,
 			max_output_bytes: 1024,
 		};
-		let call = api::tx().jobs().submit_job(spec, HYPHA, result_window);
+		let call = api::tx().jobs().submit_job(Static(spec), HYPHA, result_window);
 		match self.send("submit_job", &call, client).await {
 			Ok(_) => Ok(true),
 			Err(error) if format!("{error:#}").contains("ResultWindowOutOfRange") => Ok(false),
@@ -185,6 +183,7 @@ impl Chain {
 
 #[tokio::test]
 async fn a_backed_referendum_changes_a_market_parameter_and_the_next_job_obeys_it() -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
 	let chain = Chain::start().await?;
 	let before = chain.params().await?;
 	let window = before.min_result_window + 5;
@@ -231,6 +230,7 @@ async fn a_backed_referendum_changes_a_market_parameter_and_the_next_job_obeys_i
 
 #[tokio::test]
 async fn a_referendum_without_enough_support_changes_nothing() -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
 	let chain = Chain::start().await?;
 	let before = chain.params().await?;
 	let mut proposed = before.clone();
@@ -266,6 +266,7 @@ fn upgrade_wasm() -> Result<Vec<u8>> {
 #[tokio::test]
 async fn a_runtime_upgrade_passed_by_referendum_bumps_the_version_and_keeps_jobs_stakes_and_balances(
 ) -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
 	let code = upgrade_wasm()?;
 	let chain = Chain::start().await?;
 	let version_before = chain.client.at_current_block().await?.spec_version();
@@ -282,13 +283,13 @@ async fn a_runtime_upgrade_passed_by_referendum_bumps_the_version_and_keeps_jobs
 		memory_mib: 4096,
 		job_kinds: JobKinds(0b11),
 		price_per_unit: HYPHA / 100,
-		endpoint: BoundedVec(b"http://127.0.0.1:1/".to_vec()),
+		endpoint: Uri::truncate_from(b"http://127.0.0.1:1/".to_vec()),
 		receipt_key: [7; 32],
 	};
 	chain
 		.send(
 			"register_provider",
-			&api::tx().stake().register_provider(capabilities, 1_000 * HYPHA),
+			&api::tx().stake().register_provider(Static(capabilities), 1_000 * HYPHA),
 			&provider,
 		)
 		.await?;
@@ -376,6 +377,7 @@ fn stdout_of(output: std::process::Output) -> Result<String> {
 // subxt client must keep following blocks meanwhile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_proposes_votes_and_lists_a_parameter_referendum() -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
 	let chain = Chain::start().await?;
 	let url = chain.node.ws_url();
 	let before = chain.params().await?;

@@ -13,18 +13,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use hypha_client::{
-	api::{
-		self,
-		runtime_types::{
-			bounded_collections::bounded_vec::BoundedVec,
-			hypha_primitives::{
-				Backend, JobKinds, JobSpec, JobStatus, ProviderCapabilities, WorkloadKind,
-			},
-		},
-	},
+	api,
 	subxt::tx::Payload,
 	subxt_signer::sr25519::{dev, Keypair},
-	AccountId, Client,
+	AccountId, Backend, Client, JobKinds, JobSpec, JobStatus, ProviderCapabilities, Static, Uri,
+	WorkloadKind,
 };
 use hypha_e2e::NodeProcess;
 use hypha_primitives::{digest_commitment, Digest, HYPHA};
@@ -61,8 +54,8 @@ fn id(keypair: &Keypair) -> AccountId {
 	keypair.public_key().into()
 }
 
-fn uri(text: &str) -> BoundedVec<u8> {
-	BoundedVec(text.as_bytes().to_vec())
+fn uri(text: &str) -> Uri {
+	Uri::truncate_from(text.as_bytes().to_vec())
 }
 
 impl Market {
@@ -80,7 +73,7 @@ impl Market {
 		call: &P,
 		signer: &Keypair,
 	) -> Result<hypha_client::TxEvents> {
-		let events = hypha_client::submit_and_wait(&self.client, call, signer)
+		let events = hypha_client::submit(&self.client, call, signer)
 			.await
 			.with_context(|| format!("{what} failed; {}", self.node.log_tail()))?;
 		let fee = events
@@ -106,7 +99,7 @@ impl Market {
 		Ok(at.storage().fetch(api::storage().balances().total_issuance(), ()).await?.decode()?)
 	}
 
-	async fn status(&self, job: u64) -> Result<JobStatus<AccountId, u128, u32>> {
+	async fn status(&self, job: u64) -> Result<JobStatus> {
 		hypha_e2e::job_status(&self.client, job).await
 	}
 
@@ -115,7 +108,7 @@ impl Market {
 		&self,
 		job: u64,
 		what: &str,
-		accept: impl Fn(&JobStatus<AccountId, u128, u32>) -> Option<R>,
+		accept: impl Fn(&JobStatus) -> Option<R>,
 	) -> Result<R> {
 		let deadline = Instant::now() + PATIENCE;
 		loop {
@@ -151,7 +144,7 @@ impl Market {
 			endpoint: uri("http://127.0.0.1:1/"),
 			receipt_key: [7; 32],
 		};
-		let call = api::tx().stake().register_provider(capabilities, PROVIDER_BOND);
+		let call = api::tx().stake().register_provider(Static(capabilities), PROVIDER_BOND);
 		self.send("register_provider", &call, who).await?;
 		Ok(())
 	}
@@ -173,7 +166,7 @@ impl Market {
 			max_output_bytes: 1024,
 		};
 		let events =
-			self.send("submit_job", &api::tx().jobs().submit_job(spec, BUDGET, 20), client).await?;
+			self.send("submit_job", &api::tx().jobs().submit_job(Static(spec), BUDGET, 20), client).await?;
 		let submitted = events
 			.find_first::<api::jobs::events::JobSubmitted>()
 			.context("no JobSubmitted event")??;
@@ -195,7 +188,7 @@ impl Market {
 		let provider_id: hypha_client::subxt::utils::AccountId32 = id(provider);
 		let commitment = digest_commitment(job, &provider_id.0, output);
 		let call =
-			api::tx().jobs().submit_result(job, commitment, uri("http://127.0.0.1:1/output"));
+			api::tx().jobs().submit_result(job, commitment, hypha_client::uri_arg("http://127.0.0.1:1/output"));
 		self.send("submit_result", &call, provider).await?;
 		Ok(claimed.collateral)
 	}
@@ -268,7 +261,7 @@ impl Scene {
 		let auditor = self
 			.market
 			.wait_for(job, "an audit", |status| match status {
-				JobStatus::Audit { verifiers, .. } => verifiers.0.last().map(|slot| slot.verifier),
+				JobStatus::Audit { verifiers, .. } => verifiers.last().map(|slot| slot.verifier),
 				_ => None,
 			})
 			.await?;
@@ -305,6 +298,7 @@ impl Scene {
 
 #[tokio::test]
 async fn an_honest_job_is_audited_settled_and_pays_exactly_what_the_design_says() -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
 	let mut scene = Scene::set_up().await?;
 	let (client, provider) = (scene.client.clone(), scene.provider.clone());
 
@@ -345,6 +339,7 @@ async fn an_honest_job_is_audited_settled_and_pays_exactly_what_the_design_says(
 
 #[tokio::test]
 async fn a_cheat_is_caught_in_audit_slashed_and_the_client_made_whole() -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
 	let mut scene = Scene::set_up().await?;
 	let (client, provider) = (scene.client.clone(), scene.provider.clone());
 
@@ -359,7 +354,6 @@ async fn a_cheat_is_caught_in_audit_slashed_and_the_client_made_whole() -> Resul
 		.wait_for(job, "a dispute", |status| match status {
 			JobStatus::Dispute { verifiers, .. } => Some(
 				verifiers
-					.0
 					.iter()
 					.filter(|slot| slot.digest.is_none())
 					.map(|slot| slot.verifier)

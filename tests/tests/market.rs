@@ -16,15 +16,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use hypha_client::api::{
-	self,
-	runtime_types::{
-		bounded_collections::bounded_vec::BoundedVec,
-		hypha_primitives::{JobSpec, JobStatus, WorkloadKind},
-	},
-};
+use hypha_client::api;
 use hypha_client::subxt_signer::sr25519::{dev, Keypair};
-use hypha_client::{AccountId, Client};
+use hypha_client::{AccountId, Client, JobSpec, JobStatus, Static, Uri, WorkloadKind};
 use hypha_e2e::{
 	digits_training_job, hypha_cli, hypha_cli_fails, start_blob_store, start_verifier,
 	start_worker, Balances, Daemon, Ledger, NodeProcess,
@@ -89,7 +83,7 @@ impl Market {
 		let store = start_blob_store(&format!("{name}-store")).await?;
 		let store_url = store.url();
 		let market = Market { node, client, store, store_url, dir, daemons: HashMap::new() };
-		let fee = format!("verifier_fee={VERIFIER_FEE}");
+		let fee = format!("verifier_fee={VERIFIER_FEE} units");
 		let mut set = vec!["p_min_ppm=1000000", fee.as_str()];
 		set.extend_from_slice(params);
 		market.sudo_set_params(&set).await?;
@@ -201,7 +195,7 @@ impl Market {
 		.await
 	}
 
-	async fn status(&self, job: u64) -> Result<JobStatus<AccountId, u128, u32>> {
+	async fn status(&self, job: u64) -> Result<JobStatus> {
 		hypha_e2e::job_status(&self.client, job).await
 	}
 
@@ -216,7 +210,7 @@ impl Market {
 		&mut self,
 		job: u64,
 		what: &str,
-		accept: impl Fn(&JobStatus<AccountId, u128, u32>) -> Option<R>,
+		accept: impl Fn(&JobStatus) -> Option<R>,
 	) -> Result<R> {
 		self.wait_until(&format!("job {job} reaching {what}"), async |market| {
 			Ok(accept(&market.status(job).await?))
@@ -330,6 +324,7 @@ impl Books {
 
 #[tokio::test]
 async fn an_honest_job_is_audited_paid_and_the_refund_is_exact_to_the_unit() -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
 	let mut market = Market::start("honest", &[]).await?;
 	let (client, provider, verifier) = (dev::bob(), dev::eve(), dev::ferdie());
 	market.start_worker(&provider, &[])?;
@@ -435,6 +430,7 @@ async fn an_honest_job_is_audited_paid_and_the_refund_is_exact_to_the_unit() -> 
 #[tokio::test]
 async fn a_provider_that_commits_a_wrong_digest_is_caught_slashed_and_the_client_made_whole(
 ) -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
 	let mut market = Market::start("cheat", &[]).await?;
 	let (client, provider) = (dev::bob(), dev::eve());
 	let verifiers = [dev::charlie(), dev::dave(), dev::ferdie()];
@@ -483,6 +479,7 @@ async fn a_provider_that_commits_a_wrong_digest_is_caught_slashed_and_the_client
 
 #[tokio::test]
 async fn a_worker_killed_mid_job_lets_the_deadline_pass_and_another_completes_it() -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
 	let mut market = Market::start("killed", &["deadline_slash_percent=10"]).await?;
 	let (client, first, second, verifier) = (dev::bob(), dev::eve(), dev::dave(), dev::ferdie());
 	// The first worker claims and then hangs in its computation.
@@ -540,6 +537,7 @@ async fn a_worker_killed_mid_job_lets_the_deadline_pass_and_another_completes_it
 
 #[tokio::test]
 async fn a_verifier_that_lies_loses_the_dispute_and_is_slashed() -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
 	let verifier_slash = 5 * HYPHA;
 	let slash = format!("verifier_slash={verifier_slash}");
 	let mut market = Market::start("liar", &[slash.as_str(), "audit_window=90"]).await?;
@@ -560,7 +558,7 @@ async fn a_verifier_that_lies_loses_the_dispute_and_is_slashed() -> Result<()> {
 	market
 		.wait_for_status(job, "an audit by the liar", |status| match status {
 			JobStatus::Audit { verifiers, .. }
-				if verifiers.0.last().is_some_and(|slot| slot.verifier == liar_id) =>
+				if verifiers.last().is_some_and(|slot| slot.verifier == liar_id) =>
 			{
 				Some(())
 			},
@@ -608,6 +606,7 @@ async fn a_verifier_that_lies_loses_the_dispute_and_is_slashed() -> Result<()> {
 #[tokio::test]
 async fn a_job_whose_input_does_not_match_its_digest_is_refused_and_the_client_refunded(
 ) -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
 	let mut market = Market::start("mismatch", &["open_timeout=15"]).await?;
 	let (client, provider) = (dev::bob(), dev::eve());
 	market.start_worker(&provider, &[])?;
@@ -630,31 +629,37 @@ async fn a_job_whose_input_does_not_match_its_digest_is_refused_and_the_client_r
 		&market.store_url,
 	])
 	.await?;
-	ensure!(refused.contains("hypha:"), "{refused}");
+	ensure!(
+		refused.contains("does not form a valid job") && refused.contains("initial_weights"),
+		"the CLI should name the missing field of the spec: {refused}"
+	);
 
-	// Upload the real program, and an input that is not the one the spec declares.
+	// Upload the real program. The input's URI names the digest the spec
+	// declares, but the store behind it serves other bytes: only hashing what
+	// arrives can tell.
 	let store = hypha_blobstore::BlobClient::new(market.store_url.clone());
 	let train_dir = spec.parent().context("spec dir")?;
 	let weights = std::fs::read(train_dir.join("init.safetensors"))?;
 	let real = store.put(weights.clone(), &[]).await?;
-	let decoy = store.put(b"not the data set".to_vec(), &[]).await?;
 	let declared = hypha_primitives::blake2_256(b"the data set the client paid for");
-	let uri =
-		|digest: &str| BoundedVec(format!("{}/blobs/{digest}", market.store_url).into_bytes());
+	let lying_store = hypha_e2e::serve_fixed_bytes(b"not the data set".to_vec())?;
+	let uri = |base: &str, digest: &str| {
+		Uri::truncate_from(format!("{base}/blobs/{digest}").into_bytes())
+	};
 	let job_spec = JobSpec {
 		kind: WorkloadKind::Training,
 		program_digest: real.0,
-		program_uri: uri(&real.to_hex()),
+		program_uri: uri(&market.store_url, &real.to_hex()),
 		input_digest: declared,
-		input_uri: uri(&decoy.to_hex()),
+		input_uri: uri(&format!("http://127.0.0.1:{lying_store}"), &hex::encode(declared)),
 		compute_units: 10,
 		max_output_bytes: 1 << 20,
 	};
 
 	let before = Ledger::now(&market.client).await?;
-	let events = hypha_client::submit_and_wait(
+	let events = hypha_client::submit(
 		&market.client,
-		&api::tx().jobs().submit_job(job_spec, BUDGET, 20),
+		&api::tx().jobs().submit_job(Static(job_spec), BUDGET, 20),
 		&client,
 	)
 	.await?;
@@ -686,6 +691,9 @@ async fn a_job_whose_input_does_not_match_its_digest_is_refused_and_the_client_r
 		"worker metrics"
 	);
 	let log = market.daemon("worker-eve")?.process.log();
-	ensure!(log.contains("job refused"), "the worker did not log the refusal:\n{log}");
+	ensure!(
+		log.contains("job refused") && log.contains("blob digest mismatch"),
+		"the worker did not refuse the job for bytes not hashing to its digest:\n{log}"
+	);
 	Ok(())
 }

@@ -34,11 +34,10 @@ pub enum Phase {
 pub struct HeldJob {
 	/// Its phase.
 	pub phase: Phase,
-	/// The client (hex account id), the only one allowed to fetch the output.
-	pub client: String,
-	/// Output digest once computed (hex).
-	#[serde(default, skip_serializing_if = "Option::is_none")]
-	pub output_digest: Option<String>,
+	/// The client's account id (hex in the file), the only one allowed to
+	/// fetch the output.
+	#[serde(with = "hex::serde")]
+	pub client: [u8; 32],
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -54,7 +53,9 @@ pub struct State {
 }
 
 impl State {
-	/// Opens (or creates) the state in `dir`.
+	/// Opens (or creates) the state in `dir`. A state file that does not
+	/// parse is an error, not a fresh start: the worker would otherwise claim
+	/// again jobs it already holds.
 	pub fn open(dir: &Path) -> Result<Self> {
 		std::fs::create_dir_all(dir.join("outputs"))
 			.with_context(|| format!("creating the state directory {}", dir.display()))?;
@@ -134,11 +135,7 @@ mod tests {
 		let dir = std::env::temp_dir().join(format!("hypha-state-{}", std::process::id()));
 		let _ = std::fs::remove_dir_all(&dir);
 		let mut state = State::open(&dir).unwrap();
-		let held = HeldJob {
-			phase: Phase::Computed,
-			client: "00".into(),
-			output_digest: Some("ab".into()),
-		};
+		let held = HeldJob { phase: Phase::Computed, client: [0xab; 32] };
 		state.write_output(7, b"output").unwrap();
 		state.put(7, held.clone()).unwrap();
 		let mut reopened = State::open(&dir).unwrap();

@@ -1,11 +1,13 @@
-//! Process set-up shared by `hypha-worker`, `hypha-verifier` and `hypha`:
-//! logging, the Mesa quirk, and the shutdown signal.
+//! Process set-up for the binaries' `main`: logging, the Mesa quirk and the
+//! shutdown signal.
 
 /// Quiets Mesa's Vulkan device-select layer, which prints an error on every
 /// start without `XDG_RUNTIME_DIR` (harmless: the layer is not needed). Call
 /// first thing in `main`, before any thread starts.
 pub fn quiet_mesa() {
 	if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+		// SAFETY-free: `set_var` is safe in edition 2021; it is called before
+		// any other thread exists, which is what makes it sound.
 		std::env::set_var("NODEVICE_SELECT", "1");
 	}
 }
@@ -26,7 +28,8 @@ pub fn init_logging(filter: &str) {
 		.init();
 }
 
-/// Completes on SIGINT or SIGTERM: the daemons' graceful shutdown.
+/// Completes on SIGINT or SIGTERM: a daemon's graceful shutdown, passed as
+/// the `shutdown` future of its `run`.
 pub async fn shutdown_signal() {
 	let interrupt = tokio::signal::ctrl_c();
 	#[cfg(unix)]

@@ -1,0 +1,108 @@
+//! `hypha job fetch`: download a job's output as its client and check it
+//! against the provider's commitment before writing anything.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, ensure, Context, Result};
+use hypha_client::subxt_signer::sr25519::Keypair;
+use hypha_client::{api, keys, query, Client, JobStatus};
+use hypha_compute::output::JobOutput;
+use hypha_primitives::JobId;
+
+/// A fetched, checked output.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+	/// blake2-256 of the output: the digest the provider committed to.
+	pub digest: [u8; 32],
+	/// The canonical bytes.
+	pub bytes: Vec<u8>,
+	/// Whether the job is settled (else the result may still be audited).
+	pub settled: bool,
+	/// The provider's receipt for these bytes, signed with the receipt key
+	/// it registered on chain; `None` if it sent none or one that does not
+	/// verify.
+	pub receipt: Option<[u8; 64]>,
+	/// Where `output.bin` and `output.safetensors` were written.
+	pub files: Vec<PathBuf>,
+}
+
+/// Downloads `job`'s output from its provider as the job's client `signer`,
+/// checks it against the provider's commitment on chain, and writes
+/// `output.bin` (canonical) and `output.safetensors` into `out`.
+pub async fn fetch(client: &Client, signer: &Keypair, job: JobId, out: &Path) -> Result<Fetched> {
+	let record = query::job(client, job)
+		.await?
+		.with_context(|| format!("there is no job {job} on this chain"))?;
+	let me = keys::account_of(signer);
+	ensure!(
+		record.client == me,
+		"only the job's client may read its output: --seed is {me}, the client is {}",
+		record.client
+	);
+	let (provider, commitment, uri, settled) = match &*record.status {
+		JobStatus::Committed { provider, commitment, output_uri, .. }
+		| JobStatus::Audit { provider, commitment, output_uri, .. }
+		| JobStatus::Dispute { provider, commitment, output_uri, .. } => {
+			(provider, commitment, output_uri, false)
+		},
+		JobStatus::Settled { provider, commitment, output_uri, .. } => {
+			(provider, commitment, output_uri, true)
+		},
+		JobStatus::Slashed { .. } => {
+			bail!("job {job}'s result was proven wrong and slashed: there is no output to fetch")
+		},
+		JobStatus::Refunded { .. } => bail!("job {job} was refunded without a result"),
+		other => bail!(
+			"job {job} has no result yet (it is {}); `hypha job watch {job}` follows it",
+			other.name()
+		),
+	};
+	let uri = String::from_utf8(uri.to_vec()).context("the output URI on chain is not UTF-8")?;
+	let served = hypha_agent::output::fetch_output(
+		&uri,
+		job,
+		signer,
+		u64::from(record.spec.max_output_bytes),
+	)
+	.await?;
+	let bytes = served.bytes;
+	let digest = hypha_primitives::blake2_256(&bytes);
+	ensure!(
+		hypha_client::commitment(job, provider, &digest) == *commitment,
+		"the output served at {uri} (digest 0x{}) does not match the provider's commitment on chain: do not use it",
+		hex::encode(digest)
+	);
+	// The receipt proves which bytes this provider handed over; check it
+	// against the receipt key the provider registered.
+	let offer = client
+		.at_current_block()
+		.await?
+		.storage()
+		.try_fetch(api::storage().stake().providers(), (*provider,))
+		.await?
+		.map(|info| info.decode())
+		.transpose()?;
+	let receipt = match (served.receipt, offer) {
+		(Some(receipt), Some(info))
+			if hypha_agent::output::verify_receipt(
+				&info.capabilities.receipt_key,
+				job,
+				&digest,
+				&receipt,
+			) =>
+		{
+			Some(receipt)
+		},
+		_ => None,
+	};
+	let output = JobOutput::from_canonical_bytes(&bytes)
+		.context("the output is not a canonical job output")?;
+	std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+	let bin = out.join("output.bin");
+	let safetensors = out.join("output.safetensors");
+	std::fs::write(&bin, &bytes).with_context(|| format!("writing {}", bin.display()))?;
+	std::fs::write(&safetensors, output.to_safetensors()?)
+		.with_context(|| format!("writing {}", safetensors.display()))?;
+	Ok(Fetched { digest, bytes, settled, receipt, files: vec![bin, safetensors] })
+}
+

@@ -1,0 +1,124 @@
+//! `hypha job submit`: upload a job's program and input and pay for it.
+
+use std::path::Path;
+
+use anyhow::{ensure, Context, Result};
+use hypha_client::subxt_signer::sr25519::Keypair;
+use hypha_client::{api, chain, query, Client, JobSpec, Static, Uri, WorkloadKind};
+use hypha_primitives::{Balance, JobId, MAX_OUTPUT_BYTES};
+
+/// The default bound on a job's output: 16 MiB (the chain allows up to 64 MiB).
+pub const DEFAULT_MAX_OUTPUT_BYTES: u32 = 16 << 20;
+const _: () = assert!(DEFAULT_MAX_OUTPUT_BYTES <= MAX_OUTPUT_BYTES);
+
+/// How a job is put on the market.
+#[derive(Debug, Clone)]
+pub struct SubmitOptions {
+	/// The blob store the program and input are uploaded to.
+	pub store: String,
+	/// The budget; `None`: `compute_units * max_price_per_unit` plus the
+	/// most the verifiers can be paid.
+	pub budget: Option<Balance>,
+	/// The highest price per compute unit the client accepts (sets the
+	/// default budget).
+	pub max_price_per_unit: Balance,
+	/// Blocks a provider has from its claim to commit a result.
+	pub result_window: u32,
+	/// The largest output the client accepts, in bytes.
+	pub max_output_bytes: u32,
+}
+
+/// A job on chain.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+	/// Its id.
+	pub job: JobId,
+	/// Inference or training.
+	pub kind: WorkloadKind,
+	/// Declared work.
+	pub compute_units: u64,
+	/// Held from the client until the job ends.
+	pub budget: Balance,
+	/// The program's URI.
+	pub program_uri: String,
+	/// The input's URI.
+	pub input_uri: String,
+}
+
+/// Uploads the blobs of the job described by `spec_path` (the TOML of `hypha
+/// job run-local`, parsed once by [`hypha_compute::package::program_and_input`])
+/// and submits it, paid by `signer`.
+pub async fn submit(
+	client: &Client,
+	signer: &Keypair,
+	spec_path: &Path,
+	options: &SubmitOptions,
+) -> Result<Submitted> {
+	let packaged = hypha_compute::package::program_and_input(spec_path)
+		.with_context(|| format!("the job spec {} does not form a valid job", spec_path.display()))?;
+	let store = hypha_blobstore::BlobClient::new(options.store.clone());
+	let base = options.store.trim_end_matches('/');
+	let upload = |what: &'static str, bytes: Vec<u8>| {
+		let store = store.clone();
+		async move {
+			store.put(bytes, &[]).await.with_context(|| {
+				format!("uploading the {what} to the blob store at {base}. Is it running (`hypha store serve`)?")
+			})
+		}
+	};
+	let program = upload("program", packaged.program).await?;
+	let input = upload("input", packaged.input).await?;
+	let program_uri = format!("{base}/blobs/{}", program.to_hex());
+	let input_uri = format!("{base}/blobs/{}", input.to_hex());
+	let bounded = |uri: &str| {
+		Uri::try_from(uri.as_bytes().to_vec()).map_err(|_| {
+			anyhow::anyhow!(
+				"the blob URI {uri} is longer than the chain's {} bytes: use a shorter --store URL",
+				hypha_primitives::MAX_URI_BYTES
+			)
+		})
+	};
+	let params = query::params(client).await?;
+	let budget = match options.budget {
+		Some(budget) => budget,
+		None => u128::from(packaged.compute_units)
+			.checked_mul(options.max_price_per_unit)
+			.and_then(|price| price.checked_add(query::max_verifier_fees(&params)))
+			.context("the default budget overflows: give --budget")?,
+	};
+	ensure!(
+		options.result_window >= params.min_result_window
+			&& options.result_window <= params.max_result_window,
+		"--result-window {} is outside the chain's bounds {}..={} blocks",
+		options.result_window,
+		params.min_result_window,
+		params.max_result_window
+	);
+	let spec = JobSpec {
+		kind: packaged.kind,
+		program_digest: program.0,
+		program_uri: bounded(&program_uri)?,
+		input_digest: input.0,
+		input_uri: bounded(&input_uri)?,
+		compute_units: packaged.compute_units,
+		max_output_bytes: options.max_output_bytes,
+	};
+	spec.validate().map_err(|e| anyhow::anyhow!("the job spec is not acceptable: {e:?}"))?;
+	let events = chain::submit(
+		client,
+		&api::tx().jobs().submit_job(Static(spec), budget, options.result_window),
+		signer,
+	)
+	.await?;
+	let submitted = events
+		.find_first::<api::jobs::events::JobSubmitted>()
+		.context("the chain accepted the job but emitted no JobSubmitted event")??;
+	Ok(Submitted {
+		job: submitted.job,
+		kind: packaged.kind,
+		compute_units: packaged.compute_units,
+		budget,
+		program_uri,
+		input_uri,
+	})
+}

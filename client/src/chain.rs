@@ -1,0 +1,140 @@
+//! Connecting to a node and getting calls into finalized blocks.
+
+use std::time::{Duration, Instant};
+
+use subxt::error::{DispatchError, TransactionEventsError, TransactionFinalizedSuccessError};
+use subxt::transactions::Payload;
+use subxt_signer::sr25519::Keypair;
+
+use crate::{Client, Error, HyphaConfig, TxEvents};
+
+/// Connects to a node's JSON-RPC endpoint (`ws://127.0.0.1:9944` for a local
+/// node). Plain `ws://` is accepted: nodes usually listen on loopback.
+pub async fn connect(url: &str) -> Result<Client, Error> {
+	let result = if url.starts_with("ws://") || url.starts_with("http://") {
+		Client::from_insecure_url(url).await
+	} else {
+		Client::from_url(url).await
+	};
+	result.map_err(|e| Error::Connect { url: url.to_string(), source: Box::new(e.into()) })
+}
+
+/// Connects to `url`, retrying every half second for up to `patience` while
+/// the node starts (daemons started beside a node use this).
+pub async fn connect_with_retry(url: &str, patience: Duration) -> Result<Client, Error> {
+	let deadline = Instant::now() + patience;
+	loop {
+		match connect(url).await {
+			Ok(client) => return Ok(client),
+			Err(error) if Instant::now() >= deadline => return Err(error),
+			Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+		}
+	}
+}
+
+/// A call the chain refused, or a failure to get it there.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+	/// The runtime rejected the call with a pallet error.
+	#[error("the chain refused {call}: {pallet}::{error} ({docs})")]
+	Refused {
+		/// `Pallet.call` that failed.
+		call: String,
+		/// The pallet.
+		pallet: String,
+		/// The error variant's name.
+		error: String,
+		/// The variant's documentation.
+		docs: String,
+	},
+	/// The call failed with a dispatch error other than a pallet's.
+	#[error("the chain refused {call}: {reason}")]
+	Dispatch {
+		/// `Pallet.call` that failed.
+		call: String,
+		/// The dispatch error.
+		reason: String,
+	},
+	/// The call never made it into a finalized block.
+	#[error("submitting {call} failed: {reason}. Is the node running, and does the account hold enough HYPHA for fees?")]
+	Transport {
+		/// `Pallet.call` that failed.
+		call: String,
+		/// What went wrong.
+		reason: String,
+	},
+}
+
+impl ChainError {
+	/// The pallet error's name (`JobNotOpen`, ...) if the runtime refused the call.
+	pub fn error_name(&self) -> Option<&str> {
+		match self {
+			ChainError::Refused { error, .. } => Some(error),
+			_ => None,
+		}
+	}
+}
+
+fn explain(call: String, error: TransactionFinalizedSuccessError) -> ChainError {
+	if let TransactionFinalizedSuccessError::SuccessError(
+		TransactionEventsError::ExtrinsicFailed(dispatch),
+	) = &error
+	{
+		if let DispatchError::Module(module) = dispatch {
+			if let Ok(details) = module.details() {
+				return ChainError::Refused {
+					call,
+					pallet: details.pallet.name().to_string(),
+					error: details.variant.name.clone(),
+					docs: details.variant.docs.join(" ").trim().to_string(),
+				};
+			}
+		}
+		return ChainError::Dispatch { call, reason: dispatch.to_string() };
+	}
+	ChainError::Transport { call, reason: error.to_string() }
+}
+
+/// Signs `payload` with `signer`, submits it and waits until it is in a
+/// finalized block and succeeded; returns its events.
+pub async fn submit<Call: Payload>(
+	client: &Client,
+	payload: &Call,
+	signer: &Keypair,
+) -> Result<TxEvents, ChainError> {
+	// A daemon may have a transaction in flight (a commitment finalizing)
+	// while it signs the next (a claim). subxt takes the nonce from the
+	// chain's state, which does not count transactions still in the pool, so
+	// the second would reuse the first's nonce and be refused as outdated.
+	// Nonces are therefore handed out here, one signing at a time per process:
+	// the larger of the chain's nonce and the one after the last submitted.
+	static NEXT_NONCE: tokio::sync::Mutex<Option<([u8; 32], u64)>> =
+		tokio::sync::Mutex::const_new(None);
+	let call = format!("{}.{}", payload.pallet_name(), payload.call_name());
+	let transport = |reason: String| ChainError::Transport { call: call.clone(), reason };
+	let account = signer.public_key().0;
+	let submitted = {
+		let mut next = NEXT_NONCE.lock().await;
+		let mut tx = client.tx().await.map_err(|e| transport(e.to_string()))?;
+		let on_chain =
+			tx.account_nonce(&account.into()).await.map_err(|e| transport(e.to_string()))?;
+		let nonce = match *next {
+			Some((who, pending)) if who == account => pending.max(on_chain),
+			_ => on_chain,
+		};
+		let params =
+			subxt::config::polkadot::PolkadotExtrinsicParamsBuilder::<HyphaConfig>::new()
+				.nonce(nonce)
+				.build();
+		let submitted = tx.sign_and_submit_then_watch(payload, signer, params).await;
+		*next = submitted.is_ok().then_some((account, nonce + 1));
+		submitted
+	};
+	let progress = submitted.map_err(|e| transport(e.to_string()))?;
+	let result = progress.wait_for_finalized_success().await.map_err(|e| explain(call.clone(), e));
+	if matches!(result, Err(ChainError::Transport { .. })) {
+		// The transaction may never make it: ask the chain next time.
+		*NEXT_NONCE.lock().await = None;
+	}
+	result
+}

@@ -1,0 +1,50 @@
+//! Reading the chain's state at the latest finalized block.
+
+use crate::{api, AccountId, Balance, Client, Error, Job, JobId, JobParams, OrClientError};
+
+/// The job `job`, if it exists.
+pub async fn job(client: &Client, job: JobId) -> Result<Option<Job>, Error> {
+	let at = client.at_current_block().await.or_client()?;
+	let entry = at.storage().entry(api::storage().jobs().jobs()).or_client()?;
+	match entry.try_fetch((job,)).await.or_client()? {
+		Some(value) => Ok(Some(value.decode().or_client()?)),
+		None => Ok(None),
+	}
+}
+
+/// Every job with its id, in id order.
+pub async fn all_jobs(client: &Client) -> Result<Vec<(JobId, Job)>, Error> {
+	let at = client.at_current_block().await.or_client()?;
+	let entry = at.storage().entry(api::storage().jobs().jobs()).or_client()?;
+	let mut iter = entry.iter(()).await.or_client()?;
+	let mut jobs = Vec::new();
+	while let Some(item) = iter.next().await {
+		let item = item.or_client()?;
+		let (id,) = item.key().or_client()?.decode().or_client()?;
+		jobs.push((id, item.value().decode().or_client()?));
+	}
+	jobs.sort_by_key(|(id, _)| *id);
+	Ok(jobs)
+}
+
+/// The marketplace parameters.
+pub async fn params(client: &Client) -> Result<JobParams, Error> {
+	let at = client.at_current_block().await.or_client()?;
+	let entry = at.storage().entry(api::storage().jobs().params()).or_client()?;
+	entry.fetch(()).await.or_client()?.decode().or_client()
+}
+
+/// The most the verifiers of a job can be paid under `params`: what the
+/// jobs pallet reserves from the budget when a provider claims
+/// ([`hypha_primitives::max_verifier_fees`]).
+pub fn max_verifier_fees(params: &JobParams) -> Balance {
+	hypha_primitives::max_verifier_fees(params.verifier_fee, params.dispute_verifiers)
+}
+
+/// The free balance of `account`.
+pub async fn free_balance(client: &Client, account: &AccountId) -> Result<Balance, Error> {
+	let at = client.at_current_block().await.or_client()?;
+	let entry = at.storage().entry(api::storage().system().account()).or_client()?;
+	let info = entry.fetch((*account,)).await.or_client()?.decode().or_client()?;
+	Ok(info.data.free)
+}

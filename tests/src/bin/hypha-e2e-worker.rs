@@ -1,0 +1,31 @@
+//! `hypha-e2e-worker`: `hypha-worker` plus the test-only flags of its
+//! `faults` feature (a cheating or slow provider). Only the end-to-end
+//! tests start it; the product binary has no way to cheat.
+
+use clap::Parser;
+
+#[derive(Debug, Parser)]
+#[command(name = "hypha-e2e-worker")]
+struct Args {
+	#[command(flatten)]
+	worker: hypha_worker::cli::Args,
+	/// Commit wrong output digests.
+	#[arg(long)]
+	cheat: bool,
+	/// Wait this many milliseconds after claiming before computing.
+	#[arg(long, default_value_t = 0)]
+	compute_delay_ms: u64,
+}
+
+fn main() -> std::process::ExitCode {
+	hypha_agent::process::quiet_mesa();
+	let args = Args::parse();
+	let faults = hypha_worker::Faults { cheat: args.cheat, compute_delay_ms: args.compute_delay_ms };
+	hypha_worker::cli::main_with(
+		async move |mut config| {
+			config.faults = faults;
+			hypha_worker::run(config, hypha_agent::process::shutdown_signal()).await
+		},
+		args.worker,
+	)
+}

@@ -1,0 +1,58 @@
+//! The verifier's Prometheus metrics (`hypha_verifier_*`, at `/metrics`).
+
+use hypha_agent::metrics::{counter, int_counter, registry, Counter, IntCounter, Registry};
+
+/// The verifier's counters.
+#[derive(Clone)]
+pub struct Metrics {
+	/// The registry served at `/metrics`.
+	pub registry: Registry,
+	pub(crate) assigned: IntCounter,
+	pub(crate) verdicts: IntCounter,
+	pub(crate) agreements: IntCounter,
+	pub(crate) disagreements: IntCounter,
+	pub(crate) failed: IntCounter,
+	pub(crate) slashed: IntCounter,
+	pub(crate) compute_seconds: Counter,
+}
+
+impl Metrics {
+	/// Registers every counter.
+	pub fn new() -> Result<Self, prometheus::Error> {
+		let registry = registry("hypha_verifier")?;
+		Ok(Self {
+			assigned: int_counter(
+				&registry,
+				"audits_total",
+				"Audits and dispute seats assigned to this verifier",
+			)?,
+			verdicts: int_counter(&registry, "verdicts_total", "Verdicts this verifier submitted")?,
+			agreements: int_counter(
+				&registry,
+				"agreements_total",
+				"Verdicts that matched the provider's commitment",
+			)?,
+			disagreements: int_counter(
+				&registry,
+				"disagreements_total",
+				"Verdicts that did not match the provider's commitment",
+			)?,
+			failed: int_counter(
+				&registry,
+				"failed_total",
+				"Assigned jobs this verifier could not re-execute",
+			)?,
+			slashed: int_counter(
+				&registry,
+				"slashed_total",
+				"Times this verifier was slashed (lost dispute or absent)",
+			)?,
+			compute_seconds: counter(
+				&registry,
+				"compute_seconds_total",
+				"Seconds spent re-executing jobs",
+			)?,
+			registry,
+		})
+	}
+}

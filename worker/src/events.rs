@@ -1,0 +1,144 @@
+//! What the chain tells the worker: at startup, the jobs open and the jobs
+//! it holds; then, block by block, new candidates and the ends of its jobs.
+
+use std::collections::{BTreeSet, HashSet};
+use std::time::Instant;
+
+use anyhow::Result;
+use hypha_client::amount::format_hypha;
+use hypha_client::{api, query, Events, JobStatus};
+use hypha_primitives::JobId;
+
+use crate::state::{HeldJob, Phase};
+use crate::Shared;
+
+/// What the worker knows about the queue.
+#[derive(Default)]
+pub(crate) struct Queue {
+	/// Open jobs it may take.
+	pub candidates: BTreeSet<JobId>,
+	/// Jobs assigned to it, to finish first.
+	pub resume: Vec<JobId>,
+	/// Jobs not for it right now (claimed by another, a budget below its
+	/// price): tried again if the chain reopens them.
+	pub done: HashSet<JobId>,
+	/// Jobs whose blobs do not match or do not form a valid job: never again.
+	pub refused: HashSet<JobId>,
+	/// Jobs that ended, with when: their outputs are served a while longer.
+	pub ended: Vec<(JobId, Instant)>,
+}
+
+impl Queue {
+	/// The next job to work on: one to resume, else the candidate this
+	/// worker prefers ([`preference`]); and whether it is a resumption.
+	pub fn next(&mut self, account: &hypha_client::AccountId) -> Option<(JobId, bool)> {
+		if let Some(job) = self.resume.pop() {
+			return Some((job, true));
+		}
+		let job = self
+			.candidates
+			.iter()
+			.copied()
+			.filter(|job| !self.done.contains(job) && !self.refused.contains(job))
+			.min_by_key(|job| preference(account, *job))?;
+		self.candidates.remove(&job);
+		Some((job, false))
+	}
+}
+
+/// The order in which this worker takes candidates: a hash of its account
+/// and the job, so that workers watching the same queue start on different
+/// jobs instead of racing for the oldest one (the loser of a race wastes a
+/// fetch and a block waiting for `JobNotOpen`).
+fn preference(account: &hypha_client::AccountId, job: JobId) -> [u8; 32] {
+	hypha_primitives::blake2_256(&[&account.0[..], &job.to_le_bytes()].concat())
+}
+
+/// At startup: open jobs are candidates; jobs assigned to this worker are
+/// resumed; held jobs that ended (or never got claimed) are forgotten.
+pub(crate) async fn initial_scan(shared: &Shared) -> Result<Queue> {
+	let mut queue = Queue::default();
+	let jobs = query::all_jobs(&shared.client).await?;
+	let mut state = shared.state();
+	let held: Vec<JobId> = state.jobs().keys().copied().collect();
+	for (id, job) in &jobs {
+		match &*job.status {
+			JobStatus::Open { .. } => {
+				queue.candidates.insert(*id);
+			},
+			JobStatus::Assigned { provider, .. } if *provider == shared.account => {
+				tracing::info!(job = id, "resuming a job assigned to this worker");
+				if state.get(*id).is_none() {
+					state.put(*id, HeldJob { phase: Phase::Claimed, client: job.client.0 })?;
+				}
+				queue.resume.push(*id);
+			},
+			_ => {},
+		}
+	}
+	for id in held {
+		let status = jobs.iter().find(|(j, _)| *j == id).map(|(_, job)| &*job.status);
+		let ours = status.and_then(JobStatus::provider).is_some_and(|p| *p == shared.account);
+		if !ours || status.is_some_and(JobStatus::is_final) {
+			// A claim that never landed, a job lost to a missed deadline, or
+			// one that ended while the worker was away.
+			state.forget(id)?;
+		}
+	}
+	queue.resume.reverse();
+	Ok(queue)
+}
+
+/// Reads a finalized block's events: new candidates, and the ends of this
+/// worker's jobs.
+pub(crate) fn on_block(shared: &Shared, events: &Events, queue: &mut Queue) -> Result<()> {
+	use api::jobs::events;
+	for event in events.find::<events::JobSubmitted>() {
+		queue.candidates.insert(event?.job);
+	}
+	for event in events.find::<events::JobReopened>() {
+		let job = event?.job;
+		queue.done.remove(&job);
+		queue.candidates.insert(job);
+	}
+	// A job another provider claimed is no longer a candidate (it comes
+	// back with `JobReopened` if that provider misses its deadline).
+	for event in events.find::<events::JobClaimed>() {
+		let event = event?;
+		if event.provider != shared.account {
+			queue.candidates.remove(&event.job);
+		}
+	}
+	for event in events.find::<events::JobSettled>() {
+		let event = event?;
+		if event.provider == shared.account {
+			shared.metrics.settled.inc();
+			shared.metrics.earnings.inc_by(event.paid as f64 / hypha_primitives::HYPHA as f64);
+			tracing::info!(job = event.job, paid = %format_hypha(event.paid), "job settled: paid");
+			queue.ended.push((event.job, Instant::now()));
+		}
+	}
+	for event in events.find::<events::ProviderSlashed>() {
+		let event = event?;
+		if event.provider == shared.account {
+			shared.metrics.slashed.inc();
+			tracing::warn!(job = event.job, slashed = %format_hypha(event.slashed), "result proven wrong: slashed");
+			queue.ended.push((event.job, Instant::now()));
+		}
+	}
+	for event in events.find::<events::DeadlineMissed>() {
+		let event = event?;
+		if event.provider == shared.account {
+			tracing::warn!(job = event.job, slashed = %format_hypha(event.slashed), "missed the deadline");
+			shared.outputs.write().unwrap_or_else(|p| p.into_inner()).remove(&event.job);
+			shared.state().forget(event.job)?;
+		}
+	}
+	for event in events.find::<events::JobRefunded>() {
+		let event = event?;
+		if shared.state().get(event.job).is_some() {
+			queue.ended.push((event.job, Instant::now()));
+		}
+	}
+	Ok(())
+}

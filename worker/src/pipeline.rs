@@ -1,0 +1,239 @@
+//! The job pipeline: from a candidate job to a committed result.
+//!
+//! 1. check the offer (open, not our own, a kind we run, a budget that
+//!    covers our price and the verifier fees);
+//! 2. fetch the program and input, digest-checked ([`hypha_agent::fetch`]),
+//!    and check they fit in the memory offered;
+//! 3. rebuild the job from them ([`hypha_compute::package::load`]) and check
+//!    that the compute units it declares are the ones its shapes give;
+//! 4. claim it (recorded in the state directory first);
+//! 5. compute, store the output on disk, serve it to the client;
+//! 6. commit `digest_commitment(job, provider, output_digest)` in the
+//!    background, so the next job can be fetched meanwhile.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use hypha_agent::fetch::{fetch_blob, FetchError};
+use hypha_client::amount::format_hypha;
+use hypha_client::{api, chain, query, Job, JobStatus};
+use hypha_primitives::{JobId, MAX_INPUT_BYTES};
+
+use crate::registration::fits_in_memory;
+use crate::serve::ServedOutput;
+use crate::state::{HeldJob, Phase};
+use crate::Shared;
+
+/// How an attempt at a job ended.
+#[derive(Debug)]
+pub(crate) enum Attempt {
+	/// The result is computed and its commitment is on its way to the chain.
+	Committing,
+	/// Not for this worker: claimed by another, no longer open, not its kind,
+	/// or a budget below its price. Not retried unless the job reopens.
+	Skipped(String),
+	/// Its blobs do not match the job, do not form a valid job, or declare
+	/// other work than they hold. Never retried.
+	Refused(String),
+	/// A blob store did not answer; retried at a later block.
+	Retry(String),
+	/// The job was claimed but could not be finished.
+	Failed(String),
+}
+
+/// Takes a job from candidate to committed result (or resumes one this
+/// worker holds).
+pub(crate) async fn attempt(shared: &Shared, job: JobId, resuming: bool) -> Attempt {
+	match attempt_inner(shared, job, resuming).await {
+		Ok(outcome) => outcome,
+		Err(error) => Attempt::Failed(format!("{error:#}")),
+	}
+}
+
+async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<Attempt> {
+	let Some(record) = query::job(&shared.client, job).await? else {
+		return Ok(Attempt::Skipped("no such job".into()));
+	};
+	let kind = record.spec.kind;
+	if !resuming {
+		if let Some(skip) = check_offer(shared, &record).await? {
+			return Ok(Attempt::Skipped(skip));
+		}
+	}
+	tracing::info!(job, %kind, units = record.spec.compute_units, "fetching the program and input");
+	let spec = &*record.spec;
+	let program = match fetch_blob(&spec.program_uri, &spec.program_digest, MAX_INPUT_BYTES).await {
+		Ok(bytes) => bytes,
+		Err(error) => return Ok(fetch_outcome(error, "program", resuming)),
+	};
+	let input = match fetch_blob(&spec.input_uri, &spec.input_digest, MAX_INPUT_BYTES).await {
+		Ok(bytes) => bytes,
+		Err(error) => return Ok(fetch_outcome(error, "input", resuming)),
+	};
+	let refuse = |why: String| if resuming { Attempt::Failed(why) } else { Attempt::Refused(why) };
+	if !fits_in_memory(
+		program.len() as u64,
+		input.len() as u64,
+		u64::from(spec.max_output_bytes),
+		shared.memory_mib,
+	) {
+		return Ok(Attempt::Skipped(format!(
+			"the job needs more than the {} MiB this worker offers",
+			shared.memory_mib
+		)));
+	}
+	let compute_job = match hypha_compute::package::load(kind, &program, &input) {
+		Ok(job) => job,
+		Err(error) => return Ok(refuse(format!("invalid job: {error}"))),
+	};
+	let counted = hypha_compute::package::compute_units(&compute_job);
+	if counted != spec.compute_units {
+		return Ok(refuse(format!(
+			"the job declares {} compute units, its program and input hold {counted}",
+			spec.compute_units
+		)));
+	}
+	tracing::info!(
+		job,
+		program_bytes = program.len(),
+		input_bytes = input.len(),
+		"program and input match their digests"
+	);
+
+	if !resuming {
+		let held = HeldJob { phase: Phase::Claiming, client: record.client.0 };
+		shared.state().put(job, held.clone())?;
+		match chain::submit(&shared.client, &api::tx().jobs().claim_job(job), &shared.signer).await {
+			Ok(_) => {
+				shared.metrics.claimed.inc();
+				shared.state().put(job, HeldJob { phase: Phase::Claimed, ..held })?;
+				tracing::info!(job, "claimed");
+			},
+			Err(error) => {
+				shared.state().forget(job)?;
+				return Ok(match error.error_name() {
+					Some(_) => Attempt::Skipped(error.to_string()),
+					None => Attempt::Retry(error.to_string()),
+				});
+			},
+		}
+	}
+
+	#[cfg(feature = "faults")]
+	if shared.faults.compute_delay_ms > 0 {
+		tokio::time::sleep(std::time::Duration::from_millis(shared.faults.compute_delay_ms)).await;
+	}
+	tracing::info!(job, %kind, backend = %shared.backend.describe(), "computing");
+	let started = Instant::now();
+	let backend = shared.backend.clone();
+	let output = tokio::task::spawn_blocking(move || {
+		compute_job.run_with_progress(&backend, |step, steps, loss| {
+			hypha_agent::progress::log_progress(job, step, steps, loss)
+		})
+	})
+	.await
+	.context("the compute task panicked")?
+	.context("running the job")?;
+	let seconds = started.elapsed().as_secs_f64();
+	shared.metrics.compute_seconds.inc_by(seconds);
+	let bytes = output.canonical_bytes();
+	anyhow::ensure!(
+		bytes.len() as u64 <= u64::from(spec.max_output_bytes),
+		"the output has {} bytes, the job allows {}",
+		bytes.len(),
+		spec.max_output_bytes
+	);
+	let digest = output.digest();
+	tracing::info!(job, seconds = format!("{seconds:.3}"), output_bytes = bytes.len(), digest = %format!("0x{}", hex::encode(digest)), "computed");
+	#[cfg(feature = "faults")]
+	let digest = if shared.faults.cheat {
+		tracing::warn!(job, "fault injection: committing a wrong digest");
+		let mut wrong = digest;
+		wrong[0] ^= 0xff;
+		wrong
+	} else {
+		digest
+	};
+
+	{
+		let mut state = shared.state();
+		state.write_output(job, &bytes)?;
+		state.put(job, HeldJob { phase: Phase::Computed, client: record.client.0 })?;
+	}
+	shared.serve(job, record.client.0, bytes.into());
+
+	let commitment = hypha_client::commitment(job, &shared.account, &digest);
+	let output_uri = format!("{}/jobs/{job}/output", shared.public_url);
+	let call = api::tx().jobs().submit_result(job, commitment, hypha_client::uri_arg(&output_uri));
+	// The commitment finalizes in the background, so that the worker can
+	// fetch and claim its next job meanwhile (the output is on disk and
+	// served already; a worker killed now resumes the job at restart).
+	let committer = shared.clone();
+	let committing = tokio::spawn(async move {
+		let shared = committer;
+		match chain::submit(&shared.client, &call, &shared.signer).await {
+			Ok(_) => {
+				shared.metrics.committed.inc();
+				tracing::info!(job, "result committed; waiting for settlement");
+				let mut state = shared.state();
+				if let Some(mut held) = state.get(job).cloned() {
+					held.phase = Phase::Committed;
+					if let Err(error) = state.put(job, held) {
+						tracing::warn!(job, %error, "recording the commitment");
+					}
+				}
+			},
+			Err(error) => {
+				shared.metrics.failed.inc();
+				tracing::error!(job, %error, "committing the result failed");
+			},
+		}
+	});
+	shared.background.lock().unwrap_or_else(|p| p.into_inner()).push(committing);
+	Ok(Attempt::Committing)
+}
+
+fn fetch_outcome(error: FetchError, what: &str, resuming: bool) -> Attempt {
+	match error {
+		FetchError::Unavailable(why) if !resuming => Attempt::Retry(format!("{what}: {why}")),
+		FetchError::Unavailable(why) => Attempt::Failed(format!("{what}: {why}")),
+		other if !resuming => Attempt::Refused(format!("{what}: {other}")),
+		other => Attempt::Failed(format!("{what}: {other}")),
+	}
+}
+
+/// Why this worker will not take the job, if it will not.
+async fn check_offer(shared: &Shared, record: &Job) -> Result<Option<String>> {
+	if !matches!(*record.status, JobStatus::Open { .. }) {
+		return Ok(Some(format!("the job is {}", record.status.name())));
+	}
+	if record.client == shared.account {
+		return Ok(Some("own job".into()));
+	}
+	if !shared.config.job_kinds.contains(&record.spec.kind) {
+		return Ok(Some(format!("{} jobs are not offered", record.spec.kind)));
+	}
+	let params = query::params(&shared.client).await?;
+	let price = shared.config.price_per_unit.saturating_mul(u128::from(record.spec.compute_units));
+	let cost = price.saturating_add(query::max_verifier_fees(&params));
+	if cost > record.budget {
+		return Ok(Some(format!(
+			"budget {} is below price {} plus verifier fees",
+			format_hypha(record.budget),
+			format_hypha(price)
+		)));
+	}
+	Ok(None)
+}
+
+impl Shared {
+	/// Serves `bytes` as `job`'s output to `client`, with a receipt.
+	pub(crate) fn serve(&self, job: JobId, client: [u8; 32], bytes: std::sync::Arc<[u8]>) {
+		let digest = hypha_primitives::blake2_256(&bytes);
+		let receipt = hypha_agent::output::sign_receipt(&self.receipt_key, job, &digest);
+		self.outputs
+			.write()
+			.unwrap_or_else(|p| p.into_inner())
+			.insert(job, ServedOutput { client, bytes, receipt });
+	}
+}

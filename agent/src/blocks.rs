@@ -23,16 +23,14 @@ pub enum BlockError {
 
 /// The finalized blocks from now on.
 pub struct FinalizedBlocks {
-	stream: std::pin::Pin<
-		Box<dyn futures::Stream<Item = Result<FinalizedBlock, BlockError>> + Send>,
-	>,
+	stream:
+		std::pin::Pin<Box<dyn futures::Stream<Item = Result<FinalizedBlock, BlockError>> + Send>>,
 }
 
 impl FinalizedBlocks {
 	/// Subscribes to `client`'s finalized blocks.
 	pub async fn subscribe(client: &Client) -> Result<Self, BlockError> {
-		let blocks =
-			client.stream_blocks().await.map_err(|e| BlockError::Read(e.to_string()))?;
+		let blocks = client.stream_blocks().await.map_err(|e| BlockError::Read(e.to_string()))?;
 		let stream = blocks.then(|block| async move {
 			let block = block.map_err(|e| BlockError::Read(e.to_string()))?;
 			let number = u32::try_from(block.number())

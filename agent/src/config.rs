@@ -53,11 +53,17 @@ mod tests {
 		std::fs::create_dir_all(&dir).unwrap();
 		let good = dir.join("good.toml");
 		std::fs::write(&good, "bond = 5\n").unwrap();
-		assert_eq!(load::<Settings>(Some(&good)).unwrap(), Settings { bond: 5, ..Default::default() });
+		assert_eq!(
+			load::<Settings>(Some(&good)).unwrap(),
+			Settings { bond: 5, ..Default::default() }
+		);
 		let bad = dir.join("bad.toml");
 		std::fs::write(&bad, "cheat = true\n").unwrap();
 		assert!(matches!(load::<Settings>(Some(&bad)), Err(ConfigError::Parse { .. })));
-		assert!(matches!(load::<Settings>(Some(&dir.join("none.toml"))), Err(ConfigError::Read { .. })));
+		assert!(matches!(
+			load::<Settings>(Some(&dir.join("none.toml"))),
+			Err(ConfigError::Read { .. })
+		));
 		assert_eq!(load::<Settings>(None).unwrap(), Settings::default());
 		let _ = std::fs::remove_dir_all(&dir);
 	}

@@ -43,7 +43,11 @@ pub fn split_blob_uri(uri: &str) -> Result<(String, Digest), FetchError> {
 /// `max_bytes` long. A URI naming another digest than `digest` is refused
 /// before anything is downloaded; bytes that hash to anything else are
 /// refused after (the store client hashes what it received).
-pub async fn fetch_blob(uri: &[u8], digest: &[u8; 32], max_bytes: u64) -> Result<Vec<u8>, FetchError> {
+pub async fn fetch_blob(
+	uri: &[u8],
+	digest: &[u8; 32],
+	max_bytes: u64,
+) -> Result<Vec<u8>, FetchError> {
 	let uri = std::str::from_utf8(uri).map_err(|_| FetchError::BadUri("not UTF-8".into()))?;
 	let (base, named) = split_blob_uri(uri)?;
 	if named.0 != *digest {

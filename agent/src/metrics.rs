@@ -58,5 +58,7 @@ pub fn serve(
 	router: Router,
 	shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> tokio::task::JoinHandle<std::io::Result<()>> {
-	tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(shutdown).await })
+	tokio::spawn(
+		async move { axum::serve(listener, router).with_graceful_shutdown(shutdown).await },
+	)
 }

@@ -39,17 +39,29 @@ pub fn receipt_message(job: JobId, output_digest: &[u8; 32]) -> Vec<u8> {
 /// chain) for serving `output_digest` as `job`'s output. The client keeps it:
 /// it proves which bytes this provider handed over, and when a provider
 /// serves bytes that do not match its commitment, that it did.
-pub fn sign_receipt(key: &ed25519_dalek::SigningKey, job: JobId, output_digest: &[u8; 32]) -> [u8; 64] {
+pub fn sign_receipt(
+	key: &ed25519_dalek::SigningKey,
+	job: JobId,
+	output_digest: &[u8; 32],
+) -> [u8; 64] {
 	use ed25519_dalek::Signer;
 	key.sign(&receipt_message(job, output_digest)).to_bytes()
 }
 
 /// Whether `receipt` is the provider's (registered `receipt_key`) receipt for
 /// `output_digest` as `job`'s output.
-pub fn verify_receipt(receipt_key: &[u8; 32], job: JobId, output_digest: &[u8; 32], receipt: &[u8; 64]) -> bool {
+pub fn verify_receipt(
+	receipt_key: &[u8; 32],
+	job: JobId,
+	output_digest: &[u8; 32],
+	receipt: &[u8; 64],
+) -> bool {
 	let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(receipt_key) else { return false };
-	key.verify_strict(&receipt_message(job, output_digest), &ed25519_dalek::Signature::from_bytes(receipt))
-		.is_ok()
+	key.verify_strict(
+		&receipt_message(job, output_digest),
+		&ed25519_dalek::Signature::from_bytes(receipt),
+	)
+	.is_ok()
 }
 
 /// The message a client signs to read `job`'s output at `timestamp`.
@@ -174,14 +186,13 @@ pub async fn fetch_output(
 		let body = response.text().await.unwrap_or_default().chars().take(300).collect();
 		return Err(OutputError::Status { status, body });
 	}
-	let receipt = response
-		.headers()
-		.get(RECEIPT_HEADER)
-		.and_then(|value| value.to_str().ok())
-		.and_then(|text| {
-			let mut receipt = [0u8; 64];
-			hex::decode_to_slice(text, &mut receipt).ok().map(|()| receipt)
-		});
+	let receipt =
+		response.headers().get(RECEIPT_HEADER).and_then(|value| value.to_str().ok()).and_then(
+			|text| {
+				let mut receipt = [0u8; 64];
+				hex::decode_to_slice(text, &mut receipt).ok().map(|()| receipt)
+			},
+		);
 	let mut bytes = Vec::new();
 	while let Some(chunk) = response.chunk().await.map_err(request_error)? {
 		if bytes.len() as u64 + chunk.len() as u64 > max_bytes {
@@ -227,9 +238,15 @@ mod tests {
 		let mut forged = headers.clone();
 		forged[1].1 = "1001".into();
 		assert_eq!(verify(7, lookup(&forged), 1_000), Err(SignatureError::BadSignature));
-		assert_eq!(verify(7, lookup(&headers[..2]), 1_000), Err(SignatureError::Missing(SIGNATURE_HEADER)));
+		assert_eq!(
+			verify(7, lookup(&headers[..2]), 1_000),
+			Err(SignatureError::Missing(SIGNATURE_HEADER))
+		);
 		let mut garbled = headers.clone();
 		garbled[0].1 = "zz".into();
-		assert_eq!(verify(7, lookup(&garbled), 1_000), Err(SignatureError::Malformed(ACCOUNT_HEADER)));
+		assert_eq!(
+			verify(7, lookup(&garbled), 1_000),
+			Err(SignatureError::Malformed(ACCOUNT_HEADER))
+		);
 	}
 }

@@ -43,4 +43,3 @@ pub async fn balance(client: &Client, account: &AccountId) -> Result<Vec<String>
 		format!("frozen: {}", format_hypha(info.data.frozen)),
 	])
 }
-

@@ -9,6 +9,7 @@
 
 use anyhow::{bail, ensure, Context, Result};
 use hypha_client::{
+	amount::{amount_arg, format_hypha, parse_amount},
 	api::{
 		self,
 		runtime_types::{
@@ -21,7 +22,6 @@ use hypha_client::{
 			pallet_stake::pallet::StakeParams,
 		},
 	},
-	amount::{amount_arg, format_hypha, parse_amount},
 	chain,
 	subxt::{tx::Payload, utils::H256},
 	subxt_signer::sr25519::Keypair,
@@ -106,13 +106,15 @@ impl GovCommand {
 			},
 			GovCommand::Vote { chain, index, aye, balance, conviction } => {
 				let voter = chain.signer()?;
-				chain.run(async |client| vote(&client, index, aye, balance, conviction, &voter).await)?;
+				chain.run(async |client| {
+					vote(&client, index, aye, balance, conviction, &voter).await
+				})?;
 				println!("voted {} on referendum #{index}", if aye { "aye" } else { "nay" });
 			},
 			GovCommand::SudoSetParams { chain, pallet, set } => {
 				let sudo = chain.signer()?;
-				let params =
-					chain.run(async |client| sudo_set_params(&client, pallet, &set, &sudo).await)?;
+				let params = chain
+					.run(async |client| sudo_set_params(&client, pallet, &set, &sudo).await)?;
 				println!("parameters set through sudo: {params}");
 			},
 			GovCommand::List { chain } => {

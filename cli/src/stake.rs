@@ -83,7 +83,9 @@ impl StakeCommand {
 			StakeCommand::BondExtra { chain, role, amount } => {
 				(chain, StakeAction::BondExtra(role, amount))
 			},
-			StakeCommand::Unbond { chain, role, amount } => (chain, StakeAction::Unbond(role, amount)),
+			StakeCommand::Unbond { chain, role, amount } => {
+				(chain, StakeAction::Unbond(role, amount))
+			},
 			StakeCommand::Withdraw { chain, role } => (chain, StakeAction::Withdraw(role)),
 			StakeCommand::Deregister { chain, role } => (chain, StakeAction::Deregister(role)),
 		};
@@ -198,4 +200,3 @@ pub async fn stake_info(client: &Client, account: &AccountId) -> Result<Vec<Stri
 	}
 	Ok(lines)
 }
-

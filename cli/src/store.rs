@@ -54,4 +54,3 @@ pub async fn serve_store(
 	.await
 	.context("serving blobs")
 }
-

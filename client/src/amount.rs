@@ -16,7 +16,9 @@ pub const AMOUNT_HELP: &str =
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmountError {
 	/// Not a decimal number (with an optional `HYPHA` or `units` suffix).
-	#[error("`{0}` is not an amount: write HYPHA as `2`, `0.5` or `2 HYPHA`, base units as `5 units`")]
+	#[error(
+		"`{0}` is not an amount: write HYPHA as `2`, `0.5` or `2 HYPHA`, base units as `5 units`"
+	)]
 	Malformed(String),
 	/// More than 12 decimals.
 	#[error("`{0}` has more than {TOKEN_DECIMALS} decimals: 1 HYPHA is 10^12 units")]
@@ -49,7 +51,8 @@ pub fn parse_amount(text: &str) -> Result<Balance, AmountError> {
 		return Err(AmountError::TooPrecise(text.to_string()));
 	}
 	let overflow = || AmountError::Overflow(text.to_string());
-	let whole: Balance = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| overflow())? };
+	let whole: Balance =
+		if whole.is_empty() { 0 } else { whole.parse().map_err(|_| overflow())? };
 	let fraction: Balance = if fraction.is_empty() {
 		0
 	} else {

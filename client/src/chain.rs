@@ -122,10 +122,9 @@ pub async fn submit<Call: Payload>(
 			Some((who, pending)) if who == account => pending.max(on_chain),
 			_ => on_chain,
 		};
-		let params =
-			subxt::config::polkadot::PolkadotExtrinsicParamsBuilder::<HyphaConfig>::new()
-				.nonce(nonce)
-				.build();
+		let params = subxt::config::polkadot::PolkadotExtrinsicParamsBuilder::<HyphaConfig>::new()
+			.nonce(nonce)
+			.build();
 		let submitted = tx.sign_and_submit_then_watch(payload, signer, params).await;
 		*next = submitted.is_ok().then_some((account, nonce + 1));
 		submitted

@@ -32,10 +32,11 @@ pub fn load_signer(seed: Option<&str>, key_file: Option<&Path>) -> Result<Keypai
 
 /// The key of a secret URI.
 pub fn signer_from_uri(uri: &str) -> Result<Keypair, Error> {
-	let uri: SecretUri = uri
-		.parse()
-		.map_err(|_| Error::Key("the key is not a valid secret URI (e.g. //Alice, or a mnemonic)".into()))?;
-	Keypair::from_uri(&uri).map_err(|e| Error::Key(format!("deriving the key from the secret URI: {e}")))
+	let uri: SecretUri = uri.parse().map_err(|_| {
+		Error::Key("the key is not a valid secret URI (e.g. //Alice, or a mnemonic)".into())
+	})?;
+	Keypair::from_uri(&uri)
+		.map_err(|e| Error::Key(format!("deriving the key from the secret URI: {e}")))
 }
 
 /// The account id of `signer`.

@@ -76,10 +76,10 @@ pub mod query;
 pub mod api {}
 
 pub use chain::{connect, connect_with_retry, submit, ChainError};
-pub use query::free_balance;
 pub use hypha_primitives::{
 	Backend, Digest, JobId, JobKinds, JobSpec, SpecError, Uri, VerifierSlot, WorkloadKind,
 };
+pub use query::free_balance;
 pub use subxt;
 pub use subxt::utils::Static;
 pub use subxt_signer;

@@ -41,7 +41,9 @@ impl Running {
 		let started = Instant::now();
 		let _ = self.stop.send(());
 		match tokio::time::timeout(STOP_WITHIN, self.task).await {
-			Ok(joined) => joined.context("the daemon task panicked")?.with_context(|| format!("{what} failed"))?,
+			Ok(joined) => joined
+				.context("the daemon task panicked")?
+				.with_context(|| format!("{what} failed"))?,
 			Err(_) => bail!("{what} did not return within {STOP_WITHIN:?} of its shutdown"),
 		}
 		Ok(started.elapsed())
@@ -115,8 +117,17 @@ async fn both_daemons_stop_cleanly_mid_job_and_a_restart_finishes_it() -> Result
 	let url = node.ws_url();
 	let store = start_blob_store("daemons-store").await?;
 	// Every result audited, so the verifier has work.
-	hypha_cli(&["gov", "sudo-set-params", "--url", &url, "--seed", "//Alice", "--set", "p_min_ppm=1000000"])
-		.await?;
+	hypha_cli(&[
+		"gov",
+		"sudo-set-params",
+		"--url",
+		&url,
+		"--seed",
+		"//Alice",
+		"--set",
+		"p_min_ppm=1000000",
+	])
+	.await?;
 	let (eve, ferdie): (AccountId, AccountId) =
 		(dev::eve().public_key().into(), dev::ferdie().public_key().into());
 	let state_dir: PathBuf = dir.join("worker-state");

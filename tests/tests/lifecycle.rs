@@ -165,8 +165,9 @@ impl Market {
 			compute_units: COMPUTE_UNITS,
 			max_output_bytes: 1024,
 		};
-		let events =
-			self.send("submit_job", &api::tx().jobs().submit_job(Static(spec), BUDGET, 20), client).await?;
+		let events = self
+			.send("submit_job", &api::tx().jobs().submit_job(Static(spec), BUDGET, 20), client)
+			.await?;
 		let submitted = events
 			.find_first::<api::jobs::events::JobSubmitted>()
 			.context("no JobSubmitted event")??;
@@ -187,8 +188,11 @@ impl Market {
 		ensure!(claimed.price == PRICE, "price {} != {PRICE}", claimed.price);
 		let provider_id: hypha_client::subxt::utils::AccountId32 = id(provider);
 		let commitment = digest_commitment(job, &provider_id.0, output);
-		let call =
-			api::tx().jobs().submit_result(job, commitment, hypha_client::uri_arg("http://127.0.0.1:1/output"));
+		let call = api::tx().jobs().submit_result(
+			job,
+			commitment,
+			hypha_client::uri_arg("http://127.0.0.1:1/output"),
+		);
 		self.send("submit_result", &call, provider).await?;
 		Ok(claimed.collateral)
 	}

@@ -233,7 +233,7 @@ impl Market {
 		let url = self.url();
 		let seed = seed_of(client);
 		let spec = spec.display().to_string();
-		let budget = format!("{BUDGET}");
+		let budget = format!("{BUDGET} units");
 		let mut args = vec![
 			"job",
 			"submit",
@@ -539,7 +539,7 @@ async fn a_worker_killed_mid_job_lets_the_deadline_pass_and_another_completes_it
 async fn a_verifier_that_lies_loses_the_dispute_and_is_slashed() -> Result<()> {
 	let _serial = hypha_e2e::serial().await;
 	let verifier_slash = 5 * HYPHA;
-	let slash = format!("verifier_slash={verifier_slash}");
+	let slash = format!("verifier_slash={verifier_slash} units");
 	let mut market = Market::start("liar", &[slash.as_str(), "audit_window=90"]).await?;
 	let (client, provider, liar) = (dev::bob(), dev::eve(), dev::ferdie());
 	let honest = [dev::charlie(), dev::dave()];

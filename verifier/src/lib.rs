@@ -79,7 +79,8 @@ pub async fn run(config: VerifierConfig, shutdown: impl Future<Output = ()>) -> 
 	let listener = tokio::net::TcpListener::bind(config.metrics_listen)
 		.await
 		.with_context(|| format!("listening on {}", config.metrics_listen))?;
-	let client = hypha_client::connect_with_retry(&config.node_url, Duration::from_secs(120)).await?;
+	let client =
+		hypha_client::connect_with_retry(&config.node_url, Duration::from_secs(120)).await?;
 	tracing::info!(account = %account, node = %config.node_url, "verifier starting");
 	ensure_registered(&client, &signer, &account, config.bond).await?;
 

@@ -103,7 +103,10 @@ impl Args {
 
 /// The binary: parse the flags, set up the process, [`crate::run`] until
 /// SIGINT or SIGTERM.
-pub fn main_with(run: impl AsyncFnOnce(WorkerConfig) -> anyhow::Result<()>, args: Args) -> std::process::ExitCode {
+pub fn main_with(
+	run: impl AsyncFnOnce(WorkerConfig) -> anyhow::Result<()>,
+	args: Args,
+) -> std::process::ExitCode {
 	hypha_agent::process::init_logging(&args.log);
 	let result = tokio::runtime::Runtime::new()
 		.map_err(anyhow::Error::from)
@@ -124,7 +127,8 @@ mod tests {
 
 	#[test]
 	fn amount_flags_take_hypha_and_base_units_only_with_a_suffix() {
-		let args = Args::parse_from(["hypha-worker", "--bond", "100", "--price-per-unit", "5 units"]);
+		let args =
+			Args::parse_from(["hypha-worker", "--bond", "100", "--price-per-unit", "5 units"]);
 		let config = args.config().unwrap();
 		assert_eq!(config.bond, 100 * hypha_primitives::HYPHA);
 		assert_eq!(config.price_per_unit, 5);

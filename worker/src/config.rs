@@ -89,9 +89,7 @@ fn amount<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Balance, D::Erro
 fn kinds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<WorkloadKind>, D::Error> {
 	Vec::<String>::deserialize(deserializer)?
 		.iter()
-		.map(|name| {
-			name.parse().map_err(|e| serde::de::Error::custom(format!("`{name}`: {e}")))
-		})
+		.map(|name| name.parse().map_err(|e| serde::de::Error::custom(format!("`{name}`: {e}"))))
 		.collect()
 }
 
@@ -109,7 +107,10 @@ mod tests {
 		assert_eq!(config.bond, 2 * hypha_primitives::HYPHA);
 		assert_eq!(config.job_kinds, vec![WorkloadKind::Training]);
 		assert!(toml::from_str::<WorkerConfig>("job_kinds = [\"mining\"]\n").is_err());
-		assert!(toml::from_str::<WorkerConfig>("cheat = true\n").is_err(), "no fault knobs in files");
+		assert!(
+			toml::from_str::<WorkerConfig>("cheat = true\n").is_err(),
+			"no fault knobs in files"
+		);
 		assert!(toml::from_str::<WorkerConfig>("faults = {}\n").is_err());
 	}
 }

@@ -67,9 +67,9 @@ use hypha_client::{keys, AccountId, Client};
 use hypha_compute::Backend;
 use hypha_primitives::JobId;
 
-pub use config::WorkerConfig;
 #[cfg(feature = "faults")]
 pub use config::Faults;
+pub use config::WorkerConfig;
 use metrics::Metrics;
 use pipeline::Attempt;
 use serve::Outputs;
@@ -124,7 +124,8 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 		.unwrap_or_else(|| format!("http://{local}"))
 		.trim_end_matches('/')
 		.to_string();
-	let client = hypha_client::connect_with_retry(&config.node_url, Duration::from_secs(120)).await?;
+	let client =
+		hypha_client::connect_with_retry(&config.node_url, Duration::from_secs(120)).await?;
 	tracing::info!(account = %account, node = %config.node_url, endpoint = %public_url, "worker starting");
 	let offer =
 		registration::capabilities(&config, &backend, memory_mib, &public_url, &receipt_key)?;

@@ -22,9 +22,21 @@ impl Metrics {
 	pub fn new() -> Result<Self, prometheus::Error> {
 		let registry = registry("hypha_worker")?;
 		Ok(Self {
-			claimed: int_counter(&registry, "jobs_claimed_total", "Jobs this worker claimed on chain")?,
-			committed: int_counter(&registry, "jobs_committed_total", "Results this worker committed")?,
-			settled: int_counter(&registry, "jobs_done_total", "Jobs settled with this worker paid")?,
+			claimed: int_counter(
+				&registry,
+				"jobs_claimed_total",
+				"Jobs this worker claimed on chain",
+			)?,
+			committed: int_counter(
+				&registry,
+				"jobs_committed_total",
+				"Results this worker committed",
+			)?,
+			settled: int_counter(
+				&registry,
+				"jobs_done_total",
+				"Jobs settled with this worker paid",
+			)?,
 			failed: int_counter(
 				&registry,
 				"jobs_failed_total",
@@ -35,7 +47,11 @@ impl Metrics {
 				"jobs_refused_total",
 				"Jobs refused before claiming (blobs not matching their digests, invalid)",
 			)?,
-			slashed: int_counter(&registry, "jobs_slashed_total", "Jobs whose result was proven wrong")?,
+			slashed: int_counter(
+				&registry,
+				"jobs_slashed_total",
+				"Jobs whose result was proven wrong",
+			)?,
 			compute_seconds: counter(
 				&registry,
 				"compute_seconds_total",

@@ -103,7 +103,8 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 	if !resuming {
 		let held = HeldJob { phase: Phase::Claiming, client: record.client.0 };
 		shared.state().put(job, held.clone())?;
-		match chain::submit(&shared.client, &api::tx().jobs().claim_job(job), &shared.signer).await {
+		match chain::submit(&shared.client, &api::tx().jobs().claim_job(job), &shared.signer).await
+		{
 			Ok(_) => {
 				shared.metrics.claimed.inc();
 				shared.state().put(job, HeldJob { phase: Phase::Claimed, ..held })?;

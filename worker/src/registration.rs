@@ -144,7 +144,8 @@ mod tests {
 	fn the_offer_is_true_of_the_machine() {
 		let config = WorkerConfig::default();
 		let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
-		let offer = capabilities(&config, &Backend::Cpu, 512, "http://127.0.0.1:7100", &key).unwrap();
+		let offer =
+			capabilities(&config, &Backend::Cpu, 512, "http://127.0.0.1:7100", &key).unwrap();
 		assert_eq!(offer.backend, hypha_primitives::Backend::Cpu);
 		assert_eq!(offer.receipt_key, key.verifying_key().to_bytes());
 		assert!(offer.job_kinds.contains(WorkloadKind::Training));

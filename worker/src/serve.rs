@@ -52,8 +52,7 @@ async fn get_output(
 		return (StatusCode::NOT_FOUND, "this worker serves no output for that job")
 			.into_response();
 	};
-	let header =
-		|name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+	let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
 	match output::verify(job, header, hypha_blobstore::auth::unix_now()) {
 		Ok(account) if account == served.client => (
 			StatusCode::OK,

@@ -105,4 +105,3 @@ pub async fn fetch(client: &Client, signer: &Keypair, job: JobId, out: &Path) ->
 		.with_context(|| format!("writing {}", safetensors.display()))?;
 	Ok(Fetched { digest, bytes, settled, receipt, files: vec![bin, safetensors] })
 }
-

@@ -67,10 +67,7 @@ impl Outcome {
 
 /// What a job's events in one block say, one line each, and its outcome if
 /// one of them ended it.
-pub fn job_events(
-	events: &Events,
-	job: JobId,
-) -> Result<(Vec<String>, Option<Outcome>)> {
+pub fn job_events(events: &Events, job: JobId) -> Result<(Vec<String>, Option<Outcome>)> {
 	use api::jobs::events as e;
 	let mut lines = Vec::new();
 	let mut outcome: Option<Outcome> = None;
@@ -248,8 +245,9 @@ pub async fn watch(
 	let record = query::job(client, job)
 		.await?
 		.with_context(|| format!("there is no job {job} on this chain"))?;
-	if let JobStatus::Settled { at, .. } | JobStatus::Slashed { at, .. } | JobStatus::Refunded { at } =
-		*record.status
+	if let JobStatus::Settled { at, .. }
+	| JobStatus::Slashed { at, .. }
+	| JobStatus::Refunded { at } = *record.status
 	{
 		return outcome_at(client, job, at).await?.with_context(|| {
 			format!("job {job} ended at block #{at}, whose events this node no longer keeps")
@@ -268,4 +266,3 @@ pub async fn watch(
 	}
 	bail!("the node closed the block subscription before job {job} ended")
 }
-

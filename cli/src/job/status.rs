@@ -87,4 +87,3 @@ pub async fn status(client: &Client, job: JobId) -> Result<Vec<String>> {
 	lines.push(format!("status: {state}"));
 	Ok(lines)
 }
-

@@ -54,8 +54,9 @@ pub async fn submit(
 	spec_path: &Path,
 	options: &SubmitOptions,
 ) -> Result<Submitted> {
-	let packaged = hypha_compute::package::program_and_input(spec_path)
-		.with_context(|| format!("the job spec {} does not form a valid job", spec_path.display()))?;
+	let packaged = hypha_compute::package::program_and_input(spec_path).with_context(|| {
+		format!("the job spec {} does not form a valid job", spec_path.display())
+	})?;
 	let store = hypha_blobstore::BlobClient::new(options.store.clone());
 	let base = options.store.trim_end_matches('/');
 	let upload = |what: &'static str, bytes: Vec<u8>| {

@@ -21,9 +21,11 @@
 //! ## Design
 //!
 //! - **One state machine.** [`JobStatus`] (in `hypha-primitives`) lists every
-//!   state; the extrinsics and the block hook only decide *which* move to make
-//!   and call one of the `Pallet::transition_*` functions in `lifecycle.rs`,
-//!   which place or release the holds and emit the event of that move.
+//!   state. One function, `Pallet::transition` in `lifecycle.rs`, writes it:
+//!   its doc comment is the transition table and its moves are the variants
+//!   of one enum, `Move`. The extrinsics and the block hook only decide
+//!   *which* move to make; `transition` checks that the job's status allows
+//!   it, places or releases the holds and emits the events.
 //! - **Bounded work per block.** Timed steps (expiry of open jobs, missed
 //!   deadlines, sampling, settlement, audit and dispute deadlines) are entries
 //!   of an [`Agenda`] keyed by block number, at most `MaxAgendaPerBlock` per
@@ -72,6 +74,7 @@ pub use weights::WeightInfo;
 #[frame_support::pallet]
 pub mod pallet {
 	use super::WeightInfo;
+	use crate::lifecycle::Move;
 	use frame_support::{
 		pallet_prelude::*,
 		traits::fungible::{Inspect, Mutate, MutateHold},
@@ -448,8 +451,7 @@ pub mod pallet {
 			let record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
 			ensure!(record.client == who, Error::<T>::NotJobClient);
 			ensure!(matches!(record.status, JobStatus::Open { .. }), Error::<T>::JobNotOpen);
-			Self::transition_refund(job, record, frame_system::Pallet::<T>::block_number());
-			Ok(())
+			Self::transition(job, Move::Cancel, frame_system::Pallet::<T>::block_number())
 		}
 
 		/// Claims an open job for the calling provider and locks its collateral.
@@ -483,7 +485,8 @@ pub mod pallet {
 				price.checked_add(&Self::max_verifier_fees(&params)).ok_or(Error::<T>::Overflow)?;
 			ensure!(cost <= record.budget, Error::<T>::PriceAboveBudget);
 			let collateral = Self::collateral_for(price, &params);
-			Self::transition_claim(job, record, provider, price, collateral)
+			let now = frame_system::Pallet::<T>::block_number();
+			Self::transition(job, Move::Claim { provider, price, collateral }, now)
 		}
 
 		/// Commits the result of an assigned job.
@@ -509,7 +512,8 @@ pub mod pallet {
 			};
 			ensure!(*provider == who, Error::<T>::NotAssignedProvider);
 			ensure!(!output_uri.is_empty(), Error::<T>::EmptyUri);
-			Self::transition_commit(job, record, commitment, output_uri)
+			let now = frame_system::Pallet::<T>::block_number();
+			Self::transition(job, Move::Commit { commitment, output_uri }, now)
 		}
 
 		/// Submits the output digest an assigned verifier computed for a job in
@@ -523,8 +527,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::submit_verdict())]
 		pub fn submit_verdict(origin: OriginFor<T>, job: JobId, digest: Digest) -> DispatchResult {
 			let verifier = ensure_signed(origin)?;
-			let record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
-			Self::do_submit_verdict(job, record, verifier, digest)
+			Self::do_submit_verdict(job, verifier, digest)
 		}
 
 		/// Replaces the marketplace parameters. Governance origin only.
@@ -587,9 +590,11 @@ pub mod pallet {
 			Ok(job)
 		}
 
-		/// The most a job can pay out in verifier fees: the auditor and a full panel.
+		/// The most a job can pay out in verifier fees: the auditor and a full
+		/// panel ([`hypha_primitives::max_verifier_fees`], which the worker and
+		/// the CLI use too).
 		pub fn max_verifier_fees(params: &ParamsOf<T>) -> BalanceOf<T> {
-			params.verifier_fee.saturating_mul(params.dispute_verifiers.saturating_add(1).into())
+			hypha_primitives::max_verifier_fees(params.verifier_fee, params.dispute_verifiers)
 		}
 
 		/// The collateral a provider locks for a job of `price`.

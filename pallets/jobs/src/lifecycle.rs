@@ -1,28 +1,17 @@
 //! Every move of a job's [`JobStatus`], and the steps that decide them.
 //!
-//! ## Transitions
-//!
-//! | from | to | by | holds | event |
-//! | --- | --- | --- | --- | --- |
-//! | (none) | `Open` | `submit_job` | budget held | `JobSubmitted` |
-//! | `Open` | `Refunded` | `cancel_job`, `Expire` step | budget released | `JobRefunded` |
-//! | `Open` | `Assigned` | `claim_job` | collateral locked | `JobClaimed` |
-//! | `Assigned` | `Committed` | `submit_result` | none | `ResultCommitted` |
-//! | `Assigned` | `Open` / `Refunded` | `Deadline` step | part of collateral to the client, rest released | `DeadlineMissed`, then `JobReopened` or `JobRefunded` |
-//! | `Committed` | `Audit` | `Sample` step, drawn | none | `SamplingDrawn`, `AuditAssigned` |
-//! | `Committed` | `Committed` | `Sample` step, not drawn | none | `SamplingDrawn` |
-//! | `Committed` | `Settled` | `Settle` step | price to provider, rest released, collateral released | `JobSettled` |
-//! | `Audit` | `Settled` | `submit_verdict`, agreeing | as above, plus the auditor's fee | `VerdictSubmitted`, `JobSettled` |
-//! | `Audit` | `Audit` | `AuditDeadline` step | absent auditor slashed to the client | `VerifierAbsent`, `AuditAssigned` |
-//! | `Audit` | `Settled` | `AuditDeadline` step, nobody left to audit | as `Settle` | `VerifierAbsent`, `JobSettled` |
-//! | `Audit` | `Dispute` | `submit_verdict`, disagreeing | none | `VerdictSubmitted`, `DisputeOpened` |
-//! | `Dispute` | `Settled` | last verdict or `DisputeDeadline`; a strict majority of the verdicts in back the provider | losers slashed to the provider; fees to winners | `VerifierSlashed`, `JobSettled` |
-//! | `Dispute` | `Slashed` | same; a strict majority agree on another digest | collateral pays winners' fees, rest to the client; budget released | `VerifierSlashed`, `ProviderSlashed` |
-//! | `Dispute` | `Refunded` | same; no strict majority | fees to every verifier that answered, rest released, collateral released | `JobRefunded` |
+//! [`Pallet::transition`] is the one function that changes a job's status.
+//! Its doc comment is the transition table, and each of its paths is a
+//! variant of [`Move`]. The extrinsics (in `lib.rs`) and the timed steps
+//! ([`Pallet::run_step`]) only decide *which* move to make: they check the
+//! caller, draw randomness and pick verifiers, then hand the move over.
+//! `transition` checks that the job's status allows the move, places or
+//! releases the holds, emits the events and writes the new status.
 
 use alloc::vec::Vec;
 use frame_support::{
 	pallet_prelude::*,
+	storage::with_storage_layer,
 	traits::{
 		fungible::MutateHold,
 		tokens::{Fortitude, Precision, Restriction},
@@ -30,7 +19,7 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use hypha_primitives::{
-	blake2_256, digest_commitment,
+	blake2_256, current_auditor_slot, digest_commitment,
 	sampling::{audit_probability_ppm, is_sampled},
 	Digest, JobId, JobStatus, Uri, VerifierSlot, VerifierSlots,
 };
@@ -40,38 +29,385 @@ use sp_runtime::traits::{Saturating, UniqueSaturatedInto, Zero};
 
 use crate::pallet::*;
 
+/// The error of a move that no extrinsic makes (a timed step's) when the
+/// job's status does not allow it. The moves of extrinsics fail with the
+/// extrinsic's own error instead (`JobNotOpen`, `JobNotAssigned`,
+/// `NotAssignedVerifier`).
+pub(crate) const ILLEGAL_MOVE: DispatchError =
+	DispatchError::Other("jobs: the job's status does not allow this move");
+
+/// One path through [`Pallet::transition`], named after what happens; the
+/// variant's doc gives its edge of the table. The caller decides the move and
+/// supplies what it decided (who claims, who audits, who sits on the panel);
+/// `transition` checks that the job's status allows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Move<AccountId, Balance> {
+	/// `Open` → `Refunded`: the client withdraws the job (`cancel_job`).
+	Cancel,
+	/// `Open` → `Refunded`: nobody claimed the job by `expires_at` (`Expire` step).
+	Expire,
+	/// `Open` → `Assigned`: `provider` takes the job at `price` and locks
+	/// `collateral` of its stake (`claim_job`).
+	Claim { provider: AccountId, price: Balance, collateral: Balance },
+	/// `Assigned` → `Committed`: the provider commits its result (`submit_result`).
+	Commit { commitment: Digest, output_uri: Uri },
+	/// `Assigned` → `Open`, or `Refunded` once the job has missed more than
+	/// `max_missed_deadlines`: the provider did not commit by its deadline
+	/// (`Deadline` step).
+	MissDeadline,
+	/// `Committed` → `Audit`: the draw asked for an audit and `auditor` was
+	/// picked (`Sample` step).
+	Audit { auditor: AccountId },
+	/// `Committed` → `Committed`: no audit, because the draw asked for none
+	/// (`drawn: false`) or no verifier could be picked (`drawn: true`); the
+	/// job settles after the challenge window (`Sample` step).
+	SkipAudit { drawn: bool },
+	/// `Committed` → `Settled`: the challenge window passed (`Settle` step).
+	Settle,
+	/// `Audit` → `Settled`: the current auditor `verifier` computed a `digest`
+	/// that matches the commitment (`submit_verdict`).
+	Confirm { verifier: AccountId, digest: Digest },
+	/// `Audit` → `Dispute`: the current auditor's `digest` does not match the
+	/// commitment, and `panel` re-executes (`submit_verdict`). With an empty
+	/// `panel` the dispute is decided at once on the auditor's verdict alone.
+	Escalate { verifier: AccountId, digest: Digest, panel: Vec<AccountId> },
+	/// `Audit` → `Audit`: the current auditor did not answer by the deadline
+	/// and `replacement` is asked instead (`AuditDeadline` step).
+	ReplaceAuditor { replacement: AccountId },
+	/// `Audit` → `Settled`: the current auditor did not answer by the deadline
+	/// and no verifier is left to ask (`AuditDeadline` step).
+	SettleUnaudited,
+	/// `Dispute` → `Dispute`: panel member `verifier` computed `digest`
+	/// (`submit_verdict`). The last verdict decides the dispute: `Settled`,
+	/// `Slashed` or `Refunded`.
+	Answer { verifier: AccountId, digest: Digest },
+	/// `Dispute` → `Settled`, `Slashed` or `Refunded`: the deadline passed, the
+	/// absent members are penalized and the verdicts in decide
+	/// (`DisputeDeadline` step).
+	CloseDispute,
+}
+
+/// A move with the runtime's types.
+pub(crate) type MoveOf<T> = Move<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
+
+/// Where a move leaves a job, and the event that says so (`None` for the
+/// moves that keep the status and have said everything already).
+type Next<T> = (StatusOf<T>, Option<Event<T>>);
+
+/// What a provider committed, carried through `Committed`, `Audit` and
+/// `Dispute` to the end of the job.
+struct Work<T: Config> {
+	provider: T::AccountId,
+	price: BalanceOf<T>,
+	collateral: BalanceOf<T>,
+	commitment: Digest,
+	output_uri: Uri,
+}
+
+impl<T: Config> Work<T> {
+	/// The work of a job that has a result, `None` for the other states.
+	fn of(status: &StatusOf<T>) -> Option<Self> {
+		match status {
+			JobStatus::Committed {
+				provider, price, collateral, commitment, output_uri, ..
+			}
+			| JobStatus::Audit { provider, price, collateral, commitment, output_uri, .. }
+			| JobStatus::Dispute { provider, price, collateral, commitment, output_uri, .. } => Some(Work {
+				provider: provider.clone(),
+				price: *price,
+				collateral: *collateral,
+				commitment: *commitment,
+				output_uri: output_uri.clone(),
+			}),
+			_ => None,
+		}
+	}
+
+	/// Whether a verifier that computed `digest` backs the provider.
+	fn backed_by(&self, job: JobId, digest: &Digest) -> bool {
+		digest_commitment(job, &self.provider, digest) == self.commitment
+	}
+
+	fn audit(
+		self,
+		verifiers: VerifierSlots<T::AccountId>,
+		deadline: BlockNumberFor<T>,
+	) -> StatusOf<T> {
+		let Work { provider, price, collateral, commitment, output_uri } = self;
+		JobStatus::Audit {
+			provider,
+			price,
+			collateral,
+			commitment,
+			output_uri,
+			verifiers,
+			deadline,
+		}
+	}
+
+	fn dispute(
+		self,
+		verifiers: VerifierSlots<T::AccountId>,
+		deadline: BlockNumberFor<T>,
+	) -> StatusOf<T> {
+		let Work { provider, price, collateral, commitment, output_uri } = self;
+		JobStatus::Dispute {
+			provider,
+			price,
+			collateral,
+			commitment,
+			output_uri,
+			verifiers,
+			deadline,
+		}
+	}
+}
+
+/// How the verdicts in decide a dispute. A digest wins with a strict majority
+/// of the verdicts in; a plurality is not enough (two verifiers that disagree
+/// with each other prove nothing about the provider).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ruling {
+	/// A strict majority backs the provider.
+	Upheld,
+	/// A strict majority agree on this other digest.
+	Overturned(Digest),
+	/// No strict majority.
+	Undecided,
+}
+
 impl<T: Config> Pallet<T> {
-	/// `Open` → `Assigned`: locks the collateral and starts the result deadline.
-	pub(crate) fn transition_claim(
+	/// Makes `mv` on `job` at block `now`: the only function that writes a
+	/// job's status. It checks that the status allows the move and returns an
+	/// error otherwise, with nothing changed (it runs in its own storage
+	/// layer); extrinsics pass the error on, the timed steps treat it as a bug.
+	///
+	/// | from | to | move | by | holds | event |
+	/// | --- | --- | --- | --- | --- | --- |
+	/// | (none) | `Open` | (not a move: `do_submit_job` creates the job) | `submit_job` | budget held | `JobSubmitted` |
+	/// | `Open` | `Refunded` | `Cancel`, `Expire` | `cancel_job`, `Expire` step | budget released | `JobRefunded` |
+	/// | `Open` | `Assigned` | `Claim` | `claim_job` | collateral locked | `JobClaimed` |
+	/// | `Assigned` | `Committed` | `Commit` | `submit_result` | none | `ResultCommitted` |
+	/// | `Assigned` | `Open` / `Refunded` | `MissDeadline` | `Deadline` step | part of collateral to the client, rest released; `Refunded` also releases the budget | `DeadlineMissed`, then `JobReopened` or `JobRefunded` |
+	/// | `Committed` | `Audit` | `Audit` | `Sample` step, drawn | none | `SamplingDrawn`, `AuditAssigned` |
+	/// | `Committed` | `Committed` | `SkipAudit` | `Sample` step, not drawn or no verifier to draw | none | `SamplingDrawn` |
+	/// | `Committed` | `Settled` | `Settle` | `Settle` step | price to provider, rest released, collateral released | `JobSettled` |
+	/// | `Audit` | `Settled` | `Confirm` | `submit_verdict`, agreeing | as above, plus the auditor's fee | `VerdictSubmitted`, `JobSettled` |
+	/// | `Audit` | `Audit` | `ReplaceAuditor` | `AuditDeadline` step | absent auditor slashed to the client | `VerifierAbsent`, `AuditAssigned` |
+	/// | `Audit` | `Settled` | `SettleUnaudited` | `AuditDeadline` step, nobody left to audit | absent auditor slashed to the client, then as `Settle` | `VerifierAbsent`, `JobSettled` |
+	/// | `Audit` | `Dispute` | `Escalate` | `submit_verdict`, disagreeing | none | `VerdictSubmitted`, `DisputeOpened` |
+	/// | `Audit` | `Slashed` | `Escalate` | same, no panel to draw: the auditor's verdict alone is a strict majority | as `Dispute` → `Slashed` | `VerdictSubmitted`, `ProviderSlashed` |
+	/// | `Dispute` | `Dispute` | `Answer` | `submit_verdict`, not the last | none | `VerdictSubmitted` |
+	/// | `Dispute` | `Settled` | `Answer`, `CloseDispute` | last verdict or `DisputeDeadline`; a strict majority of the verdicts in back the provider | absent members slashed to the client; losers slashed to the provider; fees to winners | `VerdictSubmitted` or `VerifierAbsent`s, `VerifierSlashed`, `JobSettled` |
+	/// | `Dispute` | `Slashed` | same | same; a strict majority agree on another digest | absent members slashed to the client; losers slashed to the client; collateral pays winners' fees, rest to the client; budget released | same, `VerifierSlashed`, `ProviderSlashed` |
+	/// | `Dispute` | `Refunded` | same | same; no strict majority | absent members slashed to the client; fees to every verifier that answered, rest released, collateral released | same, `JobRefunded` |
+	///
+	/// Conditions of the timed moves: `Expire` once `now >= expires_at`;
+	/// `MissDeadline`, `ReplaceAuditor`, `SettleUnaudited` and `CloseDispute`
+	/// once `now > deadline`. A move whose follow-up step cannot be scheduled
+	/// (the agenda is full 16 blocks on) ends the job at once where it can:
+	/// `MissDeadline` refunds, `Audit`, `SkipAudit` and `ReplaceAuditor`
+	/// settle unaudited; `Claim`, `Commit` and `Escalate` fail with
+	/// `AgendaFull`.
+	pub(crate) fn transition(job: JobId, mv: MoveOf<T>, now: BlockNumberFor<T>) -> DispatchResult {
+		with_storage_layer(|| {
+			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
+			let refusal = Self::refusal(&mv);
+			let status = record.status.clone();
+			let work = Work::<T>::of(&status);
+			let (status, event): Next<T> = match (mv, status, work) {
+				(Move::Cancel, JobStatus::Open { .. }, _) => {
+					Self::refund(job, &record.client, record.budget, None, now)
+				},
+				(Move::Expire, JobStatus::Open { expires_at }, _) if now >= expires_at => {
+					Self::refund(job, &record.client, record.budget, None, now)
+				},
+				(Move::Claim { provider, price, collateral }, JobStatus::Open { .. }, _) => {
+					let deadline = now.saturating_add(record.result_window);
+					Self::schedule(job, Step::Deadline, deadline.saturating_add(1u32.into()))?;
+					T::Stake::lock_collateral(&provider, collateral)?;
+					let event = Event::JobClaimed {
+						job,
+						provider: provider.clone(),
+						price,
+						collateral,
+						deadline,
+					};
+					(JobStatus::Assigned { provider, price, collateral, deadline }, Some(event))
+				},
+				(
+					Move::Commit { commitment, output_uri },
+					JobStatus::Assigned { provider, price, collateral, .. },
+					_,
+				) => Self::commit(job, provider, price, collateral, commitment, output_uri, now)?,
+				(
+					Move::MissDeadline,
+					JobStatus::Assigned { provider, collateral, deadline, .. },
+					_,
+				) if now > deadline => Self::miss_deadline(job, &mut record, provider, collateral, now),
+				(
+					Move::Audit { auditor },
+					JobStatus::Committed { audit_probability_ppm, .. },
+					Some(work),
+				) => {
+					Self::deposit_event(Event::SamplingDrawn {
+						job,
+						audited: true,
+						probability_ppm: audit_probability_ppm,
+					});
+					let deadline = now.saturating_add(Params::<T>::get().audit_window);
+					let mut verifiers = VerifierSlots::<T::AccountId>::default();
+					if Self::seat_auditor(job, &mut verifiers, &auditor, deadline) {
+						let event = Event::AuditAssigned { job, verifier: auditor, deadline };
+						(work.audit(verifiers, deadline), Some(event))
+					} else {
+						Self::settle(job, &record, work, &[], now)
+					}
+				},
+				(
+					Move::SkipAudit { drawn },
+					JobStatus::Committed { committed_at, audit_probability_ppm, .. },
+					Some(work),
+				) => {
+					Self::deposit_event(Event::SamplingDrawn {
+						job,
+						audited: drawn,
+						probability_ppm: audit_probability_ppm,
+					});
+					let settle_at =
+						committed_at.saturating_add(Params::<T>::get().challenge_window).max(now);
+					if Self::schedule(job, Step::Settle, settle_at).is_err() {
+						Self::settle(job, &record, work, &[], now)
+					} else {
+						(record.status.clone(), None)
+					}
+				},
+				(Move::Settle, JobStatus::Committed { .. }, Some(work)) => {
+					Self::settle(job, &record, work, &[], now)
+				},
+				(Move::Confirm { verifier, digest }, JobStatus::Audit { .. }, Some(work))
+					if work.backed_by(job, &digest) =>
+				{
+					Self::awaited_slot(&record.status, &verifier)?;
+					Self::deposit_event(Event::VerdictSubmitted {
+						job,
+						verifier: verifier.clone(),
+						agrees: true,
+					});
+					T::Reputation::record(&verifier, Outcome::Completed);
+					Self::settle(job, &record, work, &[verifier], now)
+				},
+				(
+					Move::Escalate { verifier, digest, panel },
+					JobStatus::Audit { verifiers, .. },
+					Some(work),
+				) if !work.backed_by(job, &digest) => {
+					Self::escalate(job, &mut record, work, verifiers, verifier, digest, panel, now)?
+				},
+				(
+					Move::ReplaceAuditor { replacement },
+					JobStatus::Audit { mut verifiers, deadline, .. },
+					Some(work),
+				) if now > deadline => {
+					Self::penalize_current_auditor(job, &record.client, &verifiers)?;
+					let deadline = now.saturating_add(Params::<T>::get().audit_window);
+					if Self::seat_auditor(job, &mut verifiers, &replacement, deadline) {
+						let event = Event::AuditAssigned { job, verifier: replacement, deadline };
+						(work.audit(verifiers, deadline), Some(event))
+					} else {
+						Self::settle(job, &record, work, &[], now)
+					}
+				},
+				(
+					Move::SettleUnaudited,
+					JobStatus::Audit { verifiers, deadline, .. },
+					Some(work),
+				) if now > deadline => {
+					Self::penalize_current_auditor(job, &record.client, &verifiers)?;
+					Self::settle(job, &record, work, &[], now)
+				},
+				(
+					Move::Answer { verifier, digest },
+					JobStatus::Dispute { mut verifiers, deadline, .. },
+					Some(work),
+				) => {
+					let index = Self::awaited_slot(&record.status, &verifier)?;
+					if let Some(slot) = verifiers.get_mut(index) {
+						slot.digest = Some(digest);
+					}
+					let agrees = work.backed_by(job, &digest);
+					let all_in = verifiers.iter().all(|slot| slot.digest.is_some());
+					Self::deposit_event(Event::VerdictSubmitted { job, verifier, agrees });
+					if all_in {
+						Self::decide_dispute(job, &mut record, work, &verifiers, now)
+					} else {
+						(work.dispute(verifiers, deadline), None)
+					}
+				},
+				(
+					Move::CloseDispute,
+					JobStatus::Dispute { verifiers, deadline, .. },
+					Some(work),
+				) if now > deadline => Self::decide_dispute(job, &mut record, work, &verifiers, now),
+				_ => return Err(refusal),
+			};
+			record.status = status;
+			Jobs::<T>::insert(job, record);
+			if let Some(event) = event {
+				Self::deposit_event(event);
+			}
+			Ok(())
+		})
+	}
+
+	/// The error of `mv` made from a status that does not allow it.
+	fn refusal(mv: &MoveOf<T>) -> DispatchError {
+		match mv {
+			Move::Cancel | Move::Claim { .. } => Error::<T>::JobNotOpen.into(),
+			Move::Commit { .. } => Error::<T>::JobNotAssigned.into(),
+			Move::Confirm { .. } | Move::Escalate { .. } | Move::Answer { .. } => {
+				Error::<T>::NotAssignedVerifier.into()
+			},
+			Move::Expire
+			| Move::MissDeadline
+			| Move::Audit { .. }
+			| Move::SkipAudit { .. }
+			| Move::Settle
+			| Move::ReplaceAuditor { .. }
+			| Move::SettleUnaudited
+			| Move::CloseDispute => ILLEGAL_MOVE,
+		}
+	}
+
+	/// The index of `who`'s slot if the job waits for its verdict: the
+	/// current auditor's in an `Audit`, a panel member's in a `Dispute`.
+	/// `NotAssignedVerifier` for anyone else (a replaced auditor included),
+	/// `VerdictAlreadySubmitted` for a verifier that answered.
+	fn awaited_slot(status: &StatusOf<T>, who: &T::AccountId) -> Result<usize, Error<T>> {
+		let index = match status {
+			JobStatus::Audit { verifiers, .. } => current_auditor_slot(verifiers)
+				.filter(|index| verifiers.get(*index).is_some_and(|slot| slot.verifier == *who)),
+			JobStatus::Dispute { verifiers, .. } => {
+				verifiers.iter().position(|slot| slot.verifier == *who)
+			},
+			_ => None,
+		}
+		.ok_or(Error::<T>::NotAssignedVerifier)?;
+		ensure!(status.awaits_verdict_from(who), Error::<T>::VerdictAlreadySubmitted);
+		Ok(index)
+	}
+
+	/// `Commit`: records the commitment and the audit probability, and
+	/// schedules the draw.
+	fn commit(
 		job: JobId,
-		mut record: JobOf<T>,
 		provider: T::AccountId,
 		price: BalanceOf<T>,
 		collateral: BalanceOf<T>,
-	) -> DispatchResult {
-		let now = frame_system::Pallet::<T>::block_number();
-		let deadline = now.saturating_add(record.result_window);
-		Self::schedule(job, Step::Deadline, deadline.saturating_add(1u32.into()))?;
-		T::Stake::lock_collateral(&provider, collateral)?;
-		record.status =
-			JobStatus::Assigned { provider: provider.clone(), price, collateral, deadline };
-		Jobs::<T>::insert(job, record);
-		Self::deposit_event(Event::JobClaimed { job, provider, price, collateral, deadline });
-		Ok(())
-	}
-
-	/// `Assigned` → `Committed`: records the commitment and the audit
-	/// probability, and schedules the draw.
-	pub(crate) fn transition_commit(
-		job: JobId,
-		mut record: JobOf<T>,
 		commitment: Digest,
 		output_uri: Uri,
-	) -> DispatchResult {
-		let JobStatus::Assigned { provider, price, collateral, .. } = record.status.clone() else {
-			return Err(Error::<T>::JobNotAssigned.into());
-		};
-		let now = frame_system::Pallet::<T>::block_number();
+		now: BlockNumberFor<T>,
+	) -> Result<Next<T>, DispatchError> {
 		let params = Params::<T>::get();
 		let audit_probability_ppm = audit_probability_ppm(
 			price.unique_saturated_into(),
@@ -82,139 +418,34 @@ impl<T: Config> Pallet<T> {
 		);
 		// The draw needs the hash of block now + 1, readable from block now + 2.
 		Self::schedule(job, Step::Sample, now.saturating_add(2u32.into()))?;
-		record.status = JobStatus::Committed {
+		let event = Event::ResultCommitted {
+			job,
 			provider: provider.clone(),
+			commitment,
+			output_uri: output_uri.clone(),
+		};
+		let status = JobStatus::Committed {
+			provider,
 			price,
 			collateral,
 			commitment,
-			output_uri: output_uri.clone(),
+			output_uri,
 			committed_at: now,
 			audit_probability_ppm,
 		};
-		Jobs::<T>::insert(job, record);
-		Self::deposit_event(Event::ResultCommitted { job, provider, commitment, output_uri });
-		Ok(())
+		Ok((status, Some(event)))
 	}
 
-	/// Any state → `Refunded`: releases what is left of the budget and, if a
-	/// provider had locked collateral, that too.
-	pub(crate) fn transition_refund(job: JobId, mut record: JobOf<T>, now: BlockNumberFor<T>) {
-		if let JobStatus::Assigned { provider, collateral, .. }
-		| JobStatus::Committed { provider, collateral, .. }
-		| JobStatus::Audit { provider, collateral, .. }
-		| JobStatus::Dispute { provider, collateral, .. } = &record.status
-		{
-			T::Stake::release_collateral(provider, *collateral);
-		}
-		let refunded = Self::release_budget(&record.client, record.budget);
-		record.status = JobStatus::Refunded { at: now };
-		Jobs::<T>::insert(job, record);
-		Self::deposit_event(Event::JobRefunded { job, refunded });
-	}
-
-	/// `Committed` / `Audit` / `Dispute` → `Settled`: pays the provider its
-	/// price and each of `paid_verifiers` the verifier fee from the budget,
-	/// releases the rest to the client and the collateral to the provider.
-	pub(crate) fn transition_settle(
+	/// `MissDeadline`: part of the collateral goes to the client for the lost
+	/// time, the rest is released; the job opens again, or is refunded after
+	/// too many misses.
+	fn miss_deadline(
 		job: JobId,
-		mut record: JobOf<T>,
-		paid_verifiers: &[T::AccountId],
+		record: &mut JobOf<T>,
+		provider: T::AccountId,
+		collateral: BalanceOf<T>,
 		now: BlockNumberFor<T>,
-	) {
-		let (provider, price, collateral, commitment, output_uri) = match &record.status {
-			JobStatus::Committed {
-				provider, price, collateral, commitment, output_uri, ..
-			}
-			| JobStatus::Audit { provider, price, collateral, commitment, output_uri, .. }
-			| JobStatus::Dispute { provider, price, collateral, commitment, output_uri, .. } => {
-				(provider.clone(), *price, *collateral, *commitment, output_uri.clone())
-			},
-			_ => {
-				defensive!("settling a job that has no result");
-				return;
-			},
-		};
-		let paid = Self::pay_from_budget(&record.client, &provider, price);
-		let fee = Params::<T>::get().verifier_fee;
-		let mut verifier_fees = BalanceOf::<T>::zero();
-		for verifier in paid_verifiers {
-			verifier_fees =
-				verifier_fees.saturating_add(Self::pay_from_budget(&record.client, verifier, fee));
-		}
-		let left = record.budget.saturating_sub(paid).saturating_sub(verifier_fees);
-		let refunded = Self::release_budget(&record.client, left);
-		T::Stake::release_collateral(&provider, collateral);
-		T::Reputation::record(&provider, Outcome::Completed);
-		record.status =
-			JobStatus::Settled { provider: provider.clone(), commitment, output_uri, at: now };
-		Jobs::<T>::insert(job, record);
-		Self::deposit_event(Event::JobSettled { job, provider, paid, verifier_fees, refunded });
-	}
-
-	/// `Dispute` → `Slashed`: the provider's collateral pays the winning
-	/// verifiers' fees, the rest goes to the client, and the whole budget comes back.
-	fn transition_slash_provider(
-		job: JobId,
-		mut record: JobOf<T>,
-		winners: &[T::AccountId],
-		now: BlockNumberFor<T>,
-	) {
-		let JobStatus::Dispute { provider, collateral, .. } = record.status.clone() else {
-			defensive!("slashing a provider outside a dispute");
-			return;
-		};
-		let fee = Params::<T>::get().verifier_fee;
-		let mut slashed = BalanceOf::<T>::zero();
-		for winner in winners {
-			let share = fee.min(collateral.saturating_sub(slashed));
-			slashed = slashed.saturating_add(T::Stake::slash_collateral(
-				&provider,
-				share,
-				SlashDestination::Reward(winner.clone()),
-			));
-		}
-		slashed = slashed.saturating_add(T::Stake::slash_collateral(
-			&provider,
-			collateral.saturating_sub(slashed),
-			SlashDestination::Compensate(record.client.clone()),
-		));
-		let refunded = Self::release_budget(&record.client, record.budget);
-		T::Reputation::record(&provider, Outcome::Failed);
-		record.status = JobStatus::Slashed { provider: provider.clone(), at: now };
-		Jobs::<T>::insert(job, record);
-		Self::deposit_event(Event::ProviderSlashed { job, provider, slashed, refunded });
-	}
-
-	/// Runs one timed step; a step whose job has moved on does nothing.
-	pub(crate) fn run_step(job: JobId, step: Step, now: BlockNumberFor<T>) {
-		let Some(record) = Jobs::<T>::get(job) else { return };
-		match (step, &record.status) {
-			(Step::Expire, JobStatus::Open { expires_at }) if now >= *expires_at => {
-				Self::transition_refund(job, record, now)
-			},
-			(Step::Deadline, JobStatus::Assigned { deadline, .. }) if now > *deadline => {
-				Self::missed_deadline(job, record, now)
-			},
-			(Step::Sample, JobStatus::Committed { .. }) => Self::draw_sample(job, record, now),
-			(Step::Settle, JobStatus::Committed { .. }) => {
-				Self::transition_settle(job, record, &[], now)
-			},
-			(Step::AuditDeadline, JobStatus::Audit { deadline, .. }) if now > *deadline => {
-				Self::auditor_absent(job, record, now)
-			},
-			(Step::DisputeDeadline, JobStatus::Dispute { deadline, .. }) if now > *deadline => {
-				Self::resolve_dispute(job, record, now)
-			},
-			_ => {},
-		}
-	}
-
-	/// `Assigned` → `Open` (or `Refunded` after too many misses): part of the
-	/// collateral goes to the client for the lost time.
-	fn missed_deadline(job: JobId, mut record: JobOf<T>, now: BlockNumberFor<T>) {
-		let JobStatus::Assigned { provider, collateral, .. } = record.status.clone() else {
-			return;
-		};
+	) -> Next<T> {
 		let params = Params::<T>::get();
 		let penalty = collateral / 100u32.into() * params.deadline_slash_percent.into();
 		let slashed = T::Stake::slash_collateral(
@@ -232,13 +463,279 @@ impl<T: Config> Pallet<T> {
 			|| Self::schedule(job, Step::Expire, expires_at).is_err()
 		{
 			// The collateral was already dealt with above.
-			record.status = JobStatus::Open { expires_at: now };
-			Self::transition_refund(job, record, now);
-			return;
+			return Self::refund(job, &record.client, record.budget, None, now);
 		}
-		record.status = JobStatus::Open { expires_at };
-		Jobs::<T>::insert(job, record);
-		Self::deposit_event(Event::JobReopened { job, expires_at });
+		(JobStatus::Open { expires_at }, Some(Event::JobReopened { job, expires_at }))
+	}
+
+	/// `Escalate`: records the auditor's verdict and seats a panel; without
+	/// one, decides at once on the verdicts in (the auditor's alone).
+	fn escalate(
+		job: JobId,
+		record: &mut JobOf<T>,
+		work: Work<T>,
+		mut verifiers: VerifierSlots<T::AccountId>,
+		verifier: T::AccountId,
+		digest: Digest,
+		panel: Vec<T::AccountId>,
+		now: BlockNumberFor<T>,
+	) -> Result<Next<T>, DispatchError> {
+		let index = Self::awaited_slot(&record.status, &verifier)?;
+		if let Some(slot) = verifiers.get_mut(index) {
+			slot.digest = Some(digest);
+		}
+		Self::deposit_event(Event::VerdictSubmitted { job, verifier, agrees: false });
+		// The auditor who answered stays; absent ones before it leave.
+		let mut slots: VerifierSlots<T::AccountId> = verifiers
+			.into_iter()
+			.filter(|slot| slot.digest.is_some())
+			.collect::<Vec<_>>()
+			.try_into()
+			.map_err(|_| Error::<T>::Overflow)?;
+		for member in &panel {
+			slots
+				.try_push(VerifierSlot { verifier: member.clone(), digest: None })
+				.map_err(|_| Error::<T>::Overflow)?;
+		}
+		let deadline = now.saturating_add(Params::<T>::get().audit_window);
+		if panel.is_empty() {
+			return Ok(Self::decide_dispute(job, record, work, &slots, now));
+		}
+		Self::schedule(job, Step::DisputeDeadline, deadline.saturating_add(1u32.into()))?;
+		Ok((work.dispute(slots, deadline), Some(Event::DisputeOpened { job, panel, deadline })))
+	}
+
+	/// Adds `auditor` as the current auditor of `verifiers` and schedules the
+	/// step after its `deadline`. `false` if the slots or the agenda are full:
+	/// the caller then settles the job unaudited.
+	fn seat_auditor(
+		job: JobId,
+		verifiers: &mut VerifierSlots<T::AccountId>,
+		auditor: &T::AccountId,
+		deadline: BlockNumberFor<T>,
+	) -> bool {
+		verifiers.try_push(VerifierSlot { verifier: auditor.clone(), digest: None }).is_ok()
+			&& Self::schedule(job, Step::AuditDeadline, deadline.saturating_add(1u32.into()))
+				.is_ok()
+	}
+
+	/// Penalizes the auditor of `verifiers` that did not answer in time.
+	fn penalize_current_auditor(
+		job: JobId,
+		client: &T::AccountId,
+		verifiers: &VerifierSlots<T::AccountId>,
+	) -> DispatchResult {
+		let absent = current_auditor_slot(verifiers)
+			.and_then(|index| verifiers.get(index))
+			.ok_or(ILLEGAL_MOVE)?;
+		Self::penalize_absent(job, &absent.verifier, client, &Params::<T>::get());
+		Ok(())
+	}
+
+	/// Decides a dispute on `verifiers`' verdicts: absent verifiers are
+	/// penalized and not counted, losers slashed, and the job ends `Settled`,
+	/// `Slashed` or `Refunded` by the [`Ruling`].
+	fn decide_dispute(
+		job: JobId,
+		record: &mut JobOf<T>,
+		work: Work<T>,
+		verifiers: &[VerifierSlot<T::AccountId>],
+		now: BlockNumberFor<T>,
+	) -> Next<T> {
+		let params = Params::<T>::get();
+		let mut answers: Vec<(T::AccountId, Digest)> = Vec::new();
+		for slot in verifiers {
+			match slot.digest {
+				Some(digest) => answers.push((slot.verifier.clone(), digest)),
+				None => Self::penalize_absent(job, &slot.verifier, &record.client, &params),
+			}
+		}
+
+		let slash_losers = |winners: &dyn Fn(&Digest) -> bool, to: &T::AccountId| {
+			for (verifier, digest) in answers.iter() {
+				if winners(digest) {
+					T::Reputation::record(verifier, Outcome::DisputeWon);
+				} else {
+					let slashed = T::Stake::slash_verifier(
+						verifier,
+						params.verifier_slash,
+						SlashDestination::Compensate(to.clone()),
+					);
+					T::Reputation::record(verifier, Outcome::DisputeLost);
+					Self::deposit_event(Event::VerifierSlashed {
+						job,
+						verifier: verifier.clone(),
+						slashed,
+					});
+				}
+			}
+		};
+		let backing = |winners: &dyn Fn(&Digest) -> bool| -> Vec<T::AccountId> {
+			answers
+				.iter()
+				.filter(|(_, digest)| winners(digest))
+				.map(|(who, _)| who.clone())
+				.collect()
+		};
+
+		match Self::rule(job, &work, &answers) {
+			Ruling::Upheld => {
+				let upheld = |digest: &Digest| work.backed_by(job, digest);
+				slash_losers(&upheld, &work.provider);
+				let winners = backing(&upheld);
+				Self::settle(job, record, work, &winners, now)
+			},
+			Ruling::Overturned(winner) => {
+				let overturned = |digest: &Digest| *digest == winner;
+				slash_losers(&overturned, &record.client);
+				let winners = backing(&overturned);
+				Self::slash_provider(job, record, work, &winners, now)
+			},
+			Ruling::Undecided => {
+				// Nobody is proven wrong. Verifiers that answered are paid for
+				// their work, the rest of the budget goes back.
+				let mut fees = BalanceOf::<T>::zero();
+				for (verifier, _) in &answers {
+					fees = fees.saturating_add(Self::pay_from_budget(
+						&record.client,
+						verifier,
+						params.verifier_fee,
+					));
+				}
+				record.budget = record.budget.saturating_sub(fees);
+				let locked = Some((&work.provider, work.collateral));
+				Self::refund(job, &record.client, record.budget, locked, now)
+			},
+		}
+	}
+
+	/// The [`Ruling`] of `answers` (verifier, digest) on `work`.
+	fn rule(job: JobId, work: &Work<T>, answers: &[(T::AccountId, Digest)]) -> Ruling {
+		let provider_votes =
+			answers.iter().filter(|(_, digest)| work.backed_by(job, digest)).count();
+		// The most common digest other than the provider's, and its votes.
+		let mut rival: Option<(Digest, usize)> = None;
+		for (_, digest) in answers.iter().filter(|(_, digest)| !work.backed_by(job, digest)) {
+			let votes = answers.iter().filter(|(_, other)| other == digest).count();
+			if rival.is_none_or(|(_, best)| votes > best) {
+				rival = Some((*digest, votes));
+			}
+		}
+		let majority = |votes: usize| votes.saturating_mul(2) > answers.len();
+		match rival {
+			_ if majority(provider_votes) => Ruling::Upheld,
+			Some((digest, votes)) if majority(votes) => Ruling::Overturned(digest),
+			_ => Ruling::Undecided,
+		}
+	}
+
+	/// Ends a job `Settled`: pays the provider its price and each of
+	/// `paid_verifiers` the verifier fee from the budget, releases the rest to
+	/// the client and the collateral to the provider.
+	fn settle(
+		job: JobId,
+		record: &JobOf<T>,
+		work: Work<T>,
+		paid_verifiers: &[T::AccountId],
+		now: BlockNumberFor<T>,
+	) -> Next<T> {
+		let Work { provider, price, collateral, commitment, output_uri } = work;
+		let paid = Self::pay_from_budget(&record.client, &provider, price);
+		let fee = Params::<T>::get().verifier_fee;
+		let mut verifier_fees = BalanceOf::<T>::zero();
+		for verifier in paid_verifiers {
+			verifier_fees =
+				verifier_fees.saturating_add(Self::pay_from_budget(&record.client, verifier, fee));
+		}
+		let left = record.budget.saturating_sub(paid).saturating_sub(verifier_fees);
+		let refunded = Self::release_budget(&record.client, left);
+		T::Stake::release_collateral(&provider, collateral);
+		T::Reputation::record(&provider, Outcome::Completed);
+		let event =
+			Event::JobSettled { job, provider: provider.clone(), paid, verifier_fees, refunded };
+		(JobStatus::Settled { provider, commitment, output_uri, at: now }, Some(event))
+	}
+
+	/// Ends a job `Slashed`: the provider's collateral pays the `winners`'
+	/// fees, the rest goes to the client, and the whole budget comes back.
+	fn slash_provider(
+		job: JobId,
+		record: &JobOf<T>,
+		work: Work<T>,
+		winners: &[T::AccountId],
+		now: BlockNumberFor<T>,
+	) -> Next<T> {
+		let Work { provider, collateral, .. } = work;
+		let fee = Params::<T>::get().verifier_fee;
+		let mut slashed = BalanceOf::<T>::zero();
+		for winner in winners {
+			let share = fee.min(collateral.saturating_sub(slashed));
+			slashed = slashed.saturating_add(T::Stake::slash_collateral(
+				&provider,
+				share,
+				SlashDestination::Reward(winner.clone()),
+			));
+		}
+		slashed = slashed.saturating_add(T::Stake::slash_collateral(
+			&provider,
+			collateral.saturating_sub(slashed),
+			SlashDestination::Compensate(record.client.clone()),
+		));
+		let refunded = Self::release_budget(&record.client, record.budget);
+		T::Reputation::record(&provider, Outcome::Failed);
+		let event = Event::ProviderSlashed { job, provider: provider.clone(), slashed, refunded };
+		(JobStatus::Slashed { provider, at: now }, Some(event))
+	}
+
+	/// Ends a job `Refunded`: releases `budget` of the client's escrow and, if
+	/// a provider still has collateral `locked` for it, that too.
+	fn refund(
+		job: JobId,
+		client: &T::AccountId,
+		budget: BalanceOf<T>,
+		locked: Option<(&T::AccountId, BalanceOf<T>)>,
+		now: BlockNumberFor<T>,
+	) -> Next<T> {
+		if let Some((provider, collateral)) = locked {
+			T::Stake::release_collateral(provider, collateral);
+		}
+		let refunded = Self::release_budget(client, budget);
+		(JobStatus::Refunded { at: now }, Some(Event::JobRefunded { job, refunded }))
+	}
+
+	/// Runs one timed step: decides its move and makes it. A step whose job
+	/// has moved on since it was scheduled does nothing.
+	pub(crate) fn run_step(job: JobId, step: Step, now: BlockNumberFor<T>) {
+		let Some(record) = Jobs::<T>::get(job) else { return };
+		let mv = match (step, &record.status) {
+			(Step::Expire, JobStatus::Open { expires_at }) if now >= *expires_at => Move::Expire,
+			(Step::Deadline, JobStatus::Assigned { deadline, .. }) if now > *deadline => {
+				Move::MissDeadline
+			},
+			(
+				Step::Sample,
+				JobStatus::Committed { provider, committed_at, audit_probability_ppm, .. },
+			) => Self::draw_sample(
+				job,
+				&record.client,
+				provider,
+				*committed_at,
+				*audit_probability_ppm,
+			),
+			(Step::Settle, JobStatus::Committed { .. }) => Move::Settle,
+			(Step::AuditDeadline, JobStatus::Audit { provider, verifiers, deadline, .. })
+				if now > *deadline =>
+			{
+				Self::draw_replacement(job, &record.client, provider, verifiers, now)
+			},
+			(Step::DisputeDeadline, JobStatus::Dispute { deadline, .. }) if now > *deadline => {
+				Move::CloseDispute
+			},
+			_ => return,
+		};
+		if let Err(error) = Self::transition(job, mv, now) {
+			defensive!("jobs: the move of a timed step failed", error);
+		}
 	}
 
 	/// Randomness for `job` in block `now`: the hash of block `source` mixed
@@ -248,63 +745,55 @@ impl<T: Config> Pallet<T> {
 		blake2_256(&(tag, job, block_hash).encode())
 	}
 
-	/// `Committed`: draws whether to audit, then assigns an auditor or
-	/// schedules settlement.
-	fn draw_sample(job: JobId, mut record: JobOf<T>, now: BlockNumberFor<T>) {
-		let JobStatus::Committed {
-			provider,
-			price,
-			collateral,
-			commitment,
-			output_uri,
-			committed_at,
-			audit_probability_ppm,
-		} = record.status.clone()
-		else {
-			return;
-		};
+	/// The `Sample` step's move: draws whether to audit a result committed at
+	/// `committed_at` and, if so, picks the auditor.
+	fn draw_sample(
+		job: JobId,
+		client: &T::AccountId,
+		provider: &T::AccountId,
+		committed_at: BlockNumberFor<T>,
+		audit_probability_ppm: u32,
+	) -> MoveOf<T> {
 		let source = committed_at.saturating_add(1u32.into());
 		let randomness = Self::randomness(b"hypha/sample", job, source);
-		let audited = is_sampled(&randomness, audit_probability_ppm);
-		Self::deposit_event(Event::SamplingDrawn {
-			job,
-			audited,
-			probability_ppm: audit_probability_ppm,
-		});
-		let settle_at = committed_at.saturating_add(Params::<T>::get().challenge_window).max(now);
-		let auditor = if audited {
-			let excluded = [provider.clone(), record.client.clone()];
-			Self::pick_verifiers(&randomness, &excluded, 1).into_iter().next()
-		} else {
-			None
-		};
-		let Some(auditor) = auditor else {
-			// Not drawn, or nobody to audit: settle after the challenge window.
-			if Self::schedule(job, Step::Settle, settle_at).is_err() {
-				Self::transition_settle(job, record, &[], now);
-			}
-			return;
-		};
-		let deadline = now.saturating_add(Params::<T>::get().audit_window);
-		let mut verifiers = VerifierSlots::<T::AccountId>::default();
-		if verifiers.try_push(VerifierSlot { verifier: auditor.clone(), digest: None }).is_err()
-			|| Self::schedule(job, Step::AuditDeadline, deadline.saturating_add(1u32.into()))
-				.is_err()
-		{
-			Self::transition_settle(job, record, &[], now);
-			return;
+		if !is_sampled(&randomness, audit_probability_ppm) {
+			return Move::SkipAudit { drawn: false };
 		}
-		record.status = JobStatus::Audit {
-			provider,
-			price,
-			collateral,
-			commitment,
-			output_uri,
-			verifiers,
-			deadline,
-		};
-		Jobs::<T>::insert(job, record);
-		Self::deposit_event(Event::AuditAssigned { job, verifier: auditor, deadline });
+		let excluded = [provider.clone(), client.clone()];
+		match Self::pick_verifiers(&randomness, &excluded, 1).into_iter().next() {
+			Some(auditor) => Move::Audit { auditor },
+			None => Move::SkipAudit { drawn: true },
+		}
+	}
+
+	/// The `AuditDeadline` step's move: a replacement for the absent auditor,
+	/// from the verifiers not yet asked.
+	fn draw_replacement(
+		job: JobId,
+		client: &T::AccountId,
+		provider: &T::AccountId,
+		verifiers: &VerifierSlots<T::AccountId>,
+		now: BlockNumberFor<T>,
+	) -> MoveOf<T> {
+		let excluded = Self::excluded(client, provider, verifiers);
+		let randomness = Self::randomness(b"hypha/replace", job, now.saturating_sub(1u32.into()));
+		match Self::pick_verifiers(&randomness, &excluded, 1).into_iter().next() {
+			Some(replacement) => Move::ReplaceAuditor { replacement },
+			None => Move::SettleUnaudited,
+		}
+	}
+
+	/// Who may not verify a job: its verifiers so far, its provider, its client.
+	fn excluded(
+		client: &T::AccountId,
+		provider: &T::AccountId,
+		verifiers: &VerifierSlots<T::AccountId>,
+	) -> Vec<T::AccountId> {
+		let mut excluded: Vec<T::AccountId> =
+			verifiers.iter().map(|slot| slot.verifier.clone()).collect();
+		excluded.push(provider.clone());
+		excluded.push(client.clone());
+		excluded
 	}
 
 	/// Picks up to `count` distinct verifiers with probability proportional to
@@ -344,151 +833,44 @@ impl<T: Config> Pallet<T> {
 		picked
 	}
 
-	/// Records a verdict; settles, escalates or resolves as the verdicts say.
+	/// Decides the move of `verifier`'s verdict `digest` on `job` and makes
+	/// it: in an `Audit`, `Confirm` or `Escalate` (drawing the panel); in a
+	/// `Dispute`, `Answer`.
 	pub(crate) fn do_submit_verdict(
 		job: JobId,
-		mut record: JobOf<T>,
 		verifier: T::AccountId,
 		digest: Digest,
 	) -> DispatchResult {
+		let record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
 		let now = frame_system::Pallet::<T>::block_number();
-		match &mut record.status {
+		// Refuse before drawing a panel; `transition` checks again.
+		Self::awaited_slot(&record.status, &verifier)?;
+		let mv = match &record.status {
 			JobStatus::Audit { provider, commitment, verifiers, .. } => {
-				// Only the current auditor (the last slot) may answer.
-				let slot = verifiers.last_mut().ok_or(Error::<T>::NotAssignedVerifier)?;
-				ensure!(slot.verifier == verifier, Error::<T>::NotAssignedVerifier);
-				ensure!(slot.digest.is_none(), Error::<T>::VerdictAlreadySubmitted);
-				slot.digest = Some(digest);
-				let agrees = digest_commitment(job, &*provider, &digest) == *commitment;
-				Self::deposit_event(Event::VerdictSubmitted {
-					job,
-					verifier: verifier.clone(),
-					agrees,
-				});
-				if agrees {
-					T::Reputation::record(&verifier, Outcome::Completed);
-					Self::transition_settle(job, record, &[verifier], now);
-					Ok(())
+				if digest_commitment(job, provider, &digest) == *commitment {
+					Move::Confirm { verifier, digest }
 				} else {
-					Self::open_dispute(job, record, now)
+					let panel = Self::draw_panel(job, &record.client, provider, verifiers, now);
+					Move::Escalate { verifier, digest, panel }
 				}
 			},
-			JobStatus::Dispute { provider, commitment, verifiers, .. } => {
-				let slot = verifiers
-					.iter_mut()
-					.find(|slot| slot.verifier == verifier)
-					.ok_or(Error::<T>::NotAssignedVerifier)?;
-				ensure!(slot.digest.is_none(), Error::<T>::VerdictAlreadySubmitted);
-				slot.digest = Some(digest);
-				let agrees = digest_commitment(job, &*provider, &digest) == *commitment;
-				let all_in = verifiers.iter().all(|slot| slot.digest.is_some());
-				Self::deposit_event(Event::VerdictSubmitted { job, verifier, agrees });
-				if all_in {
-					Self::resolve_dispute(job, record, now);
-				} else {
-					Jobs::<T>::insert(job, record);
-				}
-				Ok(())
-			},
-			_ => Err(Error::<T>::NotAssignedVerifier.into()),
-		}
+			_ => Move::Answer { verifier, digest },
+		};
+		Self::transition(job, mv, now)
 	}
 
-	/// `Audit` → `Dispute`: a panel re-executes. Without a panel the job is
-	/// refunded (nobody can break the tie), the auditor paid.
-	fn open_dispute(job: JobId, mut record: JobOf<T>, now: BlockNumberFor<T>) -> DispatchResult {
-		let JobStatus::Audit {
-			provider, price, collateral, commitment, output_uri, verifiers, ..
-		} = record.status.clone()
-		else {
-			return Err(Error::<T>::NotAssignedVerifier.into());
-		};
-		let params = Params::<T>::get();
-		let mut excluded: Vec<T::AccountId> =
-			verifiers.iter().map(|slot| slot.verifier.clone()).collect();
-		excluded.push(provider.clone());
-		excluded.push(record.client.clone());
+	/// The panel of a dispute: `dispute_verifiers` picked from the verifiers
+	/// not yet asked.
+	fn draw_panel(
+		job: JobId,
+		client: &T::AccountId,
+		provider: &T::AccountId,
+		verifiers: &VerifierSlots<T::AccountId>,
+		now: BlockNumberFor<T>,
+	) -> Vec<T::AccountId> {
+		let excluded = Self::excluded(client, provider, verifiers);
 		let randomness = Self::randomness(b"hypha/dispute", job, now.saturating_sub(1u32.into()));
-		let panel = Self::pick_verifiers(&randomness, &excluded, params.dispute_verifiers);
-		// The auditor who answered stays; absent ones before it leave.
-		let mut slots: VerifierSlots<T::AccountId> = verifiers
-			.into_iter()
-			.filter(|slot| slot.digest.is_some())
-			.collect::<Vec<_>>()
-			.try_into()
-			.map_err(|_| Error::<T>::Overflow)?;
-		for member in &panel {
-			slots
-				.try_push(VerifierSlot { verifier: member.clone(), digest: None })
-				.map_err(|_| Error::<T>::Overflow)?;
-		}
-		let deadline = now.saturating_add(params.audit_window);
-		if panel.is_empty() {
-			record.status = JobStatus::Dispute {
-				provider,
-				price,
-				collateral,
-				commitment,
-				output_uri,
-				verifiers: slots,
-				deadline,
-			};
-			Self::resolve_dispute(job, record, now);
-			return Ok(());
-		}
-		Self::schedule(job, Step::DisputeDeadline, deadline.saturating_add(1u32.into()))?;
-		record.status = JobStatus::Dispute {
-			provider,
-			price,
-			collateral,
-			commitment,
-			output_uri,
-			verifiers: slots,
-			deadline,
-		};
-		Jobs::<T>::insert(job, record);
-		Self::deposit_event(Event::DisputeOpened { job, panel, deadline });
-		Ok(())
-	}
-
-	/// `Audit`, deadline passed: the auditor is penalized and replaced; with
-	/// nobody left to ask, the result settles unaudited.
-	fn auditor_absent(job: JobId, mut record: JobOf<T>, now: BlockNumberFor<T>) {
-		let JobStatus::Audit { provider, verifiers, .. } = &mut record.status else { return };
-		let Some(absent) = verifiers.last().map(|slot| slot.verifier.clone()) else { return };
-		let params = Params::<T>::get();
-		Self::penalize_absent(job, &absent, &record.client, &params);
-		let mut excluded: Vec<T::AccountId> =
-			verifiers.iter().map(|slot| slot.verifier.clone()).collect();
-		excluded.push(provider.clone());
-		excluded.push(record.client.clone());
-		let randomness = Self::randomness(b"hypha/replace", job, now.saturating_sub(1u32.into()));
-		let replacement = Self::pick_verifiers(&randomness, &excluded, 1).into_iter().next();
-		let deadline = now.saturating_add(params.audit_window);
-		let replaced = match replacement {
-			Some(verifier) => {
-				verifiers
-					.try_push(VerifierSlot { verifier: verifier.clone(), digest: None })
-					.is_ok() && Self::schedule(
-					job,
-					Step::AuditDeadline,
-					deadline.saturating_add(1u32.into()),
-				)
-				.is_ok() && {
-					Self::deposit_event(Event::AuditAssigned { job, verifier, deadline });
-					true
-				}
-			},
-			None => false,
-		};
-		if replaced {
-			if let JobStatus::Audit { deadline: current, .. } = &mut record.status {
-				*current = deadline;
-			}
-			Jobs::<T>::insert(job, record);
-		} else {
-			Self::transition_settle(job, record, &[], now);
-		}
+		Self::pick_verifiers(&randomness, &excluded, Params::<T>::get().dispute_verifiers)
 	}
 
 	/// Slashes an absent verifier's `no_show_slash` to the client.
@@ -505,89 +887,6 @@ impl<T: Config> Pallet<T> {
 		);
 		T::Reputation::record(verifier, Outcome::TimedOut);
 		Self::deposit_event(Event::VerifierAbsent { job, verifier: verifier.clone(), slashed });
-	}
-
-	/// `Dispute` → `Settled`, `Slashed` or `Refunded` by majority of the
-	/// verdicts in; absent verifiers are penalized and not counted.
-	pub(crate) fn resolve_dispute(job: JobId, record: JobOf<T>, now: BlockNumberFor<T>) {
-		let JobStatus::Dispute { provider, commitment, verifiers, .. } = record.status.clone()
-		else {
-			return;
-		};
-		let params = Params::<T>::get();
-		let mut answers: Vec<(T::AccountId, Digest)> = Vec::new();
-		for slot in verifiers.iter() {
-			match slot.digest {
-				Some(digest) => answers.push((slot.verifier.clone(), digest)),
-				None => Self::penalize_absent(job, &slot.verifier, &record.client, &params),
-			}
-		}
-		let backs_provider =
-			|digest: &Digest| digest_commitment(job, &provider, digest) == commitment;
-		let provider_votes = answers.iter().filter(|(_, digest)| backs_provider(digest)).count();
-		// The most common digest other than the provider's, and its votes.
-		let mut rival: Option<(Digest, usize)> = None;
-		for (_, digest) in answers.iter().filter(|(_, digest)| !backs_provider(digest)) {
-			let votes = answers.iter().filter(|(_, other)| other == digest).count();
-			if rival.is_none_or(|(_, best)| votes > best) {
-				rival = Some((*digest, votes));
-			}
-		}
-		let rival_votes = rival.map_or(0, |(_, votes)| votes);
-
-		let slash_losers = |winners: &dyn Fn(&Digest) -> bool, to: &T::AccountId| {
-			for (verifier, digest) in answers.iter() {
-				if winners(digest) {
-					T::Reputation::record(verifier, Outcome::DisputeWon);
-				} else {
-					let slashed = T::Stake::slash_verifier(
-						verifier,
-						params.verifier_slash,
-						SlashDestination::Compensate(to.clone()),
-					);
-					T::Reputation::record(verifier, Outcome::DisputeLost);
-					Self::deposit_event(Event::VerifierSlashed {
-						job,
-						verifier: verifier.clone(),
-						slashed,
-					});
-				}
-			}
-		};
-
-		// A digest wins with a strict majority of the verdicts in; a plurality
-		// is not enough (two verifiers that disagree with each other prove
-		// nothing about the provider).
-		let majority = |votes: usize| votes.saturating_mul(2) > answers.len();
-		if majority(provider_votes) {
-			slash_losers(&|digest| backs_provider(digest), &provider);
-			let winners: Vec<T::AccountId> = answers
-				.iter()
-				.filter(|(_, digest)| backs_provider(digest))
-				.map(|(who, _)| who.clone())
-				.collect();
-			Self::transition_settle(job, record, &winners, now);
-		} else if let Some((winner, _)) = rival.filter(|_| majority(rival_votes)) {
-			slash_losers(&|digest| *digest == winner, &record.client);
-			let winners: Vec<T::AccountId> = answers
-				.iter()
-				.filter(|(_, digest)| *digest == winner)
-				.map(|(who, _)| who.clone())
-				.collect();
-			Self::transition_slash_provider(job, record, &winners, now);
-		} else {
-			// No majority: nobody is proven wrong. Verifiers that answered are
-			// paid for their work, the rest of the budget goes back.
-			let client = record.client.clone();
-			let fee = params.verifier_fee;
-			let mut fees = BalanceOf::<T>::zero();
-			for (verifier, _) in &answers {
-				fees = fees.saturating_add(Self::pay_from_budget(&client, verifier, fee));
-			}
-			let mut record = record;
-			record.budget = record.budget.saturating_sub(fees);
-			Self::transition_refund(job, record, now);
-		}
 	}
 
 	/// Pays `amount` from the client's escrow to `to`; returns what was paid.

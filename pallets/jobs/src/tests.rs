@@ -2,6 +2,7 @@
 //! stake and reputation pallets. Every test ends with the conservation check.
 
 use crate::{
+	lifecycle::{Move, ILLEGAL_MOVE},
 	mock::{Jobs, *},
 	pallet::*,
 };
@@ -9,7 +10,11 @@ use frame_support::{
 	assert_noop, assert_ok,
 	traits::fungible::{Inspect, InspectHold},
 };
-use hypha_primitives::{digest_commitment, sampling::PPM, Digest, JobId, JobStatus, Uri};
+use hypha_primitives::{
+	current_auditor_slot, digest_commitment, sampling::PPM, Digest, JobId, JobStatus, Uri,
+	WorkloadKind,
+};
+use pallet_stake::StakeInterface;
 use sp_runtime::DispatchError;
 
 const OUTPUT: Digest = [42; 32];
@@ -31,6 +36,47 @@ fn escrow(who: u64) -> Balance {
 
 fn free(who: u64) -> Balance {
 	Balances::balance(&who)
+}
+
+/// A verifier's stake held by the stake pallet.
+fn verifier_stake(who: u64) -> Balance {
+	Balances::balance_on_hold(
+		&RuntimeHoldReason::Stake(pallet_stake::HoldReason::VerifierStake),
+		&who,
+	)
+}
+
+/// A provider's stake held by the stake pallet, locked collateral included.
+fn provider_stake(who: u64) -> Balance {
+	Balances::balance_on_hold(
+		&RuntimeHoldReason::Stake(pallet_stake::HoldReason::ProviderStake),
+		&who,
+	)
+}
+
+/// A provider's stake not locked as collateral.
+fn free_stake(provider: u64) -> Balance {
+	<Stake as StakeInterface<_, _>>::provider_offer(&provider, WorkloadKind::Inference)
+		.map(|offer| offer.free_stake)
+		.expect("a registered provider")
+}
+
+/// This pallet's events so far, oldest first.
+fn jobs_events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Jobs(event) => Some(event),
+			_ => None,
+		})
+		.collect()
+}
+
+/// This pallet's last `events.len()` events are `events`, in that order.
+fn assert_last_jobs_events(events: &[Event<Test>]) {
+	let all = jobs_events();
+	assert!(all.len() >= events.len(), "only {} events: {all:?}", all.len());
+	assert_eq!(&all[all.len() - events.len()..], events);
 }
 
 fn status(job: JobId) -> StatusOf<Test> {
@@ -67,7 +113,10 @@ fn commit(job: JobId, provider: u64, digest: Digest) {
 /// The auditor a job in `Audit` waits for.
 fn auditor(job: JobId) -> u64 {
 	match status(job) {
-		JobStatus::Audit { verifiers, .. } => verifiers.last().expect("an auditor").verifier,
+		JobStatus::Audit { verifiers, .. } => {
+			let slot = current_auditor_slot(&verifiers).expect("an auditor");
+			verifiers[slot].verifier
+		},
 		other => panic!("job is not in audit: {other:?}"),
 	}
 }
@@ -553,6 +602,521 @@ fn claims_need_free_stake_for_the_collateral() {
 			Jobs::claim_job(RuntimeOrigin::signed(PROVIDER), job),
 			pallet_stake::Error::<Test>::InsufficientStake
 		);
+	});
+}
+
+#[test]
+fn a_result_not_drawn_for_audit_settles_after_the_challenge_window() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		// Price 100 against collateral 200 and a reputation of one half: the
+		// job is audited with probability 500_001 ppm, and this draw says no.
+		System::assert_last_event(
+			Event::SamplingDrawn { job, audited: false, probability_ppm: 500_001 }.into(),
+		);
+		assert!(matches!(status(job), JobStatus::Committed { .. }));
+		run_to_block(6);
+		assert_eq!(status(job), settled(job, PROVIDER, 6));
+		assert_eq!(free(CLIENT), ENDOWMENT - PRICE);
+		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND + PRICE);
+		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND);
+		for verifier in &VERIFIERS[..3] {
+			assert_eq!(free(*verifier), ENDOWMENT - VERIFIER_BOND);
+		}
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn a_result_drawn_for_audit_with_no_verifier_to_draw_settles_unaudited() {
+	new_test_ext().execute_with(|| {
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		System::assert_last_event(
+			Event::SamplingDrawn { job, audited: true, probability_ppm: PPM }.into(),
+		);
+		assert!(matches!(status(job), JobStatus::Committed { .. }));
+		run_to_block(6);
+		assert_eq!(status(job), settled(job, PROVIDER, 6));
+		assert!(!jobs_events().iter().any(|event| matches!(event, Event::AuditAssigned { .. })));
+		assert_eq!(free(CLIENT), ENDOWMENT - PRICE);
+		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn audit_settles_unaudited_when_no_auditor_is_left() {
+	new_test_ext().execute_with(|| {
+		// One verifier: once it is absent, nobody is left to replace it.
+		register_verifiers(1);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		let absent = auditor(job);
+		assert_eq!(absent, VERIFIERS[0]);
+		// Audit window 10: the deadline is block 13, the step runs at 14.
+		run_to_block(13);
+		assert!(matches!(status(job), JobStatus::Audit { .. }));
+		run_to_block(14);
+		assert_eq!(status(job), settled(job, PROVIDER, 14));
+		assert_last_jobs_events(&[
+			Event::VerifierAbsent { job, verifier: absent, slashed: 50 },
+			Event::JobSettled {
+				job,
+				provider: PROVIDER,
+				paid: PRICE,
+				verifier_fees: 0,
+				refunded: BUDGET - PRICE,
+			},
+		]);
+		// The no-show slash went to the client; nobody earned a verifier fee.
+		assert_eq!(verifier_stake(absent), VERIFIER_BOND - 50);
+		assert_eq!(free(absent), ENDOWMENT - VERIFIER_BOND);
+		assert_eq!(free(CLIENT), ENDOWMENT - PRICE + 50);
+		assert_eq!(escrow(CLIENT), 0);
+		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND + PRICE);
+		assert_eq!(provider_stake(PROVIDER), PROVIDER_BOND);
+		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn escalation_with_no_panel_to_draw_is_decided_by_the_auditor_alone() {
+	new_test_ext().execute_with(|| {
+		// One verifier: when it disagrees, no panel can be drawn.
+		register_verifiers(1);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, WRONG);
+		run_to_block(3);
+		let only = auditor(job);
+		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(only), job, OUTPUT));
+		// The auditor's verdict is the only one in, hence a strict majority:
+		// the dispute is decided at once, without `DisputeOpened`.
+		assert_eq!(status(job), JobStatus::Slashed { provider: PROVIDER, at: 3 });
+		assert_last_jobs_events(&[
+			Event::VerdictSubmitted { job, verifier: only, agrees: false },
+			Event::ProviderSlashed {
+				job,
+				provider: PROVIDER,
+				slashed: COLLATERAL,
+				refunded: BUDGET,
+			},
+		]);
+		assert!(!jobs_events().iter().any(|event| matches!(event, Event::DisputeOpened { .. })));
+		// The collateral pays the auditor's fee and compensates the client,
+		// who gets the whole budget back.
+		assert_eq!(escrow(CLIENT), 0);
+		assert_eq!(free(CLIENT), ENDOWMENT + COLLATERAL - FEE);
+		assert_eq!(free(only), ENDOWMENT - VERIFIER_BOND + FEE);
+		assert_eq!(verifier_stake(only), VERIFIER_BOND);
+		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND);
+		assert_eq!(provider_stake(PROVIDER), PROVIDER_BOND - COLLATERAL);
+		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND - COLLATERAL);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn escalation_with_no_panel_to_draw_slashes_even_an_honest_provider() {
+	new_test_ext().execute_with(|| {
+		// Today's rule, pinned: with nobody to break the tie, a lone auditor
+		// that disagrees outvotes the provider, right or wrong.
+		register_verifiers(1);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		let liar = auditor(job);
+		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(liar), job, WRONG));
+		assert_eq!(status(job), JobStatus::Slashed { provider: PROVIDER, at: 3 });
+		assert_eq!(free(CLIENT), ENDOWMENT + COLLATERAL - FEE);
+		assert_eq!(free(liar), ENDOWMENT - VERIFIER_BOND + FEE);
+		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND - COLLATERAL);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn dispute_deadline_penalizes_absent_members_and_decides_on_the_verdicts_in() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, WRONG);
+		run_to_block(3);
+		let first = auditor(job);
+		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(first), job, OUTPUT));
+		let panel = pending_panel(job);
+		assert_eq!(panel.len(), 2);
+		let (present, absent) = (panel[0], panel[1]);
+		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(present), job, OUTPUT));
+		// Audit window 10 from block 3: the deadline is 13, the step runs at 14.
+		run_to_block(13);
+		assert_eq!(pending_panel(job), vec![absent]);
+		run_to_block(14);
+		// Two verdicts in, both against the provider: a strict majority.
+		assert_eq!(status(job), JobStatus::Slashed { provider: PROVIDER, at: 14 });
+		assert_last_jobs_events(&[
+			Event::VerifierAbsent { job, verifier: absent, slashed: 50 },
+			Event::ProviderSlashed {
+				job,
+				provider: PROVIDER,
+				slashed: COLLATERAL,
+				refunded: BUDGET,
+			},
+		]);
+		assert_eq!(escrow(CLIENT), 0);
+		assert_eq!(free(CLIENT), ENDOWMENT + COLLATERAL - 2 * FEE + 50);
+		for winner in [first, present] {
+			assert_eq!(free(winner), ENDOWMENT - VERIFIER_BOND + FEE);
+			assert_eq!(verifier_stake(winner), VERIFIER_BOND);
+		}
+		assert_eq!(free(absent), ENDOWMENT - VERIFIER_BOND);
+		assert_eq!(verifier_stake(absent), VERIFIER_BOND - 50);
+		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND - COLLATERAL);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn dispute_deadline_with_a_split_vote_refunds_and_pays_those_who_answered() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		let liar = auditor(job);
+		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(liar), job, WRONG));
+		let panel = pending_panel(job);
+		let (present, absent) = (panel[0], panel[1]);
+		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(present), job, OUTPUT));
+		run_to_block(14);
+		// One verdict for the provider, one against, one absent: no majority.
+		assert_eq!(status(job), JobStatus::Refunded { at: 14 });
+		assert_last_jobs_events(&[
+			Event::VerifierAbsent { job, verifier: absent, slashed: 50 },
+			Event::JobRefunded { job, refunded: BUDGET - 2 * FEE },
+		]);
+		// The fees paid are gone from the job's budget.
+		assert_eq!(crate::pallet::Jobs::<Test>::get(job).map(|r| r.budget), Some(BUDGET - 2 * FEE));
+		assert_eq!(escrow(CLIENT), 0);
+		assert_eq!(free(CLIENT), ENDOWMENT - 2 * FEE + 50);
+		for answered in [liar, present] {
+			assert_eq!(free(answered), ENDOWMENT - VERIFIER_BOND + FEE);
+			assert_eq!(verifier_stake(answered), VERIFIER_BOND);
+		}
+		assert_eq!(verifier_stake(absent), VERIFIER_BOND - 50);
+		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND);
+		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn an_expiry_scheduled_before_a_reopening_does_nothing() {
+	new_test_ext().execute_with(|| {
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		// Missed at 7: open again until 57. The first expiry, at 51, is stale.
+		run_to_block(51);
+		assert_eq!(status(job), JobStatus::Open { expires_at: 57 });
+		run_to_block(57);
+		assert_eq!(status(job), JobStatus::Refunded { at: 57 });
+		System::assert_last_event(Event::JobRefunded { job, refunded: BUDGET }.into());
+		assert_eq!(free(CLIENT), ENDOWMENT + COLLATERAL / 10);
+		assert_conserved(issuance);
+	});
+}
+
+/// One job in each status at block 3, named by [`JobStatus::name`]: three
+/// verifiers, every result audited.
+struct EveryStatus {
+	open: JobId,
+	assigned: JobId,
+	committed: JobId,
+	audit: JobId,
+	dispute: JobId,
+	settled: JobId,
+	refunded: JobId,
+	slashed: JobId,
+}
+
+impl EveryStatus {
+	fn new() -> Self {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let [settled, audit, dispute, slashed] = [OUTPUT, OUTPUT, OUTPUT, WRONG].map(|digest| {
+			let job = submit();
+			claim(job, PROVIDER);
+			commit(job, PROVIDER, digest);
+			job
+		});
+		let refunded = submit();
+		assert_ok!(Jobs::cancel_job(RuntimeOrigin::signed(CLIENT), refunded));
+		run_to_block(3);
+		let verdict = |job, who, digest| {
+			assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(who), job, digest));
+		};
+		verdict(settled, auditor(settled), OUTPUT);
+		verdict(dispute, auditor(dispute), WRONG);
+		verdict(slashed, auditor(slashed), OUTPUT);
+		for member in pending_panel(slashed) {
+			verdict(slashed, member, OUTPUT);
+		}
+		let committed = submit();
+		claim(committed, PROVIDER);
+		commit(committed, PROVIDER, OUTPUT);
+		let assigned = submit();
+		claim(assigned, PROVIDER);
+		let open = submit();
+		let jobs =
+			EveryStatus { open, assigned, committed, audit, dispute, settled, refunded, slashed };
+		for (name, job) in jobs.all() {
+			assert_eq!(status(job).name(), name);
+		}
+		jobs
+	}
+
+	fn all(&self) -> [(&'static str, JobId); 8] {
+		[
+			("open", self.open),
+			("assigned", self.assigned),
+			("committed", self.committed),
+			("audit", self.audit),
+			("dispute", self.dispute),
+			("settled", self.settled),
+			("refunded", self.refunded),
+			("slashed", self.slashed),
+		]
+	}
+
+	/// Every job but those in `allowed`.
+	fn except(&self, allowed: &[&str]) -> Vec<(&'static str, JobId)> {
+		self.all().into_iter().filter(|(name, _)| !allowed.contains(name)).collect()
+	}
+}
+
+#[test]
+fn claim_job_is_refused_unless_the_job_is_open() {
+	new_test_ext().execute_with(|| {
+		let jobs = EveryStatus::new();
+		for (_, job) in jobs.except(&["open"]) {
+			assert_noop!(
+				Jobs::claim_job(RuntimeOrigin::signed(OTHER_PROVIDER), job),
+				Error::<Test>::JobNotOpen
+			);
+		}
+		claim(jobs.open, OTHER_PROVIDER);
+	});
+}
+
+#[test]
+fn cancel_job_is_refused_unless_the_job_is_open() {
+	new_test_ext().execute_with(|| {
+		let jobs = EveryStatus::new();
+		for (_, job) in jobs.except(&["open"]) {
+			assert_noop!(
+				Jobs::cancel_job(RuntimeOrigin::signed(CLIENT), job),
+				Error::<Test>::JobNotOpen
+			);
+		}
+		assert_ok!(Jobs::cancel_job(RuntimeOrigin::signed(CLIENT), jobs.open));
+	});
+}
+
+#[test]
+fn submit_result_is_refused_unless_the_job_is_assigned() {
+	new_test_ext().execute_with(|| {
+		let jobs = EveryStatus::new();
+		for (_, job) in jobs.except(&["assigned"]) {
+			let commitment = digest_commitment(job, &PROVIDER, &OUTPUT);
+			assert_noop!(
+				Jobs::submit_result(RuntimeOrigin::signed(PROVIDER), job, commitment, output_uri()),
+				Error::<Test>::JobNotAssigned
+			);
+		}
+		commit(jobs.assigned, PROVIDER, OUTPUT);
+	});
+}
+
+#[test]
+fn submit_verdict_is_refused_unless_the_job_awaits_the_callers_verdict() {
+	new_test_ext().execute_with(|| {
+		let jobs = EveryStatus::new();
+		for (_, job) in jobs.except(&["audit", "dispute"]) {
+			for verifier in &VERIFIERS[..3] {
+				assert_noop!(
+					Jobs::submit_verdict(RuntimeOrigin::signed(*verifier), job, OUTPUT),
+					Error::<Test>::NotAssignedVerifier
+				);
+			}
+		}
+		// In audit, only the current auditor may answer.
+		let current = auditor(jobs.audit);
+		for verifier in VERIFIERS[..3].iter().copied().filter(|v| *v != current) {
+			assert_noop!(
+				Jobs::submit_verdict(RuntimeOrigin::signed(verifier), jobs.audit, OUTPUT),
+				Error::<Test>::NotAssignedVerifier
+			);
+		}
+		// In dispute, only the panel; the auditor has answered already.
+		assert_noop!(
+			Jobs::submit_verdict(RuntimeOrigin::signed(NOBODY), jobs.dispute, OUTPUT),
+			Error::<Test>::NotAssignedVerifier
+		);
+		let JobStatus::Dispute { verifiers, .. } = status(jobs.dispute) else {
+			panic!("job is in dispute")
+		};
+		assert_noop!(
+			Jobs::submit_verdict(RuntimeOrigin::signed(verifiers[0].verifier), jobs.dispute, WRONG),
+			Error::<Test>::VerdictAlreadySubmitted
+		);
+	});
+}
+
+#[test]
+fn a_panel_member_may_answer_only_once() {
+	new_test_ext().execute_with(|| {
+		let jobs = EveryStatus::new();
+		let panel = pending_panel(jobs.dispute);
+		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(panel[0]), jobs.dispute, OUTPUT));
+		assert_eq!(pending_panel(jobs.dispute), vec![panel[1]]);
+		assert_noop!(
+			Jobs::submit_verdict(RuntimeOrigin::signed(panel[0]), jobs.dispute, WRONG),
+			Error::<Test>::VerdictAlreadySubmitted
+		);
+	});
+}
+
+#[test]
+fn a_replaced_auditor_may_no_longer_answer() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		let absent = auditor(job);
+		run_to_block(14);
+		let replacement = auditor(job);
+		assert_ne!(replacement, absent);
+		assert_noop!(
+			Jobs::submit_verdict(RuntimeOrigin::signed(absent), job, OUTPUT),
+			Error::<Test>::NotAssignedVerifier
+		);
+		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(replacement), job, OUTPUT));
+	});
+}
+
+#[test]
+fn transition_refuses_a_move_the_status_does_not_allow_and_changes_nothing() {
+	new_test_ext().execute_with(|| {
+		let jobs = EveryStatus::new();
+		let now = System::block_number();
+		let current = auditor(jobs.audit);
+		let panel = pending_panel(jobs.dispute);
+		// Every move, with arguments that are right for the status it starts from.
+		let moves = |job: JobId| -> Vec<Move<u64, Balance>> {
+			vec![
+				Move::Cancel,
+				Move::Expire,
+				Move::Claim { provider: OTHER_PROVIDER, price: PRICE, collateral: COLLATERAL },
+				Move::Commit {
+					commitment: digest_commitment(job, &PROVIDER, &OUTPUT),
+					output_uri: output_uri(),
+				},
+				Move::MissDeadline,
+				Move::Audit { auditor: VERIFIERS[0] },
+				Move::SkipAudit { drawn: false },
+				Move::Settle,
+				Move::Confirm { verifier: current, digest: OUTPUT },
+				Move::Escalate { verifier: current, digest: WRONG, panel: vec![] },
+				Move::ReplaceAuditor { replacement: VERIFIERS[0] },
+				Move::SettleUnaudited,
+				Move::Answer { verifier: panel[0], digest: OUTPUT },
+				Move::CloseDispute,
+			]
+		};
+		// The moves each status allows at block 3; the timed ones are all early.
+		let allowed: &[(&str, fn(&Move<u64, Balance>) -> bool)] = &[
+			("open", |mv| matches!(mv, Move::Cancel | Move::Claim { .. })),
+			("assigned", |mv| matches!(mv, Move::Commit { .. })),
+			("committed", |mv| {
+				matches!(mv, Move::Audit { .. } | Move::SkipAudit { .. } | Move::Settle)
+			}),
+			("audit", |mv| matches!(mv, Move::Confirm { .. } | Move::Escalate { .. })),
+			("dispute", |mv| matches!(mv, Move::Answer { .. })),
+		];
+		let mut refused = 0;
+		for (name, job) in jobs.all() {
+			for mv in moves(job) {
+				if allowed.iter().any(|(status, allows)| *status == name && allows(&mv)) {
+					continue;
+				}
+				let error: DispatchError = match &mv {
+					Move::Cancel | Move::Claim { .. } => Error::<Test>::JobNotOpen.into(),
+					Move::Commit { .. } => Error::<Test>::JobNotAssigned.into(),
+					Move::Confirm { .. } | Move::Escalate { .. } | Move::Answer { .. } => {
+						Error::<Test>::NotAssignedVerifier.into()
+					},
+					_ => ILLEGAL_MOVE,
+				};
+				assert_noop!(Jobs::transition(job, mv, now), error);
+				refused += 1;
+			}
+		}
+		// 8 statuses times 14 moves, less the 9 allowed.
+		assert_eq!(refused, 8 * 14 - 9);
+	});
+}
+
+#[test]
+fn transition_refuses_a_verdict_that_contradicts_its_move() {
+	new_test_ext().execute_with(|| {
+		let jobs = EveryStatus::new();
+		let now = System::block_number();
+		let current = auditor(jobs.audit);
+		// `Confirm` needs a digest that matches the commitment, `Escalate` one that does not.
+		assert_noop!(
+			Jobs::transition(jobs.audit, Move::Confirm { verifier: current, digest: WRONG }, now),
+			Error::<Test>::NotAssignedVerifier
+		);
+		assert_noop!(
+			Jobs::transition(
+				jobs.audit,
+				Move::Escalate { verifier: current, digest: OUTPUT, panel: vec![] },
+				now
+			),
+			Error::<Test>::NotAssignedVerifier
+		);
+		// A job that does not exist has no status to move.
+		assert_noop!(Jobs::transition(99, Move::Cancel, now), Error::<Test>::JobNotFound);
 	});
 }
 

@@ -6,7 +6,7 @@ use clap::Parser;
 
 #[derive(Debug, Parser)]
 #[command(name = "hypha-e2e-verifier")]
-struct Args {
+struct E2eVerifierArgs {
 	#[command(flatten)]
 	verifier: hypha_verifier::cli::Args,
 	/// Submit wrong digests.
@@ -19,7 +19,7 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
 	hypha_agent::process::quiet_mesa();
-	let args = Args::parse();
+	let args = E2eVerifierArgs::parse();
 	let faults =
 		hypha_verifier::config::Faults { lie: args.lie, verdict_delay_ms: args.verdict_delay_ms };
 	hypha_verifier::cli::main_with(

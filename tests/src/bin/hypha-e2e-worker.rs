@@ -6,7 +6,7 @@ use clap::Parser;
 
 #[derive(Debug, Parser)]
 #[command(name = "hypha-e2e-worker")]
-struct Args {
+struct E2eWorkerArgs {
 	#[command(flatten)]
 	worker: hypha_worker::cli::Args,
 	/// Commit wrong output digests.
@@ -19,8 +19,9 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
 	hypha_agent::process::quiet_mesa();
-	let args = Args::parse();
-	let faults = hypha_worker::Faults { cheat: args.cheat, compute_delay_ms: args.compute_delay_ms };
+	let args = E2eWorkerArgs::parse();
+	let faults =
+		hypha_worker::Faults { cheat: args.cheat, compute_delay_ms: args.compute_delay_ms };
 	hypha_worker::cli::main_with(
 		async move |mut config| {
 			config.faults = faults;

@@ -51,3 +51,22 @@ pub async fn shutdown_signal() {
 		let _ = interrupt.await;
 	}
 }
+
+/// The body of a binary's `main` after logging is set up: runs `work` on a
+/// fresh tokio runtime and turns its result into the exit code, printing an
+/// error as `<binary>: what failed: why`.
+pub fn run_main(
+	binary: &str,
+	work: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> std::process::ExitCode {
+	let result = tokio::runtime::Runtime::new()
+		.map_err(anyhow::Error::from)
+		.and_then(|runtime| runtime.block_on(work));
+	match result {
+		Ok(()) => std::process::ExitCode::SUCCESS,
+		Err(error) => {
+			eprintln!("{binary}: {error:#}");
+			std::process::ExitCode::FAILURE
+		},
+	}
+}

@@ -1,6 +1,41 @@
-//! Progress of a running job in the daemons' logs.
+//! Running a job in a daemon: on a blocking thread, with progress in the
+//! logs.
 
+use std::time::Instant;
+
+use hypha_compute::output::JobOutput;
+use hypha_compute::spec::Job;
+use hypha_compute::{Backend, ComputeError};
 use hypha_primitives::JobId;
+
+/// Why a job run in a daemon produced no output.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+	/// The job itself failed (a kernel refused its arguments, the GPU failed).
+	#[error("running the job: {0}")]
+	Compute(#[from] ComputeError),
+	/// The compute thread panicked or was cancelled.
+	#[error("the compute task did not finish: {0}")]
+	Task(#[from] tokio::task::JoinError),
+}
+
+/// Runs `compute` for `job` on `backend` on a blocking thread (the async
+/// tasks keep following blocks meanwhile), logging progress about ten times;
+/// returns the output and the seconds it took.
+pub async fn run_job(
+	job: JobId,
+	compute: Job,
+	backend: &Backend,
+) -> Result<(JobOutput, f64), RunError> {
+	let backend = backend.clone();
+	let started = Instant::now();
+	let output = tokio::task::spawn_blocking(move || {
+		compute
+			.run_with_progress(&backend, |step, steps, loss| log_progress(job, step, steps, loss))
+	})
+	.await??;
+	Ok((output, started.elapsed().as_secs_f64()))
+}
 
 /// Logs a running job's progress about ten times over its run (every step
 /// of a short one); `loss` is Q16 fixed point (0 for inference).

@@ -4,13 +4,9 @@
 //! A plain number is HYPHA: `2`, `0.5`, `2 HYPHA` and `2HYPHA` all mean two
 //! (or half a) HYPHA, with at most 12 decimals. The smallest unit (10^-12
 //! HYPHA) is reached only with an explicit suffix: `5 units` (or `5 unit`).
-//! [`AMOUNT_HELP`] says so for `--help` texts.
+//! Every amount flag's `--help` says so.
 
 use hypha_primitives::{Balance, HYPHA, TOKEN_DECIMALS};
-
-/// What every amount flag's help says about its syntax.
-pub const AMOUNT_HELP: &str =
-	"in HYPHA (`2`, `0.5`, `2 HYPHA`); the smallest unit only with a suffix (`5 units`)";
 
 /// Why a text is not an amount.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,6 +62,14 @@ pub fn parse_amount(text: &str) -> Result<Balance, AmountError> {
 /// A `clap` value parser for amount flags.
 pub fn amount_arg(text: &str) -> Result<Balance, String> {
 	parse_amount(text).map_err(|e| e.to_string())
+}
+
+/// A serde deserializer for amounts in config files, written as strings like
+/// the flags (`bond = "1000 HYPHA"`):
+/// `#[serde(deserialize_with = "hypha_client::amount::deserialize")]`.
+pub fn deserialize<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Balance, D::Error> {
+	let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+	parse_amount(&text).map_err(serde::de::Error::custom)
 }
 
 /// Formats an amount in the smallest unit as HYPHA, without trailing zeros.

@@ -66,22 +66,14 @@ impl Args {
 	}
 }
 
-/// The binary: parse the flags, set up the process, run until SIGINT or SIGTERM.
+/// The binary: set up logging, then run `run` on the settings until it
+/// returns (the daemon's shutdown future is SIGINT or SIGTERM).
 pub fn main_with(
 	run: impl AsyncFnOnce(VerifierConfig) -> anyhow::Result<()>,
 	args: Args,
 ) -> std::process::ExitCode {
 	hypha_agent::process::init_logging(&args.log);
-	let result = tokio::runtime::Runtime::new()
-		.map_err(anyhow::Error::from)
-		.and_then(|runtime| runtime.block_on(async move { run(args.config()?).await }));
-	match result {
-		Ok(()) => std::process::ExitCode::SUCCESS,
-		Err(error) => {
-			eprintln!("hypha-verifier: {error:#}");
-			std::process::ExitCode::FAILURE
-		},
-	}
+	hypha_agent::process::run_main("hypha-verifier", async move { run(args.config()?).await })
 }
 
 #[cfg(test)]

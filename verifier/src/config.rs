@@ -4,9 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use hypha_client::amount::parse_amount;
 use hypha_primitives::Balance;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 /// Settings of the verifier (TOML file and flags; flags win). Amounts in the
 /// file are strings in HYPHA like the flags (`bond = "1000 HYPHA"`).
@@ -20,7 +19,7 @@ pub struct VerifierConfig {
 	/// A file holding the secret URI or mnemonic.
 	pub key_file: Option<PathBuf>,
 	/// Bond to register with, in the smallest unit.
-	#[serde(deserialize_with = "amount")]
+	#[serde(deserialize_with = "hypha_client::amount::deserialize")]
 	pub bond: Balance,
 	/// Compute backend: auto, cpu, gpu, reference.
 	pub backend: hypha_compute::BackendChoice,
@@ -57,9 +56,4 @@ impl Default for VerifierConfig {
 			faults: Faults::default(),
 		}
 	}
-}
-
-fn amount<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Balance, D::Error> {
-	let text = String::deserialize(deserializer)?;
-	parse_amount(&text).map_err(serde::de::Error::custom)
 }

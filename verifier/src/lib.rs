@@ -47,7 +47,7 @@ pub mod metrics;
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use hypha_agent::blocks::FinalizedBlocks;
@@ -273,17 +273,8 @@ async fn verify(shared: &Shared, job: JobId) -> Result<()> {
 		.context("fetching the input")?;
 	let compute_job = hypha_compute::package::load(spec.kind, &program, &input)?;
 	tracing::info!(job, backend = %shared.backend.describe(), "re-executing");
-	let started = Instant::now();
-	let backend = shared.backend.clone();
-	let output = tokio::task::spawn_blocking(move || {
-		compute_job.run_with_progress(&backend, |step, steps, loss| {
-			hypha_agent::progress::log_progress(job, step, steps, loss)
-		})
-	})
-	.await
-	.context("the compute task panicked")?
-	.context("running the job")?;
-	let seconds = started.elapsed().as_secs_f64();
+	let (output, seconds) =
+		hypha_agent::progress::run_job(job, compute_job, &shared.backend).await?;
 	shared.metrics.compute_seconds.inc_by(seconds);
 	let digest = output.digest();
 	tracing::info!(job, seconds = format!("{seconds:.3}"), digest = %format!("0x{}", hex::encode(digest)), "re-executed");

@@ -101,23 +101,14 @@ impl Args {
 	}
 }
 
-/// The binary: parse the flags, set up the process, [`crate::run`] until
-/// SIGINT or SIGTERM.
+/// The binary: set up logging, then run `run` on the settings until it
+/// returns (the daemon's shutdown future is SIGINT or SIGTERM).
 pub fn main_with(
 	run: impl AsyncFnOnce(WorkerConfig) -> anyhow::Result<()>,
 	args: Args,
 ) -> std::process::ExitCode {
 	hypha_agent::process::init_logging(&args.log);
-	let result = tokio::runtime::Runtime::new()
-		.map_err(anyhow::Error::from)
-		.and_then(|runtime| runtime.block_on(async move { run(args.config()?).await }));
-	match result {
-		Ok(()) => std::process::ExitCode::SUCCESS,
-		Err(error) => {
-			eprintln!("hypha-worker: {error:#}");
-			std::process::ExitCode::FAILURE
-		},
-	}
+	hypha_agent::process::run_main("hypha-worker", async move { run(args.config()?).await })
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use hypha_client::amount::parse_amount;
 use hypha_primitives::{Balance, WorkloadKind};
 use serde::{Deserialize, Deserializer};
 
@@ -27,10 +26,10 @@ pub struct WorkerConfig {
 	/// The URL clients reach `listen` at (default `http://<listen>`).
 	pub public_url: Option<String>,
 	/// Price per compute unit, in the smallest unit.
-	#[serde(deserialize_with = "amount")]
+	#[serde(deserialize_with = "hypha_client::amount::deserialize")]
 	pub price_per_unit: Balance,
 	/// Bond to register with, in the smallest unit.
-	#[serde(deserialize_with = "amount")]
+	#[serde(deserialize_with = "hypha_client::amount::deserialize")]
 	pub bond: Balance,
 	/// Workload kinds offered.
 	#[serde(deserialize_with = "kinds")]
@@ -79,11 +78,6 @@ impl Default for WorkerConfig {
 			faults: Faults::default(),
 		}
 	}
-}
-
-fn amount<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Balance, D::Error> {
-	let text = String::deserialize(deserializer)?;
-	parse_amount(&text).map_err(serde::de::Error::custom)
 }
 
 fn kinds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<WorkloadKind>, D::Error> {

@@ -11,9 +11,7 @@
 //! 6. commit `digest_commitment(job, provider, output_digest)` in the
 //!    background, so the next job can be fetched meanwhile.
 
-use std::time::Instant;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 use hypha_agent::fetch::{fetch_blob, FetchError};
 use hypha_client::amount::format_hypha;
 use hypha_client::{api, chain, query, Job, JobStatus};
@@ -125,17 +123,8 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 		tokio::time::sleep(std::time::Duration::from_millis(shared.faults.compute_delay_ms)).await;
 	}
 	tracing::info!(job, %kind, backend = %shared.backend.describe(), "computing");
-	let started = Instant::now();
-	let backend = shared.backend.clone();
-	let output = tokio::task::spawn_blocking(move || {
-		compute_job.run_with_progress(&backend, |step, steps, loss| {
-			hypha_agent::progress::log_progress(job, step, steps, loss)
-		})
-	})
-	.await
-	.context("the compute task panicked")?
-	.context("running the job")?;
-	let seconds = started.elapsed().as_secs_f64();
+	let (output, seconds) =
+		hypha_agent::progress::run_job(job, compute_job, &shared.backend).await?;
 	shared.metrics.compute_seconds.inc_by(seconds);
 	let bytes = output.canonical_bytes();
 	anyhow::ensure!(

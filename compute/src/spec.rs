@@ -120,7 +120,7 @@ impl TrainingPlan {
 	pub fn job(&self, initial: &[u8], dataset: &[u8]) -> Result<TrainingJob, ComputeError> {
 		let initial = FixedMlp::from_safetensors(initial, &self.layers)?;
 		let data = Dataset::from_safetensors(dataset, &self.images, &self.labels)?;
-		Ok(TrainingJob::new(initial, data, self.config())?)
+		TrainingJob::new(initial, data, self.config())
 	}
 }
 

@@ -604,6 +604,44 @@ async fn a_verifier_that_lies_loses_the_dispute_and_is_slashed() -> Result<()> {
 }
 
 #[tokio::test]
+async fn a_lone_verifier_that_lies_about_an_honest_result_does_not_get_the_provider_slashed(
+) -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
+	// Issue 11, attack 1: one verifier on the chain (as in `make demo`), so
+	// no dispute panel can be drawn when it disagrees. It lies.
+	let slash = format!("verifier_slash={} units", 5 * HYPHA);
+	let mut market = Market::start("lone-liar", &[slash.as_str()]).await?;
+	let (client, provider, liar) = (dev::bob(), dev::eve(), dev::ferdie());
+	market.start_worker(&provider, &[])?;
+	market.start_verifier(&liar, &["--lie"])?;
+	market.wait_for_provider(&provider).await?;
+	market.wait_for_verifier(&liar).await?;
+	let spec = market.training_job().await?;
+
+	let before = Ledger::now(&market.client).await?;
+	let (job, output) = market.submit(&client, &spec, &["--wait"]).await?;
+	ensure!(
+		output.contains("DISAGREES with the provider")
+			&& output.contains(&format!("job {job} refunded")),
+		"expected the lone liar's verdict to end in a refund:\n{output}"
+	);
+	let after = Ledger::now(&market.client).await?;
+
+	let books = Books::read(&market.client, &before, &after, &[&client, &provider, &liar]).await?;
+	// Nobody gains: the client gets its whole budget back, the provider's
+	// collateral is released (it loses nothing but its work), the liar earns
+	// no fee. Nobody is slashed: one verdict proves nothing.
+	books.check(&client, 0, 0, 0)?;
+	books.check(&provider, 0, 0, 0)?;
+	books.check(&liar, 0, 0, 0)?;
+	ensure!(
+		matches!(market.status(job).await?, JobStatus::Refunded { .. }),
+		"job {job} should be refunded"
+	);
+	Ok(())
+}
+
+#[tokio::test]
 async fn a_job_whose_input_does_not_match_its_digest_is_refused_and_the_client_refunded(
 ) -> Result<()> {
 	let _serial = hypha_e2e::serial().await;

@@ -12,7 +12,11 @@
 //! Proof-of-Sampling probability of [`hypha_primitives::sampling`]. An auditor,
 //! picked with stake weight, re-executes and submits the digest it got;
 //! agreement settles the job, disagreement opens a dispute before a panel of
-//! further verifiers whose majority decides. Settlement pays the provider its
+//! further verifiers. A digest wins a dispute only with a strict majority of
+//! its seats (the auditor and the full panel the parameters ask for, whether
+//! drawn, present or not): a lone auditor, or a tie, decides nothing, and the
+//! job is refunded with nobody slashed and no fee paid (a fee in a tie would
+//! pay the liar). Settlement pays the provider its
 //! price and the verifiers their fee from the budget and releases the rest to
 //! the client; a provider proven wrong loses its collateral, which pays the
 //! honest verifiers and compensates the client, who also gets the whole budget
@@ -265,6 +269,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Params<T: Config> = StorageValue<_, ParamsOf<T>, ValueQuery, DefaultParams<T>>;
 
+	/// The longest window a parameter may set, in blocks: a week of
+	/// one-second blocks. Longer would let a job's holds sit for months.
+	pub const MAX_WINDOW_BLOCKS: u32 = 7 * 24 * 3_600;
+
+	/// The most missed deadlines a job may survive before it is refunded.
+	pub const MAX_MISSED_DEADLINES: u32 = 16;
+
 	/// Defaults of [`Params`]: one-second blocks, so windows are in seconds.
 	pub struct DefaultParams<T>(core::marker::PhantomData<T>);
 	impl<T: Config> Get<ParamsOf<T>> for DefaultParams<T> {
@@ -301,6 +312,12 @@ pub mod pallet {
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
 			if let Some(params) = &self.params {
+				// A chain spec that breaks the rules is refused at genesis,
+				// as `set_params` refuses it later.
+				assert!(
+					Pallet::<T>::params_are_valid(params),
+					"the genesis Jobs parameters break the protocol's bounds (see params_are_valid)"
+				);
 				Params::<T>::put(params);
 			}
 		}
@@ -605,19 +622,42 @@ pub mod pallet {
 			)
 		}
 
-		/// Whether `params` are internally consistent.
+		/// Whether `params` keep the protocol's rules (checked by `set_params`
+		/// and at genesis):
+		///
+		/// - `safety_permille` in 1000..=100_000: below 1.0 the Proof-of-Sampling
+		///   condition `p * (price + collateral) >= price` fails by design;
+		/// - `p_min_ppm` at least 1 and at most 1_000_000: a floor of 0 lets
+		///   the audit probability reach 0;
+		/// - `collateral_percent` in 1..=10_000: without collateral a caught
+		///   cheat loses nothing;
+		/// - every window at least its minimum (`challenge_window` 2, the
+		///   others 1) and at most [`MAX_WINDOW_BLOCKS`], so no hold is stuck
+		///   for ever; `min_result_window <= max_result_window`;
+		/// - `dispute_verifiers` in 1..MAX_VERIFIERS_PER_JOB, the scores in
+		///   parts per million, `deadline_slash_percent <= 100`,
+		///   `max_missed_deadlines <= MAX_MISSED_DEADLINES`.
 		pub fn params_are_valid(params: &ParamsOf<T>) -> bool {
 			let two: BlockNumberFor<T> = 2u32.into();
-			params.p_min_ppm <= hypha_primitives::sampling::PPM
+			let longest: BlockNumberFor<T> = MAX_WINDOW_BLOCKS.into();
+			let window_ok = |window: BlockNumberFor<T>, least: BlockNumberFor<T>| {
+				window >= least && window <= longest
+			};
+			let one: BlockNumberFor<T> = 1u32.into();
+			(1_000..=100_000).contains(&params.safety_permille)
+				&& (1..=hypha_primitives::sampling::PPM).contains(&params.p_min_ppm)
+				&& (1..=10_000).contains(&params.collateral_percent)
 				&& params.min_provider_score_ppm <= hypha_primitives::sampling::PPM
 				&& params.deadline_slash_percent <= 100
 				&& params.dispute_verifiers >= 1
 				&& params.dispute_verifiers < MAX_VERIFIERS_PER_JOB
-				&& !params.min_result_window.is_zero()
+				&& params.max_missed_deadlines <= MAX_MISSED_DEADLINES
+				&& window_ok(params.min_result_window, one)
+				&& window_ok(params.max_result_window, one)
 				&& params.min_result_window <= params.max_result_window
-				&& params.challenge_window >= two
-				&& !params.audit_window.is_zero()
-				&& !params.open_timeout.is_zero()
+				&& window_ok(params.challenge_window, two)
+				&& window_ok(params.audit_window, one)
+				&& window_ok(params.open_timeout, one)
 		}
 
 		/// Schedules `step` of `job` at block `at`, or at the first of the next

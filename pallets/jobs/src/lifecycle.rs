@@ -163,16 +163,17 @@ impl<T: Config> Work<T> {
 	}
 }
 
-/// How the verdicts in decide a dispute. A digest wins with a strict majority
-/// of the verdicts in; a plurality is not enough (two verifiers that disagree
-/// with each other prove nothing about the provider).
+/// How the verdicts decide a dispute. A digest wins with a strict majority
+/// of the dispute's seats (the auditor and the full panel asked for, answered
+/// or not); a plurality is not enough (two verifiers that disagree with each
+/// other prove nothing about the provider), and neither is a lone auditor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Ruling {
 	/// A strict majority backs the provider.
 	Upheld,
 	/// A strict majority agree on this other digest.
 	Overturned(Digest),
-	/// No strict majority.
+	/// No strict majority of the seats.
 	Undecided,
 }
 
@@ -196,11 +197,11 @@ impl<T: Config> Pallet<T> {
 	/// | `Audit` | `Audit` | `ReplaceAuditor` | `AuditDeadline` step | absent auditor slashed to the client | `VerifierAbsent`, `AuditAssigned` |
 	/// | `Audit` | `Settled` | `SettleUnaudited` | `AuditDeadline` step, nobody left to audit | absent auditor slashed to the client, then as `Settle` | `VerifierAbsent`, `JobSettled` |
 	/// | `Audit` | `Dispute` | `Escalate` | `submit_verdict`, disagreeing | none | `VerdictSubmitted`, `DisputeOpened` |
-	/// | `Audit` | `Slashed` | `Escalate` | same, no panel to draw: the auditor's verdict alone is a strict majority | as `Dispute` → `Slashed` | `VerdictSubmitted`, `ProviderSlashed` |
+	/// | `Audit` | `Refunded` | `Escalate` | same, no panel to draw: a lone auditor is no majority of the seats | budget and collateral released, nobody paid or slashed | `VerdictSubmitted`, `JobRefunded` |
 	/// | `Dispute` | `Dispute` | `Answer` | `submit_verdict`, not the last | none | `VerdictSubmitted` |
-	/// | `Dispute` | `Settled` | `Answer`, `CloseDispute` | last verdict or `DisputeDeadline`; a strict majority of the verdicts in back the provider | absent members slashed to the client; losers slashed to the provider; fees to winners | `VerdictSubmitted` or `VerifierAbsent`s, `VerifierSlashed`, `JobSettled` |
+	/// | `Dispute` | `Settled` | `Answer`, `CloseDispute` | last verdict or `DisputeDeadline`; a strict majority of the seats (auditor + full panel) back the provider | absent members slashed to the client; losers slashed to the provider; fees to winners | `VerdictSubmitted` or `VerifierAbsent`s, `VerifierSlashed`, `JobSettled` |
 	/// | `Dispute` | `Slashed` | same | same; a strict majority agree on another digest | absent members slashed to the client; losers slashed to the client; collateral pays winners' fees, rest to the client; budget released | same, `VerifierSlashed`, `ProviderSlashed` |
-	/// | `Dispute` | `Refunded` | same | same; no strict majority | absent members slashed to the client; fees to every verifier that answered, rest released, collateral released | same, `JobRefunded` |
+	/// | `Dispute` | `Refunded` | same | same; no strict majority of the seats (a tie, or too few answers) | absent members slashed to the client; no fees (a tie must not pay a liar), budget and collateral released | same, `JobRefunded` |
 	///
 	/// Conditions of the timed moves: `Expire` once `now >= expires_at`;
 	/// `MissDeadline`, `ReplaceAuditor`, `SettleUnaudited` and `CloseDispute`
@@ -469,7 +470,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// `Escalate`: records the auditor's verdict and seats a panel; without
-	/// one, decides at once on the verdicts in (the auditor's alone).
+	/// one, decides at once, and a lone auditor is no majority of the seats:
+	/// the job is refunded, nobody slashed.
 	fn escalate(
 		job: JobId,
 		record: &mut JobOf<T>,
@@ -578,7 +580,10 @@ impl<T: Config> Pallet<T> {
 				.collect()
 		};
 
-		match Self::rule(job, &work, &answers) {
+		// The seats of the dispute: the auditor and the full panel asked for
+		// (more if the slots hold more), whether or not they could be drawn.
+		let seats = (params.dispute_verifiers as usize).saturating_add(1).max(verifiers.len());
+		match Self::rule(job, &work, &answers, seats) {
 			Ruling::Upheld => {
 				let upheld = |digest: &Digest| work.backed_by(job, digest);
 				slash_losers(&upheld, &work.provider);
@@ -592,25 +597,26 @@ impl<T: Config> Pallet<T> {
 				Self::slash_provider(job, record, work, &winners, now)
 			},
 			Ruling::Undecided => {
-				// Nobody is proven wrong. Verifiers that answered are paid for
-				// their work, the rest of the budget goes back.
-				let mut fees = BalanceOf::<T>::zero();
-				for (verifier, _) in &answers {
-					fees = fees.saturating_add(Self::pay_from_budget(
-						&record.client,
-						verifier,
-						params.verifier_fee,
-					));
-				}
-				record.budget = record.budget.saturating_sub(fees);
+				// Nobody is proven wrong, and nobody is paid: in a tie one of
+				// the verifiers that answered lied, and a fee would pay it.
+				// The whole budget goes back, the collateral is released.
 				let locked = Some((&work.provider, work.collateral));
 				Self::refund(job, &record.client, record.budget, locked, now)
 			},
 		}
 	}
 
-	/// The [`Ruling`] of `answers` (verifier, digest) on `work`.
-	fn rule(job: JobId, work: &Work<T>, answers: &[(T::AccountId, Digest)]) -> Ruling {
+	/// The [`Ruling`] of `answers` (verifier, digest) on `work`, counted
+	/// against the `seats` of the dispute (the auditor and the full panel
+	/// the parameters ask for), not the answers that came in: a digest wins
+	/// only with a strict majority of the seats. So a lone auditor (no panel
+	/// could be drawn, or every member stayed away) decides nothing.
+	fn rule(
+		job: JobId,
+		work: &Work<T>,
+		answers: &[(T::AccountId, Digest)],
+		seats: usize,
+	) -> Ruling {
 		let provider_votes =
 			answers.iter().filter(|(_, digest)| work.backed_by(job, digest)).count();
 		// The most common digest other than the provider's, and its votes.
@@ -621,7 +627,8 @@ impl<T: Config> Pallet<T> {
 				rival = Some((*digest, votes));
 			}
 		}
-		let majority = |votes: usize| votes.saturating_mul(2) > answers.len();
+		let seats = seats.max(answers.len());
+		let majority = |votes: usize| votes.saturating_mul(2) > seats;
 		match rival {
 			_ if majority(provider_votes) => Ruling::Upheld,
 			Some((digest, votes)) if majority(votes) => Ruling::Overturned(digest),

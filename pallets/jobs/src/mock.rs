@@ -137,7 +137,7 @@ pub fn spec() -> JobSpec {
 pub fn test_params() -> pallet_jobs::ParamsOf<Test> {
 	pallet_jobs::JobParams {
 		safety_permille: 1_000,
-		p_min_ppm: 0,
+		p_min_ppm: 1,
 		collateral_percent: 200,
 		open_timeout: 50,
 		min_result_window: 2,

@@ -435,7 +435,7 @@ fn a_lying_auditor_loses_the_dispute_and_is_slashed() {
 }
 
 #[test]
-fn a_tied_dispute_refunds_the_client_and_pays_the_verifiers_that_answered() {
+fn a_tied_dispute_refunds_the_client_and_pays_no_verifier() {
 	new_test_ext().execute_with(|| {
 		register_verifiers(2);
 		set_params(|p| {
@@ -451,9 +451,10 @@ fn a_tied_dispute_refunds_the_client_and_pays_the_verifiers_that_answered() {
 		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(first), job, WRONG));
 		let panel = pending_panel(job);
 		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(panel[0]), job, [77; 32]));
-		// One vote for WRONG, one for [77; 32], none for the provider: no majority.
+		// One vote for WRONG, one for [77; 32], none for the provider: no
+		// majority, and no fee (at least one of the two lied).
 		assert_eq!(status(job), JobStatus::Refunded { at: 3 });
-		assert_eq!(free(CLIENT), ENDOWMENT - 2 * FEE);
+		assert_eq!(free(CLIENT), ENDOWMENT);
 		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND);
 		assert_conserved(issuance);
 	});
@@ -583,6 +584,53 @@ fn set_params_needs_governance_and_consistent_values() {
 }
 
 #[test]
+fn set_params_refuses_parameters_that_break_the_rules() {
+	// Issue 11, attack 8: each of these is refused, and nothing changes.
+	type Edit = fn(&mut crate::ParamsOf<Test>);
+	let breaks: [(&str, Edit); 12] = [
+		("safety below 1.0", |p| p.safety_permille = 999),
+		("no audit floor", |p| p.p_min_ppm = 0),
+		("audit floor above 1", |p| p.p_min_ppm = PPM + 1),
+		("no collateral", |p| p.collateral_percent = 0),
+		("open timeout for ever", |p| p.open_timeout = u64::MAX),
+		("result window for ever", |p| p.max_result_window = u64::MAX),
+		("audit window for ever", |p| p.audit_window = u64::MAX),
+		("audit window of zero", |p| p.audit_window = 0),
+		("challenge window for ever", |p| p.challenge_window = u64::MAX),
+		("challenge window of one", |p| p.challenge_window = 1),
+		("deadline slash above 100 %", |p| p.deadline_slash_percent = 101),
+		("endless missed deadlines", |p| p.max_missed_deadlines = u32::MAX),
+	];
+	new_test_ext().execute_with(|| {
+		for (why, edit) in breaks {
+			let mut bad = test_params();
+			edit(&mut bad);
+			assert!(!Jobs::params_are_valid(&bad), "{why} passed params_are_valid");
+			assert_noop!(
+				Jobs::set_params(RuntimeOrigin::root(), bad),
+				Error::<Test>::InvalidParams
+			);
+		}
+		let mut edge = test_params();
+		edge.safety_permille = 1_000;
+		edge.p_min_ppm = 1;
+		edge.collateral_percent = 1;
+		edge.audit_window = crate::MAX_WINDOW_BLOCKS.into();
+		assert_ok!(Jobs::set_params(RuntimeOrigin::root(), edge));
+	});
+}
+
+#[test]
+#[should_panic(expected = "genesis Jobs parameters break")]
+fn genesis_refuses_parameters_that_break_the_rules() {
+	let mut bad = test_params();
+	bad.p_min_ppm = 0;
+	use sp_runtime::BuildStorage;
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	crate::GenesisConfig::<Test> { params: Some(bad) }.assimilate_storage(&mut storage).unwrap();
+}
+
+#[test]
 fn a_job_submitted_after_a_parameter_change_uses_the_new_value() {
 	new_test_ext().execute_with(|| {
 		set_params(|p| p.collateral_percent = 300);
@@ -595,9 +643,14 @@ fn a_job_submitted_after_a_parameter_change_uses_the_new_value() {
 #[test]
 fn claims_need_free_stake_for_the_collateral() {
 	new_test_ext().execute_with(|| {
-		set_params(|p| p.collateral_percent = 1_000_000);
+		// The largest collateral the parameters allow: 100 times the price,
+		// 10_000 per job; ten jobs lock the whole bond of 100_000.
+		set_params(|p| p.collateral_percent = 10_000);
+		for _ in 0..10 {
+			let job = submit();
+			claim(job, PROVIDER);
+		}
 		let job = submit();
-		// Collateral 100 * 10_000 = 1_000_000 > bond of 100_000.
 		assert_noop!(
 			Jobs::claim_job(RuntimeOrigin::signed(PROVIDER), job),
 			pallet_stake::Error::<Test>::InsufficientStake
@@ -695,7 +748,7 @@ fn audit_settles_unaudited_when_no_auditor_is_left() {
 }
 
 #[test]
-fn escalation_with_no_panel_to_draw_is_decided_by_the_auditor_alone() {
+fn a_lone_auditor_does_not_slash_a_cheat_without_a_panel_the_job_is_refunded() {
 	new_test_ext().execute_with(|| {
 		// One verifier: when it disagrees, no panel can be drawn.
 		register_verifiers(1);
@@ -707,37 +760,31 @@ fn escalation_with_no_panel_to_draw_is_decided_by_the_auditor_alone() {
 		run_to_block(3);
 		let only = auditor(job);
 		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(only), job, OUTPUT));
-		// The auditor's verdict is the only one in, hence a strict majority:
-		// the dispute is decided at once, without `DisputeOpened`.
-		assert_eq!(status(job), JobStatus::Slashed { provider: PROVIDER, at: 3 });
+		// One verdict is no strict majority of the three seats (auditor and a
+		// panel of two): decided at once, without `DisputeOpened`, as a
+		// refund. The cheat is not paid; nobody is slashed or paid a fee.
+		assert_eq!(status(job), JobStatus::Refunded { at: 3 });
 		assert_last_jobs_events(&[
 			Event::VerdictSubmitted { job, verifier: only, agrees: false },
-			Event::ProviderSlashed {
-				job,
-				provider: PROVIDER,
-				slashed: COLLATERAL,
-				refunded: BUDGET,
-			},
+			Event::JobRefunded { job, refunded: BUDGET },
 		]);
 		assert!(!jobs_events().iter().any(|event| matches!(event, Event::DisputeOpened { .. })));
-		// The collateral pays the auditor's fee and compensates the client,
-		// who gets the whole budget back.
 		assert_eq!(escrow(CLIENT), 0);
-		assert_eq!(free(CLIENT), ENDOWMENT + COLLATERAL - FEE);
-		assert_eq!(free(only), ENDOWMENT - VERIFIER_BOND + FEE);
+		assert_eq!(free(CLIENT), ENDOWMENT);
+		assert_eq!(free(only), ENDOWMENT - VERIFIER_BOND);
 		assert_eq!(verifier_stake(only), VERIFIER_BOND);
 		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND);
-		assert_eq!(provider_stake(PROVIDER), PROVIDER_BOND - COLLATERAL);
-		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND - COLLATERAL);
+		assert_eq!(provider_stake(PROVIDER), PROVIDER_BOND);
+		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND);
 		assert_conserved(issuance);
 	});
 }
 
 #[test]
-fn escalation_with_no_panel_to_draw_slashes_even_an_honest_provider() {
+fn a_lone_auditor_cannot_slash_an_honest_provider() {
 	new_test_ext().execute_with(|| {
-		// Today's rule, pinned: with nobody to break the tie, a lone auditor
-		// that disagrees outvotes the provider, right or wrong.
+		// Issue 11, attack 1: a client and an auditor who collude must not
+		// take an honest provider's collateral when no panel can be drawn.
 		register_verifiers(1);
 		set_params(|p| p.p_min_ppm = PPM);
 		let issuance = issuance();
@@ -747,10 +794,42 @@ fn escalation_with_no_panel_to_draw_slashes_even_an_honest_provider() {
 		run_to_block(3);
 		let liar = auditor(job);
 		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(liar), job, WRONG));
-		assert_eq!(status(job), JobStatus::Slashed { provider: PROVIDER, at: 3 });
-		assert_eq!(free(CLIENT), ENDOWMENT + COLLATERAL - FEE);
-		assert_eq!(free(liar), ENDOWMENT - VERIFIER_BOND + FEE);
-		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND - COLLATERAL);
+		assert_eq!(status(job), JobStatus::Refunded { at: 3 });
+		// The client gets its budget back and nothing more; the liar earns
+		// nothing; the provider keeps its whole stake.
+		assert_eq!(free(CLIENT), ENDOWMENT);
+		assert_eq!(free(liar), ENDOWMENT - VERIFIER_BOND);
+		assert_eq!(provider_stake(PROVIDER), PROVIDER_BOND);
+		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn a_lone_auditor_cannot_slash_when_every_panel_member_stays_away() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		let liar = auditor(job);
+		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(liar), job, WRONG));
+		let panel = pending_panel(job);
+		assert_eq!(panel.len(), 2);
+		run_to_block(14);
+		// The absent members are penalized; one verdict of three seats
+		// decides nothing.
+		assert_eq!(status(job), JobStatus::Refunded { at: 14 });
+		assert_eq!(free(CLIENT), ENDOWMENT + 2 * 50);
+		assert_eq!(free(liar), ENDOWMENT - VERIFIER_BOND);
+		for absent in panel {
+			assert_eq!(verifier_stake(absent), VERIFIER_BOND - 50);
+		}
+		assert_eq!(provider_stake(PROVIDER), PROVIDER_BOND);
+		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND);
 		assert_conserved(issuance);
 	});
 }
@@ -800,7 +879,7 @@ fn dispute_deadline_penalizes_absent_members_and_decides_on_the_verdicts_in() {
 }
 
 #[test]
-fn dispute_deadline_with_a_split_vote_refunds_and_pays_those_who_answered() {
+fn a_tie_refunds_and_pays_no_verifier_so_the_liar_earns_nothing() {
 	new_test_ext().execute_with(|| {
 		register_verifiers(3);
 		set_params(|p| p.p_min_ppm = PPM);
@@ -815,18 +894,17 @@ fn dispute_deadline_with_a_split_vote_refunds_and_pays_those_who_answered() {
 		let (present, absent) = (panel[0], panel[1]);
 		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(present), job, OUTPUT));
 		run_to_block(14);
-		// One verdict for the provider, one against, one absent: no majority.
+		// One verdict for the provider, one against, one absent: no majority
+		// of the three seats, and a fee would pay the liar.
 		assert_eq!(status(job), JobStatus::Refunded { at: 14 });
 		assert_last_jobs_events(&[
 			Event::VerifierAbsent { job, verifier: absent, slashed: 50 },
-			Event::JobRefunded { job, refunded: BUDGET - 2 * FEE },
+			Event::JobRefunded { job, refunded: BUDGET },
 		]);
-		// The fees paid are gone from the job's budget.
-		assert_eq!(crate::pallet::Jobs::<Test>::get(job).map(|r| r.budget), Some(BUDGET - 2 * FEE));
 		assert_eq!(escrow(CLIENT), 0);
-		assert_eq!(free(CLIENT), ENDOWMENT - 2 * FEE + 50);
+		assert_eq!(free(CLIENT), ENDOWMENT + 50);
 		for answered in [liar, present] {
-			assert_eq!(free(answered), ENDOWMENT - VERIFIER_BOND + FEE);
+			assert_eq!(free(answered), ENDOWMENT - VERIFIER_BOND);
 			assert_eq!(verifier_stake(answered), VERIFIER_BOND);
 		}
 		assert_eq!(verifier_stake(absent), VERIFIER_BOND - 50);

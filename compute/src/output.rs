@@ -41,6 +41,33 @@ pub enum OutputDtype {
 	I8 = 4,
 }
 
+impl OutputDtype {
+	/// Bytes per element.
+	pub const fn size(self) -> u64 {
+		match self {
+			OutputDtype::I32 | OutputDtype::U32 => 4,
+			OutputDtype::I64 => 8,
+			OutputDtype::I8 => 1,
+		}
+	}
+}
+
+/// The length of the canonical encoding of tensors with these names, element
+/// types and shapes, without building them: what a worker compares with a
+/// job's output bound before it claims the job.
+pub fn canonical_len<'a>(
+	tensors: impl IntoIterator<Item = (&'a str, OutputDtype, &'a [usize])>,
+) -> u64 {
+	let mut len = OUTPUT_MAGIC.len() as u64 + 4;
+	for (name, dtype, shape) in tensors {
+		let elements = shape.iter().fold(1u64, |n, &d| n.saturating_mul(d as u64));
+		len = len
+			.saturating_add(4 + name.len() as u64 + 1 + 4 + 8 * shape.len() as u64 + 8)
+			.saturating_add(elements.saturating_mul(dtype.size()));
+	}
+	len
+}
+
 /// One output tensor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputTensor {

@@ -24,6 +24,7 @@ use std::path::Path;
 use hypha_primitives::WorkloadKind;
 
 use crate::inference::InferenceJob;
+use crate::output::{canonical_len, OutputDtype};
 use crate::spec::{Job, JobSpec, TrainingPlan};
 use crate::tensors::{read_bounded, write_safetensors, OwnedTensor, TensorFile, MAX_FILE_BYTES};
 use crate::training::FixedMlp;
@@ -119,6 +120,34 @@ pub fn load(kind: WorkloadKind, program: &[u8], input: &[u8]) -> Result<Job, Com
 			let plan: TrainingPlan = serde_json::from_str(plan)
 				.map_err(|e| invalid(format!("the training plan is not valid: {e}")))?;
 			Ok(Job::Training(plan.job(program, input)?))
+		},
+	}
+}
+
+/// The length of a job's canonical output, from its shapes alone (the output's
+/// tensors and shapes do not depend on the values computed): inference gives
+/// `logits` I32 `[batch, classes]` and `argmax` U32 `[batch]`; training the
+/// weights and biases (I32) and `loss` I64 `[epochs]`. A worker refuses,
+/// before claiming, a job whose output cannot fit its `max_output_bytes`:
+/// claiming it would only lose collateral at the deadline.
+pub fn output_bytes(job: &Job) -> u64 {
+	match job {
+		Job::Inference(job) => {
+			let classes = job.model.network.layers.last().map_or(0, |layer| layer.outputs);
+			canonical_len([
+				("argmax", OutputDtype::U32, &[job.batch][..]),
+				("logits", OutputDtype::I32, &[job.batch, classes][..]),
+			])
+		},
+		Job::Training(job) => {
+			let shapes = job.initial.tensor_shapes();
+			let epochs = [job.config.epochs as usize];
+			canonical_len(
+				shapes
+					.iter()
+					.map(|(name, shape)| (name.as_str(), OutputDtype::I32, shape.as_slice()))
+					.chain([("loss", OutputDtype::I64, &epochs[..])]),
+			)
 		},
 	}
 }

@@ -165,6 +165,12 @@ impl FixedMlp {
 		Ok(Self { sizes: sizes.to_vec(), weights, biases })
 	}
 
+	/// Names and shapes of the weight and bias tensors (what a trained
+	/// model's output holds, whatever the values).
+	pub fn tensor_shapes(&self) -> Vec<(String, Vec<usize>)> {
+		self.tensors().into_iter().map(|(name, shape, _)| (name, shape)).collect()
+	}
+
 	fn tensors(&self) -> Vec<(String, Vec<usize>, &[i32])> {
 		let mut out = Vec::new();
 		for l in 0..self.layers() {

@@ -61,6 +61,20 @@ fn digits_path() -> std::path::PathBuf {
 }
 
 #[test]
+fn the_output_size_known_before_running_is_the_size_of_the_output() {
+	use hypha_compute::package::output_bytes;
+	use hypha_compute::spec::Job;
+	for batch in [1, 4, 17] {
+		let job = InferenceJob::new(small_model(), small_input(batch), batch).unwrap();
+		let output = job.run(&Backend::Cpu).unwrap().to_output();
+		assert_eq!(output_bytes(&Job::Inference(job)), output.canonical_bytes().len() as u64);
+	}
+	let job = small_training_job();
+	let output = job.run(&Backend::Cpu).unwrap().to_output();
+	assert_eq!(output_bytes(&Job::Training(job)), output.canonical_bytes().len() as u64);
+}
+
+#[test]
 fn inference_job_run_twice_gives_the_same_digest() {
 	let bytes = small_model().to_safetensors().unwrap();
 	let input = InferenceJob::input_safetensors(&small_input(17), 17, 13).unwrap();

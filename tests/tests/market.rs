@@ -735,3 +735,50 @@ async fn a_job_whose_input_does_not_match_its_digest_is_refused_and_the_client_r
 	);
 	Ok(())
 }
+
+#[tokio::test]
+async fn a_job_whose_output_cannot_fit_its_own_bound_is_refused_before_any_claim() -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
+	// Issue 11, attack 3 (the deadline trap): a client declares an output
+	// bound the job cannot meet, so that whoever claims it misses its deadline
+	// and pays the client. The worker knows the output's size from the shapes
+	// and never claims it.
+	let mut market = Market::start("tiny-bound", &["open_timeout=15"]).await?;
+	let (client, provider) = (dev::bob(), dev::eve());
+	market.start_worker(&provider, &[])?;
+	market.wait_for_provider(&provider).await?;
+	let spec = market.training_job().await?;
+
+	let before = Ledger::now(&market.client).await?;
+	let (job, _) = market.submit(&client, &spec, &["--max-output-bytes", "1"]).await?;
+	market
+		.wait_until("the worker refusing the job", async |market| {
+			Ok((market.metric("worker-eve", "hypha_worker_jobs_refused_total")? >= 1.0)
+				.then_some(()))
+		})
+		.await?;
+	ensure!(
+		matches!(market.status(job).await?, JobStatus::Open { .. }),
+		"the worker claimed a job whose output cannot fit"
+	);
+	market
+		.wait_for_status(job, "Refunded", |status| {
+			matches!(status, JobStatus::Refunded { .. }).then_some(())
+		})
+		.await?;
+	let after = Ledger::now(&market.client).await?;
+	let books = Books::read(&market.client, &before, &after, &[&client, &provider]).await?;
+	// Nobody gains: the client gets its budget back, the provider keeps its stake.
+	books.check(&client, 0, 0, 0)?;
+	books.check(&provider, 0, 0, 0)?;
+	ensure!(
+		market.metric("worker-eve", "hypha_worker_jobs_claimed_total")? == 0.0,
+		"worker metrics"
+	);
+	let log = market.daemon("worker-eve")?.process.log();
+	ensure!(
+		log.contains("more than the 1 it allows"),
+		"the worker did not refuse the job for its output bound:\n{log}"
+	);
+	Ok(())
+}

@@ -161,7 +161,8 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 		.collect();
 	for (job, client_account) in computed {
 		let bytes = shared.state().read_output(job)?;
-		shared.serve(job, client_account, bytes.into());
+		let digest = hypha_primitives::blake2_256(&bytes);
+		shared.serve(job, client_account, bytes.into(), &digest);
 	}
 	let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
 	let server = hypha_agent::metrics::serve(
@@ -178,12 +179,14 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 	let _ = server.await;
 	let background: Vec<_> =
 		std::mem::take(&mut *shared.background.lock().unwrap_or_else(|p| p.into_inner()));
+	// One grace period for all of them, not one each.
+	let grace_ends = tokio::time::Instant::now() + COMMIT_GRACE;
 	for task in background {
 		if !task.is_finished() {
 			tracing::info!("waiting for a commitment on its way");
 		}
 		let abort = task.abort_handle();
-		if tokio::time::timeout(COMMIT_GRACE, task).await.is_err() {
+		if tokio::time::timeout_at(grace_ends, task).await.is_err() {
 			abort.abort();
 			tracing::warn!("a commitment did not land before shutdown; a restart resumes its job");
 		}

@@ -5,7 +5,8 @@
 //! 2. fetch the program and input, digest-checked ([`hypha_agent::fetch`]),
 //!    and check they fit in the memory offered;
 //! 3. rebuild the job from them ([`hypha_compute::package::load`]) and check
-//!    that the compute units it declares are the ones its shapes give;
+//!    that the compute units it declares are the ones its shapes give and
+//!    that its output fits the bound it declares;
 //! 4. claim it (recorded in the state directory first);
 //! 5. compute, store the output on disk, serve it to the client;
 //! 6. commit `digest_commitment(job, provider, output_digest)` in the
@@ -91,6 +92,15 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 			spec.compute_units
 		)));
 	}
+	let output_bytes = hypha_compute::package::output_bytes(&compute_job);
+	if output_bytes > u64::from(spec.max_output_bytes) {
+		// A job that cannot meet its own output bound would only cost this
+		// worker its collateral at the deadline.
+		return Ok(refuse(format!(
+			"the job's output has {output_bytes} bytes, more than the {} it allows",
+			spec.max_output_bytes
+		)));
+	}
 	tracing::info!(
 		job,
 		program_bytes = program.len(),
@@ -135,6 +145,7 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 	);
 	let digest = output.digest();
 	tracing::info!(job, seconds = format!("{seconds:.3}"), output_bytes = bytes.len(), digest = %format!("0x{}", hex::encode(digest)), "computed");
+	let served_digest = digest;
 	#[cfg(feature = "faults")]
 	let digest = if shared.faults.cheat {
 		tracing::warn!(job, "fault injection: committing a wrong digest");
@@ -150,7 +161,7 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 		state.write_output(job, &bytes)?;
 		state.put(job, HeldJob { phase: Phase::Computed, client: record.client.0 })?;
 	}
-	shared.serve(job, record.client.0, bytes.into());
+	shared.serve(job, record.client.0, bytes.into(), &served_digest);
 
 	let commitment = hypha_client::commitment(job, &shared.account, &digest);
 	let output_uri = format!("{}/jobs/{job}/output", shared.public_url);
@@ -179,7 +190,10 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 			},
 		}
 	});
-	shared.background.lock().unwrap_or_else(|p| p.into_inner()).push(committing);
+	let mut background = shared.background.lock().unwrap_or_else(|p| p.into_inner());
+	// Only the commitments still on their way are kept, not one per job ever.
+	background.retain(|task| !task.is_finished());
+	background.push(committing);
 	Ok(Attempt::Committing)
 }
 
@@ -217,10 +231,16 @@ async fn check_offer(shared: &Shared, record: &Job) -> Result<Option<String>> {
 }
 
 impl Shared {
-	/// Serves `bytes` as `job`'s output to `client`, with a receipt.
-	pub(crate) fn serve(&self, job: JobId, client: [u8; 32], bytes: std::sync::Arc<[u8]>) {
-		let digest = hypha_primitives::blake2_256(&bytes);
-		let receipt = hypha_agent::output::sign_receipt(&self.receipt_key, job, &digest);
+	/// Serves `bytes` (whose blake2-256 is `digest`) as `job`'s output to
+	/// `client`, with a receipt.
+	pub(crate) fn serve(
+		&self,
+		job: JobId,
+		client: [u8; 32],
+		bytes: std::sync::Arc<[u8]>,
+		digest: &[u8; 32],
+	) {
+		let receipt = hypha_agent::output::sign_receipt(&self.receipt_key, job, digest);
 		self.outputs
 			.write()
 			.unwrap_or_else(|p| p.into_inner())

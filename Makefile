@@ -33,7 +33,7 @@ test: build ## Run every test: unit, property, compute and end-to-end
 
 e2e: build ## Run only the end-to-end tests (real node processes)
 	./scripts/upgrade-wasm.sh
-	$(CARGO) test --workspace --test chain --test lifecycle --test market --test governance
+	$(CARGO) test --workspace --test chain --test lifecycle --test market --test governance --test daemons
 
 fmt: ## Format the code (`make fmt CHECK=1` only checks)
 	$(CARGO) fmt --all $(if $(CHECK),-- --check,)

@@ -185,12 +185,13 @@ pub fn apply_jobs(
 			"verifier_slash" => params.verifier_slash = amount(&name, v)?,
 			"no_show_slash" => params.no_show_slash = amount(&name, v)?,
 			"max_missed_deadlines" => params.max_missed_deadlines = number(&name, v)?,
+			"job_deposit" => params.job_deposit = amount(&name, v)?,
 			other => bail!(
 				"the Jobs parameters have no `{other}`; they are safety_permille, p_min_ppm, \
 				 collateral_percent, open_timeout, min_result_window, max_result_window, \
 				 challenge_window, audit_window, verifier_fee, dispute_verifiers, \
 				 min_provider_score_ppm, deadline_slash_percent, verifier_slash, no_show_slash, \
-				 max_missed_deadlines"
+				 max_missed_deadlines, job_deposit"
 			),
 		}
 	}
@@ -442,6 +443,7 @@ mod tests {
 			verifier_slash: 1,
 			no_show_slash: 1,
 			max_missed_deadlines: 2,
+			job_deposit: 1,
 		}
 	}
 

@@ -41,6 +41,26 @@ pub fn max_verifier_fees(params: &JobParams) -> Balance {
 	hypha_primitives::max_verifier_fees(params.verifier_fee, params.dispute_verifiers)
 }
 
+/// The offer `provider` registered, `None` if it is no provider.
+pub async fn provider_capabilities(
+	client: &Client,
+	provider: &AccountId,
+) -> Result<Option<crate::ProviderCapabilities>, Error> {
+	let at = client.at_current_block().await.or_client()?;
+	let entry = at.storage().entry(api::storage().stake().providers()).or_client()?;
+	match entry.try_fetch((*provider,)).await.or_client()? {
+		Some(info) => Ok(Some(info.decode().or_client()?.capabilities.0)),
+		None => Ok(None),
+	}
+}
+
+/// The registered verifiers, in the stake pallet's order.
+pub async fn verifiers(client: &Client) -> Result<Vec<AccountId>, Error> {
+	let at = client.at_current_block().await.or_client()?;
+	let entry = at.storage().entry(api::storage().stake().verifiers()).or_client()?;
+	Ok(entry.fetch(()).await.or_client()?.decode().or_client()?.0)
+}
+
 /// The free balance of `account`.
 pub async fn free_balance(client: &Client, account: &AccountId) -> Result<Balance, Error> {
 	let at = client.at_current_block().await.or_client()?;

@@ -359,7 +359,9 @@ mod tests {
 
 	#[test]
 	fn only_the_last_auditor_and_unanswered_panel_members_owe_a_verdict() {
-		let slot = |verifier: u8, digest: Option<Digest>| VerifierSlot { verifier, digest };
+		let slot = |verifier: u8, commitment: Option<Digest>, digest: Option<Digest>| {
+			VerifierSlot { verifier, commitment, digest }
+		};
 		let audit = |slots: Vec<VerifierSlot<u8>>| JobStatus::<u8, u128, u32>::Audit {
 			provider: 0,
 			price: 1,
@@ -368,24 +370,33 @@ mod tests {
 			output_uri: Uri::default(),
 			verifiers: VerifierSlots::truncate_from(slots),
 			deadline: 9,
+			seed: [0; 32],
 		};
-		let replaced = audit(vec![slot(1, None), slot(2, None)]);
+		let replaced = audit(vec![slot(1, None, None), slot(2, None, None)]);
 		assert!(!replaced.awaits_verdict_from(&1), "a replaced auditor may not answer");
-		assert!(replaced.awaits_verdict_from(&2));
-		assert!(!audit(vec![slot(2, Some([1; 32]))]).awaits_verdict_from(&2));
+		assert_eq!(replaced.verdict_due(&2), Some(VerdictDue::Audit));
+		assert!(!audit(vec![slot(2, None, Some([1; 32]))]).awaits_verdict_from(&2));
 		assert_eq!(current_auditor_slot::<u8>(&[]), None);
-		let dispute = JobStatus::<u8, u128, u32>::Dispute {
+		let dispute = |revealing: bool| JobStatus::<u8, u128, u32>::Dispute {
 			provider: 0,
 			price: 1,
 			collateral: 1,
 			commitment: [0; 32],
 			output_uri: Uri::default(),
-			verifiers: VerifierSlots::truncate_from(vec![slot(1, Some([1; 32])), slot(3, None)]),
+			verifiers: VerifierSlots::truncate_from(vec![
+				slot(1, Some([1; 32]), None),
+				slot(3, None, None),
+				slot(5, Some([2; 32]), Some([3; 32])),
+			]),
 			deadline: 9,
+			revealing,
 		};
-		assert!(dispute.awaits_verdict_from(&3));
-		assert!(!dispute.awaits_verdict_from(&1));
-		assert!(!dispute.awaits_verdict_from(&4));
+		assert_eq!(dispute(false).verdict_due(&3), Some(VerdictDue::Commit));
+		assert_eq!(dispute(false).verdict_due(&1), None, "committed: waits for the reveal");
+		assert_eq!(dispute(true).verdict_due(&1), Some(VerdictDue::Reveal));
+		assert_eq!(dispute(true).verdict_due(&3), None, "no commitment: nothing to reveal");
+		assert_eq!(dispute(true).verdict_due(&5), None, "revealed already");
+		assert!(!dispute(false).awaits_verdict_from(&4));
 	}
 
 	#[test]
@@ -402,14 +413,45 @@ mod tests {
 pub const MAX_VERIFIERS_PER_JOB: u32 = 5;
 
 /// A verifier assigned to a job, and its answer once given.
+///
+/// Verdicts that could be copied are committed before they are revealed: an
+/// auditor that disagrees with the provider, and every dispute panel member,
+/// first put [`digest_commitment`]`(job, verifier, digest)` on chain
+/// (`commitment`) and reveal the digest only once every seat has committed
+/// or the commit window has passed. An auditor that agrees reveals at once
+/// (`digest` without a `commitment`): its digest settles the job, nobody is
+/// left to copy it.
 #[derive(
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
 )]
 pub struct VerifierSlot<AccountId> {
 	/// The verifier.
 	pub verifier: AccountId,
-	/// The output digest it computed, once submitted.
+	/// Its committed verdict, [`digest_commitment`] of its digest.
+	pub commitment: Option<Digest>,
+	/// The output digest it computed, once revealed.
 	pub digest: Option<Digest>,
+}
+
+impl<AccountId> VerifierSlot<AccountId> {
+	/// A seat that has not answered yet.
+	pub fn empty(verifier: AccountId) -> Self {
+		VerifierSlot { verifier, commitment: None, digest: None }
+	}
+}
+
+/// What a job waits for from one of its verifiers ([`JobStatus::verdict_due`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerdictDue {
+	/// The current auditor of an `Audit`: reveal an agreeing digest
+	/// (`submit_verdict`), or commit a disagreeing one (`commit_verdict`),
+	/// which opens the dispute.
+	Audit,
+	/// A panel member in a dispute's commit phase: `commit_verdict`.
+	Commit,
+	/// A seat that committed, in a dispute's reveal phase: `submit_verdict`
+	/// with the digest behind its commitment.
+	Reveal,
 }
 
 /// The verifiers of one job, bounded by [`MAX_VERIFIERS_PER_JOB`].
@@ -427,7 +469,8 @@ pub type VerifierSlots<AccountId> =
 /// Refunded      Open again / Refunded    Audit ──agree──► Settled
 ///                                          │ disagree
 ///                                          ▼
-///                                        Dispute ──provider right──► Settled
+///                                        Dispute (commit, then reveal)
+///                                                ──provider right──► Settled
 ///                                                ──provider wrong──► Slashed
 ///                                                ──no majority────► Refunded
 /// ```
@@ -484,6 +527,11 @@ pub enum JobStatus<AccountId, Balance, BlockNumber> {
 		verifiers: VerifierSlots<AccountId>,
 		/// Last block for the verdict.
 		deadline: BlockNumber,
+		/// Randomness fixed by the draw, before any auditor could act: the
+		/// replacements of absent auditors and the dispute panel are drawn
+		/// from it, so an auditor cannot choose its panel by choosing when
+		/// to answer.
+		seed: Digest,
 	},
 	/// The auditor disagreed; a panel of verifiers re-executes and the
 	/// majority digest decides.
@@ -500,8 +548,12 @@ pub enum JobStatus<AccountId, Balance, BlockNumber> {
 		output_uri: Uri,
 		/// The auditor first, then the panel.
 		verifiers: VerifierSlots<AccountId>,
-		/// Last block for the panel's verdicts.
+		/// Last block of the current phase.
 		deadline: BlockNumber,
+		/// `false` while the seats commit their verdicts, `true` once every
+		/// seat has committed or the commit window has passed and the seats
+		/// reveal the digests behind their commitments.
+		revealing: bool,
 	},
 	/// Final: the provider was paid (`at` is the block). The commitment and
 	/// the output's URI stay, so the client can fetch the output and check it
@@ -570,22 +622,39 @@ impl<AccountId, Balance, BlockNumber> JobStatus<AccountId, Balance, BlockNumber>
 			| JobStatus::Slashed { provider, .. } => Some(provider),
 		}
 	}
-	/// Whether `who` owes this job a verdict now: it is the current auditor
-	/// of an `Audit` ([`current_auditor_slot`]) or a dispute panel member,
-	/// and has not answered yet.
-	pub fn awaits_verdict_from(&self, who: &AccountId) -> bool
+	/// What this job waits for from `who`, if anything: see [`VerdictDue`].
+	/// The current auditor of an `Audit` ([`current_auditor_slot`]) that has
+	/// not answered; a dispute seat without a commitment in the commit phase;
+	/// a seat with a commitment and no digest in the reveal phase.
+	pub fn verdict_due(&self, who: &AccountId) -> Option<VerdictDue>
 	where
 		AccountId: PartialEq,
 	{
 		match self {
 			JobStatus::Audit { verifiers, .. } => current_auditor_slot(verifiers)
 				.and_then(|index| verifiers.get(index))
-				.is_some_and(|slot| slot.verifier == *who && slot.digest.is_none()),
-			JobStatus::Dispute { verifiers, .. } => {
-				verifiers.iter().any(|slot| slot.verifier == *who && slot.digest.is_none())
+				.filter(|slot| {
+					slot.verifier == *who && slot.digest.is_none() && slot.commitment.is_none()
+				})
+				.map(|_| VerdictDue::Audit),
+			JobStatus::Dispute { verifiers, revealing, .. } => {
+				let slot = verifiers.iter().find(|slot| slot.verifier == *who)?;
+				match (revealing, slot.commitment, slot.digest) {
+					(false, None, None) => Some(VerdictDue::Commit),
+					(true, Some(_), None) => Some(VerdictDue::Reveal),
+					_ => None,
+				}
 			},
-			_ => false,
+			_ => None,
 		}
+	}
+
+	/// Whether `who` owes this job a verdict now ([`Self::verdict_due`]).
+	pub fn awaits_verdict_from(&self, who: &AccountId) -> bool
+	where
+		AccountId: PartialEq,
+	{
+		self.verdict_due(who).is_some()
 	}
 
 	/// A short lower-case name of the state, for logs and the CLI.

@@ -44,13 +44,16 @@ fn testnet_genesis(
 	})
 }
 
-/// Stake rules of the test chains: 100 HYPHA to provide or verify, ten minutes
-/// to unbond.
+/// Stake rules of the test chains: 100 HYPHA to provide or verify, four hours
+/// to unbond. A verifier stays liable for a job for up to three verdict
+/// windows (the audit, a dispute's commit and reveal), each as long as the
+/// job's result window, at most `max_result_window` (an hour): unbonding
+/// takes longer, so no verifier leaves before its slash lands.
 fn stake_params() -> pallet_stake::StakeParams<crate::Balance, crate::BlockNumber> {
 	pallet_stake::StakeParams {
 		min_provider_stake: 100 * HYPHA,
 		min_verifier_stake: 100 * HYPHA,
-		unbonding_period: 10 * MINUTES,
+		unbonding_period: 4 * crate::HOURS,
 	}
 }
 
@@ -60,8 +63,8 @@ fn stake_params() -> pallet_stake::StakeParams<crate::Balance, crate::BlockNumbe
 fn job_params() -> pallet_jobs::JobParams<crate::Balance, crate::BlockNumber> {
 	pallet_jobs::JobParams {
 		safety_permille: 1_500,
-		p_min_ppm: 50_000,
-		collateral_percent: 200,
+		p_min_ppm: 10_000,
+		collateral_percent: 2_500,
 		open_timeout: 10 * MINUTES,
 		min_result_window: 5,
 		max_result_window: 60 * MINUTES,
@@ -74,6 +77,7 @@ fn job_params() -> pallet_jobs::JobParams<crate::Balance, crate::BlockNumber> {
 		verifier_slash: 10 * HYPHA,
 		no_show_slash: HYPHA,
 		max_missed_deadlines: 2,
+		job_deposit: HYPHA / 100,
 	}
 }
 

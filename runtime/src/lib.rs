@@ -50,12 +50,12 @@ use frame_support::{
 		IdentityFee, Weight,
 	},
 };
-use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
+use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::{
 	generic, impl_opaque_keys,
 	traits::{BlakeTwo256, IdentifyAccount, One, Verify},
-	MultiAddress, MultiSignature, Perbill,
+	FixedPointNumber, MultiAddress, MultiSignature, Perbill,
 };
 use sp_version::RuntimeVersion;
 
@@ -215,7 +215,17 @@ impl pallet_balances::Config for Runtime {
 }
 
 parameter_types! {
-	pub FeeMultiplier: Multiplier = Multiplier::one();
+	/// The share of a block's normal weight that fees aim to keep it at.
+	/// Above it, the fee multiplier rises block by block; below, it falls.
+	pub const TargetBlockFullness: sp_runtime::Perquintill = sp_runtime::Perquintill::from_percent(25);
+	/// How fast the multiplier moves: a chain of full blocks doubles the
+	/// fee in about 7 minutes of one-second blocks (Polkadot's variable,
+	/// 3/100_000, scaled for blocks six times as frequent as its own).
+	pub AdjustmentVariable: Multiplier = Multiplier::saturating_from_rational(3, 100_000);
+	/// The fee never falls below the base fee.
+	pub MinimumMultiplier: Multiplier = Multiplier::one();
+	/// No ceiling: filling blocks for a long time costs ever more.
+	pub MaximumMultiplier: Multiplier = sp_runtime::traits::Bounded::max_value();
 }
 
 impl pallet_transaction_payment::Config for Runtime {
@@ -224,7 +234,15 @@ impl pallet_transaction_payment::Config for Runtime {
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = IdentityFee<Balance>;
 	type LengthToFee = IdentityFee<Balance>;
-	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
+	// A fee that rises with block fullness: filling the agenda (or any
+	// block) for long grows ever more expensive (issue 11, attack 5).
+	type FeeMultiplierUpdate = TargetedFeeAdjustment<
+		Self,
+		TargetBlockFullness,
+		AdjustmentVariable,
+		MinimumMultiplier,
+		MaximumMultiplier,
+	>;
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
 }
 
@@ -247,6 +265,7 @@ parameter_types! {
 	/// Automatic steps (expiry, audit, settlement) scheduled per block; a job
 	/// that finds the block full is scheduled for the next one.
 	pub const MaxAgendaPerBlock: u32 = 64;
+	pub const MaxOverflow: u32 = 1_024;
 }
 
 /// Who may change the marketplace parameters: a passed referendum of the
@@ -279,6 +298,7 @@ impl pallet_jobs::Config for Runtime {
 	type Reputation = Reputation;
 	type GovernanceOrigin = MarketParamsOrigin;
 	type MaxAgendaPerBlock = MaxAgendaPerBlock;
+	type MaxOverflow = MaxOverflow;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_setup::Setup;
@@ -312,6 +332,9 @@ mod benchmark_setup {
 			Self::fund(who, 2 * bond);
 			Stake::register_verifier(RuntimeOrigin::signed(who.clone()), bond)
 				.expect("benchmark verifier registers");
+		}
+		fn max_verifiers() -> u32 {
+			<Runtime as pallet_stake::Config>::MaxVerifiers::get()
 		}
 		fn fund(who: &AccountId, amount: Balance) {
 			Balances::set_balance(who, amount);

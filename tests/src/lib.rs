@@ -467,6 +467,25 @@ impl Ledger {
 		}
 		Ok(fees)
 	}
+
+	/// Tokens the jobs pallet burned in the blocks after this ledger's up
+	/// to `later`'s: missed-deadline penalties and no-show slashes, the only
+	/// burns it makes (docs/PROTOCOL.md).
+	pub async fn burns_until(&self, client: &Client, later: &Ledger) -> Result<u128> {
+		use hypha_client::api::jobs::events::{DeadlineMissed, VerifierAbsent};
+		let mut burned = 0u128;
+		for number in self.block + 1..=later.block {
+			let at = client.at_block(u64::from(number)).await?;
+			let events = at.events().fetch().await?;
+			for missed in events.find::<DeadlineMissed>() {
+				burned += missed?.slashed;
+			}
+			for absent in events.find::<VerifierAbsent>() {
+				burned += absent?.slashed;
+			}
+		}
+		Ok(burned)
+	}
 }
 
 /// A daemon the tests started: the process and the port it serves HTTP on

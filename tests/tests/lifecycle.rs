@@ -197,8 +197,19 @@ impl Market {
 		Ok(claimed.collateral)
 	}
 
+	/// Reveals `digest`: an auditor's agreement, or a seat's reveal in a dispute.
 	async fn verdict(&mut self, job: u64, verifier: &Keypair, digest: Digest) -> Result<()> {
 		self.send("submit_verdict", &api::tx().jobs().submit_verdict(job, digest), verifier)
+			.await?;
+		Ok(())
+	}
+
+	/// Commits `digest` without revealing it: an auditor's disagreement, or
+	/// a panel member's verdict in a dispute's commit phase.
+	async fn commit_verdict(&mut self, job: u64, verifier: &Keypair, digest: Digest) -> Result<()> {
+		let verifier_id: hypha_client::subxt::utils::AccountId32 = id(verifier);
+		let commitment = digest_commitment(job, &verifier_id.0, &digest);
+		self.send("commit_verdict", &api::tx().jobs().commit_verdict(job, commitment), verifier)
 			.await?;
 		Ok(())
 	}
@@ -220,6 +231,7 @@ struct Scene {
 	provider: Keypair,
 	verifiers: Vec<Keypair>,
 	verifier_fee: u128,
+	job_deposit: u128,
 	issuance: u128,
 	client_before: Balances,
 	provider_before: Balances,
@@ -237,8 +249,8 @@ impl Scene {
 			market.register_verifier(verifier).await?;
 		}
 		let at = market.client.at_current_block().await?;
-		let verifier_fee =
-			at.storage().fetch(api::storage().jobs().params(), ()).await?.decode()?.verifier_fee;
+		let params = at.storage().fetch(api::storage().jobs().params(), ()).await?.decode()?;
+		let (verifier_fee, job_deposit) = (params.verifier_fee, params.job_deposit);
 		market.fees.clear();
 		let issuance = market.issuance().await?;
 		let client_before = market.balances(&client).await?;
@@ -253,6 +265,7 @@ impl Scene {
 			provider,
 			verifiers,
 			verifier_fee,
+			job_deposit,
 			issuance,
 			client_before,
 			provider_before,
@@ -308,9 +321,10 @@ async fn an_honest_job_is_audited_settled_and_pays_exactly_what_the_design_says(
 
 	let job = scene.market.submit_job(&client).await?;
 	let held = scene.market.balances(&client).await?.held;
-	ensure!(held == scene.client_before.held + BUDGET, "budget held: {held}");
+	let deposit = scene.job_deposit;
+	ensure!(held == scene.client_before.held + BUDGET + deposit, "budget and deposit held: {held}");
 	let collateral = scene.market.claim_and_commit(job, &provider, &OUTPUT).await?;
-	ensure!(collateral == 2 * PRICE, "collateral {collateral} is not 200 % of the price");
+	ensure!(collateral == 25 * PRICE, "collateral {collateral} is not 2500 % of the price");
 
 	let auditor = scene.auditor(job).await?;
 	scene.market.verdict(job, &auditor, OUTPUT).await?;
@@ -350,16 +364,17 @@ async fn a_cheat_is_caught_in_audit_slashed_and_the_client_made_whole() -> Resul
 	let job = scene.market.submit_job(&client).await?;
 	// The provider commits to a digest it did not compute.
 	let collateral = scene.market.claim_and_commit(job, &provider, &WRONG).await?;
-	// The auditor re-executes, gets the right digest and disagrees.
+	// The auditor re-executes, gets the right digest and disagrees: it
+	// commits its verdict, the panel commits theirs, then all reveal.
 	let auditor = scene.auditor(job).await?;
-	scene.market.verdict(job, &auditor, OUTPUT).await?;
+	scene.market.commit_verdict(job, &auditor, OUTPUT).await?;
 	let panel = scene
 		.market
 		.wait_for(job, "a dispute", |status| match status {
 			JobStatus::Dispute { verifiers, .. } => Some(
 				verifiers
 					.iter()
-					.filter(|slot| slot.digest.is_none())
+					.filter(|slot| slot.commitment.is_none())
 					.map(|slot| slot.verifier)
 					.collect::<Vec<_>>(),
 			),
@@ -367,9 +382,21 @@ async fn a_cheat_is_caught_in_audit_slashed_and_the_client_made_whole() -> Resul
 		})
 		.await?;
 	ensure!(panel.len() == 2, "the dispute panel has {} verifiers, expected 2", panel.len());
+	let panel = panel
+		.iter()
+		.map(|member| keypair_of(member, &scene.verifiers))
+		.collect::<Result<Vec<_>>>()?;
 	for member in &panel {
-		let member = keypair_of(member, &scene.verifiers)?;
-		scene.market.verdict(job, &member, OUTPUT).await?;
+		scene.market.commit_verdict(job, member, OUTPUT).await?;
+	}
+	scene
+		.market
+		.wait_for(job, "the reveal", |status| {
+			matches!(status, JobStatus::Dispute { revealing: true, .. }).then_some(())
+		})
+		.await?;
+	for seat in std::iter::once(&auditor).chain(&panel) {
+		scene.market.verdict(job, seat, OUTPUT).await?;
 	}
 	scene
 		.market

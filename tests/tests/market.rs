@@ -94,6 +94,13 @@ impl Market {
 		self.node.ws_url()
 	}
 
+	/// The collateral a job of `price` locks at the chain's parameters.
+	async fn collateral_for(&self, price: u128) -> Result<u128> {
+		let params = hypha_client::query::params(&self.client).await?;
+		Ok(price / 100 * u128::from(params.collateral_percent)
+			+ price % 100 * u128::from(params.collateral_percent) / 100)
+	}
+
 	async fn sudo_set_params(&self, set: &[&str]) -> Result<()> {
 		let url = self.url();
 		let mut args = vec!["gov", "sudo-set-params", "--url", &url, "--seed", "//Alice"];
@@ -276,13 +283,15 @@ impl Books {
 			total_fees: 0,
 		};
 		books.total_fees = books.fees.values().sum();
+		let burned = before.burns_until(client, after).await?;
 		for account in accounts {
 			books.before.insert(id(account).0, before.balances(client, &id(account)).await?);
 			books.after.insert(id(account).0, after.balances(client, &id(account)).await?);
 		}
 		ensure!(
-			after.issuance == before.issuance - books.total_fees,
-			"total issuance {} -> {}, but only {} was paid in fees: tokens were created or lost",
+			after.issuance == before.issuance - books.total_fees - burned,
+			"total issuance {} -> {}, but only {} was paid in fees and {burned} burned: tokens \
+			 were created or lost",
 			before.issuance,
 			after.issuance,
 			books.total_fees
@@ -453,7 +462,7 @@ async fn a_provider_that_commits_a_wrong_digest_is_caught_slashed_and_the_client
 	let after = Ledger::now(&market.client).await?;
 
 	let price = PRICE_PER_UNIT * u128::from(market.compute_units(job).await?);
-	let collateral = 2 * price;
+	let collateral = market.collateral_for(price).await?;
 	let mut accounts = vec![&client, &provider];
 	accounts.extend(verifiers.iter());
 	let books = Books::read(&market.client, &before, &after, &accounts).await?;
@@ -515,14 +524,15 @@ async fn a_worker_killed_mid_job_lets_the_deadline_pass_and_another_completes_it
 	let after = Ledger::now(&market.client).await?;
 
 	let price = PRICE_PER_UNIT * u128::from(market.compute_units(job).await?);
-	let collateral = 2 * price;
+	let collateral = market.collateral_for(price).await?;
 	let penalty = collateral / 100 * 10;
 	let books =
 		Books::read(&market.client, &before, &after, &[&client, &first, &second, &verifier])
 			.await?;
-	// The client paid the second provider and the auditor, and got the first
-	// provider's penalty for the lost time.
-	books.check(&client, penalty, price + VERIFIER_FEE, 0)?;
+	// The client paid the second provider and the auditor; the first
+	// provider's penalty was burned (a client must not earn from a provider
+	// that misses its deadline: issue 11, attack 3).
+	books.check(&client, 0, price + VERIFIER_FEE, 0)?;
 	books.check(&first, 0, 0, -(penalty as i128))?;
 	// The second provider registered in between: its bond moved from free to
 	// held; overall it gained the price.
@@ -779,6 +789,68 @@ async fn a_job_whose_output_cannot_fit_its_own_bound_is_refused_before_any_claim
 	ensure!(
 		log.contains("more than the 1 it allows"),
 		"the worker did not refuse the job for its output bound:\n{log}"
+	);
+	Ok(())
+}
+
+#[tokio::test]
+async fn draining_verifiers_an_auditor_gets_the_inputs_from_the_provider_when_the_client_withholds_them(
+) -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
+	// Issue 11, attack 4: the client stops serving its program and input once
+	// the provider has them, hoping the auditors cannot re-execute and are
+	// slashed for not answering. The provider serves the blobs of the jobs
+	// it holds, so the auditor gets them there and the job settles.
+	let mut market = Market::start("withheld", &[]).await?;
+	let (client, provider, verifier) = (dev::bob(), dev::eve(), dev::ferdie());
+	market.start_worker(&provider, &[])?;
+	market.start_verifier(&verifier, &[])?;
+	market.wait_for_provider(&provider).await?;
+	market.wait_for_verifier(&verifier).await?;
+	// The verifier stays registered but its daemon is down for now, so it
+	// cannot fetch the blobs before the store goes away.
+	market.daemon("verifier-ferdie")?.process.kill();
+	market.daemons.remove("verifier-ferdie");
+	let spec = market.training_job().await?;
+
+	let before = Ledger::now(&market.client).await?;
+	let (job, _) = market.submit(&client, &spec, &[]).await?;
+	let verifier_id = id(&verifier);
+	market
+		.wait_for_status(job, "an audit by the verifier", |status| match status {
+			JobStatus::Audit { verifiers, .. }
+				if verifiers.last().is_some_and(|slot| slot.verifier == verifier_id) =>
+			{
+				Some(())
+			},
+			_ => None,
+		})
+		.await?;
+	market.store.process.kill();
+	market.start_verifier(&verifier, &[])?;
+	market
+		.wait_for_status(job, "Settled", |status| match status {
+			JobStatus::Settled { .. } => Some(()),
+			JobStatus::Refunded { .. } | JobStatus::Slashed { .. } => Some(()),
+			_ => None,
+		})
+		.await?;
+	ensure!(
+		matches!(market.status(job).await?, JobStatus::Settled { .. }),
+		"job {job} should settle: {:?}",
+		market.status(job).await?
+	);
+	let after = Ledger::now(&market.client).await?;
+	let price = PRICE_PER_UNIT * u128::from(market.compute_units(job).await?);
+	let books =
+		Books::read(&market.client, &before, &after, &[&client, &provider, &verifier]).await?;
+	// The auditor answered: it earned its fee and lost nothing.
+	books.check(&verifier, VERIFIER_FEE, 0, 0)?;
+	books.check(&provider, price, 0, 0)?;
+	let log = market.daemon("verifier-ferdie")?.process.log();
+	ensure!(
+		log.contains("asking the provider"),
+		"the verifier did not fall back to the provider:\n{log}"
 	);
 	Ok(())
 }

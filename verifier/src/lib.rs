@@ -7,16 +7,20 @@
 //!
 //! 1. loads the verifier's key, connects, and registers as a verifier with a
 //!    bond unless the account already is one;
-//! 2. follows finalized blocks; an `AuditAssigned` naming this verifier, or a
-//!    `DisputeOpened` whose panel includes it, queues the job (at startup,
-//!    jobs in audit or dispute still waiting for its verdict are queued too,
-//!    by [`hypha_client::JobStatus::awaits_verdict_from`], the chain's own rule);
+//! 2. follows finalized blocks; an `AuditAssigned` naming this verifier, a
+//!    `DisputeOpened` whose panel includes it, or a `RevealOpened` of a
+//!    dispute it sits on queues the job (at startup, jobs still waiting for
+//!    its verdict are queued too, by [`hypha_client::JobStatus::verdict_due`],
+//!    the chain's own rule);
 //! 3. for each queued job: fetches the program and input from the URIs of the
 //!    job's spec (digest-checked, [`hypha_agent::fetch`]), builds the same
-//!    compute job as the worker ([`hypha_compute::package::load`]), runs it
-//!    and submits the digest with `submit_verdict`. The chain compares it
-//!    with the provider's commitment; the verifier never sees the provider's
-//!    digest, so it cannot copy it.
+//!    compute job as the worker ([`hypha_compute::package::load`]), runs it,
+//!    and answers what the chain asks of it: as auditor, a digest that backs
+//!    the provider's commitment is revealed at once (`submit_verdict`) and
+//!    one that does not is committed (`commit_verdict`, opening a dispute);
+//!    on a panel, the digest is committed, then revealed in the reveal
+//!    phase. The verifier never sees the provider's digest, and no seat sees
+//!    another's before it has committed its own, so nobody can copy.
 //!
 //! Prometheus metrics at `/metrics` ([`metrics`]): audits and dispute seats
 //! assigned, verdicts, agreements, disagreements, slashes.
@@ -56,7 +60,7 @@ use hypha_client::amount::format_hypha;
 use hypha_client::subxt_signer::sr25519::Keypair;
 use hypha_client::{api, chain, keys, query, AccountId, Client, Events};
 use hypha_compute::Backend;
-use hypha_primitives::{JobId, MAX_INPUT_BYTES};
+use hypha_primitives::{digest_commitment, Digest, JobId, VerdictDue, MAX_INPUT_BYTES};
 
 pub use config::VerifierConfig;
 use metrics::Metrics;
@@ -67,6 +71,9 @@ struct Shared {
 	account: AccountId,
 	backend: Backend,
 	metrics: Metrics,
+	/// Digests computed and committed but not revealed yet, so that the
+	/// reveal does not re-execute (after a restart it does).
+	committed: std::sync::Mutex<std::collections::HashMap<JobId, Digest>>,
 	#[cfg(feature = "faults")]
 	faults: config::Faults,
 }
@@ -100,6 +107,7 @@ pub async fn run(config: VerifierConfig, shutdown: impl Future<Output = ()>) -> 
 		account,
 		backend,
 		metrics,
+		committed: Default::default(),
 		#[cfg(feature = "faults")]
 		faults: config.faults.clone(),
 	});
@@ -228,6 +236,13 @@ fn assigned_in(shared: &Shared, events: &Events) -> Result<Vec<JobId>> {
 			jobs.push(event.job);
 		}
 	}
+	for event in events.find::<events::RevealOpened>() {
+		let event = event?;
+		if shared.committed.lock().map(|held| held.contains_key(&event.job)).unwrap_or(false) {
+			tracing::info!(job = event.job, deadline = event.deadline, "reveal opened");
+			jobs.push(event.job);
+		}
+	}
 	for event in events.find::<events::VerdictSubmitted>() {
 		let event = event?;
 		if event.verifier == shared.account {
@@ -256,19 +271,95 @@ fn assigned_in(shared: &Shared, events: &Events) -> Result<Vec<JobId>> {
 	Ok(jobs)
 }
 
-/// Re-executes `job` and submits the digest.
+/// Answers what `job` waits for from this verifier: re-executes it (or
+/// takes the digest it committed) and reveals or commits it.
 async fn verify(shared: &Shared, job: JobId) -> Result<()> {
 	let record = query::job(&shared.client, job).await?.context("the job vanished")?;
-	if !record.status.awaits_verdict_from(&shared.account) {
+	let Some(due) = record.status.verdict_due(&shared.account) else {
+		// A `RevealOpened` for a dispute this verifier holds no commitment in
+		// lands here too (it is checked against the chain, not the cache).
 		tracing::info!(job, status = record.status.name(), "no verdict needed any more");
 		return Ok(());
+	};
+	let cached = shared.committed.lock().ok().and_then(|held| held.get(&job).copied());
+	let digest = match cached {
+		Some(digest) => digest,
+		None => reexecute(shared, job, &record).await?,
+	};
+	let reveal = match (&due, &*record.status) {
+		(VerdictDue::Audit, hypha_client::JobStatus::Audit { provider, commitment, .. }) => {
+			digest_commitment(job, provider, &digest) == *commitment
+		},
+		(VerdictDue::Reveal, _) => true,
+		_ => false,
+	};
+	if reveal {
+		chain::submit(
+			&shared.client,
+			&api::tx().jobs().submit_verdict(job, digest),
+			&shared.signer,
+		)
+		.await
+		.context("revealing the verdict")?;
+		if let Ok(mut held) = shared.committed.lock() {
+			held.remove(&job);
+		}
+		tracing::info!(job, "verdict revealed");
+	} else {
+		let commitment = digest_commitment(job, &shared.account, &digest);
+		if let Ok(mut held) = shared.committed.lock() {
+			held.insert(job, digest);
+		}
+		chain::submit(
+			&shared.client,
+			&api::tx().jobs().commit_verdict(job, commitment),
+			&shared.signer,
+		)
+		.await
+		.context("committing the verdict")?;
+		tracing::info!(job, ?due, "verdict committed; revealed when the reveal opens");
 	}
+	shared.metrics.verdicts.inc();
+	Ok(())
+}
+
+/// Fetches the blob at `uri` (the client's store); if that store does not
+/// answer, the same blob from the job's provider, which serves the blobs of
+/// the jobs it holds (`/blobs/<digest>`) so that a client cannot exhaust its
+/// auditors by withholding them. Digest-checked either way.
+async fn fetch_or_ask_provider(
+	shared: &Shared,
+	job: JobId,
+	record: &hypha_client::Job,
+	uri: &[u8],
+	digest: &Digest,
+) -> Result<Vec<u8>> {
+	let error = match fetch_blob(uri, digest, MAX_INPUT_BYTES).await {
+		Ok(bytes) => return Ok(bytes),
+		Err(error) if error.is_transient() => error,
+		Err(error) => return Err(error.into()),
+	};
+	let provider = record.status.provider().context("the job has no provider")?;
+	let offer = query::provider_capabilities(&shared.client, provider)
+		.await?
+		.context("the job's provider is no longer registered")?;
+	let endpoint = String::from_utf8_lossy(&offer.endpoint).trim_end_matches('/').to_string();
+	let fallback = format!("{endpoint}/blobs/{}", hex::encode(digest));
+	tracing::warn!(job, %error, %fallback, "the client's store did not answer; asking the provider");
+	fetch_blob(fallback.as_bytes(), digest, MAX_INPUT_BYTES)
+		.await
+		.with_context(|| format!("neither the client's store ({error}) nor the provider served it"))
+}
+
+/// Fetches `job`'s program and input and re-executes it; returns the
+/// output digest (flipped under the `lie` fault).
+async fn reexecute(shared: &Shared, job: JobId, record: &hypha_client::Job) -> Result<Digest> {
 	let spec = &*record.spec;
 	tracing::info!(job, kind = %spec.kind, "fetching the program and input");
-	let program = fetch_blob(&spec.program_uri, &spec.program_digest, MAX_INPUT_BYTES)
+	let program = fetch_or_ask_provider(shared, job, record, &spec.program_uri, &spec.program_digest)
 		.await
 		.context("fetching the program")?;
-	let input = fetch_blob(&spec.input_uri, &spec.input_digest, MAX_INPUT_BYTES)
+	let input = fetch_or_ask_provider(shared, job, record, &spec.input_uri, &spec.input_digest)
 		.await
 		.context("fetching the input")?;
 	let compute_job = hypha_compute::package::load(spec.kind, &program, &input)?;
@@ -283,16 +374,12 @@ async fn verify(shared: &Shared, job: JobId) -> Result<()> {
 		let mut digest = digest;
 		if shared.faults.lie {
 			digest[31] ^= 0x5a;
-			tracing::warn!(job, "fault injection: submitting a wrong digest");
+			tracing::warn!(job, "fault injection: a wrong digest");
 		}
 		if shared.faults.verdict_delay_ms > 0 {
 			tokio::time::sleep(Duration::from_millis(shared.faults.verdict_delay_ms)).await;
 		}
 		digest
 	};
-	chain::submit(&shared.client, &api::tx().jobs().submit_verdict(job, digest), &shared.signer)
-		.await
-		.context("submitting the verdict")?;
-	shared.metrics.verdicts.inc();
-	Ok(())
+	Ok(digest)
 }

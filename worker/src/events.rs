@@ -115,6 +115,7 @@ pub(crate) fn on_block(shared: &Shared, events: &Events, queue: &mut Queue) -> R
 			shared.metrics.settled.inc();
 			shared.metrics.earnings.inc_by(event.paid as f64 / hypha_primitives::HYPHA as f64);
 			tracing::info!(job = event.job, paid = %format_hypha(event.paid), "job settled: paid");
+			shared.drop_inputs(event.job);
 			queue.ended.push((event.job, Instant::now()));
 		}
 	}
@@ -123,6 +124,7 @@ pub(crate) fn on_block(shared: &Shared, events: &Events, queue: &mut Queue) -> R
 		if event.provider == shared.account {
 			shared.metrics.slashed.inc();
 			tracing::warn!(job = event.job, slashed = %format_hypha(event.slashed), "result proven wrong: slashed");
+			shared.drop_inputs(event.job);
 			queue.ended.push((event.job, Instant::now()));
 		}
 	}
@@ -131,12 +133,14 @@ pub(crate) fn on_block(shared: &Shared, events: &Events, queue: &mut Queue) -> R
 		if event.provider == shared.account {
 			tracing::warn!(job = event.job, slashed = %format_hypha(event.slashed), "missed the deadline");
 			shared.outputs.write().unwrap_or_else(|p| p.into_inner()).remove(&event.job);
+			shared.drop_inputs(event.job);
 			shared.state().forget(event.job)?;
 		}
 	}
 	for event in events.find::<events::JobRefunded>() {
 		let event = event?;
 		if shared.state().get(event.job).is_some() {
+			shared.drop_inputs(event.job);
 			queue.ended.push((event.job, Instant::now()));
 		}
 	}

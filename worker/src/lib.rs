@@ -90,6 +90,8 @@ pub(crate) struct Shared {
 	public_url: String,
 	state: Arc<Mutex<State>>,
 	outputs: Outputs,
+	/// The programs and inputs of held jobs, served to their auditors.
+	inputs: serve::Inputs,
 	metrics: Metrics,
 	receipt_key: Arc<ed25519_dalek::SigningKey>,
 	/// Commitments finalizing in the background.
@@ -102,6 +104,17 @@ impl Shared {
 	/// The state directory, locked (never held across an await).
 	fn state(&self) -> MutexGuard<'_, State> {
 		self.state.lock().unwrap_or_else(|p| p.into_inner())
+	}
+
+	/// Serves `job`'s program and input (with their digests) to its auditors.
+	pub(crate) fn hold_inputs(&self, job: JobId, blobs: Vec<(hypha_primitives::Digest, Vec<u8>)>) {
+		let blobs = blobs.into_iter().map(|(digest, bytes)| (digest, bytes.into())).collect();
+		self.inputs.write().unwrap_or_else(|p| p.into_inner()).insert(job, blobs);
+	}
+
+	/// Stops serving `job`'s program and input: it ended, or is no longer this worker's.
+	pub(crate) fn drop_inputs(&self, job: JobId) {
+		self.inputs.write().unwrap_or_else(|p| p.into_inner()).remove(&job);
 	}
 }
 
@@ -140,6 +153,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 		public_url,
 		state: Arc::new(Mutex::new(state)),
 		outputs: Default::default(),
+		inputs: Default::default(),
 		metrics: Metrics::new()?,
 		receipt_key: Arc::new(receipt_key),
 		background: Default::default(),
@@ -167,12 +181,12 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 	let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
 	let server = hypha_agent::metrics::serve(
 		listener,
-		serve::router(shared.outputs.clone(), shared.metrics.registry.clone()),
+		serve::router(shared.outputs.clone(), shared.inputs.clone(), shared.metrics.registry.clone()),
 		async {
 			let _ = server_stopped.await;
 		},
 	);
-	tracing::info!(%local, "serving outputs at /jobs/{{job}}/output and metrics at /metrics");
+	tracing::info!(%local, "serving outputs at /jobs/{{job}}/output, held jobs' blobs at /blobs/{{digest}} and metrics at /metrics");
 
 	let result = follow(&shared, shutdown).await;
 	let _ = stop_server.send(());

@@ -7,8 +7,10 @@
 //! 3. rebuild the job from them ([`hypha_compute::package::load`]) and check
 //!    that the compute units it declares are the ones its shapes give and
 //!    that its output fits the bound it declares;
-//! 4. claim it (recorded in the state directory first);
-//! 5. compute, store the output on disk, serve it to the client;
+//! 4. claim it (recorded in the state directory first), once some verifier
+//!    could audit it;
+//! 5. serve its program and input to its auditors (`/blobs/{digest}`) until
+//!    it ends, compute, store the output on disk, serve it to the client;
 //! 6. commit `digest_commitment(job, provider, output_digest)` in the
 //!    background, so the next job can be fetched meanwhile.
 
@@ -34,7 +36,8 @@ pub(crate) enum Attempt {
 	/// Its blobs do not match the job, do not form a valid job, or declare
 	/// other work than they hold. Never retried.
 	Refused(String),
-	/// A blob store did not answer; retried at a later block.
+	/// A blob store did not answer, or no verifier could audit the job yet;
+	/// retried at a later block.
 	Retry(String),
 	/// The job was claimed but could not be finished.
 	Failed(String),
@@ -109,6 +112,14 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 	);
 
 	if !resuming {
+		// The chain refuses a claim while nobody could audit the job
+		// (`NoVerifier`): waiting for a verifier costs nothing, a refused
+		// claim a fee. Checked last, so that a job this worker would refuse
+		// anyway is refused now.
+		let verifiers = query::verifiers(&shared.client).await?;
+		if !verifiers.iter().any(|who| *who != shared.account && *who != record.client) {
+			return Ok(Attempt::Retry("no verifier could audit it yet".into()));
+		}
 		let held = HeldJob { phase: Phase::Claiming, client: record.client.0 };
 		shared.state().put(job, held.clone())?;
 		match chain::submit(&shared.client, &api::tx().jobs().claim_job(job), &shared.signer).await
@@ -127,6 +138,10 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 			},
 		}
 	}
+
+	// From now until the job ends, its auditors can fetch its program and
+	// input from this worker too (the client may stop serving them).
+	shared.hold_inputs(job, vec![(spec.program_digest, program), (spec.input_digest, input)]);
 
 	#[cfg(feature = "faults")]
 	if shared.faults.compute_delay_ms > 0 {

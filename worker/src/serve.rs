@@ -6,6 +6,13 @@
 //!   signature, `403` for anyone else, `404` for a job the worker does not
 //!   hold. The response carries the worker's receipt
 //!   ([`hypha_agent::output::RECEIPT_HEADER`]) for the bytes.
+//! - `GET /blobs/{digest}`: the program or the input of a job this worker
+//!   holds, in the blob store's protocol, so that the job's auditors can
+//!   re-execute it even if the client stops serving them (issue 11, attack
+//!   4: a party with no interest in withholding them). Served from the claim
+//!   until the job ends; `404` for any other digest. Not access-controlled,
+//!   as the client's store does not control them either (private inputs are
+//!   the data-plane issue's).
 //! - `GET /metrics`: Prometheus text format.
 
 use std::collections::HashMap;
@@ -17,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use hypha_agent::output;
-use hypha_primitives::JobId;
+use hypha_primitives::{Digest, JobId};
 
 /// An output being served: its bytes, the only account allowed to read it,
 /// and the worker's receipt for it.
@@ -34,12 +41,31 @@ pub struct ServedOutput {
 /// Outputs by job, shared between the daemon and the handlers.
 pub type Outputs = Arc<RwLock<HashMap<JobId, ServedOutput>>>;
 
-/// The router: outputs and metrics.
-pub fn router(outputs: Outputs, registry: prometheus::Registry) -> Router {
+/// The programs and inputs of the jobs this worker holds, by job, each as
+/// its digest and bytes.
+pub type Inputs = Arc<RwLock<HashMap<JobId, Vec<(Digest, Arc<[u8]>)>>>>;
+
+/// The router: outputs, the held jobs' blobs, and metrics.
+pub fn router(outputs: Outputs, inputs: Inputs, registry: prometheus::Registry) -> Router {
 	Router::new()
 		.route("/jobs/{job}/output", get(get_output))
 		.with_state(outputs)
+		.merge(Router::new().route("/blobs/{digest}", get(get_blob)).with_state(inputs))
 		.merge(hypha_agent::metrics::router(registry))
+}
+
+async fn get_blob(State(inputs): State<Inputs>, Path(digest): Path<String>) -> Response {
+	let Some(digest) = hypha_blobstore::Digest::from_hex(&digest) else {
+		return (StatusCode::BAD_REQUEST, "not a 64-hex-digit digest").into_response();
+	};
+	let held = inputs.read().unwrap_or_else(|p| p.into_inner());
+	let found = held.values().flatten().find(|(held, _)| *held == digest.0);
+	match found {
+		Some((_, bytes)) => {
+			(StatusCode::OK, axum::body::Bytes::copy_from_slice(bytes)).into_response()
+		},
+		None => (StatusCode::NOT_FOUND, "this worker holds no job with that blob").into_response(),
+	}
 }
 
 async fn get_output(

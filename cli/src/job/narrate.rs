@@ -131,6 +131,26 @@ pub fn job_events(events: &Events, job: JobId) -> Result<(Vec<String>, Option<Ou
 					}
 				)
 			})
+		} else if let Some(ev) = event.decode_fields_as::<e::VerdictCommitted>().transpose()? {
+			(ev.job == job).then(|| {
+				if ev.auditor {
+					verdicts.push((ev.verifier, false));
+					format!(
+						"verdict from {}: DISAGREES with the provider (committed, its digest \
+						 hidden until the panel has committed)",
+						ev.verifier
+					)
+				} else {
+					format!(
+						"verdict committed by panel member {} (hidden until the reveal)",
+						ev.verifier
+					)
+				}
+			})
+		} else if let Some(ev) = event.decode_fields_as::<e::RevealOpened>().transpose()? {
+			(ev.job == job).then(|| {
+				format!("every seat committed: verdicts revealed by block #{}", ev.deadline)
+			})
 		} else if let Some(ev) = event.decode_fields_as::<e::DisputeOpened>().transpose()? {
 			(ev.job == job).then(|| {
 				let panel: Vec<String> = ev.panel.iter().map(|p| p.to_string()).collect();
@@ -159,7 +179,7 @@ pub fn job_events(events: &Events, job: JobId) -> Result<(Vec<String>, Option<Ou
 		} else if let Some(ev) = event.decode_fields_as::<e::DeadlineMissed>().transpose()? {
 			(ev.job == job).then(|| {
 				format!(
-					"provider {} missed its deadline: {} of its collateral went to the client",
+					"provider {} missed its deadline: {} of its collateral burned",
 					ev.provider,
 					format_hypha(ev.slashed)
 				)

@@ -2,7 +2,7 @@
 //! expensive path.
 
 use super::*;
-use crate::pallet::{Agenda, Jobs, Params, Step};
+use crate::pallet::{Agenda, Jobs, Overflow, Params, Step, OVERFLOW_PER_BLOCK};
 use frame_benchmarking::v2::*;
 use frame_support::{pallet_prelude::*, traits::Hooks};
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
@@ -21,6 +21,8 @@ pub trait BenchmarkHelper<AccountId, Balance> {
 	fn setup_verifier(who: &AccountId);
 	/// Gives `who` `amount` of free balance.
 	fn fund(who: &AccountId, amount: Balance);
+	/// How many verifiers the stake pallet admits (its `MaxVerifiers`).
+	fn max_verifiers() -> u32;
 }
 
 fn long_uri() -> Uri {
@@ -59,8 +61,16 @@ fn submitted<T: Config>(seed: u32) -> (T::AccountId, hypha_primitives::JobId) {
 	(client, job)
 }
 
+/// Registers the verifier a job needs before it can be claimed.
+fn a_verifier<T: Config>() {
+	T::BenchmarkHelper::setup_verifier(&account("standby", 0, 0));
+}
+
 fn claimed<T: Config>(seed: u32) -> (T::AccountId, T::AccountId, hypha_primitives::JobId) {
 	let (client, job) = submitted::<T>(seed);
+	if seed == 0 {
+		a_verifier::<T>();
+	}
 	let provider: T::AccountId = account("provider", seed, 0);
 	T::BenchmarkHelper::setup_provider(&provider);
 	Pallet::<T>::claim_job(RawOrigin::Signed(provider.clone()).into(), job)
@@ -108,6 +118,7 @@ mod benchmarks {
 		let (_, job) = submitted::<T>(0);
 		let provider: T::AccountId = account("provider", 0, 0);
 		T::BenchmarkHelper::setup_provider(&provider);
+		a_verifier::<T>();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(provider), job);
 		assert!(matches!(Jobs::<T>::get(job).map(|j| j.status), Some(JobStatus::Assigned { .. })));
@@ -122,7 +133,7 @@ mod benchmarks {
 		assert!(matches!(Jobs::<T>::get(job).map(|j| j.status), Some(JobStatus::Committed { .. })));
 	}
 
-	/// The last verdict of a full dispute panel that outvotes the provider:
+	/// The last reveal of a full dispute panel that outvotes the provider:
 	/// it slashes the provider, pays every verifier and refunds the client.
 	#[benchmark]
 	fn submit_verdict() {
@@ -140,8 +151,9 @@ mod benchmarks {
 		for index in 0..MAX_VERIFIERS_PER_JOB {
 			let verifier: T::AccountId = account("verifier", index, 0);
 			T::BenchmarkHelper::setup_verifier(&verifier);
+			let commitment = Some(digest_commitment(job, &verifier, &[7; 32]));
 			let digest = (index + 1 < MAX_VERIFIERS_PER_JOB).then_some([7; 32]);
-			verifiers.try_push(VerifierSlot { verifier, digest }).expect("fits");
+			verifiers.try_push(VerifierSlot { verifier, commitment, digest }).expect("fits");
 		}
 		let last: T::AccountId = account("verifier", MAX_VERIFIERS_PER_JOB - 1, 0);
 		// Benchmark set-up, not a move: the state a full panel reaches after
@@ -155,11 +167,51 @@ mod benchmarks {
 			output_uri,
 			verifiers,
 			deadline: 1_000u32.into(),
+			revealing: true,
 		};
 		Jobs::<T>::insert(job, Job { status: dispute, ..record });
 		#[extrinsic_call]
 		_(RawOrigin::Signed(last), job, [7; 32]);
 		assert!(matches!(Jobs::<T>::get(job).map(|j| j.status), Some(JobStatus::Slashed { .. })));
+	}
+
+	/// An auditor's disagreement with a full verifier set registered: the
+	/// panel is drawn from every verifier, and the dispute opens.
+	#[benchmark]
+	fn commit_verdict() {
+		let mut params = Params::<T>::get();
+		params.dispute_verifiers = MAX_VERIFIERS_PER_JOB - 1;
+		Params::<T>::put(params);
+		let (_, _, job) = committed::<T>(0);
+		// With the standby verifier of `claimed`, the set is full.
+		for index in 0..T::BenchmarkHelper::max_verifiers().saturating_sub(1) {
+			T::BenchmarkHelper::setup_verifier(&account("verifier", index, 0));
+		}
+		let record = Jobs::<T>::get(job).expect("job exists");
+		let JobStatus::Committed { provider, price, collateral, commitment, output_uri, .. } =
+			record.status.clone()
+		else {
+			panic!("job is committed");
+		};
+		let auditor: T::AccountId = account("verifier", 0, 0);
+		let mut verifiers = hypha_primitives::VerifierSlots::<T::AccountId>::default();
+		verifiers.try_push(VerifierSlot::empty(auditor.clone())).expect("fits");
+		// Benchmark set-up, not a move: the audit the draw would have opened.
+		let audit = JobStatus::Audit {
+			provider,
+			price,
+			collateral,
+			commitment,
+			output_uri,
+			verifiers,
+			deadline: 1_000u32.into(),
+			seed: [5; 32],
+		};
+		Jobs::<T>::insert(job, Job { status: audit, ..record });
+		let disagreement = digest_commitment(job, &auditor, &[7; 32]);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(auditor), job, disagreement);
+		assert!(matches!(Jobs::<T>::get(job).map(|j| j.status), Some(JobStatus::Dispute { .. })));
 	}
 
 	#[benchmark]
@@ -169,16 +221,58 @@ mod benchmarks {
 		_(RawOrigin::Root, params);
 	}
 
-	/// `n` settlements in one block.
+	/// `n` steps of the costliest kind that ends a job, in one block: each
+	/// closes the reveal of a full dispute (five seats, four revealed
+	/// against the provider, one absent), so it burns a no-show slash, pays
+	/// four fees out of the slashed collateral, compensates the client and
+	/// refunds the budget. The agenda holds up to `MaxAgendaPerBlock` of them,
+	/// the overflow queue the rest.
 	#[benchmark]
-	fn on_initialize(n: Linear<0, { T::MaxAgendaPerBlock::get() }>) {
+	fn on_initialize(n: Linear<0, { T::MaxAgendaPerBlock::get() + OVERFLOW_PER_BLOCK }>) {
+		let mut params = Params::<T>::get();
+		params.dispute_verifiers = MAX_VERIFIERS_PER_JOB - 1;
+		Params::<T>::put(params);
 		let now: BlockNumberFor<T> = 100u32.into();
 		let mut agenda = BoundedVec::<_, T::MaxAgendaPerBlock>::default();
+		let mut overflow = BoundedVec::<_, T::MaxOverflow>::default();
+		for index in 0..MAX_VERIFIERS_PER_JOB {
+			T::BenchmarkHelper::setup_verifier(&account("verifier", index, 0));
+		}
 		for seed in 0..n {
 			let (_, _, job) = committed::<T>(seed);
-			agenda.try_push((job, Step::Settle)).expect("within MaxAgendaPerBlock");
+			let record = Jobs::<T>::get(job).expect("job exists");
+			let JobStatus::Committed {
+				provider, price, collateral, commitment, output_uri, ..
+			} = record.status.clone()
+			else {
+				panic!("job is committed");
+			};
+			let mut verifiers = hypha_primitives::VerifierSlots::<T::AccountId>::default();
+			for index in 0..MAX_VERIFIERS_PER_JOB {
+				let verifier: T::AccountId = account("verifier", index, 0);
+				let commitment = Some(digest_commitment(job, &verifier, &[7; 32]));
+				let digest = (index + 1 < MAX_VERIFIERS_PER_JOB).then_some([7; 32]);
+				verifiers.try_push(VerifierSlot { verifier, commitment, digest }).expect("fits");
+			}
+			// Benchmark set-up, not a move: a full dispute at the end of its reveal.
+			let dispute = JobStatus::Dispute {
+				provider,
+				price,
+				collateral,
+				commitment,
+				output_uri,
+				verifiers,
+				deadline: now.saturating_sub(1u32.into()),
+				revealing: true,
+			};
+			Jobs::<T>::insert(job, Job { status: dispute, ..record });
+			let step = (job, Step::DisputeDeadline);
+			if agenda.try_push(step).is_err() {
+				overflow.try_push((now, job, Step::DisputeDeadline)).expect("within MaxOverflow");
+			}
 		}
 		Agenda::<T>::insert(now, agenda);
+		Overflow::<T>::put(overflow);
 		#[block]
 		{
 			Pallet::<T>::on_initialize(now);
@@ -186,8 +280,41 @@ mod benchmarks {
 		for job in 0..u64::from(n) {
 			assert!(matches!(
 				Jobs::<T>::get(job).map(|j| j.status),
-				Some(JobStatus::Settled { .. })
+				Some(JobStatus::Slashed { .. })
 			));
+		}
+	}
+
+	/// `n` sampling steps in one block, each drawn for audit with a full
+	/// verifier set to pick from (every verifier's bond read), seating the
+	/// auditor and scheduling its deadline.
+	#[benchmark]
+	fn on_initialize_sample(n: Linear<0, { T::MaxAgendaPerBlock::get() + OVERFLOW_PER_BLOCK }>) {
+		let mut params = Params::<T>::get();
+		params.p_min_ppm = hypha_primitives::sampling::PPM;
+		Params::<T>::put(params);
+		let now: BlockNumberFor<T> = 100u32.into();
+		let mut agenda = BoundedVec::<_, T::MaxAgendaPerBlock>::default();
+		let mut overflow = BoundedVec::<_, T::MaxOverflow>::default();
+		for seed in 0..n {
+			let (_, _, job) = committed::<T>(seed);
+			let step = (job, Step::Sample);
+			if agenda.try_push(step).is_err() {
+				overflow.try_push((now, job, Step::Sample)).expect("within MaxOverflow");
+			}
+		}
+		// With the standby verifier of `claimed`, the set is full.
+		for index in 0..T::BenchmarkHelper::max_verifiers().saturating_sub(1) {
+			T::BenchmarkHelper::setup_verifier(&account("verifier", index, 0));
+		}
+		Agenda::<T>::insert(now, agenda);
+		Overflow::<T>::put(overflow);
+		#[block]
+		{
+			Pallet::<T>::on_initialize(now);
+		}
+		for job in 0..u64::from(n) {
+			assert!(matches!(Jobs::<T>::get(job).map(|j| j.status), Some(JobStatus::Audit { .. })));
 		}
 	}
 

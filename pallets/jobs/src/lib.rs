@@ -122,10 +122,37 @@ pub mod pallet {
 		pub result_window: BlockNumber,
 		/// How many providers claimed it and missed their deadline.
 		pub missed_deadlines: u32,
+		/// Held from the client with the budget and returned when the job
+		/// ends, whatever the outcome: a job that sits on the agenda costs
+		/// its client this much of locked capital ([`JobParams::job_deposit`]).
+		pub deposit: Balance,
+		/// The terms of the verification, fixed when a provider claims it
+		/// (and at submission until then): a governance change while the job
+		/// runs does not change what it pays or how it is audited.
+		pub terms: JobTerms<Balance, BlockNumber>,
 		/// Block of submission.
 		pub submitted_at: BlockNumber,
 		/// Where it stands.
 		pub status: JobStatus<AccountId, Balance, BlockNumber>,
+	}
+
+	/// The part of [`JobParams`] a job keeps from its claim to its end.
+	#[derive(
+		Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	)]
+	pub struct JobTerms<Balance, BlockNumber> {
+		/// Paid to each verifier whose verdict counts.
+		pub verifier_fee: Balance,
+		/// Panel size of a dispute.
+		pub dispute_verifiers: u32,
+		/// Slashed from a verifier on the losing side of a dispute.
+		pub verifier_slash: Balance,
+		/// Slashed (burned) from a verifier that does not answer in time.
+		pub no_show_slash: Balance,
+		/// Blocks a verifier has for each verdict, at least the job's result window.
+		pub verdict_window: BlockNumber,
+		/// Blocks from commitment to settlement when not audited.
+		pub challenge_window: BlockNumber,
 	}
 
 	/// The marketplace parameters, set by governance.
@@ -175,6 +202,8 @@ pub mod pallet {
 		pub no_show_slash: Balance,
 		/// How many missed deadlines a job survives before it is refunded.
 		pub max_missed_deadlines: u32,
+		/// Held from a client per job, on top of its budget, until the job ends.
+		pub job_deposit: Balance,
 	}
 
 	/// A timed step of a job, run by `on_initialize` at its block.
@@ -201,7 +230,7 @@ pub mod pallet {
 		Settle,
 		/// Replace an auditor that did not answer.
 		AuditDeadline,
-		/// Decide a dispute with the verdicts in.
+		/// End a dispute's commit phase, or decide it with the verdicts revealed.
 		DisputeDeadline,
 	}
 
@@ -239,6 +268,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxAgendaPerBlock: Get<u32>;
 
+		/// Most timed steps waiting in the [`Overflow`] queue because the
+		/// agenda had no room for them.
+		#[pallet::constant]
+		type MaxOverflow: Get<u32>;
+
 		/// Weights of the calls and of the block hook.
 		type WeightInfo: WeightInfo;
 
@@ -265,6 +299,17 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// Timed steps the agenda had no room for, in the order they were
+	/// scheduled, with the block they were due: `on_initialize` runs up to
+	/// [`OVERFLOW_PER_BLOCK`] of those due, after the block's agenda. A step
+	/// never skips its work because the agenda was full: it runs late.
+	#[pallet::storage]
+	pub type Overflow<T: Config> =
+		StorageValue<_, BoundedVec<(BlockNumberFor<T>, JobId, Step), T::MaxOverflow>, ValueQuery>;
+
+	/// The most overflowed steps one block runs.
+	pub const OVERFLOW_PER_BLOCK: u32 = 16;
+
 	/// The marketplace parameters.
 	#[pallet::storage]
 	pub type Params<T: Config> = StorageValue<_, ParamsOf<T>, ValueQuery, DefaultParams<T>>;
@@ -276,14 +321,18 @@ pub mod pallet {
 	/// The most missed deadlines a job may survive before it is refunded.
 	pub const MAX_MISSED_DEADLINES: u32 = 16;
 
+	/// How many blocks from its due block a step looks for room on the
+	/// agenda before it waits in the [`Overflow`] queue.
+	pub const AGENDA_SEARCH: u32 = 16;
+
 	/// Defaults of [`Params`]: one-second blocks, so windows are in seconds.
 	pub struct DefaultParams<T>(core::marker::PhantomData<T>);
 	impl<T: Config> Get<ParamsOf<T>> for DefaultParams<T> {
 		fn get() -> ParamsOf<T> {
 			JobParams {
 				safety_permille: 1_500,
-				p_min_ppm: 50_000,
-				collateral_percent: 200,
+				p_min_ppm: 10_000,
+				collateral_percent: 2_500,
 				open_timeout: 600u32.into(),
 				min_result_window: 5u32.into(),
 				max_result_window: 3_600u32.into(),
@@ -296,6 +345,7 @@ pub mod pallet {
 				verifier_slash: Zero::zero(),
 				no_show_slash: Zero::zero(),
 				max_missed_deadlines: 2,
+				job_deposit: Zero::zero(),
 			}
 		}
 	}
@@ -338,8 +388,8 @@ pub mod pallet {
 		},
 		/// A provider committed its result.
 		ResultCommitted { job: JobId, provider: T::AccountId, commitment: Digest, output_uri: Uri },
-		/// A provider missed its deadline: part of its collateral went to the
-		/// client and the job is open again (or refunded, see `JobRefunded`).
+		/// A provider missed its deadline: part of its collateral was burned
+		/// and the job is open again (or refunded, see `JobRefunded`).
 		DeadlineMissed { job: JobId, provider: T::AccountId, slashed: BalanceOf<T> },
 		/// A job is open for providers again.
 		JobReopened { job: JobId, expires_at: BlockNumberFor<T> },
@@ -347,9 +397,21 @@ pub mod pallet {
 		SamplingDrawn { job: JobId, audited: bool, probability_ppm: u32 },
 		/// A verifier must re-execute a job and answer by `deadline`.
 		AuditAssigned { job: JobId, verifier: T::AccountId, deadline: BlockNumberFor<T> },
-		/// A verifier submitted its verdict.
+		/// A verifier revealed its verdict: the digest it computed, which
+		/// `agrees` with the provider's commitment or not.
 		VerdictSubmitted { job: JobId, verifier: T::AccountId, agrees: bool },
-		/// A verifier did not answer in time and was penalized.
+		/// A verifier committed its verdict without revealing it. `auditor`:
+		/// the commitment of the job's auditor, which by the protocol is a
+		/// disagreement with the provider (an agreeing auditor reveals);
+		/// otherwise a panel member's, which says nothing of its content.
+		VerdictCommitted { job: JobId, verifier: T::AccountId, auditor: bool },
+		/// Every seat of a dispute has committed, or the commit window has
+		/// passed: the seats reveal the digests behind their commitments by
+		/// `deadline`.
+		RevealOpened { job: JobId, deadline: BlockNumberFor<T> },
+		/// A timed step found no room on the agenda and waits in the overflow queue.
+		StepOverflowed { job: JobId, step: Step, due: BlockNumberFor<T> },
+		/// A verifier did not answer in time: its `no_show_slash` was burned.
 		VerifierAbsent { job: JobId, verifier: T::AccountId, slashed: BalanceOf<T> },
 		/// The auditor disagreed: a panel re-executes the job.
 		DisputeOpened {
@@ -421,17 +483,38 @@ pub mod pallet {
 		InvalidParams,
 		/// An amount overflowed.
 		Overflow,
+		/// No verifier other than the client and the provider is registered:
+		/// nobody could audit the job, so it cannot be claimed.
+		NoVerifier,
+		/// The verdict is not what the job waits for from the caller now:
+		/// an auditor reveals an agreeing digest with `submit_verdict` and
+		/// commits a disagreeing one with `commit_verdict`; a panel member
+		/// commits in the commit phase and reveals in the reveal phase.
+		WrongVerdictPhase,
+		/// The revealed digest is not the one the caller committed.
+		RevealDoesNotMatch,
+		/// `submit_verdict` in an audit with a digest that does not back the
+		/// provider: a disagreement is committed with `commit_verdict`, so
+		/// that the dispute panel has nothing to copy.
+		DisagreementMustBeCommitted,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let steps = Agenda::<T>::take(now);
-			let count = steps.len() as u32;
+			let mut count = steps.len() as u32;
 			for (job, step) in steps {
 				Self::run_step(job, step, now);
 			}
-			T::WeightInfo::on_initialize(count)
+			let late = Self::take_overflow(now);
+			count = count.saturating_add(late.len() as u32);
+			for (job, step) in late {
+				Self::run_step(job, step, now);
+			}
+			// The costlier of the two worst cases per step: closing a full
+			// dispute, or drawing from a full verifier set.
+			T::WeightInfo::on_initialize(count).max(T::WeightInfo::on_initialize_sample(count))
 		}
 	}
 
@@ -476,11 +559,14 @@ pub mod pallet {
 		/// The provider must be registered with the stake pallet for the job's
 		/// kind, have a reputation of at least `min_provider_score_ppm`, free
 		/// stake for the collateral, and a price that the budget covers along
-		/// with the verifier fees. One provider wins; the others get `JobNotOpen`.
+		/// with the verifier fees; and some verifier other than the client and
+		/// the provider must be registered, so that the job can be audited. One
+		/// provider wins; the others get `JobNotOpen`. The job's [`JobTerms`]
+		/// are fixed now.
 		///
 		/// Errors: `JobNotFound`, `JobNotOpen`, `OwnJob`, `ReputationTooLow`,
-		/// `PriceAboveBudget`, `Overflow`, `AgendaFull`, and the stake pallet's
-		/// `NotProvider`, `KindNotOffered`, `InsufficientStake`.
+		/// `PriceAboveBudget`, `NoVerifier`, `Overflow`, `AgendaFull`, and the
+		/// stake pallet's `NotProvider`, `KindNotOffered`, `InsufficientStake`.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::claim_job())]
 		pub fn claim_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
@@ -501,9 +587,16 @@ pub mod pallet {
 			let cost =
 				price.checked_add(&Self::max_verifier_fees(&params)).ok_or(Error::<T>::Overflow)?;
 			ensure!(cost <= record.budget, Error::<T>::PriceAboveBudget);
+			ensure!(
+				T::Stake::verifiers().iter().any(|(who, stake)| {
+					*who != provider && *who != record.client && !stake.is_zero()
+				}),
+				Error::<T>::NoVerifier
+			);
 			let collateral = Self::collateral_for(price, &params);
+			let terms = Self::terms(&params, record.result_window);
 			let now = frame_system::Pallet::<T>::block_number();
-			Self::transition(job, Move::Claim { provider, price, collateral }, now)
+			Self::transition(job, Move::Claim { provider, price, collateral, terms }, now)
 		}
 
 		/// Commits the result of an assigned job.
@@ -533,18 +626,42 @@ pub mod pallet {
 			Self::transition(job, Move::Commit { commitment, output_uri }, now)
 		}
 
-		/// Submits the output digest an assigned verifier computed for a job in
-		/// audit or dispute. The chain compares it with the provider's
-		/// commitment; the digest is not revealed by the provider, so it
-		/// cannot be copied.
+		/// Reveals the output digest an assigned verifier computed: in an
+		/// audit, the current auditor's digest that backs the provider's
+		/// commitment (the job settles); in a dispute's reveal phase, the
+		/// digest behind the caller's commitment (the last reveal decides).
+		/// The provider never reveals its digest, so an auditor cannot copy
+		/// it; an auditor that disagrees commits instead (`commit_verdict`),
+		/// so the panel cannot copy the auditor.
 		///
 		/// Errors: `JobNotFound`, `NotAssignedVerifier`, `VerdictAlreadySubmitted`,
-		/// `AgendaFull`.
+		/// `WrongVerdictPhase`, `DisagreementMustBeCommitted`, `RevealDoesNotMatch`.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::submit_verdict())]
 		pub fn submit_verdict(origin: OriginFor<T>, job: JobId, digest: Digest) -> DispatchResult {
 			let verifier = ensure_signed(origin)?;
 			Self::do_submit_verdict(job, verifier, digest)
+		}
+
+		/// Commits a verdict without revealing it: `commitment` is
+		/// `digest_commitment(job, verifier, digest)`. In an audit, the
+		/// current auditor's disagreement, which opens a dispute before a
+		/// panel drawn from the job's seed (no panel to draw: the job is
+		/// refunded, a lone auditor decides nothing); in a dispute's commit
+		/// phase, a panel member's verdict (the last commitment opens the
+		/// reveal phase).
+		///
+		/// Errors: `JobNotFound`, `NotAssignedVerifier`, `VerdictAlreadySubmitted`,
+		/// `WrongVerdictPhase`, `AgendaFull`.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::commit_verdict())]
+		pub fn commit_verdict(
+			origin: OriginFor<T>,
+			job: JobId,
+			commitment: Digest,
+		) -> DispatchResult {
+			let verifier = ensure_signed(origin)?;
+			Self::do_commit_verdict(job, verifier, commitment)
 		}
 
 		/// Replaces the marketplace parameters. Governance origin only.
@@ -588,7 +705,9 @@ pub mod pallet {
 			let now = frame_system::Pallet::<T>::block_number();
 			let expires_at = now.saturating_add(params.open_timeout);
 			Self::schedule(job, Step::Expire, expires_at)?;
-			T::Currency::hold(&HoldReason::JobEscrow.into(), &client, budget)
+			let deposit = params.job_deposit;
+			let held = budget.checked_add(&deposit).ok_or(Error::<T>::Overflow)?;
+			T::Currency::hold(&HoldReason::JobEscrow.into(), &client, held)
 				.map_err(|_| Error::<T>::InsufficientBalance)?;
 			NextJobId::<T>::put(next);
 			Jobs::<T>::insert(
@@ -599,6 +718,8 @@ pub mod pallet {
 					budget,
 					result_window,
 					missed_deadlines: 0,
+					deposit,
+					terms: Self::terms(&params, result_window),
 					submitted_at: now,
 					status: JobStatus::Open { expires_at },
 				},
@@ -612,6 +733,24 @@ pub mod pallet {
 		/// the CLI use too).
 		pub fn max_verifier_fees(params: &ParamsOf<T>) -> BalanceOf<T> {
 			hypha_primitives::max_verifier_fees(params.verifier_fee, params.dispute_verifiers)
+		}
+
+		/// The terms `params` give a job with `result_window`. A verifier has
+		/// at least as long for a verdict as the provider had for the result:
+		/// the window grows with the work the client asked for, so a large
+		/// job cannot exhaust its auditors by deadline.
+		pub fn terms(
+			params: &ParamsOf<T>,
+			result_window: BlockNumberFor<T>,
+		) -> JobTerms<BalanceOf<T>, BlockNumberFor<T>> {
+			JobTerms {
+				verifier_fee: params.verifier_fee,
+				dispute_verifiers: params.dispute_verifiers,
+				verifier_slash: params.verifier_slash,
+				no_show_slash: params.no_show_slash,
+				verdict_window: params.audit_window.max(result_window),
+				challenge_window: params.challenge_window,
+			}
 		}
 
 		/// The collateral a provider locks for a job of `price`.
@@ -660,17 +799,68 @@ pub mod pallet {
 				&& window_ok(params.open_timeout, one)
 		}
 
-		/// Schedules `step` of `job` at block `at`, or at the first of the next
-		/// few blocks with room.
+		/// Schedules the step of an extrinsic (`submit_job`, `claim_job`,
+		/// `submit_result`, `commit_verdict`): at block `at`, or the first of
+		/// the next [`AGENDA_SEARCH`] blocks with room, or else in the
+		/// [`Overflow`] queue while it is less than half full. The other half
+		/// is kept for the timed steps, so that a step of a job already under
+		/// way always finds room. `AgendaFull` otherwise: the caller can try
+		/// again later, and nothing else changes.
 		pub(crate) fn schedule(job: JobId, step: Step, at: BlockNumberFor<T>) -> DispatchResult {
+			Self::schedule_within(job, step, at, T::MaxOverflow::get() / 2)
+		}
+
+		/// Schedules a timed step's follow-up like [`Self::schedule`], with
+		/// the whole [`Overflow`] queue to fall back on.
+		pub(crate) fn schedule_timed(
+			job: JobId,
+			step: Step,
+			at: BlockNumberFor<T>,
+		) -> DispatchResult {
+			Self::schedule_within(job, step, at, T::MaxOverflow::get())
+		}
+
+		fn schedule_within(
+			job: JobId,
+			step: Step,
+			at: BlockNumberFor<T>,
+			overflow_room: u32,
+		) -> DispatchResult {
 			let mut block = at;
-			for _ in 0..16 {
+			for _ in 0..AGENDA_SEARCH {
 				if Agenda::<T>::try_mutate(block, |agenda| agenda.try_push((job, step))).is_ok() {
 					return Ok(());
 				}
 				block = block.saturating_add(1u32.into());
 			}
-			Err(Error::<T>::AgendaFull.into())
+			Overflow::<T>::try_mutate(|queue| {
+				if queue.len() as u32 >= overflow_room {
+					return Err(Error::<T>::AgendaFull);
+				}
+				queue.try_push((at, job, step)).map_err(|_| Error::<T>::AgendaFull)
+			})?;
+			Self::deposit_event(Event::StepOverflowed { job, step, due: at });
+			Ok(())
+		}
+
+		/// Takes up to [`OVERFLOW_PER_BLOCK`] overflowed steps due by `now`,
+		/// oldest first.
+		fn take_overflow(now: BlockNumberFor<T>) -> alloc::vec::Vec<(JobId, Step)> {
+			let mut queue = Overflow::<T>::get();
+			if queue.is_empty() {
+				return alloc::vec::Vec::new();
+			}
+			let mut taken = alloc::vec::Vec::new();
+			queue.retain(|(due, job, step)| {
+				if *due <= now && (taken.len() as u32) < OVERFLOW_PER_BLOCK {
+					taken.push((*job, *step));
+					false
+				} else {
+					true
+				}
+			});
+			Overflow::<T>::put(queue);
+			taken
 		}
 	}
 }

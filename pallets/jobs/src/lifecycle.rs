@@ -21,7 +21,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use hypha_primitives::{
 	blake2_256, current_auditor_slot, digest_commitment,
 	sampling::{audit_probability_ppm, is_sampled},
-	Digest, JobId, JobStatus, Uri, VerifierSlot, VerifierSlots,
+	Digest, JobId, JobStatus, Uri, VerdictDue, VerifierSlot, VerifierSlots,
 };
 use pallet_reputation::{Outcome, ReputationInterface};
 use pallet_stake::{SlashDestination, StakeInterface};
@@ -41,14 +41,19 @@ pub(crate) const ILLEGAL_MOVE: DispatchError =
 /// supplies what it decided (who claims, who audits, who sits on the panel);
 /// `transition` checks that the job's status allows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Move<AccountId, Balance> {
+pub(crate) enum Move<AccountId, Balance, BlockNumber> {
 	/// `Open` → `Refunded`: the client withdraws the job (`cancel_job`).
 	Cancel,
 	/// `Open` → `Refunded`: nobody claimed the job by `expires_at` (`Expire` step).
 	Expire,
-	/// `Open` → `Assigned`: `provider` takes the job at `price` and locks
-	/// `collateral` of its stake (`claim_job`).
-	Claim { provider: AccountId, price: Balance, collateral: Balance },
+	/// `Open` → `Assigned`: `provider` takes the job at `price`, locks
+	/// `collateral` of its stake, and the job's `terms` are fixed (`claim_job`).
+	Claim {
+		provider: AccountId,
+		price: Balance,
+		collateral: Balance,
+		terms: JobTerms<Balance, BlockNumber>,
+	},
 	/// `Assigned` → `Committed`: the provider commits its result (`submit_result`).
 	Commit { commitment: Digest, output_uri: Uri },
 	/// `Assigned` → `Open`, or `Refunded` once the job has missed more than
@@ -56,39 +61,47 @@ pub(crate) enum Move<AccountId, Balance> {
 	/// (`Deadline` step).
 	MissDeadline,
 	/// `Committed` → `Audit`: the draw asked for an audit and `auditor` was
-	/// picked (`Sample` step).
-	Audit { auditor: AccountId },
-	/// `Committed` → `Committed`: no audit, because the draw asked for none
-	/// (`drawn: false`) or no verifier could be picked (`drawn: true`); the
-	/// job settles after the challenge window (`Sample` step).
-	SkipAudit { drawn: bool },
+	/// picked; `seed` is the draw's randomness (`Sample` step).
+	Audit { auditor: AccountId, seed: Digest },
+	/// `Committed` → `Committed`: the draw asked for no audit; the job
+	/// settles after the challenge window (`Sample` step).
+	SkipAudit,
+	/// `Committed` → `Refunded`: the draw asked for an audit and no verifier
+	/// could be picked. A drawn result is never paid unaudited (`Sample` step).
+	Unauditable,
 	/// `Committed` → `Settled`: the challenge window passed (`Settle` step).
 	Settle,
-	/// `Audit` → `Settled`: the current auditor `verifier` computed a `digest`
-	/// that matches the commitment (`submit_verdict`).
+	/// `Audit` → `Settled`: the current auditor `verifier` revealed a
+	/// `digest` that matches the commitment (`submit_verdict`).
 	Confirm { verifier: AccountId, digest: Digest },
-	/// `Audit` → `Dispute`: the current auditor's `digest` does not match the
-	/// commitment, and `panel` re-executes (`submit_verdict`). With an empty
-	/// `panel` the dispute is decided at once on the auditor's verdict alone.
-	Escalate { verifier: AccountId, digest: Digest, panel: Vec<AccountId> },
+	/// `Audit` → `Dispute`: the current auditor committed a disagreeing
+	/// verdict, and `panel` (drawn from the job's seed) commits theirs
+	/// (`commit_verdict`). With an empty `panel` the job is refunded: a lone
+	/// auditor is no majority of the seats.
+	Escalate { verifier: AccountId, commitment: Digest, panel: Vec<AccountId> },
 	/// `Audit` → `Audit`: the current auditor did not answer by the deadline
 	/// and `replacement` is asked instead (`AuditDeadline` step).
 	ReplaceAuditor { replacement: AccountId },
-	/// `Audit` → `Settled`: the current auditor did not answer by the deadline
-	/// and no verifier is left to ask (`AuditDeadline` step).
-	SettleUnaudited,
-	/// `Dispute` → `Dispute`: panel member `verifier` computed `digest`
-	/// (`submit_verdict`). The last verdict decides the dispute: `Settled`,
-	/// `Slashed` or `Refunded`.
-	Answer { verifier: AccountId, digest: Digest },
-	/// `Dispute` → `Settled`, `Slashed` or `Refunded`: the deadline passed, the
-	/// absent members are penalized and the verdicts in decide
+	/// `Audit` → `Refunded`: the current auditor did not answer by the
+	/// deadline and no verifier is left to ask (`AuditDeadline` step).
+	AbandonAudit,
+	/// `Dispute` → `Dispute`: panel member `verifier` committed its verdict
+	/// in the commit phase (`commit_verdict`); the last one opens the reveal.
+	CommitVerdict { verifier: AccountId, commitment: Digest },
+	/// `Dispute` → `Dispute`: seat `verifier` revealed the `digest` behind
+	/// its commitment (`submit_verdict`). The last reveal decides the
+	/// dispute: `Settled`, `Slashed` or `Refunded`.
+	Reveal { verifier: AccountId, digest: Digest },
+	/// `Dispute` → `Dispute` (reveal phase) once the commit window passed, or
+	/// `Settled`, `Slashed` or `Refunded` once the reveal window passed: the
+	/// absent seats are penalized and the verdicts revealed decide
 	/// (`DisputeDeadline` step).
 	CloseDispute,
 }
 
 /// A move with the runtime's types.
-pub(crate) type MoveOf<T> = Move<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
+pub(crate) type MoveOf<T> =
+	Move<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 
 /// Where a move leaves a job, and the event that says so (`None` for the
 /// moves that keep the status and have said everything already).
@@ -132,6 +145,7 @@ impl<T: Config> Work<T> {
 		self,
 		verifiers: VerifierSlots<T::AccountId>,
 		deadline: BlockNumberFor<T>,
+		seed: Digest,
 	) -> StatusOf<T> {
 		let Work { provider, price, collateral, commitment, output_uri } = self;
 		JobStatus::Audit {
@@ -142,6 +156,7 @@ impl<T: Config> Work<T> {
 			output_uri,
 			verifiers,
 			deadline,
+			seed,
 		}
 	}
 
@@ -149,6 +164,7 @@ impl<T: Config> Work<T> {
 		self,
 		verifiers: VerifierSlots<T::AccountId>,
 		deadline: BlockNumberFor<T>,
+		revealing: bool,
 	) -> StatusOf<T> {
 		let Work { provider, price, collateral, commitment, output_uri } = self;
 		JobStatus::Dispute {
@@ -159,6 +175,7 @@ impl<T: Config> Work<T> {
 			output_uri,
 			verifiers,
 			deadline,
+			revealing,
 		}
 	}
 }
@@ -182,34 +199,40 @@ impl<T: Config> Pallet<T> {
 	/// job's status. It checks that the status allows the move and returns an
 	/// error otherwise, with nothing changed (it runs in its own storage
 	/// layer); extrinsics pass the error on, the timed steps treat it as a bug.
+	/// A move that ends the job also returns the client's deposit.
 	///
 	/// | from | to | move | by | holds | event |
 	/// | --- | --- | --- | --- | --- | --- |
-	/// | (none) | `Open` | (not a move: `do_submit_job` creates the job) | `submit_job` | budget held | `JobSubmitted` |
+	/// | (none) | `Open` | (not a move: `do_submit_job` creates the job) | `submit_job` | budget and deposit held | `JobSubmitted` |
 	/// | `Open` | `Refunded` | `Cancel`, `Expire` | `cancel_job`, `Expire` step | budget released | `JobRefunded` |
-	/// | `Open` | `Assigned` | `Claim` | `claim_job` | collateral locked | `JobClaimed` |
+	/// | `Open` | `Assigned` | `Claim` | `claim_job`; terms fixed | collateral locked | `JobClaimed` |
 	/// | `Assigned` | `Committed` | `Commit` | `submit_result` | none | `ResultCommitted` |
-	/// | `Assigned` | `Open` / `Refunded` | `MissDeadline` | `Deadline` step | part of collateral to the client, rest released; `Refunded` also releases the budget | `DeadlineMissed`, then `JobReopened` or `JobRefunded` |
+	/// | `Assigned` | `Open` / `Refunded` | `MissDeadline` | `Deadline` step | part of the collateral burned, rest released; `Refunded` also releases the budget | `DeadlineMissed`, then `JobReopened` or `JobRefunded` |
 	/// | `Committed` | `Audit` | `Audit` | `Sample` step, drawn | none | `SamplingDrawn`, `AuditAssigned` |
-	/// | `Committed` | `Committed` | `SkipAudit` | `Sample` step, not drawn or no verifier to draw | none | `SamplingDrawn` |
+	/// | `Committed` | `Committed` | `SkipAudit` | `Sample` step, not drawn | none | `SamplingDrawn` |
+	/// | `Committed` | `Refunded` | `Unauditable` | `Sample` step, drawn, no verifier to pick | budget and collateral released, nobody paid | `SamplingDrawn`, `JobRefunded` |
 	/// | `Committed` | `Settled` | `Settle` | `Settle` step | price to provider, rest released, collateral released | `JobSettled` |
 	/// | `Audit` | `Settled` | `Confirm` | `submit_verdict`, agreeing | as above, plus the auditor's fee | `VerdictSubmitted`, `JobSettled` |
-	/// | `Audit` | `Audit` | `ReplaceAuditor` | `AuditDeadline` step | absent auditor slashed to the client | `VerifierAbsent`, `AuditAssigned` |
-	/// | `Audit` | `Settled` | `SettleUnaudited` | `AuditDeadline` step, nobody left to audit | absent auditor slashed to the client, then as `Settle` | `VerifierAbsent`, `JobSettled` |
-	/// | `Audit` | `Dispute` | `Escalate` | `submit_verdict`, disagreeing | none | `VerdictSubmitted`, `DisputeOpened` |
-	/// | `Audit` | `Refunded` | `Escalate` | same, no panel to draw: a lone auditor is no majority of the seats | budget and collateral released, nobody paid or slashed | `VerdictSubmitted`, `JobRefunded` |
-	/// | `Dispute` | `Dispute` | `Answer` | `submit_verdict`, not the last | none | `VerdictSubmitted` |
-	/// | `Dispute` | `Settled` | `Answer`, `CloseDispute` | last verdict or `DisputeDeadline`; a strict majority of the seats (auditor + full panel) back the provider | absent members slashed to the client; losers slashed to the provider; fees to winners | `VerdictSubmitted` or `VerifierAbsent`s, `VerifierSlashed`, `JobSettled` |
-	/// | `Dispute` | `Slashed` | same | same; a strict majority agree on another digest | absent members slashed to the client; losers slashed to the client; collateral pays winners' fees, rest to the client; budget released | same, `VerifierSlashed`, `ProviderSlashed` |
-	/// | `Dispute` | `Refunded` | same | same; no strict majority of the seats (a tie, or too few answers) | absent members slashed to the client; no fees (a tie must not pay a liar), budget and collateral released | same, `JobRefunded` |
+	/// | `Audit` | `Audit` | `ReplaceAuditor` | `AuditDeadline` step | absent auditor's no-show slash burned | `VerifierAbsent`, `AuditAssigned` |
+	/// | `Audit` | `Refunded` | `AbandonAudit` | `AuditDeadline` step, nobody left to audit | the same burn; budget and collateral released, nobody paid | `VerifierAbsent`, `JobRefunded` |
+	/// | `Audit` | `Dispute` (commit) | `Escalate` | `commit_verdict` | none | `VerdictCommitted`, `DisputeOpened` |
+	/// | `Audit` | `Refunded` | `Escalate` | same, no panel to draw: a lone auditor is no majority of the seats | budget and collateral released, nobody paid or slashed | `VerdictCommitted`, `JobRefunded` |
+	/// | `Dispute` (commit) | `Dispute` (commit or reveal) | `CommitVerdict` | `commit_verdict`; the last seat to commit opens the reveal | none | `VerdictCommitted`, `RevealOpened` |
+	/// | `Dispute` (commit) | `Dispute` (reveal) | `CloseDispute` | `DisputeDeadline` step | none | `RevealOpened` |
+	/// | `Dispute` (reveal) | `Dispute` (reveal) | `Reveal` | `submit_verdict`, not the last | none | `VerdictSubmitted` |
+	/// | `Dispute` (reveal) | `Settled` | `Reveal`, `CloseDispute` | last reveal or `DisputeDeadline`; a strict majority of the seats (auditor + full panel) back the provider | absent seats' no-show slash burned; losers slashed to the provider; fees to winners | `VerdictSubmitted` or `VerifierAbsent`s, `VerifierSlashed`, `JobSettled` |
+	/// | `Dispute` (reveal) | `Slashed` | same | same; a strict majority agree on another digest | same burns; losers slashed to the client; collateral pays winners' fees, rest to the client; budget released | same, `VerifierSlashed`, `ProviderSlashed` |
+	/// | `Dispute` (reveal) | `Refunded` | same | same; no strict majority of the seats (a tie, or too few answers) | same burns; no fees (a tie must not pay a liar), budget and collateral released | same, `JobRefunded` |
 	///
 	/// Conditions of the timed moves: `Expire` once `now >= expires_at`;
-	/// `MissDeadline`, `ReplaceAuditor`, `SettleUnaudited` and `CloseDispute`
-	/// once `now > deadline`. A move whose follow-up step cannot be scheduled
-	/// (the agenda is full 16 blocks on) ends the job at once where it can:
-	/// `MissDeadline` refunds, `Audit`, `SkipAudit` and `ReplaceAuditor`
-	/// settle unaudited; `Claim`, `Commit` and `Escalate` fail with
-	/// `AgendaFull`.
+	/// `MissDeadline`, `ReplaceAuditor`, `AbandonAudit` and `CloseDispute`
+	/// once `now > deadline`. A step that finds no room on the agenda waits
+	/// in the overflow queue and runs late; if even that is full, the move
+	/// ends the job where that costs no honest party anything: `MissDeadline`
+	/// refunds, `SkipAudit` settles at once (it was not drawn), `Audit` and
+	/// `ReplaceAuditor` refund (a drawn result is never paid unaudited), a
+	/// dispute decides on the verdicts in; `Claim`, `Commit` and `Escalate`
+	/// fail with `AgendaFull`.
 	pub(crate) fn transition(job: JobId, mv: MoveOf<T>, now: BlockNumberFor<T>) -> DispatchResult {
 		with_storage_layer(|| {
 			let mut record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
@@ -217,16 +240,15 @@ impl<T: Config> Pallet<T> {
 			let status = record.status.clone();
 			let work = Work::<T>::of(&status);
 			let (status, event): Next<T> = match (mv, status, work) {
-				(Move::Cancel, JobStatus::Open { .. }, _) => {
-					Self::refund(job, &record.client, record.budget, None, now)
-				},
+				(Move::Cancel, JobStatus::Open { .. }, _) => Self::refund(job, &record, None, now),
 				(Move::Expire, JobStatus::Open { expires_at }, _) if now >= expires_at => {
-					Self::refund(job, &record.client, record.budget, None, now)
+					Self::refund(job, &record, None, now)
 				},
-				(Move::Claim { provider, price, collateral }, JobStatus::Open { .. }, _) => {
+				(Move::Claim { provider, price, collateral, terms }, JobStatus::Open { .. }, _) => {
 					let deadline = now.saturating_add(record.result_window);
 					Self::schedule(job, Step::Deadline, deadline.saturating_add(1u32.into()))?;
 					T::Stake::lock_collateral(&provider, collateral)?;
+					record.terms = terms;
 					let event = Event::JobClaimed {
 						job,
 						provider: provider.clone(),
@@ -247,7 +269,7 @@ impl<T: Config> Pallet<T> {
 					_,
 				) if now > deadline => Self::miss_deadline(job, &mut record, provider, collateral, now),
 				(
-					Move::Audit { auditor },
+					Move::Audit { auditor, seed },
 					JobStatus::Committed { audit_probability_ppm, .. },
 					Some(work),
 				) => {
@@ -256,32 +278,44 @@ impl<T: Config> Pallet<T> {
 						audited: true,
 						probability_ppm: audit_probability_ppm,
 					});
-					let deadline = now.saturating_add(Params::<T>::get().audit_window);
+					let deadline = now.saturating_add(record.terms.verdict_window);
 					let mut verifiers = VerifierSlots::<T::AccountId>::default();
 					if Self::seat_auditor(job, &mut verifiers, &auditor, deadline) {
 						let event = Event::AuditAssigned { job, verifier: auditor, deadline };
-						(work.audit(verifiers, deadline), Some(event))
+						(work.audit(verifiers, deadline, seed), Some(event))
 					} else {
-						Self::settle(job, &record, work, &[], now)
+						Self::refund(job, &record, Some(&work), now)
 					}
 				},
 				(
-					Move::SkipAudit { drawn },
+					Move::SkipAudit,
 					JobStatus::Committed { committed_at, audit_probability_ppm, .. },
 					Some(work),
 				) => {
 					Self::deposit_event(Event::SamplingDrawn {
 						job,
-						audited: drawn,
+						audited: false,
 						probability_ppm: audit_probability_ppm,
 					});
 					let settle_at =
-						committed_at.saturating_add(Params::<T>::get().challenge_window).max(now);
-					if Self::schedule(job, Step::Settle, settle_at).is_err() {
+						committed_at.saturating_add(record.terms.challenge_window).max(now);
+					if Self::schedule_timed(job, Step::Settle, settle_at).is_err() {
 						Self::settle(job, &record, work, &[], now)
 					} else {
 						(record.status.clone(), None)
 					}
+				},
+				(
+					Move::Unauditable,
+					JobStatus::Committed { audit_probability_ppm, .. },
+					Some(work),
+				) => {
+					Self::deposit_event(Event::SamplingDrawn {
+						job,
+						audited: true,
+						probability_ppm: audit_probability_ppm,
+					});
+					Self::refund(job, &record, Some(&work), now)
 				},
 				(Move::Settle, JobStatus::Committed { .. }, Some(work)) => {
 					Self::settle(job, &record, work, &[], now)
@@ -289,7 +323,7 @@ impl<T: Config> Pallet<T> {
 				(Move::Confirm { verifier, digest }, JobStatus::Audit { .. }, Some(work))
 					if work.backed_by(job, &digest) =>
 				{
-					Self::awaited_slot(&record.status, &verifier)?;
+					Self::awaited_slot(&record.status, &verifier, VerdictDue::Audit)?;
 					Self::deposit_event(Event::VerdictSubmitted {
 						job,
 						verifier: verifier.clone(),
@@ -299,59 +333,86 @@ impl<T: Config> Pallet<T> {
 					Self::settle(job, &record, work, &[verifier], now)
 				},
 				(
-					Move::Escalate { verifier, digest, panel },
+					Move::Escalate { verifier, commitment, panel },
 					JobStatus::Audit { verifiers, .. },
 					Some(work),
-				) if !work.backed_by(job, &digest) => {
-					Self::escalate(job, &mut record, work, verifiers, verifier, digest, panel, now)?
+				) => {
+					Self::escalate(job, &record, work, verifiers, verifier, commitment, panel, now)?
 				},
 				(
 					Move::ReplaceAuditor { replacement },
-					JobStatus::Audit { mut verifiers, deadline, .. },
+					JobStatus::Audit { mut verifiers, deadline, seed, .. },
 					Some(work),
 				) if now > deadline => {
-					Self::penalize_current_auditor(job, &record.client, &verifiers)?;
-					let deadline = now.saturating_add(Params::<T>::get().audit_window);
+					Self::penalize_current_auditor(job, &record, &verifiers)?;
+					let deadline = now.saturating_add(record.terms.verdict_window);
 					if Self::seat_auditor(job, &mut verifiers, &replacement, deadline) {
 						let event = Event::AuditAssigned { job, verifier: replacement, deadline };
-						(work.audit(verifiers, deadline), Some(event))
+						(work.audit(verifiers, deadline, seed), Some(event))
 					} else {
-						Self::settle(job, &record, work, &[], now)
+						Self::refund(job, &record, Some(&work), now)
 					}
 				},
-				(
-					Move::SettleUnaudited,
-					JobStatus::Audit { verifiers, deadline, .. },
-					Some(work),
-				) if now > deadline => {
-					Self::penalize_current_auditor(job, &record.client, &verifiers)?;
-					Self::settle(job, &record, work, &[], now)
+				(Move::AbandonAudit, JobStatus::Audit { verifiers, deadline, .. }, Some(work))
+					if now > deadline =>
+				{
+					Self::penalize_current_auditor(job, &record, &verifiers)?;
+					Self::refund(job, &record, Some(&work), now)
 				},
 				(
-					Move::Answer { verifier, digest },
-					JobStatus::Dispute { mut verifiers, deadline, .. },
+					Move::CommitVerdict { verifier, commitment },
+					JobStatus::Dispute { mut verifiers, deadline, revealing: false, .. },
 					Some(work),
 				) => {
-					let index = Self::awaited_slot(&record.status, &verifier)?;
+					let index = Self::awaited_slot(&record.status, &verifier, VerdictDue::Commit)?;
 					if let Some(slot) = verifiers.get_mut(index) {
-						slot.digest = Some(digest);
+						slot.commitment = Some(commitment);
 					}
-					let agrees = work.backed_by(job, &digest);
-					let all_in = verifiers.iter().all(|slot| slot.digest.is_some());
-					Self::deposit_event(Event::VerdictSubmitted { job, verifier, agrees });
-					if all_in {
-						Self::decide_dispute(job, &mut record, work, &verifiers, now)
+					Self::deposit_event(Event::VerdictCommitted { job, verifier, auditor: false });
+					if verifiers.iter().all(|slot| slot.commitment.is_some()) {
+						Self::open_reveal(job, &mut record, work, verifiers, now)
 					} else {
-						(work.dispute(verifiers, deadline), None)
+						(work.dispute(verifiers, deadline, false), None)
 					}
 				},
 				(
 					Move::CloseDispute,
-					JobStatus::Dispute { verifiers, deadline, .. },
+					JobStatus::Dispute { verifiers, deadline, revealing: false, .. },
+					Some(work),
+				) if now > deadline => Self::open_reveal(job, &mut record, work, verifiers, now),
+				(
+					Move::Reveal { verifier, digest },
+					JobStatus::Dispute { mut verifiers, deadline, revealing: true, .. },
+					Some(work),
+				) => {
+					let index = Self::awaited_slot(&record.status, &verifier, VerdictDue::Reveal)?;
+					let slot = verifiers.get_mut(index).ok_or(ILLEGAL_MOVE)?;
+					ensure!(
+						slot.commitment == Some(digest_commitment(job, &verifier, &digest)),
+						Error::<T>::RevealDoesNotMatch
+					);
+					slot.digest = Some(digest);
+					let agrees = work.backed_by(job, &digest);
+					Self::deposit_event(Event::VerdictSubmitted { job, verifier, agrees });
+					let all_in = verifiers
+						.iter()
+						.all(|slot| slot.commitment.is_none() || slot.digest.is_some());
+					if all_in {
+						Self::decide_dispute(job, &mut record, work, &verifiers, now)
+					} else {
+						(work.dispute(verifiers, deadline, true), None)
+					}
+				},
+				(
+					Move::CloseDispute,
+					JobStatus::Dispute { verifiers, deadline, revealing: true, .. },
 					Some(work),
 				) if now > deadline => Self::decide_dispute(job, &mut record, work, &verifiers, now),
 				_ => return Err(refusal),
 			};
+			if status.is_final() {
+				Self::release_budget(&record.client, record.deposit);
+			}
 			record.status = status;
 			Jobs::<T>::insert(job, record);
 			if let Some(event) = event {
@@ -366,25 +427,32 @@ impl<T: Config> Pallet<T> {
 		match mv {
 			Move::Cancel | Move::Claim { .. } => Error::<T>::JobNotOpen.into(),
 			Move::Commit { .. } => Error::<T>::JobNotAssigned.into(),
-			Move::Confirm { .. } | Move::Escalate { .. } | Move::Answer { .. } => {
-				Error::<T>::NotAssignedVerifier.into()
-			},
+			Move::Confirm { .. }
+			| Move::Escalate { .. }
+			| Move::CommitVerdict { .. }
+			| Move::Reveal { .. } => Error::<T>::NotAssignedVerifier.into(),
 			Move::Expire
 			| Move::MissDeadline
 			| Move::Audit { .. }
-			| Move::SkipAudit { .. }
+			| Move::SkipAudit
+			| Move::Unauditable
 			| Move::Settle
 			| Move::ReplaceAuditor { .. }
-			| Move::SettleUnaudited
+			| Move::AbandonAudit
 			| Move::CloseDispute => ILLEGAL_MOVE,
 		}
 	}
 
-	/// The index of `who`'s slot if the job waits for its verdict: the
-	/// current auditor's in an `Audit`, a panel member's in a `Dispute`.
-	/// `NotAssignedVerifier` for anyone else (a replaced auditor included),
-	/// `VerdictAlreadySubmitted` for a verifier that answered.
-	fn awaited_slot(status: &StatusOf<T>, who: &T::AccountId) -> Result<usize, Error<T>> {
+	/// The index of `who`'s slot if the job waits for a verdict of kind
+	/// `due` from it ([`JobStatus::verdict_due`]). `NotAssignedVerifier` for
+	/// anyone without a seat (a replaced auditor included),
+	/// `VerdictAlreadySubmitted` for a seat that has given what this phase
+	/// asks for, `WrongVerdictPhase` for a verdict of the other kind.
+	fn awaited_slot(
+		status: &StatusOf<T>,
+		who: &T::AccountId,
+		due: VerdictDue,
+	) -> Result<usize, Error<T>> {
 		let index = match status {
 			JobStatus::Audit { verifiers, .. } => current_auditor_slot(verifiers)
 				.filter(|index| verifiers.get(*index).is_some_and(|slot| slot.verifier == *who)),
@@ -394,8 +462,18 @@ impl<T: Config> Pallet<T> {
 			_ => None,
 		}
 		.ok_or(Error::<T>::NotAssignedVerifier)?;
-		ensure!(status.awaits_verdict_from(who), Error::<T>::VerdictAlreadySubmitted);
-		Ok(index)
+		match status.verdict_due(who) {
+			Some(asked) if asked == due => Ok(index),
+			Some(_) => Err(Error::<T>::WrongVerdictPhase),
+			None => match (status, due) {
+				// A seat that committed nothing in the commit phase has
+				// nothing to reveal: the reveal is the wrong phase for it.
+				(JobStatus::Dispute { revealing: false, .. }, VerdictDue::Reveal) => {
+					Err(Error::<T>::WrongVerdictPhase)
+				},
+				_ => Err(Error::<T>::VerdictAlreadySubmitted),
+			},
+		}
 	}
 
 	/// `Commit`: records the commitment and the audit probability, and
@@ -437,9 +515,10 @@ impl<T: Config> Pallet<T> {
 		Ok((status, Some(event)))
 	}
 
-	/// `MissDeadline`: part of the collateral goes to the client for the lost
-	/// time, the rest is released; the job opens again, or is refunded after
-	/// too many misses.
+	/// `MissDeadline`: part of the collateral is burned, the rest released;
+	/// the job opens again, or is refunded after too many misses. The
+	/// penalty never goes to the client: a client that wrote a job nobody
+	/// can finish in time must not earn from the providers that try.
 	fn miss_deadline(
 		job: JobId,
 		record: &mut JobOf<T>,
@@ -449,11 +528,7 @@ impl<T: Config> Pallet<T> {
 	) -> Next<T> {
 		let params = Params::<T>::get();
 		let penalty = collateral / 100u32.into() * params.deadline_slash_percent.into();
-		let slashed = T::Stake::slash_collateral(
-			&provider,
-			penalty,
-			SlashDestination::Compensate(record.client.clone()),
-		);
+		let slashed = T::Stake::slash_collateral(&provider, penalty, SlashDestination::Burn);
 		T::Stake::release_collateral(&provider, collateral.saturating_sub(slashed));
 		T::Reputation::record(&provider, Outcome::TimedOut);
 		Self::deposit_event(Event::DeadlineMissed { job, provider, slashed });
@@ -461,82 +536,100 @@ impl<T: Config> Pallet<T> {
 		record.missed_deadlines = record.missed_deadlines.saturating_add(1);
 		let expires_at = now.saturating_add(params.open_timeout);
 		if record.missed_deadlines > params.max_missed_deadlines
-			|| Self::schedule(job, Step::Expire, expires_at).is_err()
+			|| Self::schedule_timed(job, Step::Expire, expires_at).is_err()
 		{
 			// The collateral was already dealt with above.
-			return Self::refund(job, &record.client, record.budget, None, now);
+			return Self::refund(job, record, None, now);
 		}
 		(JobStatus::Open { expires_at }, Some(Event::JobReopened { job, expires_at }))
 	}
 
-	/// `Escalate`: records the auditor's verdict and seats a panel; without
-	/// one, decides at once, and a lone auditor is no majority of the seats:
-	/// the job is refunded, nobody slashed.
+	/// `Escalate`: records the auditor's committed verdict and seats a panel
+	/// in the commit phase; without one, the job is refunded at once, as a
+	/// lone auditor is no majority of the seats.
+	#[allow(clippy::too_many_arguments)]
 	fn escalate(
 		job: JobId,
-		record: &mut JobOf<T>,
+		record: &JobOf<T>,
 		work: Work<T>,
-		mut verifiers: VerifierSlots<T::AccountId>,
+		verifiers: VerifierSlots<T::AccountId>,
 		verifier: T::AccountId,
-		digest: Digest,
+		commitment: Digest,
 		panel: Vec<T::AccountId>,
 		now: BlockNumberFor<T>,
 	) -> Result<Next<T>, DispatchError> {
-		let index = Self::awaited_slot(&record.status, &verifier)?;
-		if let Some(slot) = verifiers.get_mut(index) {
-			slot.digest = Some(digest);
+		Self::awaited_slot(&record.status, &verifier, VerdictDue::Audit)?;
+		let auditor = true;
+		Self::deposit_event(Event::VerdictCommitted { job, verifier: verifier.clone(), auditor });
+		T::Reputation::record(&verifier, Outcome::Completed);
+		if panel.is_empty() {
+			return Ok(Self::refund(job, record, Some(&work), now));
 		}
-		Self::deposit_event(Event::VerdictSubmitted { job, verifier, agrees: false });
-		// The auditor who answered stays; absent ones before it leave.
-		let mut slots: VerifierSlots<T::AccountId> = verifiers
-			.into_iter()
-			.filter(|slot| slot.digest.is_some())
+		// The auditor who answered stays; absent ones before it leave (they
+		// were penalized when they were replaced).
+		drop(verifiers);
+		let auditor = VerifierSlot { verifier, commitment: Some(commitment), digest: None };
+		let slots: VerifierSlots<T::AccountId> = core::iter::once(auditor)
+			.chain(panel.iter().cloned().map(VerifierSlot::empty))
 			.collect::<Vec<_>>()
 			.try_into()
 			.map_err(|_| Error::<T>::Overflow)?;
-		for member in &panel {
-			slots
-				.try_push(VerifierSlot { verifier: member.clone(), digest: None })
-				.map_err(|_| Error::<T>::Overflow)?;
-		}
-		let deadline = now.saturating_add(Params::<T>::get().audit_window);
-		if panel.is_empty() {
-			return Ok(Self::decide_dispute(job, record, work, &slots, now));
-		}
+		let deadline = now.saturating_add(record.terms.verdict_window);
 		Self::schedule(job, Step::DisputeDeadline, deadline.saturating_add(1u32.into()))?;
-		Ok((work.dispute(slots, deadline), Some(Event::DisputeOpened { job, panel, deadline })))
+		let event = Event::DisputeOpened { job, panel, deadline };
+		Ok((work.dispute(slots, deadline, false), Some(event)))
+	}
+
+	/// Ends a dispute's commit phase: the seats that committed reveal by a
+	/// new deadline. If that step cannot be scheduled, the dispute is
+	/// decided on what is in (nothing revealed: refunded).
+	fn open_reveal(
+		job: JobId,
+		record: &mut JobOf<T>,
+		work: Work<T>,
+		verifiers: VerifierSlots<T::AccountId>,
+		now: BlockNumberFor<T>,
+	) -> Next<T> {
+		let deadline = now.saturating_add(record.terms.verdict_window);
+		if Self::schedule_timed(job, Step::DisputeDeadline, deadline.saturating_add(1u32.into()))
+			.is_err()
+		{
+			return Self::decide_dispute(job, record, work, &verifiers, now);
+		}
+		(work.dispute(verifiers, deadline, true), Some(Event::RevealOpened { job, deadline }))
 	}
 
 	/// Adds `auditor` as the current auditor of `verifiers` and schedules the
-	/// step after its `deadline`. `false` if the slots or the agenda are full:
-	/// the caller then settles the job unaudited.
+	/// step after its `deadline`. `false` if the slots or the agenda and the
+	/// overflow queue are full: the caller then refunds the job.
 	fn seat_auditor(
 		job: JobId,
 		verifiers: &mut VerifierSlots<T::AccountId>,
 		auditor: &T::AccountId,
 		deadline: BlockNumberFor<T>,
 	) -> bool {
-		verifiers.try_push(VerifierSlot { verifier: auditor.clone(), digest: None }).is_ok()
-			&& Self::schedule(job, Step::AuditDeadline, deadline.saturating_add(1u32.into()))
+		verifiers.try_push(VerifierSlot::empty(auditor.clone())).is_ok()
+			&& Self::schedule_timed(job, Step::AuditDeadline, deadline.saturating_add(1u32.into()))
 				.is_ok()
 	}
 
 	/// Penalizes the auditor of `verifiers` that did not answer in time.
 	fn penalize_current_auditor(
 		job: JobId,
-		client: &T::AccountId,
+		record: &JobOf<T>,
 		verifiers: &VerifierSlots<T::AccountId>,
 	) -> DispatchResult {
 		let absent = current_auditor_slot(verifiers)
 			.and_then(|index| verifiers.get(index))
 			.ok_or(ILLEGAL_MOVE)?;
-		Self::penalize_absent(job, &absent.verifier, client, &Params::<T>::get());
+		Self::penalize_absent(job, &absent.verifier, record);
 		Ok(())
 	}
 
-	/// Decides a dispute on `verifiers`' verdicts: absent verifiers are
-	/// penalized and not counted, losers slashed, and the job ends `Settled`,
-	/// `Slashed` or `Refunded` by the [`Ruling`].
+	/// Decides a dispute on `verifiers`' revealed verdicts: seats that did
+	/// not commit or did not reveal are penalized and not counted, losers
+	/// slashed, and the job ends `Settled`, `Slashed` or `Refunded` by the
+	/// [`Ruling`].
 	fn decide_dispute(
 		job: JobId,
 		record: &mut JobOf<T>,
@@ -544,12 +637,12 @@ impl<T: Config> Pallet<T> {
 		verifiers: &[VerifierSlot<T::AccountId>],
 		now: BlockNumberFor<T>,
 	) -> Next<T> {
-		let params = Params::<T>::get();
+		let terms = record.terms.clone();
 		let mut answers: Vec<(T::AccountId, Digest)> = Vec::new();
 		for slot in verifiers {
 			match slot.digest {
 				Some(digest) => answers.push((slot.verifier.clone(), digest)),
-				None => Self::penalize_absent(job, &slot.verifier, &record.client, &params),
+				None => Self::penalize_absent(job, &slot.verifier, record),
 			}
 		}
 
@@ -560,7 +653,7 @@ impl<T: Config> Pallet<T> {
 				} else {
 					let slashed = T::Stake::slash_verifier(
 						verifier,
-						params.verifier_slash,
+						terms.verifier_slash,
 						SlashDestination::Compensate(to.clone()),
 					);
 					T::Reputation::record(verifier, Outcome::DisputeLost);
@@ -582,7 +675,7 @@ impl<T: Config> Pallet<T> {
 
 		// The seats of the dispute: the auditor and the full panel asked for
 		// (more if the slots hold more), whether or not they could be drawn.
-		let seats = (params.dispute_verifiers as usize).saturating_add(1).max(verifiers.len());
+		let seats = (terms.dispute_verifiers as usize).saturating_add(1).max(verifiers.len());
 		match Self::rule(job, &work, &answers, seats) {
 			Ruling::Upheld => {
 				let upheld = |digest: &Digest| work.backed_by(job, digest);
@@ -600,8 +693,7 @@ impl<T: Config> Pallet<T> {
 				// Nobody is proven wrong, and nobody is paid: in a tie one of
 				// the verifiers that answered lied, and a fee would pay it.
 				// The whole budget goes back, the collateral is released.
-				let locked = Some((&work.provider, work.collateral));
-				Self::refund(job, &record.client, record.budget, locked, now)
+				Self::refund(job, record, Some(&work), now)
 			},
 		}
 	}
@@ -648,7 +740,7 @@ impl<T: Config> Pallet<T> {
 	) -> Next<T> {
 		let Work { provider, price, collateral, commitment, output_uri } = work;
 		let paid = Self::pay_from_budget(&record.client, &provider, price);
-		let fee = Params::<T>::get().verifier_fee;
+		let fee = record.terms.verifier_fee;
 		let mut verifier_fees = BalanceOf::<T>::zero();
 		for verifier in paid_verifiers {
 			verifier_fees =
@@ -673,7 +765,7 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 	) -> Next<T> {
 		let Work { provider, collateral, .. } = work;
-		let fee = Params::<T>::get().verifier_fee;
+		let fee = record.terms.verifier_fee;
 		let mut slashed = BalanceOf::<T>::zero();
 		for winner in winners {
 			let share = fee.min(collateral.saturating_sub(slashed));
@@ -694,19 +786,19 @@ impl<T: Config> Pallet<T> {
 		(JobStatus::Slashed { provider, at: now }, Some(event))
 	}
 
-	/// Ends a job `Refunded`: releases `budget` of the client's escrow and, if
-	/// a provider still has collateral `locked` for it, that too.
+	/// Ends a job `Refunded`: releases the budget of the client's escrow and,
+	/// if the provider of `work` still has collateral locked for it, that
+	/// too. Nobody is paid and nobody slashed.
 	fn refund(
 		job: JobId,
-		client: &T::AccountId,
-		budget: BalanceOf<T>,
-		locked: Option<(&T::AccountId, BalanceOf<T>)>,
+		record: &JobOf<T>,
+		work: Option<&Work<T>>,
 		now: BlockNumberFor<T>,
 	) -> Next<T> {
-		if let Some((provider, collateral)) = locked {
-			T::Stake::release_collateral(provider, collateral);
+		if let Some(work) = work {
+			T::Stake::release_collateral(&work.provider, work.collateral);
 		}
-		let refunded = Self::release_budget(client, budget);
+		let refunded = Self::release_budget(&record.client, record.budget);
 		(JobStatus::Refunded { at: now }, Some(Event::JobRefunded { job, refunded }))
 	}
 
@@ -730,10 +822,10 @@ impl<T: Config> Pallet<T> {
 				*audit_probability_ppm,
 			),
 			(Step::Settle, JobStatus::Committed { .. }) => Move::Settle,
-			(Step::AuditDeadline, JobStatus::Audit { provider, verifiers, deadline, .. })
+			(Step::AuditDeadline, JobStatus::Audit { provider, verifiers, deadline, seed, .. })
 				if now > *deadline =>
 			{
-				Self::draw_replacement(job, &record.client, provider, verifiers, now)
+				Self::draw_replacement(&record.client, provider, verifiers, seed)
 			},
 			(Step::DisputeDeadline, JobStatus::Dispute { deadline, .. }) if now > *deadline => {
 				Move::CloseDispute
@@ -764,29 +856,29 @@ impl<T: Config> Pallet<T> {
 		let source = committed_at.saturating_add(1u32.into());
 		let randomness = Self::randomness(b"hypha/sample", job, source);
 		if !is_sampled(&randomness, audit_probability_ppm) {
-			return Move::SkipAudit { drawn: false };
+			return Move::SkipAudit;
 		}
 		let excluded = [provider.clone(), client.clone()];
+		let seed = blake2_256(&(b"hypha/seed", randomness).encode());
 		match Self::pick_verifiers(&randomness, &excluded, 1).into_iter().next() {
-			Some(auditor) => Move::Audit { auditor },
-			None => Move::SkipAudit { drawn: true },
+			Some(auditor) => Move::Audit { auditor, seed },
+			None => Move::Unauditable,
 		}
 	}
 
 	/// The `AuditDeadline` step's move: a replacement for the absent auditor,
-	/// from the verifiers not yet asked.
+	/// from the verifiers not yet asked, drawn from the job's `seed`.
 	fn draw_replacement(
-		job: JobId,
 		client: &T::AccountId,
 		provider: &T::AccountId,
 		verifiers: &VerifierSlots<T::AccountId>,
-		now: BlockNumberFor<T>,
+		seed: &Digest,
 	) -> MoveOf<T> {
 		let excluded = Self::excluded(client, provider, verifiers);
-		let randomness = Self::randomness(b"hypha/replace", job, now.saturating_sub(1u32.into()));
+		let randomness = blake2_256(&(b"hypha/replace", seed, verifiers.len() as u32).encode());
 		match Self::pick_verifiers(&randomness, &excluded, 1).into_iter().next() {
 			Some(replacement) => Move::ReplaceAuditor { replacement },
-			None => Move::SettleUnaudited,
+			None => Move::AbandonAudit,
 		}
 	}
 
@@ -840,9 +932,9 @@ impl<T: Config> Pallet<T> {
 		picked
 	}
 
-	/// Decides the move of `verifier`'s verdict `digest` on `job` and makes
-	/// it: in an `Audit`, `Confirm` or `Escalate` (drawing the panel); in a
-	/// `Dispute`, `Answer`.
+	/// Decides the move of `verifier`'s revealed `digest` on `job` and makes
+	/// it: in an `Audit`, `Confirm` (a digest that does not back the provider
+	/// is refused, it must be committed); in a `Dispute`, `Reveal`.
 	pub(crate) fn do_submit_verdict(
 		job: JobId,
 		verifier: T::AccountId,
@@ -850,48 +942,69 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
 		let now = frame_system::Pallet::<T>::block_number();
-		// Refuse before drawing a panel; `transition` checks again.
-		Self::awaited_slot(&record.status, &verifier)?;
 		let mv = match &record.status {
-			JobStatus::Audit { provider, commitment, verifiers, .. } => {
-				if digest_commitment(job, provider, &digest) == *commitment {
-					Move::Confirm { verifier, digest }
-				} else {
-					let panel = Self::draw_panel(job, &record.client, provider, verifiers, now);
-					Move::Escalate { verifier, digest, panel }
-				}
+			JobStatus::Audit { provider, commitment, .. } => {
+				Self::awaited_slot(&record.status, &verifier, VerdictDue::Audit)?;
+				ensure!(
+					digest_commitment(job, provider, &digest) == *commitment,
+					Error::<T>::DisagreementMustBeCommitted
+				);
+				Move::Confirm { verifier, digest }
 			},
-			_ => Move::Answer { verifier, digest },
+			_ => {
+				Self::awaited_slot(&record.status, &verifier, VerdictDue::Reveal)?;
+				Move::Reveal { verifier, digest }
+			},
 		};
 		Self::transition(job, mv, now)
 	}
 
-	/// The panel of a dispute: `dispute_verifiers` picked from the verifiers
-	/// not yet asked.
-	fn draw_panel(
+	/// Decides the move of `verifier`'s committed verdict on `job` and makes
+	/// it: in an `Audit`, `Escalate` (drawing the panel from the job's
+	/// seed); in a `Dispute`, `CommitVerdict`.
+	pub(crate) fn do_commit_verdict(
 		job: JobId,
-		client: &T::AccountId,
-		provider: &T::AccountId,
-		verifiers: &VerifierSlots<T::AccountId>,
-		now: BlockNumberFor<T>,
-	) -> Vec<T::AccountId> {
-		let excluded = Self::excluded(client, provider, verifiers);
-		let randomness = Self::randomness(b"hypha/dispute", job, now.saturating_sub(1u32.into()));
-		Self::pick_verifiers(&randomness, &excluded, Params::<T>::get().dispute_verifiers)
+		verifier: T::AccountId,
+		commitment: Digest,
+	) -> DispatchResult {
+		let record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let mv = match &record.status {
+			JobStatus::Audit { provider, verifiers, seed, .. } => {
+				// Refuse before drawing a panel; `transition` checks again.
+				Self::awaited_slot(&record.status, &verifier, VerdictDue::Audit)?;
+				let panel = Self::draw_panel(&record, provider, verifiers, seed);
+				Move::Escalate { verifier, commitment, panel }
+			},
+			_ => {
+				Self::awaited_slot(&record.status, &verifier, VerdictDue::Commit)?;
+				Move::CommitVerdict { verifier, commitment }
+			},
+		};
+		Self::transition(job, mv, now)
 	}
 
-	/// Slashes an absent verifier's `no_show_slash` to the client.
-	fn penalize_absent(
-		job: JobId,
-		verifier: &T::AccountId,
-		client: &T::AccountId,
-		params: &ParamsOf<T>,
-	) {
-		let slashed = T::Stake::slash_verifier(
-			verifier,
-			params.no_show_slash,
-			SlashDestination::Compensate(client.clone()),
-		);
+	/// The panel of a dispute: the job's `dispute_verifiers` picked from the
+	/// verifiers not yet asked, with randomness fixed when the job was drawn
+	/// for audit (its `seed`), so the auditor cannot pick its panel by
+	/// picking the block of its verdict.
+	fn draw_panel(
+		record: &JobOf<T>,
+		provider: &T::AccountId,
+		verifiers: &VerifierSlots<T::AccountId>,
+		seed: &Digest,
+	) -> Vec<T::AccountId> {
+		let excluded = Self::excluded(&record.client, provider, verifiers);
+		let randomness = blake2_256(&(b"hypha/dispute", seed).encode());
+		Self::pick_verifiers(&randomness, &excluded, record.terms.dispute_verifiers)
+	}
+
+	/// Burns an absent verifier's `no_show_slash` (of the job's terms). It
+	/// goes to nobody: a client that withholds its inputs to exhaust the
+	/// auditors must not earn their slashes.
+	fn penalize_absent(job: JobId, verifier: &T::AccountId, record: &JobOf<T>) {
+		let slashed =
+			T::Stake::slash_verifier(verifier, record.terms.no_show_slash, SlashDestination::Burn);
 		T::Reputation::record(verifier, Outcome::TimedOut);
 		Self::deposit_event(Event::VerifierAbsent { job, verifier: verifier.clone(), slashed });
 	}

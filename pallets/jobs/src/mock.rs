@@ -65,6 +65,7 @@ impl pallet_jobs::Config for Test {
 	type Reputation = Reputation;
 	type GovernanceOrigin = frame_system::EnsureRoot<u64>;
 	type MaxAgendaPerBlock = ConstU32<8>;
+	type MaxOverflow = ConstU32<16>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchmarkSetup;
@@ -83,6 +84,9 @@ impl crate::benchmarking::BenchmarkHelper<u64, Balance> for BenchmarkSetup {
 	fn setup_verifier(who: &u64) {
 		Self::fund(who, 1_000_000);
 		Stake::register_verifier(RuntimeOrigin::signed(*who), 100_000).expect("verifier registers");
+	}
+	fn max_verifiers() -> u32 {
+		<Test as pallet_stake::Config>::MaxVerifiers::get()
 	}
 	fn fund(who: &u64, amount: Balance) {
 		use frame_support::traits::fungible::Mutate;
@@ -151,12 +155,14 @@ pub fn test_params() -> pallet_jobs::ParamsOf<Test> {
 		verifier_slash: 100,
 		no_show_slash: 50,
 		max_missed_deadlines: 1,
+		job_deposit: 0,
 	}
 }
 
 /// Externalities at block 1 with: every account endowed, PROVIDER and
-/// OTHER_PROVIDER registered at price 10 per unit, no verifier registered
-/// (so nothing can be audited; see [`register_verifiers`]), the test
+/// OTHER_PROVIDER registered at price 10 per unit, the first of
+/// [`VERIFIERS`] registered (a job can be claimed only while some verifier
+/// could audit it; see [`register_verifiers`] for more), the test
 /// parameters set.
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut storage =
@@ -173,7 +179,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		params: Some(pallet_stake::StakeParams {
 			min_provider_stake: 1_000,
 			min_verifier_stake: 1_000,
-			unbonding_period: 10,
+			unbonding_period: pallet_stake::MIN_UNBONDING_BLOCKS.into(),
 		}),
 	}
 	.assimilate_storage(&mut storage)
@@ -192,13 +198,17 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 			)
 			.expect("provider registers");
 		}
+		// Jobs can be claimed only while a verifier could audit them.
+		Stake::register_verifier(RuntimeOrigin::signed(VERIFIERS[0]), VERIFIER_BOND)
+			.expect("verifier registers");
 	});
 	ext
 }
 
-/// Registers the first `count` of [`VERIFIERS`].
+/// Registers the first `count` of [`VERIFIERS`] (the first is registered
+/// by [`new_test_ext`] already).
 pub fn register_verifiers(count: usize) {
-	for verifier in &VERIFIERS[..count] {
+	for verifier in &VERIFIERS[1..count.max(1)] {
 		Stake::register_verifier(RuntimeOrigin::signed(*verifier), VERIFIER_BOND)
 			.expect("verifier registers");
 	}

@@ -6,6 +6,7 @@ use crate::{
 	mock::{Jobs, *},
 	pallet::*,
 };
+use frame_support::BoundedVec;
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::fungible::{Inspect, InspectHold},
@@ -121,21 +122,74 @@ fn auditor(job: JobId) -> u64 {
 	}
 }
 
-/// The panel members of a job in `Dispute` that have not answered.
+/// The seats of a job in `Dispute` that have not committed a verdict.
 fn pending_panel(job: JobId) -> Vec<u64> {
 	match status(job) {
 		JobStatus::Dispute { verifiers, .. } => verifiers
 			.iter()
-			.filter(|slot| slot.digest.is_none())
+			.filter(|slot| slot.commitment.is_none())
 			.map(|slot| slot.verifier)
 			.collect(),
 		other => panic!("job is not in dispute: {other:?}"),
 	}
 }
 
-/// No token was created or destroyed, and no escrow outlives its job.
+/// `who` commits `digest` as its verdict on `job`: an auditor's
+/// disagreement, or a panel member's verdict in the commit phase.
+fn commit_vote(job: JobId, who: u64, digest: Digest) {
+	let commitment = digest_commitment(job, &who, &digest);
+	assert_ok!(Jobs::commit_verdict(RuntimeOrigin::signed(who), job, commitment));
+}
+
+/// `who` reveals `digest`: an auditor's agreement, or a seat's reveal.
+fn reveal(job: JobId, who: u64, digest: Digest) {
+	assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(who), job, digest));
+}
+
+/// Runs a dispute opened by `auditor`'s committed `disagreement` through
+/// the panel's commitments (`votes`, in panel order; `None` stays away) and
+/// every reveal, all in this block when every seat commits. Returns the panel.
+fn dispute(job: JobId, auditor: u64, disagreement: Digest, votes: &[Option<Digest>]) -> Vec<u64> {
+	commit_vote(job, auditor, disagreement);
+	let panel = pending_panel(job);
+	assert_eq!(panel.len(), votes.len(), "panel size");
+	for (member, vote) in panel.iter().zip(votes) {
+		if let Some(digest) = vote {
+			commit_vote(job, *member, *digest);
+		}
+	}
+	if votes.iter().any(Option::is_none) {
+		// The commit window passes for the absent ones.
+		let JobStatus::Dispute { deadline, .. } = status(job) else { return panel };
+		run_to_block(deadline + 1);
+	}
+	reveal(job, auditor, disagreement);
+	for (member, vote) in panel.iter().zip(votes) {
+		if let (Some(digest), JobStatus::Dispute { .. }) = (vote, status(job)) {
+			reveal(job, *member, *digest);
+		}
+	}
+	panel
+}
+
+/// Tokens burned so far: missed-deadline penalties and no-show slashes,
+/// the only burns the pallet makes.
+fn burned() -> Balance {
+	jobs_events()
+		.iter()
+		.map(|event| match event {
+			Event::DeadlineMissed { slashed, .. } | Event::VerifierAbsent { slashed, .. } => {
+				*slashed
+			},
+			_ => 0,
+		})
+		.sum()
+}
+
+/// No token was created, none destroyed but the documented burns, and no
+/// escrow outlives its job.
 fn assert_conserved(initial_issuance: Balance) {
-	assert_eq!(issuance(), initial_issuance, "total issuance changed");
+	assert_eq!(issuance(), initial_issuance - burned(), "total issuance changed");
 	let open_budgets: Balance = crate::pallet::Jobs::<Test>::iter_values()
 		.filter(|record| !record.status.is_final())
 		.map(|record| record.budget)
@@ -326,7 +380,7 @@ fn unaudited_honest_job_settles_after_the_challenge_window_and_pays_exactly() {
 		let job = submit();
 		claim(job, PROVIDER);
 		commit(job, PROVIDER, OUTPUT);
-		// No verifier is registered: nothing can audit, the job settles.
+		// The draw for job 0 committed at block 1 says no audit.
 		run_to_block(5);
 		assert!(matches!(status(job), JobStatus::Committed { .. }));
 		run_to_block(6);
@@ -379,12 +433,7 @@ fn cheat_caught_in_audit_is_slashed_and_the_client_made_whole() {
 		commit(job, PROVIDER, WRONG);
 		run_to_block(3);
 		let first = auditor(job);
-		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(first), job, OUTPUT));
-		let panel = pending_panel(job);
-		assert_eq!(panel.len(), 2);
-		for member in &panel {
-			assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(*member), job, OUTPUT));
-		}
+		let panel = dispute(job, first, OUTPUT, &[Some(OUTPUT), Some(OUTPUT)]);
 		assert_eq!(status(job), JobStatus::Slashed { provider: PROVIDER, at: 3 });
 		// The client pays nothing and gets the collateral beyond the verifier fees.
 		assert_eq!(escrow(CLIENT), 0);
@@ -417,11 +466,7 @@ fn a_lying_auditor_loses_the_dispute_and_is_slashed() {
 		commit(job, PROVIDER, OUTPUT);
 		run_to_block(3);
 		let liar = auditor(job);
-		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(liar), job, WRONG));
-		let panel = pending_panel(job);
-		for member in &panel {
-			assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(*member), job, OUTPUT));
-		}
+		dispute(job, liar, WRONG, &[Some(OUTPUT), Some(OUTPUT)]);
 		assert_eq!(status(job), settled(job, PROVIDER, 3));
 		// The liar's slash goes to the provider; honest panel members get their fee.
 		assert_eq!(free(liar), ENDOWMENT - VERIFIER_BOND);
@@ -448,9 +493,7 @@ fn a_tied_dispute_refunds_the_client_and_pays_no_verifier() {
 		commit(job, PROVIDER, OUTPUT);
 		run_to_block(3);
 		let first = auditor(job);
-		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(first), job, WRONG));
-		let panel = pending_panel(job);
-		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(panel[0]), job, [77; 32]));
+		dispute(job, first, WRONG, &[Some([77; 32])]);
 		// One vote for WRONG, one for [77; 32], none for the provider: no
 		// majority, and no fee (at least one of the two lied).
 		assert_eq!(status(job), JobStatus::Refunded { at: 3 });
@@ -479,10 +522,16 @@ fn verdicts_from_strangers_or_twice_are_refused() {
 			Jobs::submit_verdict(RuntimeOrigin::signed(stranger), job, OUTPUT),
 			Error::<Test>::NotAssignedVerifier
 		);
-		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(verifier), job, WRONG));
+		commit_vote(job, verifier, WRONG);
+		let again = digest_commitment(job, &verifier, &OUTPUT);
 		assert_noop!(
-			Jobs::submit_verdict(RuntimeOrigin::signed(verifier), job, OUTPUT),
+			Jobs::commit_verdict(RuntimeOrigin::signed(verifier), job, again),
 			Error::<Test>::VerdictAlreadySubmitted
+		);
+		// Committed, it reveals only in the reveal phase.
+		assert_noop!(
+			Jobs::submit_verdict(RuntimeOrigin::signed(verifier), job, WRONG),
+			Error::<Test>::WrongVerdictPhase
 		);
 	});
 }
@@ -508,8 +557,9 @@ fn an_absent_auditor_is_penalized_and_replaced() {
 		);
 		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(replacement), job, OUTPUT));
 		assert_eq!(status(job), settled(job, PROVIDER, 14));
-		// The absent auditor's slash went to the client.
-		assert_eq!(free(CLIENT), ENDOWMENT - PRICE - FEE + 50);
+		// The absent auditor's slash was burned, not paid to the client.
+		assert_eq!(free(CLIENT), ENDOWMENT - PRICE - FEE);
+		assert_eq!(burned(), 50);
 		assert_conserved(issuance);
 	});
 }
@@ -530,7 +580,9 @@ fn a_missed_deadline_penalizes_the_provider_and_another_completes_the_job() {
 		commit(job, OTHER_PROVIDER, OUTPUT);
 		run_to_block(12);
 		assert_eq!(status(job), settled(job, OTHER_PROVIDER, 12));
-		assert_eq!(free(CLIENT), ENDOWMENT - PRICE + COLLATERAL / 10);
+		// The penalty was burned: the client pays the price and gains nothing.
+		assert_eq!(free(CLIENT), ENDOWMENT - PRICE);
+		assert_eq!(burned(), COLLATERAL / 10);
 		assert_eq!(free(OTHER_PROVIDER), ENDOWMENT - PROVIDER_BOND + PRICE);
 		assert_conserved(issuance);
 	});
@@ -546,7 +598,8 @@ fn too_many_missed_deadlines_refund_the_job() {
 		claim(job, OTHER_PROVIDER);
 		run_to_block(13);
 		assert_eq!(status(job), JobStatus::Refunded { at: 13 });
-		assert_eq!(free(CLIENT), ENDOWMENT + 2 * (COLLATERAL / 10));
+		assert_eq!(free(CLIENT), ENDOWMENT);
+		assert_eq!(burned(), 2 * (COLLATERAL / 10));
 		assert_conserved(issuance);
 	});
 }
@@ -686,29 +739,37 @@ fn a_result_not_drawn_for_audit_settles_after_the_challenge_window() {
 }
 
 #[test]
-fn a_result_drawn_for_audit_with_no_verifier_to_draw_settles_unaudited() {
+fn a_result_drawn_for_audit_is_never_paid_unaudited_when_no_verifier_is_left() {
 	new_test_ext().execute_with(|| {
+		// Issue 11, attack 7: the draw said audit, the only verifier left
+		// after the claim; the result is not paid without an audit.
 		set_params(|p| p.p_min_ppm = PPM);
 		let issuance = issuance();
 		let job = submit();
 		claim(job, PROVIDER);
+		assert_ok!(Stake::deregister(
+			RuntimeOrigin::signed(VERIFIERS[0]),
+			pallet_stake::Role::Verifier
+		));
 		commit(job, PROVIDER, OUTPUT);
 		run_to_block(3);
-		System::assert_last_event(
-			Event::SamplingDrawn { job, audited: true, probability_ppm: PPM }.into(),
-		);
-		assert!(matches!(status(job), JobStatus::Committed { .. }));
-		run_to_block(6);
-		assert_eq!(status(job), settled(job, PROVIDER, 6));
-		assert!(!jobs_events().iter().any(|event| matches!(event, Event::AuditAssigned { .. })));
-		assert_eq!(free(CLIENT), ENDOWMENT - PRICE);
+		assert_last_jobs_events(&[
+			Event::SamplingDrawn { job, audited: true, probability_ppm: PPM },
+			Event::JobRefunded { job, refunded: BUDGET },
+		]);
+		assert_eq!(status(job), JobStatus::Refunded { at: 3 });
+		assert!(!jobs_events().iter().any(|event| matches!(event, Event::JobSettled { .. })));
+		// Nobody paid, nobody slashed: the client keeps its budget, the
+		// provider its whole stake.
+		assert_eq!(free(CLIENT), ENDOWMENT);
+		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND);
 		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND);
 		assert_conserved(issuance);
 	});
 }
 
 #[test]
-fn audit_settles_unaudited_when_no_auditor_is_left() {
+fn an_audit_with_no_auditor_left_is_refunded_never_paid_unaudited() {
 	new_test_ext().execute_with(|| {
 		// One verifier: once it is absent, nobody is left to replace it.
 		register_verifiers(1);
@@ -724,23 +785,17 @@ fn audit_settles_unaudited_when_no_auditor_is_left() {
 		run_to_block(13);
 		assert!(matches!(status(job), JobStatus::Audit { .. }));
 		run_to_block(14);
-		assert_eq!(status(job), settled(job, PROVIDER, 14));
+		assert_eq!(status(job), JobStatus::Refunded { at: 14 });
 		assert_last_jobs_events(&[
 			Event::VerifierAbsent { job, verifier: absent, slashed: 50 },
-			Event::JobSettled {
-				job,
-				provider: PROVIDER,
-				paid: PRICE,
-				verifier_fees: 0,
-				refunded: BUDGET - PRICE,
-			},
+			Event::JobRefunded { job, refunded: BUDGET },
 		]);
-		// The no-show slash went to the client; nobody earned a verifier fee.
+		// The no-show slash was burned; nobody was paid.
 		assert_eq!(verifier_stake(absent), VERIFIER_BOND - 50);
 		assert_eq!(free(absent), ENDOWMENT - VERIFIER_BOND);
-		assert_eq!(free(CLIENT), ENDOWMENT - PRICE + 50);
+		assert_eq!(free(CLIENT), ENDOWMENT);
 		assert_eq!(escrow(CLIENT), 0);
-		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND + PRICE);
+		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND);
 		assert_eq!(provider_stake(PROVIDER), PROVIDER_BOND);
 		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND);
 		assert_conserved(issuance);
@@ -759,13 +814,13 @@ fn a_lone_auditor_does_not_slash_a_cheat_without_a_panel_the_job_is_refunded() {
 		commit(job, PROVIDER, WRONG);
 		run_to_block(3);
 		let only = auditor(job);
-		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(only), job, OUTPUT));
+		commit_vote(job, only, OUTPUT);
 		// One verdict is no strict majority of the three seats (auditor and a
 		// panel of two): decided at once, without `DisputeOpened`, as a
 		// refund. The cheat is not paid; nobody is slashed or paid a fee.
 		assert_eq!(status(job), JobStatus::Refunded { at: 3 });
 		assert_last_jobs_events(&[
-			Event::VerdictSubmitted { job, verifier: only, agrees: false },
+			Event::VerdictCommitted { job, verifier: only, auditor: true },
 			Event::JobRefunded { job, refunded: BUDGET },
 		]);
 		assert!(!jobs_events().iter().any(|event| matches!(event, Event::DisputeOpened { .. })));
@@ -793,7 +848,7 @@ fn a_lone_auditor_cannot_slash_an_honest_provider() {
 		commit(job, PROVIDER, OUTPUT);
 		run_to_block(3);
 		let liar = auditor(job);
-		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(liar), job, WRONG));
+		commit_vote(job, liar, WRONG);
 		assert_eq!(status(job), JobStatus::Refunded { at: 3 });
 		// The client gets its budget back and nothing more; the liar earns
 		// nothing; the provider keeps its whole stake.
@@ -816,14 +871,16 @@ fn a_lone_auditor_cannot_slash_when_every_panel_member_stays_away() {
 		commit(job, PROVIDER, OUTPUT);
 		run_to_block(3);
 		let liar = auditor(job);
-		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(liar), job, WRONG));
+		commit_vote(job, liar, WRONG);
 		let panel = pending_panel(job);
 		assert_eq!(panel.len(), 2);
+		// The commit window passes; the liar reveals alone.
 		run_to_block(14);
+		reveal(job, liar, WRONG);
 		// The absent members are penalized; one verdict of three seats
 		// decides nothing.
 		assert_eq!(status(job), JobStatus::Refunded { at: 14 });
-		assert_eq!(free(CLIENT), ENDOWMENT + 2 * 50);
+		assert_eq!(free(CLIENT), ENDOWMENT);
 		assert_eq!(free(liar), ENDOWMENT - VERIFIER_BOND);
 		for absent in panel {
 			assert_eq!(verifier_stake(absent), VERIFIER_BOND - 50);
@@ -845,15 +902,19 @@ fn dispute_deadline_penalizes_absent_members_and_decides_on_the_verdicts_in() {
 		commit(job, PROVIDER, WRONG);
 		run_to_block(3);
 		let first = auditor(job);
-		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(first), job, OUTPUT));
+		commit_vote(job, first, OUTPUT);
 		let panel = pending_panel(job);
 		assert_eq!(panel.len(), 2);
 		let (present, absent) = (panel[0], panel[1]);
-		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(present), job, OUTPUT));
-		// Audit window 10 from block 3: the deadline is 13, the step runs at 14.
+		commit_vote(job, present, OUTPUT);
+		// Verdict window 10 from block 3: the commit deadline is 13, the
+		// step runs at 14 and opens the reveal.
 		run_to_block(13);
 		assert_eq!(pending_panel(job), vec![absent]);
 		run_to_block(14);
+		System::assert_last_event(Event::RevealOpened { job, deadline: 24 }.into());
+		reveal(job, first, OUTPUT);
+		reveal(job, present, OUTPUT);
 		// Two verdicts in, both against the provider: a strict majority.
 		assert_eq!(status(job), JobStatus::Slashed { provider: PROVIDER, at: 14 });
 		assert_last_jobs_events(&[
@@ -866,7 +927,7 @@ fn dispute_deadline_penalizes_absent_members_and_decides_on_the_verdicts_in() {
 			},
 		]);
 		assert_eq!(escrow(CLIENT), 0);
-		assert_eq!(free(CLIENT), ENDOWMENT + COLLATERAL - 2 * FEE + 50);
+		assert_eq!(free(CLIENT), ENDOWMENT + COLLATERAL - 2 * FEE);
 		for winner in [first, present] {
 			assert_eq!(free(winner), ENDOWMENT - VERIFIER_BOND + FEE);
 			assert_eq!(verifier_stake(winner), VERIFIER_BOND);
@@ -889,11 +950,8 @@ fn a_tie_refunds_and_pays_no_verifier_so_the_liar_earns_nothing() {
 		commit(job, PROVIDER, OUTPUT);
 		run_to_block(3);
 		let liar = auditor(job);
-		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(liar), job, WRONG));
-		let panel = pending_panel(job);
+		let panel = dispute(job, liar, WRONG, &[Some(OUTPUT), None]);
 		let (present, absent) = (panel[0], panel[1]);
-		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(present), job, OUTPUT));
-		run_to_block(14);
 		// One verdict for the provider, one against, one absent: no majority
 		// of the three seats, and a fee would pay the liar.
 		assert_eq!(status(job), JobStatus::Refunded { at: 14 });
@@ -902,7 +960,7 @@ fn a_tie_refunds_and_pays_no_verifier_so_the_liar_earns_nothing() {
 			Event::JobRefunded { job, refunded: BUDGET },
 		]);
 		assert_eq!(escrow(CLIENT), 0);
-		assert_eq!(free(CLIENT), ENDOWMENT + 50);
+		assert_eq!(free(CLIENT), ENDOWMENT);
 		for answered in [liar, present] {
 			assert_eq!(free(answered), ENDOWMENT - VERIFIER_BOND);
 			assert_eq!(verifier_stake(answered), VERIFIER_BOND);
@@ -926,7 +984,7 @@ fn an_expiry_scheduled_before_a_reopening_does_nothing() {
 		run_to_block(57);
 		assert_eq!(status(job), JobStatus::Refunded { at: 57 });
 		System::assert_last_event(Event::JobRefunded { job, refunded: BUDGET }.into());
-		assert_eq!(free(CLIENT), ENDOWMENT + COLLATERAL / 10);
+		assert_eq!(free(CLIENT), ENDOWMENT);
 		assert_conserved(issuance);
 	});
 }
@@ -961,11 +1019,8 @@ impl EveryStatus {
 			assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(who), job, digest));
 		};
 		verdict(settled, auditor(settled), OUTPUT);
-		verdict(dispute, auditor(dispute), WRONG);
-		verdict(slashed, auditor(slashed), OUTPUT);
-		for member in pending_panel(slashed) {
-			verdict(slashed, member, OUTPUT);
-		}
+		commit_vote(dispute, auditor(dispute), WRONG);
+		crate::tests::dispute(slashed, auditor(slashed), OUTPUT, &[Some(OUTPUT), Some(OUTPUT)]);
 		let committed = submit();
 		claim(committed, PROVIDER);
 		commit(committed, PROVIDER, OUTPUT);
@@ -1072,7 +1127,7 @@ fn submit_verdict_is_refused_unless_the_job_awaits_the_callers_verdict() {
 		};
 		assert_noop!(
 			Jobs::submit_verdict(RuntimeOrigin::signed(verifiers[0].verifier), jobs.dispute, WRONG),
-			Error::<Test>::VerdictAlreadySubmitted
+			Error::<Test>::WrongVerdictPhase
 		);
 	});
 }
@@ -1082,10 +1137,11 @@ fn a_panel_member_may_answer_only_once() {
 	new_test_ext().execute_with(|| {
 		let jobs = EveryStatus::new();
 		let panel = pending_panel(jobs.dispute);
-		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(panel[0]), jobs.dispute, OUTPUT));
+		commit_vote(jobs.dispute, panel[0], OUTPUT);
 		assert_eq!(pending_panel(jobs.dispute), vec![panel[1]]);
+		let again = digest_commitment(jobs.dispute, &panel[0], &WRONG);
 		assert_noop!(
-			Jobs::submit_verdict(RuntimeOrigin::signed(panel[0]), jobs.dispute, WRONG),
+			Jobs::commit_verdict(RuntimeOrigin::signed(panel[0]), jobs.dispute, again),
 			Error::<Test>::VerdictAlreadySubmitted
 		);
 	});
@@ -1112,6 +1168,279 @@ fn a_replaced_auditor_may_no_longer_answer() {
 	});
 }
 
+/// Issue 11, attack 2: a panel member who has not computed has nothing to copy.
+#[test]
+fn panels_cannot_copy_the_auditor_verdicts_are_committed_before_they_are_revealed() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		let liar = auditor(job);
+		// An auditor cannot reveal a disagreement: it would be copyable.
+		assert_noop!(
+			Jobs::submit_verdict(RuntimeOrigin::signed(liar), job, WRONG),
+			Error::<Test>::DisagreementMustBeCommitted
+		);
+		commit_vote(job, liar, WRONG);
+		// The chain holds the auditor's commitment, never its digest.
+		let JobStatus::Dispute { verifiers, revealing: false, .. } = status(job) else {
+			panic!("a dispute in its commit phase")
+		};
+		assert!(verifiers.iter().all(|slot| slot.digest.is_none()));
+		let panel = pending_panel(job);
+		// A lazy member copies the auditor's commitment: it binds the
+		// auditor's account, so the copy reveals to nothing.
+		let copied = verifiers[0].commitment.expect("the auditor committed");
+		assert_ok!(Jobs::commit_verdict(RuntimeOrigin::signed(panel[0]), job, copied));
+		// Nobody may reveal before every seat has committed.
+		assert_noop!(
+			Jobs::submit_verdict(RuntimeOrigin::signed(liar), job, WRONG),
+			Error::<Test>::WrongVerdictPhase
+		);
+		commit_vote(job, panel[1], OUTPUT);
+		System::assert_last_event(Event::RevealOpened { job, deadline: 13 }.into());
+		assert_noop!(
+			Jobs::submit_verdict(RuntimeOrigin::signed(panel[0]), job, WRONG),
+			Error::<Test>::RevealDoesNotMatch
+		);
+		reveal(job, liar, WRONG);
+		reveal(job, panel[1], OUTPUT);
+		// The copier cannot reveal; at the reveal deadline it counts as
+		// absent: one vote each way of three seats, no majority.
+		run_to_block(14);
+		assert_eq!(status(job), JobStatus::Refunded { at: 14 });
+		System::assert_has_event(
+			Event::VerifierAbsent { job, verifier: panel[0], slashed: 50 }.into(),
+		);
+		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND);
+		assert_conserved(issuance);
+	});
+}
+
+/// Issue 11, attack 1: the panel comes from randomness fixed by the draw.
+#[test]
+fn the_panel_is_drawn_from_the_seed_of_the_draw_not_the_block_of_the_verdict() {
+	let panel_when_disputed_at = |block: u64| {
+		new_test_ext().execute_with(|| {
+			register_verifiers(5);
+			set_params(|p| {
+				p.p_min_ppm = PPM;
+				p.audit_window = 20;
+			});
+			let job = submit();
+			claim(job, PROVIDER);
+			commit(job, PROVIDER, OUTPUT);
+			run_to_block(3);
+			let liar = auditor(job);
+			run_to_block(block);
+			commit_vote(job, liar, WRONG);
+			(liar, pending_panel(job))
+		})
+	};
+	let first = panel_when_disputed_at(3);
+	for block in 4..12 {
+		assert_eq!(panel_when_disputed_at(block), first, "disputed at block {block}");
+	}
+}
+
+/// Issue 11, attack 9: a job keeps the terms of its claim.
+#[test]
+fn terms_change_under_a_running_job_the_job_keeps_the_terms_of_its_claim() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		// Governance raises the fee to take the whole rest of the budget,
+		// and the no-show slash; the running job pays the terms of its claim.
+		set_params(|p| {
+			p.p_min_ppm = PPM;
+			p.verifier_fee = 300;
+			p.no_show_slash = 5_000;
+			p.dispute_verifiers = 1;
+		});
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		let absent = auditor(job);
+		run_to_block(14);
+		let replacement = auditor(job);
+		reveal(job, replacement, OUTPUT);
+		assert_eq!(status(job), settled(job, PROVIDER, 14));
+		assert_eq!(free(replacement), ENDOWMENT - VERIFIER_BOND + FEE);
+		assert_eq!(free(CLIENT), ENDOWMENT - PRICE - FEE);
+		assert_eq!(verifier_stake(absent), VERIFIER_BOND - 50);
+		let record = crate::pallet::Jobs::<Test>::get(job).expect("job");
+		assert_eq!(record.terms, Jobs::terms(&test_params(), 5));
+		assert_conserved(issuance);
+	});
+}
+
+/// Issue 11, attack 3: a provider that misses its deadline pays nobody.
+#[test]
+fn the_deadline_trap_missed_deadline_penalties_are_burned_never_paid_to_the_client() {
+	new_test_ext().execute_with(|| {
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		run_to_block(7);
+		claim(job, OTHER_PROVIDER);
+		run_to_block(13);
+		// Two providers trapped; the client ends where it started.
+		assert_eq!(status(job), JobStatus::Refunded { at: 13 });
+		assert_eq!(free(CLIENT), ENDOWMENT);
+		assert_eq!(crate::mock::issuance(), issuance - 2 * (COLLATERAL / 10));
+		assert_conserved(issuance);
+	});
+}
+
+/// Issue 11, attack 4: a client that withholds its inputs earns nothing
+/// from the auditors it exhausts, and a large job gives them more time.
+#[test]
+fn draining_verifiers_no_show_slashes_are_burned_and_the_window_grows_with_the_job() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = NextJobId::<Test>::get();
+		// A result window of 40: the auditors get 40 blocks, not 10.
+		assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(CLIENT), spec(), BUDGET, 40));
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		let JobStatus::Audit { deadline, .. } = status(job) else { panic!("in audit") };
+		assert_eq!(deadline, 3 + 40);
+		// Every auditor stays away (the inputs vanished).
+		run_to_block(44 + 41 + 41);
+		assert_eq!(status(job), JobStatus::Refunded { at: 44 + 41 + 41 });
+		assert_eq!(burned(), 3 * 50);
+		assert_eq!(free(CLIENT), ENDOWMENT);
+		assert_conserved(issuance);
+	});
+}
+
+/// Issue 11, attack 7: nobody could audit it, so nobody may claim it.
+#[test]
+fn posp_holds_on_chain_a_job_cannot_be_claimed_while_no_verifier_could_audit_it() {
+	new_test_ext().execute_with(|| {
+		let job = submit();
+		assert_ok!(Stake::deregister(
+			RuntimeOrigin::signed(VERIFIERS[0]),
+			pallet_stake::Role::Verifier
+		));
+		assert_noop!(
+			Jobs::claim_job(RuntimeOrigin::signed(PROVIDER), job),
+			Error::<Test>::NoVerifier
+		);
+		// The provider's own verifier bond does not count: it cannot audit itself.
+		assert_ok!(Stake::register_verifier(RuntimeOrigin::signed(PROVIDER), VERIFIER_BOND));
+		assert_noop!(
+			Jobs::claim_job(RuntimeOrigin::signed(PROVIDER), job),
+			Error::<Test>::NoVerifier
+		);
+		// Nor the client's.
+		assert_ok!(Stake::register_verifier(RuntimeOrigin::signed(CLIENT), VERIFIER_BOND));
+		assert_noop!(
+			Jobs::claim_job(RuntimeOrigin::signed(PROVIDER), job),
+			Error::<Test>::NoVerifier
+		);
+		register_verifiers(2);
+		claim(job, OTHER_PROVIDER);
+	});
+}
+
+/// Fills the agenda from block `from` over the blocks a step searches.
+fn fill_agenda(from: u64) {
+	for block in from..from + u64::from(crate::AGENDA_SEARCH) {
+		let full = vec![(999, Step::Expire); 8];
+		Agenda::<Test>::insert(block, BoundedVec::truncate_from(full));
+	}
+}
+
+/// Issue 11, attack 5: a full agenda delays a step, never skips it.
+#[test]
+fn filling_the_agenda_delays_an_audit_never_skips_it() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		// The sampling step (due at 3) and the audit deadline find no room.
+		fill_agenda(3);
+		commit(job, PROVIDER, OUTPUT);
+		System::assert_has_event(Event::StepOverflowed { job, step: Step::Sample, due: 3 }.into());
+		run_to_block(3);
+		// It ran from the overflow queue, on time: the result is audited.
+		assert!(matches!(status(job), JobStatus::Audit { .. }));
+		reveal(job, auditor(job), OUTPUT);
+		assert_eq!(status(job), settled(job, PROVIDER, 3));
+		assert!(Overflow::<Test>::get().is_empty());
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn extrinsics_leave_half_the_overflow_queue_to_the_steps_of_running_jobs() {
+	new_test_ext().execute_with(|| {
+		fill_agenda(51);
+		// Open timeout 50: each submission's expiry overflows; the mock's
+		// queue holds 16, submissions may take 8.
+		for _ in 0..8 {
+			submit();
+		}
+		assert_noop!(
+			Jobs::submit_job(RuntimeOrigin::signed(CLIENT), spec(), BUDGET, 5),
+			Error::<Test>::AgendaFull
+		);
+		assert_eq!(Overflow::<Test>::get().len(), 8);
+	});
+}
+
+#[test]
+fn a_drawn_result_whose_audit_cannot_be_scheduled_is_refunded_never_paid_unaudited() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		// The audit deadline (due at 14) finds no room, and the queue is full.
+		fill_agenda(14);
+		Overflow::<Test>::put(BoundedVec::truncate_from(vec![(1_000, 999, Step::Expire); 16]));
+		run_to_block(3);
+		assert_eq!(status(job), JobStatus::Refunded { at: 3 });
+		assert_eq!(free(CLIENT), ENDOWMENT);
+		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn the_job_deposit_is_held_with_the_budget_and_returned_whatever_the_outcome() {
+	new_test_ext().execute_with(|| {
+		set_params(|p| p.job_deposit = 30);
+		let issuance = issuance();
+		let job = submit();
+		assert_eq!(escrow(CLIENT), BUDGET + 30);
+		let cancelled = submit();
+		assert_ok!(Jobs::cancel_job(RuntimeOrigin::signed(CLIENT), cancelled));
+		assert_eq!(escrow(CLIENT), BUDGET + 30);
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(6);
+		assert_eq!(status(job), settled(job, PROVIDER, 6));
+		assert_eq!(escrow(CLIENT), 0);
+		assert_eq!(free(CLIENT), ENDOWMENT - PRICE);
+		assert_conserved(issuance);
+	});
+}
+
 #[test]
 fn transition_refuses_a_move_the_status_does_not_allow_and_changes_nothing() {
 	new_test_ext().execute_with(|| {
@@ -1120,36 +1449,56 @@ fn transition_refuses_a_move_the_status_does_not_allow_and_changes_nothing() {
 		let current = auditor(jobs.audit);
 		let panel = pending_panel(jobs.dispute);
 		// Every move, with arguments that are right for the status it starts from.
-		let moves = |job: JobId| -> Vec<Move<u64, Balance>> {
+		let terms = Jobs::terms(&test_params(), 5);
+		let moves = |job: JobId| -> Vec<Move<u64, Balance, u64>> {
 			vec![
 				Move::Cancel,
 				Move::Expire,
-				Move::Claim { provider: OTHER_PROVIDER, price: PRICE, collateral: COLLATERAL },
+				Move::Claim {
+					provider: OTHER_PROVIDER,
+					price: PRICE,
+					collateral: COLLATERAL,
+					terms: terms.clone(),
+				},
 				Move::Commit {
 					commitment: digest_commitment(job, &PROVIDER, &OUTPUT),
 					output_uri: output_uri(),
 				},
 				Move::MissDeadline,
-				Move::Audit { auditor: VERIFIERS[0] },
-				Move::SkipAudit { drawn: false },
+				Move::Audit { auditor: VERIFIERS[0], seed: [0; 32] },
+				Move::SkipAudit,
+				Move::Unauditable,
 				Move::Settle,
 				Move::Confirm { verifier: current, digest: OUTPUT },
-				Move::Escalate { verifier: current, digest: WRONG, panel: vec![] },
+				Move::Escalate {
+					verifier: current,
+					commitment: digest_commitment(job, &current, &WRONG),
+					panel: vec![],
+				},
 				Move::ReplaceAuditor { replacement: VERIFIERS[0] },
-				Move::SettleUnaudited,
-				Move::Answer { verifier: panel[0], digest: OUTPUT },
+				Move::AbandonAudit,
+				Move::CommitVerdict {
+					verifier: panel[0],
+					commitment: digest_commitment(job, &panel[0], &OUTPUT),
+				},
+				Move::Reveal { verifier: panel[0], digest: OUTPUT },
 				Move::CloseDispute,
 			]
 		};
 		// The moves each status allows at block 3; the timed ones are all early.
-		let allowed: &[(&str, fn(&Move<u64, Balance>) -> bool)] = &[
+		type Allows = fn(&Move<u64, Balance, u64>) -> bool;
+		let allowed: &[(&str, Allows)] = &[
 			("open", |mv| matches!(mv, Move::Cancel | Move::Claim { .. })),
 			("assigned", |mv| matches!(mv, Move::Commit { .. })),
 			("committed", |mv| {
-				matches!(mv, Move::Audit { .. } | Move::SkipAudit { .. } | Move::Settle)
+				matches!(
+					mv,
+					Move::Audit { .. } | Move::SkipAudit | Move::Unauditable | Move::Settle
+				)
 			}),
 			("audit", |mv| matches!(mv, Move::Confirm { .. } | Move::Escalate { .. })),
-			("dispute", |mv| matches!(mv, Move::Answer { .. })),
+			// In its commit phase.
+			("dispute", |mv| matches!(mv, Move::CommitVerdict { .. })),
 		];
 		let mut refused = 0;
 		for (name, job) in jobs.all() {
@@ -1160,17 +1509,18 @@ fn transition_refuses_a_move_the_status_does_not_allow_and_changes_nothing() {
 				let error: DispatchError = match &mv {
 					Move::Cancel | Move::Claim { .. } => Error::<Test>::JobNotOpen.into(),
 					Move::Commit { .. } => Error::<Test>::JobNotAssigned.into(),
-					Move::Confirm { .. } | Move::Escalate { .. } | Move::Answer { .. } => {
-						Error::<Test>::NotAssignedVerifier.into()
-					},
+					Move::Confirm { .. }
+					| Move::Escalate { .. }
+					| Move::CommitVerdict { .. }
+					| Move::Reveal { .. } => Error::<Test>::NotAssignedVerifier.into(),
 					_ => ILLEGAL_MOVE,
 				};
 				assert_noop!(Jobs::transition(job, mv, now), error);
 				refused += 1;
 			}
 		}
-		// 8 statuses times 14 moves, less the 9 allowed.
-		assert_eq!(refused, 8 * 14 - 9);
+		// 8 statuses times 16 moves, less the 10 allowed.
+		assert_eq!(refused, 8 * 16 - 10);
 	});
 }
 
@@ -1180,17 +1530,14 @@ fn transition_refuses_a_verdict_that_contradicts_its_move() {
 		let jobs = EveryStatus::new();
 		let now = System::block_number();
 		let current = auditor(jobs.audit);
-		// `Confirm` needs a digest that matches the commitment, `Escalate` one that does not.
+		// `Confirm` needs a digest that matches the commitment.
 		assert_noop!(
 			Jobs::transition(jobs.audit, Move::Confirm { verifier: current, digest: WRONG }, now),
 			Error::<Test>::NotAssignedVerifier
 		);
+		// A reveal needs the reveal phase of a dispute.
 		assert_noop!(
-			Jobs::transition(
-				jobs.audit,
-				Move::Escalate { verifier: current, digest: OUTPUT, panel: vec![] },
-				now
-			),
+			Jobs::transition(jobs.audit, Move::Reveal { verifier: current, digest: OUTPUT }, now),
 			Error::<Test>::NotAssignedVerifier
 		);
 		// A job that does not exist has no status to move.
@@ -1208,7 +1555,7 @@ mod conservation {
 		Cancel(u8),
 		Claim(u8, bool),
 		Commit(u8, bool),
-		Verdict(u8, u8, bool),
+		Verdict(u8, u8, bool, bool),
 		Advance(u8),
 	}
 
@@ -1218,8 +1565,8 @@ mod conservation {
 			any::<u8>().prop_map(Action::Cancel),
 			(any::<u8>(), any::<bool>()).prop_map(|(j, p)| Action::Claim(j, p)),
 			(any::<u8>(), any::<bool>()).prop_map(|(j, h)| Action::Commit(j, h)),
-			(any::<u8>(), any::<u8>(), any::<bool>())
-				.prop_map(|(j, v, h)| Action::Verdict(j, v, h)),
+			(any::<u8>(), any::<u8>(), any::<bool>(), any::<bool>())
+				.prop_map(|(j, v, h, c)| Action::Verdict(j, v, h, c)),
 			(1u8..20).prop_map(Action::Advance),
 		]
 	}
@@ -1252,14 +1599,20 @@ mod conservation {
 								let _ = Jobs::submit_result(RuntimeOrigin::signed(provider), job, commitment, output_uri());
 							}
 						},
-						Action::Verdict(j, v, honest) => {
+						Action::Verdict(j, v, honest, committed) => {
 							let verifier = VERIFIERS[usize::from(v) % VERIFIERS.len()];
 							let digest = if honest { OUTPUT } else { WRONG };
-							let _ = Jobs::submit_verdict(RuntimeOrigin::signed(verifier), u64::from(j) % jobs, digest);
+							let job = u64::from(j) % jobs;
+							let _ = if committed {
+								let commitment = digest_commitment(job, &verifier, &digest);
+								Jobs::commit_verdict(RuntimeOrigin::signed(verifier), job, commitment)
+							} else {
+								Jobs::submit_verdict(RuntimeOrigin::signed(verifier), job, digest)
+							};
 						},
 						Action::Advance(blocks) => run_to_block(System::block_number() + u64::from(blocks)),
 					}
-					prop_assert_eq!(crate::mock::issuance(), issuance);
+					prop_assert_eq!(crate::mock::issuance(), issuance - burned());
 				}
 				// Let every job run out its clocks.
 				run_to_block(System::block_number() + 500);
@@ -1276,7 +1629,7 @@ mod conservation {
 						"collateral still locked"
 					);
 				}
-				prop_assert_eq!(crate::mock::issuance(), issuance);
+				prop_assert_eq!(crate::mock::issuance(), issuance - burned());
 				Ok(())
 			})?;
 		}

@@ -1,8 +1,8 @@
 //! Benchmarks of every extrinsic, each in its worst case: the longest
-//! endpoint, a full [`Verifiers`] list (`MaxVerifiers - 1` before a
-//! registration, `MaxVerifiers` before a removal of the first), and
-//! `MaxUnbondingChunks` chunks (`- 1` before an `unbond` or a `deregister`,
-//! all due before a withdrawal).
+//! endpoint, a full [`Verifiers`] list (`MaxVerifiers` before a registration,
+//! which then scans every bond and displaces the first verifier, and before a
+//! removal of the first), and `MaxUnbondingChunks` chunks (`- 1` before an
+//! `unbond`, a `deregister` or a displacement, all due before a withdrawal).
 
 use super::*;
 use crate::pallet::{
@@ -30,13 +30,13 @@ fn capabilities<T: Config>() -> ProviderCapabilities<BalanceOf<T>> {
 }
 
 /// Small parameters, so that accounts can be funded in any runtime: a
-/// minimum of a few existential deposits and an unbonding period of one block.
+/// minimum of a few existential deposits and the shortest unbonding period.
 fn set_small_params<T: Config>() -> BalanceOf<T> {
 	let minimum = T::Currency::minimum_balance().saturating_mul(10u32.into()).max(10u32.into());
 	Params::<T>::put(StakeParams {
 		min_provider_stake: minimum,
 		min_verifier_stake: minimum,
-		unbonding_period: One::one(),
+		unbonding_period: MIN_UNBONDING_BLOCKS.into(),
 	});
 	minimum
 }
@@ -55,11 +55,15 @@ fn bond_with_room<T: Config>(minimum: BalanceOf<T>) -> BalanceOf<T> {
 	minimum.saturating_add(T::MaxUnbondingChunks::get().into()).saturating_add(One::one())
 }
 
-/// Registers `count` verifiers other than the caller.
-fn fill_verifiers<T: Config>(count: u32, minimum: BalanceOf<T>) -> Result<(), BenchmarkError> {
+/// Registers `count` verifiers other than the caller, each with `bond`.
+fn fill_verifiers<T: Config>(
+	count: u32,
+	minimum: BalanceOf<T>,
+	bond: BalanceOf<T>,
+) -> Result<(), BenchmarkError> {
 	for index in 0..count {
 		let who = funded::<T>("verifier", index, minimum);
-		Pallet::<T>::register_verifier(RawOrigin::Signed(who).into(), minimum)?;
+		Pallet::<T>::register_verifier(RawOrigin::Signed(who).into(), bond)?;
 	}
 	Ok(())
 }
@@ -95,16 +99,36 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// A full list: every bond is read to find the smallest, and the first
+	/// verifier (the smallest, or tied with the others and earliest) is
+	/// displaced, so the whole list shifts and its bond becomes its last
+	/// unbonding chunk.
 	#[benchmark]
 	fn register_verifier() -> Result<(), BenchmarkError> {
 		let minimum = set_small_params::<T>();
-		fill_verifiers::<T>(T::MaxVerifiers::get().saturating_sub(1), minimum)?;
+		let room = bond_with_room::<T>(minimum);
+		let smallest = funded::<T>("smallest", 0, minimum);
+		Pallet::<T>::register_verifier(RawOrigin::Signed(smallest.clone()).into(), room)?;
+		fill_verifiers::<T>(T::MaxVerifiers::get().saturating_sub(1), minimum, room)?;
+		fill_chunks::<T>(
+			&smallest,
+			Role::Verifier,
+			T::MaxUnbondingChunks::get().saturating_sub(1),
+		)?;
+		let next = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
+		frame_system::Pallet::<T>::set_block_number(next);
 		let caller = funded::<T>("caller", 0, minimum);
+		let bond = room.saturating_add(One::one());
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), minimum);
+		_(RawOrigin::Signed(caller.clone()), bond);
 
-		assert_eq!(VerifierBonds::<T>::get(&caller), Some(minimum));
+		assert_eq!(VerifierBonds::<T>::get(&caller), Some(bond));
+		assert!(!VerifierBonds::<T>::contains_key(&smallest));
+		assert_eq!(
+			Unbonding::<T>::get(&smallest, Role::Verifier).len() as u32,
+			T::MaxUnbondingChunks::get()
+		);
 		Ok(())
 	}
 
@@ -199,7 +223,7 @@ mod benchmarks {
 			RawOrigin::Signed(caller.clone()).into(),
 			bond_with_room::<T>(minimum),
 		)?;
-		fill_verifiers::<T>(T::MaxVerifiers::get().saturating_sub(1), minimum)?;
+		fill_verifiers::<T>(T::MaxVerifiers::get().saturating_sub(1), minimum, minimum)?;
 		fill_chunks::<T>(&caller, Role::Verifier, T::MaxUnbondingChunks::get().saturating_sub(1))?;
 		let next = frame_system::Pallet::<T>::block_number().saturating_add(One::one());
 		frame_system::Pallet::<T>::set_block_number(next);
@@ -219,7 +243,7 @@ mod benchmarks {
 		let params = StakeParams {
 			min_provider_stake: 1_000u32.into(),
 			min_verifier_stake: 1_000u32.into(),
-			unbonding_period: 100u32.into(),
+			unbonding_period: MIN_UNBONDING_BLOCKS.into(),
 		};
 
 		#[extrinsic_call]

@@ -17,8 +17,10 @@
 //!   wrong or misses its deadline.
 //! - A **verifier** registers with a bond of at least
 //!   [`StakeParams::min_verifier_stake`] and joins [`Verifiers`], the list the
-//!   jobs pallet draws auditors from with stake weight. A verifier that lies or
-//!   does not answer is slashed ([`StakeInterface::slash_verifier`]).
+//!   jobs pallet draws auditors from with stake weight. The list holds at most
+//!   `MaxVerifiers`; once it is full, a newcomer gets in only by bonding more
+//!   than the smallest verifier, which it then displaces. A verifier that lies
+//!   or does not answer is slashed ([`StakeInterface::slash_verifier`]).
 //!
 //! One account may hold both roles; the two bonds are independent.
 //!
@@ -47,6 +49,18 @@
 //! is refused while any collateral is locked. Chunks with the same release
 //! block are merged; at most `MaxUnbondingChunks` are pending per role.
 //!
+//! **The verifier set cannot be squatted.** [`Verifiers`] is bounded, so
+//! `MaxVerifiers` accounts at the minimum bond could otherwise keep every
+//! other verifier out for as long as they liked. When the list is full,
+//! [`Pallet::register_verifier`] with a bond strictly larger than the smallest
+//! active bond in the list displaces that verifier (of several with the same
+//! bond, the one registered first): it leaves exactly as if it had called
+//! `deregister`, so its whole active bond goes into an unbonding chunk and
+//! stays slashable until withdrawn ([`Event::VerifierDisplaced`]). A newcomer
+//! whose bond is not larger is refused with `TooManyVerifiers`. Keeping a seat
+//! therefore costs as much as the best bond that wants it, and a squatter
+//! gets out no sooner than a verifier that left on its own.
+//!
 //! **Slashing** shrinks the hold and moves the slashed tokens according to a
 //! [`SlashDestination`]:
 //!
@@ -66,8 +80,11 @@
 //!
 //! **Parameters** ([`StakeParams`]) live in storage ([`Params`]), are set at
 //! genesis and changed only by `GovernanceOrigin` through
-//! [`Pallet::set_params`]. A change of a minimum does not affect bonds already
-//! made, except that later `unbond`s must respect the new minimum.
+//! [`Pallet::set_params`]; both refuse parameters that break the rules of
+//! [`Pallet::params_are_valid`] (zero minimums, an unbonding period outside
+//! [`MIN_UNBONDING_BLOCKS`]`..=`[`MAX_UNBONDING_BLOCKS`]), genesis by a panic.
+//! A change of a minimum does not affect bonds already made, except that
+//! later `unbond`s must respect the new minimum.
 //!
 //! ## Terms
 //!
@@ -247,6 +264,25 @@ pub mod pallet {
 		}
 	}
 
+	/// The shortest [`StakeParams::unbonding_period`] allowed, in blocks.
+	///
+	/// Unbonded stake stays slashable only until it is withdrawn, so the
+	/// period must outlast the longest a job keeps a verifier liable. An
+	/// auditor can be slashed up to two audit windows after its assignment
+	/// (its own deadline, then the panel's if it answered and was disputed),
+	/// and each deadline may slip up to 15 blocks when the jobs agenda is
+	/// full: with the `Jobs` defaults (a 30-block audit window) at most 90
+	/// blocks. (A provider is not the concern here: `deregister` is refused
+	/// while it has collateral locked.) A chain whose `Jobs` windows are
+	/// longer must set a longer period itself; this floor rules out the
+	/// periods (0, a few blocks) that no configuration makes safe.
+	pub const MIN_UNBONDING_BLOCKS: u32 = 100;
+
+	/// The longest [`StakeParams::unbonding_period`] allowed, in blocks: four
+	/// weeks of one-second blocks. Longer would hold a leaving account's
+	/// tokens for months.
+	pub const MAX_UNBONDING_BLOCKS: u32 = 28 * 24 * 3_600;
+
 	/// The staking parameters.
 	#[pallet::storage]
 	pub type Params<T: Config> = StorageValue<_, StakeParamsOf<T>, ValueQuery, DefaultParams<T>>;
@@ -290,6 +326,12 @@ pub mod pallet {
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
 			if let Some(params) = &self.params {
+				// A chain spec that breaks the rules is refused at genesis,
+				// as `set_params` refuses it later.
+				assert!(
+					Pallet::<T>::params_are_valid(params),
+					"the genesis Stake parameters break the protocol's bounds (see params_are_valid)"
+				);
 				Params::<T>::put(params);
 			}
 		}
@@ -337,6 +379,16 @@ pub mod pallet {
 		},
 		/// Governance set new staking parameters.
 		ParamsSet { params: StakeParamsOf<T> },
+		/// Verifier `who` lost its place in a full [`Verifiers`] list to `by`,
+		/// which bonded more; as if it had deregistered, its whole active bond
+		/// `unbonding` is released at block `unlock_at` and stays slashable
+		/// until then.
+		VerifierDisplaced {
+			who: T::AccountId,
+			by: T::AccountId,
+			unbonding: BalanceOf<T>,
+			unlock_at: BlockNumberFor<T>,
+		},
 	}
 
 	#[pallet::error]
@@ -362,7 +414,9 @@ pub mod pallet {
 		TooManyUnbondingChunks,
 		/// No unbonding chunk of this role has reached its release block.
 		NothingToWithdraw,
-		/// `MaxVerifiers` verifiers are already registered.
+		/// `MaxVerifiers` verifiers are already registered and the bond offered
+		/// does not exceed the smallest of theirs (a larger bond would displace
+		/// that verifier).
 		TooManyVerifiers,
 		/// The provider does not run this workload kind.
 		KindNotOffered,
@@ -380,6 +434,10 @@ pub mod pallet {
 		ZeroMinimumStake,
 		/// A balance computation overflowed.
 		Overflow,
+		/// The new parameters break a rule of [`Pallet::params_are_valid`]
+		/// other than a zero minimum: the unbonding period is outside
+		/// [`MIN_UNBONDING_BLOCKS`]`..=`[`MAX_UNBONDING_BLOCKS`].
+		InvalidParams,
 	}
 
 	#[pallet::hooks]
@@ -422,20 +480,59 @@ pub mod pallet {
 		/// Registers the caller as a verifier, appends it to [`Verifiers`] and
 		/// holds `bond` of its balance as its verifier stake.
 		///
-		/// Origin: signed. Errors: `AlreadyRegistered`, `TooManyVerifiers`,
-		/// `BelowMinimumStake` (bond under `min_verifier_stake`),
-		/// `InsufficientBalance`.
+		/// If `MaxVerifiers` verifiers are registered already, a `bond` strictly
+		/// larger than the smallest active bond among them displaces that
+		/// verifier (the one registered first, of several with that bond): it
+		/// leaves as `deregister` would have it leave, its whole active bond
+		/// unbonding and still slashable ([`Event::VerifierDisplaced`]). If its
+		/// bond cannot move to an unbonding chunk, nothing changes and the
+		/// registration fails with that error.
+		///
+		/// Origin: signed. Errors: `AlreadyRegistered`, `BelowMinimumStake`
+		/// (bond under `min_verifier_stake`), `TooManyVerifiers` (the list is
+		/// full and `bond` does not exceed its smallest bond),
+		/// `InsufficientBalance`, and from the displacement
+		/// `TooManyUnbondingChunks`, `Overflow`.
+		///
+		/// Weight: the worst case, a full list scanned for its smallest bond
+		/// and a displacement.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::register_verifier())]
 		pub fn register_verifier(origin: OriginFor<T>, bond: BalanceOf<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(!VerifierBonds::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
 			ensure!(bond >= Params::<T>::get().min_verifier_stake, Error::<T>::BelowMinimumStake);
-			let mut verifiers = Verifiers::<T>::get();
-			verifiers.try_push(who.clone()).map_err(|_| Error::<T>::TooManyVerifiers)?;
+			let verifiers = Verifiers::<T>::get();
+			let displaced = if (verifiers.len() as u64) < u64::from(T::MaxVerifiers::get()) {
+				None
+			} else {
+				let (smallest, smallest_bond) =
+					Self::smallest_verifier(&verifiers).ok_or(Error::<T>::TooManyVerifiers)?;
+				ensure!(bond > smallest_bond, Error::<T>::TooManyVerifiers);
+				Some(smallest)
+			};
+			// The displacement can fail after the hold (the displaced
+			// verifier's chunk list is full); the call's storage layer then
+			// undoes the hold too, so nothing changes.
 			Self::hold(&who, Role::Verifier, bond)?;
-			Verifiers::<T>::put(verifiers);
+			let displaced = match displaced {
+				Some(out) => {
+					let (unbonding, unlock_at) = Self::leave(&out, Role::Verifier)?;
+					Some(Event::VerifierDisplaced {
+						who: out,
+						by: who.clone(),
+						unbonding,
+						unlock_at,
+					})
+				},
+				None => None,
+			};
+			Verifiers::<T>::try_mutate(|verifiers| verifiers.try_push(who.clone()))
+				.map_err(|_| Error::<T>::TooManyVerifiers)?;
 			VerifierBonds::<T>::insert(&who, bond);
+			if let Some(event) = displaced {
+				Self::deposit_event(event);
+			}
 			Self::deposit_event(Event::VerifierRegistered { who, bond });
 			Ok(())
 		}
@@ -554,33 +651,20 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::deregister())]
 		pub fn deregister(origin: OriginFor<T>, role: Role) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let bonded = Self::active_bond(&who, role)?;
-			match role {
-				Role::Provider => {
-					let locked = Providers::<T>::get(&who).map(|p| p.locked).unwrap_or_default();
-					ensure!(locked.is_zero(), Error::<T>::StakeLockedInJobs);
-				},
-				Role::Verifier => {},
+			if role == Role::Provider {
+				let info = Providers::<T>::get(&who).ok_or(Error::<T>::NotProvider)?;
+				ensure!(info.locked.is_zero(), Error::<T>::StakeLockedInJobs);
 			}
-			let unlock_at = if bonded.is_zero() {
-				Self::unlock_block()
-			} else {
-				Self::add_chunk(&who, role, bonded)?
-			};
-			match role {
-				Role::Provider => Providers::<T>::remove(&who),
-				Role::Verifier => {
-					VerifierBonds::<T>::remove(&who);
-					Verifiers::<T>::mutate(|verifiers| verifiers.retain(|v| v != &who));
-				},
-			}
-			Self::deposit_event(Event::Deregistered { who, role, unbonding: bonded, unlock_at });
+			let (unbonding, unlock_at) = Self::leave(&who, role)?;
+			Self::deposit_event(Event::Deregistered { who, role, unbonding, unlock_at });
 			Ok(())
 		}
 
-		/// Sets the staking parameters.
+		/// Sets the staking parameters, if they keep the rules of
+		/// [`Pallet::params_are_valid`].
 		///
-		/// Origin: `GovernanceOrigin`. Errors: `ZeroMinimumStake`.
+		/// Origin: `GovernanceOrigin`. Errors: `ZeroMinimumStake`,
+		/// `InvalidParams` (the unbonding period is out of bounds).
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::set_params())]
 		pub fn set_params(origin: OriginFor<T>, params: StakeParamsOf<T>) -> DispatchResult {
@@ -589,6 +673,7 @@ pub mod pallet {
 				!params.min_provider_stake.is_zero() && !params.min_verifier_stake.is_zero(),
 				Error::<T>::ZeroMinimumStake
 			);
+			ensure!(Self::params_are_valid(&params), Error::<T>::InvalidParams);
 			Params::<T>::put(&params);
 			Self::deposit_event(Event::ParamsSet { params });
 			Ok(())
@@ -611,6 +696,27 @@ pub mod pallet {
 				Role::Provider => params.min_provider_stake,
 				Role::Verifier => params.min_verifier_stake,
 			}
+		}
+
+		/// Whether `params` keep the staking rules (checked by `set_params`
+		/// and at genesis):
+		///
+		/// - `min_provider_stake` and `min_verifier_stake` nonzero: a free
+		///   registration puts nothing at risk, and a verifier at no bond could
+		///   fill [`Verifiers`] for nothing;
+		/// - `unbonding_period` at least [`MIN_UNBONDING_BLOCKS`]: unbonded
+		///   stake is slashable only until it is withdrawn, so a shorter period
+		///   (0 above all) lets a verifier leave before its slash lands;
+		/// - `unbonding_period` at most [`MAX_UNBONDING_BLOCKS`] (four weeks of
+		///   one-second blocks), so no leaving account's tokens are stuck for
+		///   months.
+		pub fn params_are_valid(params: &StakeParamsOf<T>) -> bool {
+			let shortest: BlockNumberFor<T> = MIN_UNBONDING_BLOCKS.into();
+			let longest: BlockNumberFor<T> = MAX_UNBONDING_BLOCKS.into();
+			!params.min_provider_stake.is_zero()
+				&& !params.min_verifier_stake.is_zero()
+				&& params.unbonding_period >= shortest
+				&& params.unbonding_period <= longest
 		}
 
 		/// The active bond of `who` as `role` (a provider's includes its locked
@@ -645,6 +751,51 @@ pub mod pallet {
 					}
 				}),
 			}
+		}
+
+		/// Ends `who`'s registration as `role`, as `deregister` does: its whole
+		/// active bond goes into an unbonding chunk (none if the bond is zero)
+		/// and its record is removed; a verifier leaves [`Verifiers`]. Returns
+		/// the amount unbonding and its release block. Fails, changing
+		/// nothing, if `who` is not registered or its bond cannot be added to
+		/// its chunks; locked collateral is the caller's to check.
+		fn leave(
+			who: &T::AccountId,
+			role: Role,
+		) -> Result<(BalanceOf<T>, BlockNumberFor<T>), DispatchError> {
+			let bonded = Self::active_bond(who, role)?;
+			let unlock_at = if bonded.is_zero() {
+				Self::unlock_block()
+			} else {
+				Self::add_chunk(who, role, bonded)?
+			};
+			match role {
+				Role::Provider => Providers::<T>::remove(who),
+				Role::Verifier => {
+					VerifierBonds::<T>::remove(who);
+					Verifiers::<T>::mutate(|verifiers| verifiers.retain(|v| v != who));
+				},
+			}
+			Ok((bonded, unlock_at))
+		}
+
+		/// The verifier in `verifiers` with the smallest active bond, and that
+		/// bond; of several with the same bond, the first in the list (the
+		/// earliest registered), so that who is displaced is deterministic.
+		/// `None` for an empty list.
+		fn smallest_verifier(verifiers: &[T::AccountId]) -> Option<(T::AccountId, BalanceOf<T>)> {
+			let mut smallest: Option<(&T::AccountId, BalanceOf<T>)> = None;
+			for who in verifiers {
+				let bond = VerifierBonds::<T>::get(who).unwrap_or_default();
+				let smaller = match &smallest {
+					Some((_, least)) => bond < *least,
+					None => true,
+				};
+				if smaller {
+					smallest = Some((who, bond));
+				}
+			}
+			smallest.map(|(who, bond)| (who.clone(), bond))
 		}
 
 		/// Puts `amount` of `who`'s balance on hold for `role`.

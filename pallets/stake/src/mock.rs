@@ -61,8 +61,8 @@ impl pallet_stake::Config for Test {
 pub const MIN_PROVIDER: Balance = 100;
 /// Minimum verifier stake in the tests.
 pub const MIN_VERIFIER: Balance = 50;
-/// Unbonding period in the tests.
-pub const UNBONDING: u64 = 10;
+/// Unbonding period in the tests: the shortest the pallet accepts.
+pub const UNBONDING: u64 = pallet_stake::MIN_UNBONDING_BLOCKS as u64;
 /// Starting balance of each endowed account.
 pub const ENDOWMENT: Balance = 10_000;
 

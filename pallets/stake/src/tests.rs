@@ -100,7 +100,7 @@ fn params_default_when_genesis_sets_none() {
 fn set_params_by_governance_changes_params() {
 	new_test_ext().execute_with(|| {
 		let params =
-			StakeParams { min_provider_stake: 7, min_verifier_stake: 8, unbonding_period: 9 };
+			StakeParams { min_provider_stake: 7, min_verifier_stake: 8, unbonding_period: 900 };
 		assert_ok!(Stake::set_params(RuntimeOrigin::root(), params.clone()));
 		assert_eq!(Params::<Test>::get(), params);
 		assert_eq!(last_event(), StakeEvent::ParamsSet { params });
@@ -127,6 +127,94 @@ fn set_params_fails_with_zero_minimum_stake() {
 			Stake::set_params(RuntimeOrigin::root(), zero_verifier),
 			StakeError::ZeroMinimumStake
 		);
+	});
+}
+
+#[test]
+fn set_params_refuses_an_unbonding_period_that_lets_a_verifier_leave_before_its_slash() {
+	new_test_ext().execute_with(|| {
+		let shortest = MIN_UNBONDING_BLOCKS as u64;
+		for too_short in [0, 1, shortest - 1] {
+			assert_noop!(
+				Stake::set_params(
+					RuntimeOrigin::root(),
+					StakeParams { unbonding_period: too_short, ..test_params() }
+				),
+				StakeError::InvalidParams
+			);
+		}
+		let params = StakeParams { unbonding_period: shortest, ..test_params() };
+		assert_ok!(Stake::set_params(RuntimeOrigin::root(), params.clone()));
+		assert_eq!(Params::<Test>::get(), params);
+	});
+}
+
+#[test]
+fn set_params_refuses_an_unbonding_period_longer_than_four_weeks() {
+	new_test_ext().execute_with(|| {
+		let longest = MAX_UNBONDING_BLOCKS as u64;
+		assert_eq!(longest, 28 * 24 * 3_600);
+		assert_noop!(
+			Stake::set_params(
+				RuntimeOrigin::root(),
+				StakeParams { unbonding_period: longest + 1, ..test_params() }
+			),
+			StakeError::InvalidParams
+		);
+		let params = StakeParams { unbonding_period: longest, ..test_params() };
+		assert_ok!(Stake::set_params(RuntimeOrigin::root(), params.clone()));
+		assert_eq!(Params::<Test>::get(), params);
+	});
+}
+
+#[test]
+fn params_are_valid_refuses_a_zero_minimum_stake() {
+	assert!(Pallet::params_are_valid(&test_params()));
+	assert!(!Pallet::params_are_valid(&StakeParams { min_provider_stake: 0, ..test_params() }));
+	assert!(!Pallet::params_are_valid(&StakeParams { min_verifier_stake: 0, ..test_params() }));
+}
+
+#[test]
+fn the_default_params_keep_the_rules() {
+	sp_io::TestExternalities::default().execute_with(|| {
+		assert!(Pallet::params_are_valid(&Params::<Test>::get()));
+	});
+}
+
+/// Builds the stake genesis with `params` (and nothing else).
+fn build_genesis(params: StakeParamsOf<Test>) {
+	use sp_runtime::BuildStorage;
+	let mut storage =
+		frame_system::GenesisConfig::<Test>::default().build_storage().unwrap_or_default();
+	crate::GenesisConfig::<Test> { params: Some(params) }
+		.assimilate_storage(&mut storage)
+		.expect("stake genesis builds");
+}
+
+#[test]
+fn genesis_accepts_stake_parameters_that_keep_the_rules() {
+	build_genesis(test_params());
+	build_genesis(StakeParams { unbonding_period: MAX_UNBONDING_BLOCKS as u64, ..test_params() });
+}
+
+#[test]
+#[should_panic(expected = "the genesis Stake parameters break the protocol's bounds")]
+fn genesis_refuses_stake_parameters_that_break_the_rules() {
+	build_genesis(StakeParams { unbonding_period: 0, ..test_params() });
+}
+
+#[test]
+#[should_panic(expected = "the genesis Stake parameters break the protocol's bounds")]
+fn genesis_refuses_a_zero_minimum_stake() {
+	build_genesis(StakeParams { min_verifier_stake: 0, ..test_params() });
+}
+
+#[test]
+#[should_panic(expected = "the genesis Stake parameters break the protocol's bounds")]
+fn genesis_refuses_an_unbonding_period_longer_than_four_weeks() {
+	build_genesis(StakeParams {
+		unbonding_period: MAX_UNBONDING_BLOCKS as u64 + 1,
+		..test_params()
 	});
 }
 
@@ -253,6 +341,188 @@ fn register_verifier_fails_when_the_list_is_full() {
 		}
 		let late = MAX_VERIFIERS as u64 + 1;
 		assert_noop!(Stake::register_verifier(signed(late), 60), StakeError::TooManyVerifiers);
+	});
+}
+
+/// Fills the verifier list: account `n` (1-based) with `bonds[n - 1]`.
+fn fill_verifiers(bonds: [Balance; MAX_VERIFIERS as usize]) {
+	for (index, bond) in bonds.into_iter().enumerate() {
+		register_verifier(index as u64 + 1, bond);
+	}
+}
+
+/// The first account that is not in a list filled by [`fill_verifiers`].
+const NEWCOMER: u64 = MAX_VERIFIERS as u64 + 1;
+
+#[test]
+fn a_larger_bond_displaces_the_smallest_verifier_when_the_set_is_full() {
+	new_test_ext().execute_with(|| {
+		// Two share the smallest bond: the earlier registered (BOB) goes first.
+		fill_verifiers([70, 60, 80, 60]);
+		assert_ok!(Stake::register_verifier(signed(NEWCOMER), 61));
+		assert_eq!(Verifiers::<Test>::get().into_inner(), vec![ALICE, CHARLIE, 4, NEWCOMER]);
+		assert_eq!(Pallet::verifiers(), vec![(ALICE, 70), (CHARLIE, 80), (4, 60), (NEWCOMER, 61)]);
+		// BOB left as if it had deregistered: its whole bond is unbonding.
+		assert!(VerifierBonds::<Test>::get(BOB).is_none());
+		assert_eq!(
+			Unbonding::<Test>::get(BOB, Role::Verifier).into_inner(),
+			vec![UnbondingChunk { amount: 60, unlock_at: 1 + UNBONDING }]
+		);
+		assert_eq!(held(BOB, Role::Verifier), 60);
+		assert_eq!(held(NEWCOMER, Role::Verifier), 61);
+		let events: Vec<_> = System::events()
+			.into_iter()
+			.filter_map(|record| match record.event {
+				RuntimeEvent::Stake(event) => Some(event),
+				_ => None,
+			})
+			.rev()
+			.take(2)
+			.collect();
+		assert_eq!(
+			events,
+			vec![
+				StakeEvent::VerifierRegistered { who: NEWCOMER, bond: 61 },
+				StakeEvent::VerifierDisplaced {
+					who: BOB,
+					by: NEWCOMER,
+					unbonding: 60,
+					unlock_at: 1 + UNBONDING
+				},
+			]
+		);
+		assert_books_balance();
+		// The next smallest is 4's 60, then the newcomer's own 61.
+		assert_ok!(Stake::register_verifier(signed(NEWCOMER + 1), 65));
+		assert_eq!(
+			Verifiers::<Test>::get().into_inner(),
+			vec![ALICE, CHARLIE, NEWCOMER, NEWCOMER + 1]
+		);
+		assert!(VerifierBonds::<Test>::get(4).is_none());
+		assert_books_balance();
+		// A displaced verifier may come back, on the same terms as anyone.
+		assert_ok!(Stake::register_verifier(signed(BOB), 62));
+		assert_eq!(Verifiers::<Test>::get().into_inner(), vec![ALICE, CHARLIE, NEWCOMER + 1, BOB]);
+		assert_eq!(held(BOB, Role::Verifier), 60 + 62);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_bond_no_larger_than_the_smallest_cannot_displace() {
+	new_test_ext().execute_with(|| {
+		fill_verifiers([70, 60, 80, 90]);
+		assert_noop!(Stake::register_verifier(signed(NEWCOMER), 60), StakeError::TooManyVerifiers);
+		assert_noop!(
+			Stake::register_verifier(signed(NEWCOMER), MIN_VERIFIER),
+			StakeError::TooManyVerifiers
+		);
+		assert_eq!(Verifiers::<Test>::get().into_inner(), vec![ALICE, BOB, CHARLIE, 4]);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn the_smallest_is_the_active_bond_after_slashes_and_bond_extra() {
+	new_test_ext().execute_with(|| {
+		fill_verifiers([200, 60, 80, 90]);
+		// ALICE was slashed below everyone: it is the one at risk now.
+		Pallet::slash_verifier(&ALICE, 150, SlashDestination::Burn);
+		assert_ok!(Stake::register_verifier(signed(NEWCOMER), 51));
+		assert!(VerifierBonds::<Test>::get(ALICE).is_none());
+		assert_books_balance();
+		// BOB bonds more, so the newcomer's 51 is now the smallest.
+		assert_ok!(Stake::bond_extra(signed(BOB), Role::Verifier, 40));
+		assert_ok!(Stake::register_verifier(signed(NEWCOMER + 1), 52));
+		assert_eq!(
+			Pallet::verifiers(),
+			vec![(BOB, 100), (CHARLIE, 80), (4, 90), (NEWCOMER + 1, 52)]
+		);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_displaced_verifier_stays_slashable_until_it_withdraws() {
+	new_test_ext().execute_with(|| {
+		fill_verifiers([60, 70, 80, 90]);
+		assert_ok!(Stake::register_verifier(signed(NEWCOMER), 100));
+		// A verdict of ALICE's is found wrong after it was displaced.
+		assert_eq!(Pallet::slash_verifier(&ALICE, 25, SlashDestination::Compensate(BOB)), 25);
+		assert_eq!(free(BOB), ENDOWMENT - 70 + 25);
+		assert_eq!(Pallet::unbonding(&ALICE, Role::Verifier), 35);
+		assert_books_balance();
+		run_to_block(UNBONDING);
+		assert_noop!(
+			Stake::withdraw_unbonded(signed(ALICE), Role::Verifier),
+			StakeError::NothingToWithdraw
+		);
+		assert_eq!(Pallet::slash_verifier(&ALICE, 5, SlashDestination::Burn), 5);
+		run_to_block(1 + UNBONDING);
+		assert_ok!(Stake::withdraw_unbonded(signed(ALICE), Role::Verifier));
+		assert_eq!(free(ALICE), ENDOWMENT - 30);
+		// Withdrawn: nothing is left to slash.
+		assert_eq!(Pallet::slash_verifier(&ALICE, 5, SlashDestination::Burn), 0);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_displaced_verifier_with_no_bond_left_leaves_no_chunk() {
+	new_test_ext().execute_with(|| {
+		fill_verifiers([60, 70, 80, 90]);
+		Pallet::slash_verifier(&ALICE, 60, SlashDestination::Burn);
+		assert_ok!(Stake::register_verifier(signed(NEWCOMER), MIN_VERIFIER));
+		assert!(VerifierBonds::<Test>::get(ALICE).is_none());
+		assert!(Unbonding::<Test>::get(ALICE, Role::Verifier).is_empty());
+		assert_eq!(
+			System::events()
+				.into_iter()
+				.filter_map(|record| match record.event {
+					RuntimeEvent::Stake(StakeEvent::VerifierDisplaced {
+						who,
+						by,
+						unbonding,
+						..
+					}) => Some((who, by, unbonding)),
+					_ => None,
+				})
+				.collect::<Vec<_>>(),
+			vec![(ALICE, NEWCOMER, 0)]
+		);
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_displacement_whose_bond_cannot_unbond_changes_nothing() {
+	new_test_ext().execute_with(|| {
+		fill_verifiers([500, 600, 600, 600]);
+		// ALICE fills its chunk list, one unbond per block.
+		for block in 1..=MAX_CHUNKS as u64 {
+			run_to_block(block);
+			assert_ok!(Stake::unbond(signed(ALICE), Role::Verifier, 1));
+		}
+		run_to_block(MAX_CHUNKS as u64 + 1);
+		assert_noop!(
+			Stake::register_verifier(signed(NEWCOMER), 501),
+			StakeError::TooManyUnbondingChunks
+		);
+		assert_eq!(held(NEWCOMER, Role::Verifier), 0);
+		assert_eq!(VerifierBonds::<Test>::get(ALICE), Some(500 - MAX_CHUNKS as Balance));
+		assert_books_balance();
+	});
+}
+
+#[test]
+fn a_refused_newcomer_keeps_its_balance_and_displaces_nobody() {
+	new_test_ext().execute_with(|| {
+		fill_verifiers([60, 70, 80, 90]);
+		assert_noop!(
+			Stake::register_verifier(signed(NOBODY), 100),
+			StakeError::InsufficientBalance
+		);
+		assert_eq!(Verifiers::<Test>::get().into_inner(), vec![ALICE, BOB, CHARLIE, 4]);
 	});
 }
 
@@ -838,7 +1108,7 @@ mod property {
 				.prop_map(|(a, b, d, to)| Op::SlashCollateral(a, b, d, to)),
 			(account(), amount(), 0..3u8, account())
 				.prop_map(|(a, b, d, to)| Op::SlashVerifier(a, b, d, to)),
-			(1..=6u64).prop_map(Op::Advance),
+			prop_oneof![1..=6u64, Just(UNBONDING)].prop_map(Op::Advance),
 		]
 	}
 

@@ -92,6 +92,8 @@ pub(crate) struct Shared {
 	outputs: Outputs,
 	/// The programs and inputs of held jobs, served to their auditors.
 	inputs: serve::Inputs,
+	/// How fast this worker computes, from the jobs it ran.
+	pace: Arc<Mutex<pipeline::Pace>>,
 	metrics: Metrics,
 	receipt_key: Arc<ed25519_dalek::SigningKey>,
 	/// Commitments finalizing in the background.
@@ -104,6 +106,11 @@ impl Shared {
 	/// The state directory, locked (never held across an await).
 	fn state(&self) -> MutexGuard<'_, State> {
 		self.state.lock().unwrap_or_else(|p| p.into_inner())
+	}
+
+	/// This worker's pace, locked (never held across an await).
+	pub(crate) fn pace(&self) -> MutexGuard<'_, pipeline::Pace> {
+		self.pace.lock().unwrap_or_else(|p| p.into_inner())
 	}
 
 	/// Serves `job`'s program and input (with their digests) to its auditors.
@@ -154,6 +161,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 		state: Arc::new(Mutex::new(state)),
 		outputs: Default::default(),
 		inputs: Default::default(),
+		pace: Default::default(),
 		metrics: Metrics::new()?,
 		receipt_key: Arc::new(receipt_key),
 		background: Default::default(),

@@ -112,6 +112,16 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 	);
 
 	if !resuming {
+		// A job this worker cannot finish in its result window would cost it
+		// a missed-deadline penalty: its pace so far says how long it takes.
+		let window = u64::from(record.result_window);
+		if let Some(needed) = shared.pace().blocks_needed(spec.compute_units) {
+			if needed > window {
+				return Ok(Attempt::Skipped(format!(
+					"at this worker's pace the job needs about {needed} blocks, its result window is {window}"
+				)));
+			}
+		}
 		// The chain refuses a claim while nobody could audit the job
 		// (`NoVerifier`): waiting for a verifier costs nothing, a refused
 		// claim a fee. Checked last, so that a job this worker would refuse
@@ -151,6 +161,7 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 	let (output, seconds) =
 		hypha_agent::progress::run_job(job, compute_job, &shared.backend).await?;
 	shared.metrics.compute_seconds.inc_by(seconds);
+	shared.pace().observe(spec.compute_units, seconds);
 	let bytes = output.canonical_bytes();
 	anyhow::ensure!(
 		bytes.len() as u64 <= u64::from(spec.max_output_bytes),
@@ -260,5 +271,80 @@ impl Shared {
 			.write()
 			.unwrap_or_else(|p| p.into_inner())
 			.insert(job, ServedOutput { client, bytes, receipt });
+	}
+}
+
+/// How fast this worker computes, learned from the jobs it ran: seconds per
+/// compute unit, the slowest recent rate (a job runs no faster than the
+/// slowest of the last few, with a margin, before it is claimed).
+#[derive(Debug, Default)]
+pub(crate) struct Pace {
+	/// Seconds per compute unit of the most recent jobs, newest last.
+	recent: std::collections::VecDeque<f64>,
+}
+
+impl Pace {
+	/// How many rates it remembers.
+	const KEPT: usize = 8;
+	/// Blocks a job needs besides computing: fetching its blobs, the claim's
+	/// inclusion, the commitment's.
+	const OVERHEAD_BLOCKS: u64 = 4;
+	/// Margin on the computing time.
+	const MARGIN: f64 = 2.0;
+
+	/// Records a job of `units` that took `seconds`.
+	pub(crate) fn observe(&mut self, units: u64, seconds: f64) {
+		if units == 0 || !seconds.is_finite() || seconds < 0.0 {
+			return;
+		}
+		if self.recent.len() == Self::KEPT {
+			self.recent.pop_front();
+		}
+		self.recent.push_back(seconds / units as f64);
+	}
+
+	/// Blocks a job of `units` needs from claim to commitment at this pace,
+	/// `None` before the first job (nothing is known yet).
+	pub(crate) fn blocks_needed(&self, units: u64) -> Option<u64> {
+		let slowest = self.recent.iter().copied().fold(None, |max: Option<f64>, rate| {
+			Some(max.map_or(rate, |max| max.max(rate)))
+		})?;
+		let block_seconds = hypha_primitives::MILLISECS_PER_BLOCK as f64 / 1000.0;
+		let computing = (units as f64 * slowest * Self::MARGIN / block_seconds).ceil();
+		Some((computing as u64).saturating_add(Self::OVERHEAD_BLOCKS))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::Pace;
+
+	#[test]
+	fn the_deadline_trap_a_job_longer_than_its_window_at_this_workers_pace_is_not_claimed() {
+		let mut pace = Pace::default();
+		assert_eq!(pace.blocks_needed(1_000), None, "nothing known before the first job");
+		// 100 units in 5 s: 0.05 s per unit.
+		pace.observe(100, 5.0);
+		// 1000 units: 50 s, doubled, plus 4 blocks of overhead.
+		assert_eq!(pace.blocks_needed(1_000), Some(104));
+		// A faster job later does not hide the slow one.
+		pace.observe(100, 0.5);
+		assert_eq!(pace.blocks_needed(1_000), Some(104));
+		// Small jobs need little more than the overhead.
+		assert_eq!(pace.blocks_needed(1), Some(5));
+		// Nonsense observations are ignored.
+		pace.observe(0, 1.0);
+		pace.observe(10, f64::NAN);
+		assert_eq!(pace.recent.len(), 2);
+	}
+
+	#[test]
+	fn the_pace_forgets_old_jobs() {
+		let mut pace = Pace::default();
+		pace.observe(1, 100.0);
+		for _ in 0..Pace::KEPT {
+			pace.observe(100, 1.0);
+		}
+		assert_eq!(pace.blocks_needed(100), Some(2 + Pace::OVERHEAD_BLOCKS));
 	}
 }

@@ -7,7 +7,7 @@ CARGO := ./scripts/cargo
 NODE  := $(shell . ./scripts/env.sh && echo $$CARGO_TARGET_DIR)/debug/hypha-node
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build node dev-node test e2e fmt lint bench bench-market weights metadata chain-specs demo digits-check polkadot-js-check
+.PHONY: help setup build node dev-node test e2e soak fmt lint bench bench-market weights metadata chain-specs demo digits-check polkadot-js-check
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ test: build ## Run every test: unit, property, compute and end-to-end
 e2e: build ## Run only the end-to-end tests (real node processes)
 	./scripts/upgrade-wasm.sh
 	$(CARGO) test --workspace --test chain --test lifecycle --test market --test governance --test daemons
+
+soak: setup ## The adversarial simulation of the protocol over 10^5 random sequences (about 40 min on one core; figures in docs/PROTOCOL.md)
+	HYPHA_SIM_CASES=$${HYPHA_SIM_CASES:-100000} $(CARGO) test --workspace --lib adversarial_simulation -- --nocapture
 
 fmt: ## Format the code (`make fmt CHECK=1` only checks)
 	$(CARGO) fmt --all $(if $(CHECK),-- --check,)

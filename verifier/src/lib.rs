@@ -243,6 +243,22 @@ fn assigned_in(shared: &Shared, events: &Events) -> Result<Vec<JobId>> {
 			jobs.push(event.job);
 		}
 	}
+	// A job that ended needs no reveal: forget what was committed for it.
+	let mut ended: Vec<JobId> = Vec::new();
+	for event in events.find::<events::JobSettled>() {
+		ended.push(event?.job);
+	}
+	for event in events.find::<events::JobRefunded>() {
+		ended.push(event?.job);
+	}
+	for event in events.find::<events::ProviderSlashed>() {
+		ended.push(event?.job);
+	}
+	if let Ok(mut held) = shared.committed.lock() {
+		for job in ended {
+			held.remove(&job);
+		}
+	}
 	for event in events.find::<events::VerdictSubmitted>() {
 		let event = event?;
 		if event.verifier == shared.account {
@@ -356,9 +372,10 @@ async fn fetch_or_ask_provider(
 async fn reexecute(shared: &Shared, job: JobId, record: &hypha_client::Job) -> Result<Digest> {
 	let spec = &*record.spec;
 	tracing::info!(job, kind = %spec.kind, "fetching the program and input");
-	let program = fetch_or_ask_provider(shared, job, record, &spec.program_uri, &spec.program_digest)
-		.await
-		.context("fetching the program")?;
+	let program =
+		fetch_or_ask_provider(shared, job, record, &spec.program_uri, &spec.program_digest)
+			.await
+			.context("fetching the program")?;
 	let input = fetch_or_ask_provider(shared, job, record, &spec.input_uri, &spec.input_digest)
 		.await
 		.context("fetching the input")?;

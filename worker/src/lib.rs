@@ -189,7 +189,11 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 	let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
 	let server = hypha_agent::metrics::serve(
 		listener,
-		serve::router(shared.outputs.clone(), shared.inputs.clone(), shared.metrics.registry.clone()),
+		serve::router(
+			shared.outputs.clone(),
+			shared.inputs.clone(),
+			shared.metrics.registry.clone(),
+		),
 		async {
 			let _ = server_stopped.await;
 		},

@@ -306,9 +306,11 @@ impl Pace {
 	/// Blocks a job of `units` needs from claim to commitment at this pace,
 	/// `None` before the first job (nothing is known yet).
 	pub(crate) fn blocks_needed(&self, units: u64) -> Option<u64> {
-		let slowest = self.recent.iter().copied().fold(None, |max: Option<f64>, rate| {
-			Some(max.map_or(rate, |max| max.max(rate)))
-		})?;
+		let slowest = self
+			.recent
+			.iter()
+			.copied()
+			.fold(None, |max: Option<f64>, rate| Some(max.map_or(rate, |max| max.max(rate))))?;
 		let block_seconds = hypha_primitives::MILLISECS_PER_BLOCK as f64 / 1000.0;
 		let computing = (units as f64 * slowest * Self::MARGIN / block_seconds).ceil();
 		Some((computing as u64).saturating_add(Self::OVERHEAD_BLOCKS))

@@ -71,6 +71,8 @@ pub mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
+mod simulation;
+#[cfg(test)]
 mod tests;
 
 pub use weights::WeightInfo;

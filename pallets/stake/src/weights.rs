@@ -3,7 +3,7 @@
 //! pallet's `benchmarking.rs`, run by `hypha-node benchmark pallet` (benchmark
 //! CLI 64.0.0) on the runtime's wasm. Do not edit by hand.
 //!
-//! Date: 2026-11-22; steps: 50; repeat: 20;
+//! Date: 2026-12-02; steps: 20; repeat: 5;
 //! machine: `vm`, CPU `AMD EPYC`; wasm execution: Compiled.
 //! Measured on a small 2-core development machine, not reference hardware:
 //! the execution times are an upper bound for faster validators.
@@ -19,9 +19,9 @@
 //!   --extrinsic
 //!   *
 //!   --steps
-//!   50
-//!   --repeat
 //!   20
+//!   --repeat
+//!   5
 //!   --wasm-execution
 //!   compiled
 //!   --heap-pages
@@ -59,15 +59,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn register_provider() -> Weight {
 		// Proof size: measured `167`, estimated `3857` bytes.
-		// Fastest run: 257_564_000 ps.
-		Weight::from_parts(270_063_000, 3857)
+		// Fastest run: 313_855_000 ps.
+		Weight::from_parts(414_183_000, 3857)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
-	/// Storage: `Stake::VerifierBonds` (r:1 w:1)
+	/// Storage: `Stake::VerifierBonds` (r:65 w:2)
 	/// Proof: `Stake::VerifierBonds` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Params` (r:1 w:0)
 	/// Proof: `Stake::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
@@ -76,24 +76,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Storage: `Stake::Unbonding` (r:1 w:1)
+	/// Proof: `Stake::Unbonding` (`max_values`: None, `max_size`: Some(218), added: 2693, mode: `MaxEncodedLen`)
 	fn register_verifier() -> Weight {
-		// Proof size: measured `3352`, estimated `3593` bytes.
-		// Fastest run: 279_227_000 ps.
-		Weight::from_parts(306_347_000, 3593)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		// Proof size: measured `7566`, estimated `166025` bytes.
+		// Fastest run: 1_174_620_000 ps.
+		Weight::from_parts(1_378_693_000, 166025)
+			.saturating_add(T::DbWeight::get().reads(70_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Stake::Providers` (r:1 w:1)
 	/// Proof: `Stake::Providers` (`max_values`: None, `max_size`: Some(392), added: 2867, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn bond_extra() -> Weight {
 		// Proof size: measured `615`, estimated `3857` bytes.
-		// Fastest run: 255_962_000 ps.
-		Weight::from_parts(278_555_000, 3857)
+		// Fastest run: 314_837_000 ps.
+		Weight::from_parts(441_124_000, 3857)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -105,8 +107,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Stake::Unbonding` (`max_values`: None, `max_size`: Some(218), added: 2693, mode: `MaxEncodedLen`)
 	fn unbond() -> Weight {
 		// Proof size: measured `706`, estimated `3857` bytes.
-		// Fastest run: 81_181_000 ps.
-		Weight::from_parts(85_828_000, 3857)
+		// Fastest run: 108_831_000 ps.
+		Weight::from_parts(122_762_000, 3857)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -115,11 +117,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn withdraw_unbonded() -> Weight {
 		// Proof size: measured `474`, estimated `3683` bytes.
-		// Fastest run: 198_476_000 ps.
-		Weight::from_parts(217_705_000, 3683)
+		// Fastest run: 252_864_000 ps.
+		Weight::from_parts(348_036_000, 3683)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -127,8 +129,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Stake::Providers` (`max_values`: None, `max_size`: Some(392), added: 2867, mode: `MaxEncodedLen`)
 	fn update_provider() -> Weight {
 		// Proof size: measured `459`, estimated `3857` bytes.
-		// Fastest run: 40_941_000 ps.
-		Weight::from_parts(44_947_000, 3857)
+		// Fastest run: 62_011_000 ps.
+		Weight::from_parts(84_075_000, 3857)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -142,8 +144,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Stake::Verifiers` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
 	fn deregister() -> Weight {
 		// Proof size: measured `3020`, estimated `3683` bytes.
-		// Fastest run: 94_731_000 ps.
-		Weight::from_parts(105_678_000, 3683)
+		// Fastest run: 120_348_000 ps.
+		Weight::from_parts(156_191_000, 3683)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -151,8 +153,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Stake::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 22_524_000 ps.
-		Weight::from_parts(24_256_000, 0)
+		// Fastest run: 36_184_000 ps.
+		Weight::from_parts(57_195_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -160,42 +162,42 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn register_provider() -> Weight {
-		Weight::from_parts(270_063_000, 3857)
+		Weight::from_parts(414_183_000, 3857)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn register_verifier() -> Weight {
-		Weight::from_parts(306_347_000, 3593)
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+		Weight::from_parts(1_378_693_000, 166025)
+			.saturating_add(ParityDbWeight::get().reads(70_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn bond_extra() -> Weight {
-		Weight::from_parts(278_555_000, 3857)
+		Weight::from_parts(441_124_000, 3857)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn unbond() -> Weight {
-		Weight::from_parts(85_828_000, 3857)
+		Weight::from_parts(122_762_000, 3857)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn withdraw_unbonded() -> Weight {
-		Weight::from_parts(217_705_000, 3683)
+		Weight::from_parts(348_036_000, 3683)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn update_provider() -> Weight {
-		Weight::from_parts(44_947_000, 3857)
+		Weight::from_parts(84_075_000, 3857)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn deregister() -> Weight {
-		Weight::from_parts(105_678_000, 3683)
+		Weight::from_parts(156_191_000, 3683)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(24_256_000, 0)
+		Weight::from_parts(57_195_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }

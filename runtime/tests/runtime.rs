@@ -103,3 +103,28 @@ fn referenda_tracks_are_root_and_market_params_with_realistic_defaults() {
 		assert!(hypha_runtime::governance::Tracks::check_integrity().is_ok());
 	});
 }
+
+#[test]
+fn at_the_presets_a_verifier_cannot_unbond_before_its_slash_lands() {
+	// Issue 11, attack 8: a verifier stays liable for a job through up to
+	// three verdict windows (the audit, a dispute's commit phase and its
+	// reveal), each `max(audit_window, result_window)` long plus the block
+	// the step runs in and up to 16 blocks of agenda search. Its unbonding
+	// stake stays slashable only until it is withdrawn, so unbonding must
+	// take longer than that.
+	for name in
+		[sp_genesis_builder::DEV_RUNTIME_PRESET, sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET]
+	{
+		let genesis = preset(name);
+		let jobs = &genesis["jobs"]["params"];
+		let blocks = |key: &str| jobs[key].as_u64().unwrap_or_else(|| panic!("{name}: {key}"));
+		let verdict_window = blocks("auditWindow").max(blocks("maxResultWindow"));
+		let liable = 3 * (verdict_window + 1 + 16);
+		let unbonding =
+			genesis["stake"]["params"]["unbondingPeriod"].as_u64().expect("unbonding period");
+		assert!(
+			unbonding > liable,
+			"{name}: unbonding takes {unbonding} blocks, a verifier is liable for up to {liable}"
+		);
+	}
+}

@@ -561,7 +561,6 @@ impl<T: Config> Pallet<T> {
 		Self::awaited_slot(&record.status, &verifier, VerdictDue::Audit)?;
 		let auditor = true;
 		Self::deposit_event(Event::VerdictCommitted { job, verifier: verifier.clone(), auditor });
-		T::Reputation::record(&verifier, Outcome::Completed);
 		if panel.is_empty() {
 			return Ok(Self::refund(job, record, Some(&work), now));
 		}

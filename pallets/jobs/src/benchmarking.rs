@@ -91,6 +91,38 @@ fn committed<T: Config>(seed: u32) -> (T::AccountId, T::AccountId, hypha_primiti
 	(client, provider, job)
 }
 
+/// Writes committed `job` as a full dispute at the end of its reveal, due
+/// `deadline`: five seats ("verifier" 0 to 4, registered by the caller) that
+/// committed `[7; 32]` against the provider, the first four revealed, the
+/// last absent. Benchmark set-up, not a move: drawing a full panel through
+/// `transition` would need the sampling randomness to cooperate.
+fn put_full_dispute<T: Config>(job: hypha_primitives::JobId, deadline: BlockNumberFor<T>) {
+	let record = Jobs::<T>::get(job).expect("job exists");
+	let JobStatus::Committed { provider, price, collateral, commitment, output_uri, .. } =
+		record.status.clone()
+	else {
+		panic!("job is committed");
+	};
+	let mut verifiers = hypha_primitives::VerifierSlots::<T::AccountId>::default();
+	for index in 0..MAX_VERIFIERS_PER_JOB {
+		let verifier: T::AccountId = account("verifier", index, 0);
+		let commitment = Some(digest_commitment(job, &verifier, &[7; 32]));
+		let digest = (index + 1 < MAX_VERIFIERS_PER_JOB).then_some([7; 32]);
+		verifiers.try_push(VerifierSlot { verifier, commitment, digest }).expect("fits");
+	}
+	let status = JobStatus::Dispute {
+		provider,
+		price,
+		collateral,
+		commitment,
+		output_uri,
+		verifiers,
+		deadline,
+		revealing: true,
+	};
+	Jobs::<T>::insert(job, Job { status, ..record });
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -141,35 +173,11 @@ mod benchmarks {
 		params.dispute_verifiers = MAX_VERIFIERS_PER_JOB - 1;
 		Params::<T>::put(params);
 		let (_, _, job) = committed::<T>(0);
-		let record = Jobs::<T>::get(job).expect("job exists");
-		let JobStatus::Committed { provider, price, collateral, commitment, output_uri, .. } =
-			record.status.clone()
-		else {
-			panic!("job is committed");
-		};
-		let mut verifiers = hypha_primitives::VerifierSlots::<T::AccountId>::default();
 		for index in 0..MAX_VERIFIERS_PER_JOB {
-			let verifier: T::AccountId = account("verifier", index, 0);
-			T::BenchmarkHelper::setup_verifier(&verifier);
-			let commitment = Some(digest_commitment(job, &verifier, &[7; 32]));
-			let digest = (index + 1 < MAX_VERIFIERS_PER_JOB).then_some([7; 32]);
-			verifiers.try_push(VerifierSlot { verifier, commitment, digest }).expect("fits");
+			T::BenchmarkHelper::setup_verifier(&account("verifier", index, 0));
 		}
+		put_full_dispute::<T>(job, 1_000u32.into());
 		let last: T::AccountId = account("verifier", MAX_VERIFIERS_PER_JOB - 1, 0);
-		// Benchmark set-up, not a move: the state a full panel reaches after
-		// sampling drew it, written directly (drawing a full panel through
-		// `transition` would need the sampling randomness to cooperate).
-		let dispute = JobStatus::Dispute {
-			provider,
-			price,
-			collateral,
-			commitment,
-			output_uri,
-			verifiers,
-			deadline: 1_000u32.into(),
-			revealing: true,
-		};
-		Jobs::<T>::insert(job, Job { status: dispute, ..record });
 		#[extrinsic_call]
 		_(RawOrigin::Signed(last), job, [7; 32]);
 		assert!(matches!(Jobs::<T>::get(job).map(|j| j.status), Some(JobStatus::Slashed { .. })));
@@ -240,32 +248,7 @@ mod benchmarks {
 		}
 		for seed in 0..n {
 			let (_, _, job) = committed::<T>(seed);
-			let record = Jobs::<T>::get(job).expect("job exists");
-			let JobStatus::Committed {
-				provider, price, collateral, commitment, output_uri, ..
-			} = record.status.clone()
-			else {
-				panic!("job is committed");
-			};
-			let mut verifiers = hypha_primitives::VerifierSlots::<T::AccountId>::default();
-			for index in 0..MAX_VERIFIERS_PER_JOB {
-				let verifier: T::AccountId = account("verifier", index, 0);
-				let commitment = Some(digest_commitment(job, &verifier, &[7; 32]));
-				let digest = (index + 1 < MAX_VERIFIERS_PER_JOB).then_some([7; 32]);
-				verifiers.try_push(VerifierSlot { verifier, commitment, digest }).expect("fits");
-			}
-			// Benchmark set-up, not a move: a full dispute at the end of its reveal.
-			let dispute = JobStatus::Dispute {
-				provider,
-				price,
-				collateral,
-				commitment,
-				output_uri,
-				verifiers,
-				deadline: now.saturating_sub(1u32.into()),
-				revealing: true,
-			};
-			Jobs::<T>::insert(job, Job { status: dispute, ..record });
+			put_full_dispute::<T>(job, now.saturating_sub(1u32.into()));
 			let step = (job, Step::DisputeDeadline);
 			if agenda.try_push(step).is_err() {
 				overflow.try_push((now, job, Step::DisputeDeadline)).expect("within MaxOverflow");

@@ -590,9 +590,7 @@ pub mod pallet {
 				price.checked_add(&Self::max_verifier_fees(&params)).ok_or(Error::<T>::Overflow)?;
 			ensure!(cost <= record.budget, Error::<T>::PriceAboveBudget);
 			ensure!(
-				T::Stake::verifiers().iter().any(|(who, stake)| {
-					*who != provider && *who != record.client && !stake.is_zero()
-				}),
+				T::Stake::has_verifier_besides(&provider, &record.client),
 				Error::<T>::NoVerifier
 			);
 			let collateral = Self::collateral_for(price, &params);
@@ -861,7 +859,10 @@ pub mod pallet {
 					true
 				}
 			});
-			Overflow::<T>::put(queue);
+			// A queue of steps none of which is due yet is left as it is.
+			if !taken.is_empty() {
+				Overflow::<T>::put(queue);
+			}
 			taken
 		}
 	}

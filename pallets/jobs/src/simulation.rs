@@ -481,20 +481,21 @@ fn done_or_retry(result: frame_support::dispatch::DispatchResult) -> Result<bool
 }
 
 impl<'a> Sim<'a> {
-	fn new(cast: &'a Cast) -> Self {
+	fn new(cast: &'a Cast) -> Result<Self, TestCaseError> {
 		register_verifiers(VERIFIERS.len());
 		// The audit floor at the Proof-of-Sampling value of the mock's job
 		// (price 100, collateral 200%, safety 1.0): p (price + collateral) >= price.
 		let mut params = test_params();
 		params.p_min_ppm = audit_probability_ppm(100, 200, params.safety_permille, 1, PPM);
-		Jobs::set_params(RuntimeOrigin::root(), params).expect("valid parameters");
+		let set = Jobs::set_params(RuntimeOrigin::root(), params);
+		prop_assert!(set.is_ok(), "the simulation's parameters are refused: {set:?}");
 		let honest_totals = cast
 			.honest_parties()
 			.into_iter()
 			.map(|(who, reason)| (who, reason, free(who) + stake_held(who, reason)))
 			.collect();
 		let cheats = CheatTally { balance_change: -Self::cheat_totals(cast), ..Default::default() };
-		Sim {
+		Ok(Sim {
 			cast,
 			initial_issuance: issuance(),
 			burned: 0,
@@ -506,7 +507,7 @@ impl<'a> Sim<'a> {
 			client_total: free(CLIENT) + escrow(CLIENT),
 			cheats,
 			tally: Tally::default(),
-		}
+		})
 	}
 
 	/// The cheating providers' free balance plus stake, together.
@@ -905,7 +906,7 @@ impl<'a> Sim<'a> {
 /// Runs one sequence and adds its figures to `tally`.
 fn simulate(cast: &Cast, plan: &[Plan], tally: &RefCell<Tally>) -> TestCaseResult {
 	new_test_ext().execute_with(|| {
-		let mut sim = Sim::new(cast);
+		let mut sim = Sim::new(cast)?;
 		for block in plan {
 			sim.block(Some(block))?;
 		}
@@ -1018,9 +1019,11 @@ fn adversarial_simulation_honest_parties_never_lose_and_cheating_does_not_pay() 
 		eprintln!("  {}", cheats.line(&format!("{honest} honest verifiers")));
 	}
 	eprintln!("  {}", majority.line("honest majority"));
-	if let Err(failure) = outcome {
-		panic!("{failure}");
-	}
+	assert!(
+		outcome.is_ok(),
+		"a sequence broke a claim: {}",
+		outcome.err().map(|e| e.to_string()).unwrap_or_default()
+	);
 	assert_eq!(tally.honest_losses, 0, "an honest party lost");
 	// One cast in ten has an honest majority: a short run may have no cheat in one.
 	if cases < 500 && majority.cheats == 0 {

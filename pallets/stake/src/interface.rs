@@ -83,4 +83,8 @@ pub trait StakeInterface<AccountId, Balance> {
 	/// Registered verifiers and their bonded stake, in a fixed order (the
 	/// order of registration), at most `MaxVerifiers` of them.
 	fn verifiers() -> alloc::vec::Vec<(AccountId, Balance)>;
+
+	/// Whether some registered verifier is neither `a` nor `b`: one read of
+	/// the list, none of the bonds (the jobs pallet asks it on every claim).
+	fn has_verifier_besides(a: &AccountId, b: &AccountId) -> bool;
 }

@@ -1052,5 +1052,9 @@ pub mod pallet {
 				})
 				.collect()
 		}
+
+		fn has_verifier_besides(a: &T::AccountId, b: &T::AccountId) -> bool {
+			Verifiers::<T>::get().iter().any(|who| who != a && who != b)
+		}
 	}
 }

@@ -5,9 +5,10 @@
 SHELL := /bin/bash
 CARGO := ./scripts/cargo
 NODE  := $(shell . ./scripts/env.sh && echo $$CARGO_TARGET_DIR)/debug/hypha-node
+HYPHA := $(dir $(NODE))hypha
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build node dev-node test e2e soak fmt lint bench bench-market weights metadata chain-specs demo digits-check polkadot-js-check
+.PHONY: help setup build node dev-node test e2e soak fmt lint bench bench-market bench-lm weights metadata chain-specs demo digits-check lm-check polkadot-js-check
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -50,6 +51,14 @@ bench: setup ## Run the benchmarks (numbers go to docs/BENCHMARKS.md)
 bench-market: build ## Marketplace overhead and throughput: a dev node, 2 workers, 1 verifier (numbers go to docs/BENCHMARKS.md)
 	$(CARGO) run -q -p hypha-e2e --bin market-bench
 
+# candle's q8_0 kernels pick AVX2 at compile time (Hypha's at run time), so
+# the comparison is built for this CPU, in a target directory of its own:
+# RUSTFLAGS in the shared one would rebuild every crate.
+LM_BENCH_TARGET := $(HOME)/.cache/hypha-target-native
+
+bench-lm: setup ## The shipped language model on the CPU: Hypha's integer path against candle's q8_0 Llama, prompt and generated tokens/s (numbers go to docs/BENCHMARKS.md)
+	RUSTFLAGS="-C target-cpu=native" HYPHA_TARGET_DIR=$(LM_BENCH_TARGET) $(CARGO) run --release -p hypha-lm-bench --bin lm-bench
+
 weights: setup ## Benchmark the pallets on the runtime's wasm and rewrite their weights.rs (long: builds the node with benchmarks)
 	./scripts/weights.sh
 
@@ -69,3 +78,6 @@ polkadot-js-check: build ## Check with @polkadot/api that a dev node exposes the
 
 digits-check: setup ## Train on the digits data set and check test accuracy >= 0.95
 	$(CARGO) run --release -p hypha-cli --bin hypha -- job digits-check --data data/digits.safetensors
+
+lm-check: build ## Import the shipped language model, compare integer and float perplexity (fail above 5 %), equal digests on every backend
+	$(HYPHA) model check data/fortune-lm

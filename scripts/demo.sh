@@ -9,6 +9,8 @@
 #  3. as the client Bob: submits the digits training job, fetches and checks
 #     the trained weights, turns them into the inference job on the test
 #     split, submits that, fetches the predictions and prints the accuracy;
+#     then imports the shipped language model (data/fortune-lm) as an
+#     integer-only model and buys a completion of a prompt (`hypha generate`);
 #  4. prints a summary (what was settled, paid, refunded and audited) and
 #     stops everything it started.
 #
@@ -95,15 +97,22 @@ infer_job=$(sed -n 's/^job \([0-9]*\) submitted.*/\1/p' "$dir/infer.out")
 hypha job fetch "$infer_job" --url "$url" --seed //Bob --out "$dir/predictions"
 hypha digits accuracy --data data/digits.safetensors --output "$dir/predictions/output.bin" --min-accuracy 0.95 | tee "$dir/accuracy.out"
 
+say "client Bob: a completion from the shipped language model (integer-only Llama, data/fortune-lm)"
+hypha model import data/fortune-lm --out "$dir/fortune-lm.hypha.safetensors" | sed 's/^/demo:   /'
+hypha generate --model "$dir/fortune-lm.hypha.safetensors" --prompt "The secret of life is" --max-new 24 \
+	--url "$url" --seed //Bob --store "$store" | tee "$dir/generate.out"
+generate_job=$(sed -n 's/^job \([0-9]*\) submitted.*/\1/p' "$dir/generate.out")
+
 bob_after=$(hypha account balance --url "$url" --seed //Bob | sed -n 's/^free: //p')
 eve_after=$(hypha account balance --url "$url" --seed //Eve | sed -n 's/^free: //p')
 metric() { python3 -c "import urllib.request; t=urllib.request.urlopen('http://127.0.0.1:$1/metrics').read().decode(); print(next(('%g' % round(float(l.split()[1]), 6) for l in t.splitlines() if l.startswith('$2 ')), '?'))"; }
 
 say "summary"
-for job in "$train_job" "$infer_job"; do
+for job in "$train_job" "$infer_job" "$generate_job"; do
 	hypha job status "$job" --url "$url" | sed -n 's/^status: /demo:   /p'
 done
 echo "demo:   test accuracy of the model trained on the market: $(sed -n 's/^accuracy: //p' "$dir/accuracy.out")"
+echo "demo:   completion bought on the market: \"The secret of life is\" + $(sed -n 's/^completion: //p' "$dir/generate.out")"
 echo "demo:   client Bob's free balance: $bob_before -> $bob_after (budgets came back less the prices, verifier fees and transaction fees)"
 echo "demo:   provider Eve's free balance: $eve_before -> $eve_after"
 echo "demo:   worker metrics: jobs done $(metric "$worker_port" hypha_worker_jobs_done_total), earned $(metric "$worker_port" hypha_worker_earnings_hypha_total) HYPHA"

@@ -12,6 +12,8 @@
 //! - [`store`]: `hypha store serve` (an in-memory blob store);
 //! - [`digits`]: the digits example (`hypha digits prepare | model |
 //!   accuracy`, and the checks behind `hypha job digits-check`);
+//! - [`model`]: language models (`hypha model import | check | generate |
+//!   score`);
 //! - [`gov`]: `hypha gov propose-params | vote | list | sudo-set-params`;
 //! - [`args`]: the flags the groups share (`--url`, `--seed`, `--backend`).
 //!
@@ -28,5 +30,6 @@ pub mod args;
 pub mod digits;
 pub mod gov;
 pub mod job;
+pub mod model;
 pub mod stake;
 pub mod store;

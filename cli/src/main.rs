@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use hypha_cli::{account, digits, gov, job, stake, store};
+use hypha_cli::{account, digits, gov, job, model, stake, store};
 
 /// Hypha: a decentralized GPU compute marketplace with deterministic,
 /// re-executable integer workloads.
@@ -40,6 +40,13 @@ enum Command {
 	/// into its inference job, score the predictions.
 	#[command(subcommand)]
 	Digits(digits::DigitsCommand),
+	/// Language models: import a Hugging Face checkpoint as an integer-only
+	/// model, check it against the float one, generate and score locally.
+	#[command(subcommand)]
+	Model(model::ModelCommand),
+	/// Buy a completion on the market: a `generate` job on a Hypha model,
+	/// followed until it is settled; prints the prompt and the completion.
+	Generate(model::MarketGenerateArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +60,24 @@ fn main() -> ExitCode {
 		Command::Account(command) => command.run(),
 		Command::Store(command) => command.run(),
 		Command::Digits(command) => command.run(),
+		Command::Model(command) => command.run(),
+		Command::Generate(args) => {
+			let prompt = args.prompt().to_string();
+			args.run().map(|c| {
+				println!("prompt: {prompt}");
+				println!("completion: {:?}", c.text);
+				println!(
+					"job {}: provider paid {}; audited: {}",
+					c.job,
+					hypha_client::amount::format_hypha(c.paid),
+					if c.verdicts == 0 {
+						"no verdict in the final block".to_string()
+					} else {
+						format!("{} of {} verdicts agreed", c.agreed, c.verdicts)
+					}
+				);
+			})
+		},
 	};
 	match result {
 		Ok(()) => ExitCode::SUCCESS,

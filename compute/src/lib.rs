@@ -18,6 +18,8 @@
 //!   canonical output encoding with its blake2-256 digest).
 //! - [`inference`], [`training`], [`quantize`]: the two job kinds and the
 //!   bridge from a trained fixed-point MLP to an int8 inference model.
+//! - [`lm`]: integer-only transformer language models (Llama family):
+//!   import from a Hugging Face checkpoint, generation and scoring.
 //! - [`package`]: job packaging for the marketplace: a spec file into the
 //!   program and input blobs of a chain job, those blobs back into a
 //!   runnable job (worker and verifier alike), and the compute units the
@@ -54,6 +56,8 @@ pub mod backend;
 pub mod gpu;
 #[cfg(feature = "std")]
 pub mod inference;
+#[cfg(feature = "std")]
+pub mod lm;
 #[cfg(feature = "std")]
 pub mod network;
 #[cfg(feature = "std")]

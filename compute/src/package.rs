@@ -12,7 +12,10 @@
 //!   / `.bias`, I32, Q16) in a safetensors file whose `__metadata__` holds
 //!   the [`TrainingPlan`] as JSON under [`TRAINING_PLAN_KEY`] and its format
 //!   under [`TRAINING_FORMAT_KEY`]; the *input* is the data set (U8 images
-//!   and labels).
+//!   and labels);
+//! - **generate** and **score**: the *program* is the Hypha language model
+//!   (`hypha model import`), the *input* the request as JSON
+//!   ([`crate::lm::job`]).
 //!
 //! The client packs a spec file with [`program_and_input`]; the worker and
 //! the verifier both rebuild the job with [`load`], so they run exactly the
@@ -24,6 +27,7 @@ use std::path::Path;
 use hypha_primitives::WorkloadKind;
 
 use crate::inference::InferenceJob;
+use crate::lm::job::{LmJob, ScoreRequest};
 use crate::output::{canonical_len, OutputDtype};
 use crate::spec::{Job, JobSpec, TrainingPlan};
 use crate::tensors::{read_bounded, write_safetensors, OwnedTensor, TensorFile, MAX_FILE_BYTES};
@@ -64,6 +68,8 @@ pub fn program_and_input(spec_path: &Path) -> Result<PackagedJob, ComputeError> 
 		JobSpec::Training(s) => {
 			(training_program(&read(&s.initial_weights)?, &s.plan)?, read(&s.dataset)?)
 		},
+		JobSpec::Generate(s) => (read(&s.model)?, s.request().to_bytes()),
+		JobSpec::Score(s) => (read(&s.model)?, ScoreRequest::new(s.text.clone()).to_bytes()),
 	};
 	let kind = spec.kind();
 	// Validate before anyone pays: the same check the worker makes.
@@ -121,6 +127,8 @@ pub fn load(kind: WorkloadKind, program: &[u8], input: &[u8]) -> Result<Job, Com
 				.map_err(|e| invalid(format!("the training plan is not valid: {e}")))?;
 			Ok(Job::Training(plan.job(program, input)?))
 		},
+		WorkloadKind::Generate => Ok(Job::Lm(LmJob::generate_from_blobs(program, input)?)),
+		WorkloadKind::Score => Ok(Job::Lm(LmJob::score_from_blobs(program, input)?)),
 	}
 }
 
@@ -149,12 +157,15 @@ pub fn output_bytes(job: &Job) -> u64 {
 					.chain([("loss", OutputDtype::I64, &epochs[..])]),
 			)
 		},
+		Job::Lm(job) => job.output_bytes(),
 	}
 }
 
 /// Declared work of a job: multiply-accumulates in millions, rounded up
 /// (inference: batch × Σ inputs·outputs; training: about three times the
-/// forward pass per sample and epoch, for the backward pass and the update).
+/// forward pass per sample and epoch, for the backward pass and the update;
+/// language models: every position through every layer, see
+/// [`LmJob::macs`]).
 /// Counted from the shapes alone, so anyone gets the same number.
 pub fn compute_units(job: &Job) -> u64 {
 	fn macs(sizes: &[usize]) -> u64 {
@@ -170,6 +181,7 @@ pub fn compute_units(job: &Job) -> u64 {
 			.saturating_mul(3)
 			.saturating_mul(job.data.samples as u64)
 			.saturating_mul(u64::from(job.config.epochs)),
+		Job::Lm(job) => job.macs(),
 	};
 	total.div_ceil(1_000_000).max(1)
 }

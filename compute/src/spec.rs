@@ -23,6 +23,25 @@
 //! seed = 1
 //! ```
 //!
+//! ```toml
+//! kind = "generate"
+//! model = "model.hypha.safetensors"        # a Hypha language model (hypha model import)
+//! prompt = "The secret of life is"
+//! max_new_tokens = 32
+//!
+//! [sampling]                               # optional; greedy without it
+//! temperature_milli = 800
+//! top_k = 40
+//! top_p_milli = 950
+//! seed = 7
+//! ```
+//!
+//! ```toml
+//! kind = "score"
+//! model = "model.hypha.safetensors"
+//! text = "A fool and his money are soon parted."
+//! ```
+//!
 //! Paths are relative to the spec file. Unknown keys are errors. The
 //! `hypha` CLI writes these files by serializing [`JobSpec`] ([`JobSpec::to_toml`]).
 
@@ -33,6 +52,8 @@ use serde::{Deserialize, Serialize};
 use crate::backend::Backend;
 use crate::inference::InferenceJob;
 use crate::kernels::sgd_update::LearningRate;
+use crate::lm::job::{GenerateRequest, LmJob, ScoreRequest};
+use crate::lm::Sampling;
 use crate::output::JobOutput;
 use crate::tensors::{read_bounded, MAX_FILE_BYTES};
 use crate::training::{Dataset, FixedMlp, TrainingConfig, TrainingJob};
@@ -49,6 +70,46 @@ pub enum JobSpec {
 	Inference(InferenceSpec),
 	/// A training job.
 	Training(TrainingSpec),
+	/// A language-model generation.
+	Generate(GenerateSpec),
+	/// A language-model scoring.
+	Score(ScoreSpec),
+}
+
+/// `kind = "generate"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateSpec {
+	/// Hypha model file.
+	pub model: PathBuf,
+	/// The prompt.
+	pub prompt: String,
+	/// Most tokens to generate.
+	pub max_new_tokens: usize,
+	/// Sampling (greedy if absent).
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub sampling: Option<Sampling>,
+}
+
+impl GenerateSpec {
+	/// The input blob of the job.
+	pub fn request(&self) -> GenerateRequest {
+		GenerateRequest::new(
+			self.prompt.clone(),
+			self.max_new_tokens,
+			self.sampling.unwrap_or(Sampling::GREEDY),
+		)
+	}
+}
+
+/// `kind = "score"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreSpec {
+	/// Hypha model file.
+	pub model: PathBuf,
+	/// The text to score.
+	pub text: String,
 }
 
 /// `kind = "inference"`.
@@ -143,6 +204,8 @@ pub enum Job {
 	Inference(InferenceJob),
 	/// Training.
 	Training(TrainingJob),
+	/// A language-model job (generate or score).
+	Lm(LmJob),
 }
 
 impl JobSpec {
@@ -161,6 +224,8 @@ impl JobSpec {
 		match self {
 			JobSpec::Inference(_) => hypha_primitives::WorkloadKind::Inference,
 			JobSpec::Training(_) => hypha_primitives::WorkloadKind::Training,
+			JobSpec::Generate(_) => hypha_primitives::WorkloadKind::Generate,
+			JobSpec::Score(_) => hypha_primitives::WorkloadKind::Score,
 		}
 	}
 
@@ -183,6 +248,13 @@ impl JobSpec {
 			JobSpec::Training(s) => {
 				Ok(Job::Training(s.plan.job(&read(&s.initial_weights)?, &read(&s.dataset)?)?))
 			},
+			JobSpec::Generate(s) => {
+				Ok(Job::Lm(LmJob::generate_from_blobs(&read(&s.model)?, &s.request().to_bytes())?))
+			},
+			JobSpec::Score(s) => Ok(Job::Lm(LmJob::score_from_blobs(
+				&read(&s.model)?,
+				&ScoreRequest::new(s.text.clone()).to_bytes(),
+			)?)),
 		}
 	}
 }
@@ -214,6 +286,11 @@ impl Job {
 				Ok(output)
 			},
 			Job::Training(job) => Ok(job.run_with_progress(backend, progress)?.to_output()),
+			Job::Lm(job) => {
+				let output = job.run(backend)?;
+				progress(1, 1, 0);
+				Ok(output)
+			},
 		}
 	}
 
@@ -222,6 +299,10 @@ impl Job {
 		match self {
 			Job::Inference(_) => hypha_primitives::WorkloadKind::Inference,
 			Job::Training(_) => hypha_primitives::WorkloadKind::Training,
+			Job::Lm(job) => match job.task {
+				crate::lm::job::LmTask::Generate { .. } => hypha_primitives::WorkloadKind::Generate,
+				crate::lm::job::LmTask::Score { .. } => hypha_primitives::WorkloadKind::Score,
+			},
 		}
 	}
 }

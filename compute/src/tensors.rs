@@ -121,6 +121,15 @@ impl<'data> TensorFile<'data> {
 		Ok(self.bytes(name, Dtype::I8, shape)?.iter().map(|&b| b as i8).collect())
 	}
 
+	/// Tensor `name` as `i16`, checked against `shape` (if given).
+	pub fn i16(&self, name: &str, shape: Option<&[usize]>) -> Result<Vec<i16>, ComputeError> {
+		Ok(self
+			.bytes(name, Dtype::I16, shape)?
+			.chunks_exact(2)
+			.map(|c| i16::from_le_bytes([c[0], c[1]]))
+			.collect())
+	}
+
 	/// Tensor `name` as `i32`, checked against `shape` (if given).
 	pub fn i32(&self, name: &str, shape: Option<&[usize]>) -> Result<Vec<i32>, ComputeError> {
 		Ok(self
@@ -150,6 +159,14 @@ impl OwnedTensor {
 	/// A `u8` tensor.
 	pub fn from_u8(shape: Vec<usize>, values: &[u8]) -> Self {
 		Self { dtype: Dtype::U8, shape, data: values.to_vec() }
+	}
+	/// An `i16` tensor.
+	pub fn from_i16(shape: Vec<usize>, values: &[i16]) -> Self {
+		Self {
+			dtype: Dtype::I16,
+			shape,
+			data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+		}
 	}
 	/// An `i32` tensor.
 	pub fn from_i32(shape: Vec<usize>, values: &[i32]) -> Self {

@@ -81,17 +81,29 @@ pub enum WorkloadKind {
 	Inference,
 	/// Fixed-point MLP training: architecture + weights + data → final weights, losses.
 	Training,
+	/// Integer-only language model: model + prompt → generated tokens.
+	Generate,
+	/// Integer-only language model: model + text → per-token log-probabilities.
+	Score,
 }
 
 impl WorkloadKind {
 	/// Every kind, in a fixed order.
-	pub const ALL: [WorkloadKind; 2] = [WorkloadKind::Inference, WorkloadKind::Training];
+	pub const ALL: [WorkloadKind; 4] = [
+		WorkloadKind::Inference,
+		WorkloadKind::Training,
+		WorkloadKind::Generate,
+		WorkloadKind::Score,
+	];
 
-	/// The kind as configs, flags and logs spell it: `inference`, `training`.
+	/// The kind as configs, flags and logs spell it: `inference`, `training`,
+	/// `generate`, `score`.
 	pub const fn name(self) -> &'static str {
 		match self {
 			WorkloadKind::Inference => "inference",
 			WorkloadKind::Training => "training",
+			WorkloadKind::Generate => "generate",
+			WorkloadKind::Score => "score",
 		}
 	}
 
@@ -100,6 +112,8 @@ impl WorkloadKind {
 		match self {
 			WorkloadKind::Inference => 1,
 			WorkloadKind::Training => 2,
+			WorkloadKind::Generate => 4,
+			WorkloadKind::Score => 8,
 		}
 	}
 }
@@ -125,7 +139,7 @@ pub struct UnknownWorkloadKind;
 
 impl core::fmt::Display for UnknownWorkloadKind {
 	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-		f.write_str("unknown job kind (expected inference or training)")
+		f.write_str("unknown job kind (expected inference, training, generate or score)")
 	}
 }
 
@@ -148,7 +162,12 @@ pub struct JobKinds(pub u8);
 impl JobKinds {
 	/// The set with every kind.
 	pub const fn all() -> Self {
-		JobKinds(WorkloadKind::Inference.bit() | WorkloadKind::Training.bit())
+		JobKinds(
+			WorkloadKind::Inference.bit()
+				| WorkloadKind::Training.bit()
+				| WorkloadKind::Generate.bit()
+				| WorkloadKind::Score.bit(),
+		)
 	}
 
 	/// The set holding exactly `kinds`.

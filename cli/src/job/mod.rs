@@ -134,7 +134,9 @@ impl JobCommand {
 				print_lines(chain.run(async |client| status::status(&client, job).await)?);
 				Ok(())
 			},
-			JobCommand::Watch { chain, job } => chain.run(async |client| watch(&client, job).await),
+			JobCommand::Watch { chain, job } => {
+				chain.run(async |client| watch(&client, job).await.map(drop))
+			},
 			JobCommand::Fetch { chain, job, out } => {
 				let reader = chain.signer()?;
 				let fetched =
@@ -198,8 +200,8 @@ fn run_submit(args: SubmitArgs) -> Result<()> {
 	})
 }
 
-/// Follows `job`, one line per event, then a summary.
-async fn watch(client: &Client, job: u64) -> Result<()> {
+/// Follows `job`, one line per event, then a summary; returns how it ended.
+pub async fn watch(client: &Client, job: u64) -> Result<narrate::Outcome> {
 	let started = std::time::Instant::now();
 	let outcome = narrate::watch(client, job, |block, line| {
 		let elapsed = started.elapsed().as_secs_f64();
@@ -218,7 +220,7 @@ async fn watch(client: &Client, job: u64) -> Result<()> {
 		format!("yes: {agreed} of {} verdicts agreed with the provider", outcome.verdicts.len())
 	};
 	println!("audited: {audited}");
-	Ok(())
+	Ok(outcome)
 }
 
 fn run_local(args: RunLocalArgs) -> Result<()> {

@@ -30,7 +30,7 @@ pub fn reference(
 }
 
 #[cfg(feature = "std")]
-pub use fast::{fast, fast_with, Simd};
+pub use fast::{fast, fast_with, Simd, SKINNY_ROWS};
 
 #[cfg(feature = "std")]
 mod fast {
@@ -97,6 +97,9 @@ mod fast {
 		shape: GemmShape,
 	) -> Result<Vec<i32>, KernelError> {
 		shape.check(a, w, bias)?;
+		if shape.m <= SKINNY_ROWS {
+			return Ok(skinny(a, w, bias, shape));
+		}
 		#[cfg(target_arch = "x86_64")]
 		if simd == Simd::Avx512Vnni {
 			if let Some(out) = vnni::gemm(a, w, bias, shape) {
@@ -105,6 +108,38 @@ mod fast {
 		}
 		let dot = if simd == Simd::Portable { micro::portable() } else { micro::select() };
 		Ok(widened(dot, a, w, bias, shape))
+	}
+
+	/// At most this many rows of `a` take [`skinny`] (token-by-token decoding
+	/// has one): packing or widening `w` would cost as much as the product.
+	pub const SKINNY_ROWS: usize = 4;
+
+	/// Few rows: rayon over blocks of output columns, each a plain dot
+	/// product on the int8 operands as they are (no copy of `w`).
+	fn skinny(a: &[i8], w: &[i8], bias: &[i32], shape: GemmShape) -> Vec<i32> {
+		let GemmShape { m, k, n } = shape;
+		let mut out_t = alloc::vec![0i32; n * m];
+		out_t.par_chunks_mut(COLS_PER_BLOCK * m).enumerate().for_each(|(block, cols)| {
+			for (c, col_out) in cols.chunks_exact_mut(m).enumerate() {
+				let col = block * COLS_PER_BLOCK + c;
+				let w_row = &w[col * k..(col + 1) * k];
+				for (row, o) in col_out.iter_mut().enumerate() {
+					let a_row = &a[row * k..(row + 1) * k];
+					let dot = a_row
+						.iter()
+						.zip(w_row)
+						.fold(0i32, |acc, (&x, &y)| acc.wrapping_add(x as i32 * y as i32));
+					*o = dot.wrapping_add(bias[col]);
+				}
+			}
+		});
+		let mut out = alloc::vec![0i32; m * n];
+		for (col, vals) in out_t.chunks_exact(m).enumerate() {
+			for (row, &v) in vals.iter().enumerate() {
+				out[row * n + col] = v;
+			}
+		}
+		out
 	}
 
 	/// Operands widened to `i16` and padded along `K` to a multiple of 16, a

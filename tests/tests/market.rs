@@ -437,6 +437,102 @@ async fn an_honest_job_is_audited_paid_and_the_refund_is_exact_to_the_unit() -> 
 }
 
 #[tokio::test]
+async fn a_completion_bought_with_hypha_generate_is_audited_paid_and_reproducible() -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
+	let mut market = Market::start("generate", &[]).await?;
+	let (client, provider, verifier) = (dev::bob(), dev::eve(), dev::ferdie());
+	market.start_worker(&provider, &[])?;
+	market.start_verifier(&verifier, &[])?;
+	market.wait_for_provider(&provider).await?;
+	market.wait_for_verifier(&verifier).await?;
+	// The shipped checkpoint, imported as a user would import their own.
+	let model = market.dir.join("fortune-lm.hypha.safetensors").display().to_string();
+	let checkpoint = hypha_e2e::repo_root().join("data/fortune-lm").display().to_string();
+	let imported = hypha_cli(&["model", "import", &checkpoint, "--out", &model]).await?;
+	ensure!(imported.contains("model digest: 0x"), "{imported}");
+
+	let before = Ledger::now(&market.client).await?;
+	let url = market.url();
+	let prompt = "The secret of life is";
+	let output = hypha_cli(&[
+		"generate",
+		"--model",
+		&model,
+		"--prompt",
+		prompt,
+		"--max-new",
+		"16",
+		"--url",
+		&url,
+		"--seed",
+		"//Bob",
+		"--store",
+		&market.store_url,
+		"--max-price-per-unit",
+		"0.01",
+	])
+	.await
+	.with_context(|| market.logs())?;
+	let job = hypha_e2e::submitted_job(&output)?;
+	ensure!(output.contains(&format!("job {job} settled")), "not settled:\n{output}");
+	ensure!(output.contains("audited: 1 of 1 verdicts agreed"), "not audited:\n{output}");
+	let completion = output
+		.lines()
+		.find_map(|line| line.strip_prefix("completion: "))
+		.context("no completion printed")?;
+	ensure!(completion.len() > 4, "an empty completion: {output}");
+	let after = Ledger::now(&market.client).await?;
+
+	// Paid like any job: the price and one verifier fee, the rest refunded.
+	let price = PRICE_PER_UNIT * u128::from(market.compute_units(job).await?);
+	let books =
+		Books::read(&market.client, &before, &after, &[&client, &provider, &verifier]).await?;
+	books.check(&client, 0, price + VERIFIER_FEE, 0)?;
+	books.check(&provider, price, 0, 0)?;
+	books.check(&verifier, VERIFIER_FEE, 0, 0)?;
+
+	// Anyone with the model re-runs the job to the digest the provider committed.
+	let out = market.dir.join("fetched-generate");
+	let fetched = hypha_cli(&[
+		"job",
+		"fetch",
+		&job.to_string(),
+		"--url",
+		&url,
+		"--seed",
+		"//Bob",
+		"--out",
+		&out.display().to_string(),
+	])
+	.await?;
+	let digest = fetched
+		.lines()
+		.find_map(|line| line.split("digest ").nth(1))
+		.context("no digest in the fetch output")?
+		.trim()
+		.to_string();
+	let spec = market.dir.join("generate.toml");
+	std::fs::write(
+		&spec,
+		format!(
+			"kind = \"generate\"\nmodel = {model:?}\nprompt = {prompt:?}\nmax_new_tokens = 16\n"
+		),
+	)?;
+	let local = hypha_cli(&[
+		"job",
+		"run-local",
+		&spec.display().to_string(),
+		"--backend",
+		"reference",
+		"--expect",
+		&digest,
+	])
+	.await?;
+	ensure!(local.contains("kind: generate") && local.contains("digest matches"), "{local}");
+	Ok(())
+}
+
+#[tokio::test]
 async fn a_provider_that_commits_a_wrong_digest_is_caught_slashed_and_the_client_made_whole(
 ) -> Result<()> {
 	let _serial = hypha_e2e::serial().await;

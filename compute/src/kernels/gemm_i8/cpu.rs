@@ -113,13 +113,15 @@ mod fast {
 	/// At most this many rows of `a` take [`skinny`] (token-by-token decoding
 	/// has one): packing or widening `w` would cost as much as the product.
 	pub const SKINNY_ROWS: usize = 4;
+	/// [`skinny`] runs on one thread below this many multiply-adds.
+	const SKINNY_PARALLEL_MACS: usize = 1 << 17;
 
 	/// Few rows: rayon over blocks of output columns, each a plain dot
 	/// product on the int8 operands as they are (no copy of `w`).
 	fn skinny(a: &[i8], w: &[i8], bias: &[i32], shape: GemmShape) -> Vec<i32> {
 		let GemmShape { m, k, n } = shape;
 		let mut out_t = alloc::vec![0i32; n * m];
-		out_t.par_chunks_mut(COLS_PER_BLOCK * m).enumerate().for_each(|(block, cols)| {
+		let block = |(block, cols): (usize, &mut [i32])| {
 			for (c, col_out) in cols.chunks_exact_mut(m).enumerate() {
 				let col = block * COLS_PER_BLOCK + c;
 				let w_row = &w[col * k..(col + 1) * k];
@@ -132,7 +134,13 @@ mod fast {
 					*o = dot.wrapping_add(bias[col]);
 				}
 			}
-		});
+		};
+		// Below about 2^17 multiply-adds a rayon task costs more than it saves.
+		if m * n * k < SKINNY_PARALLEL_MACS {
+			out_t.chunks_mut(COLS_PER_BLOCK * m).enumerate().for_each(block);
+		} else {
+			out_t.par_chunks_mut(COLS_PER_BLOCK * m).enumerate().for_each(block);
+		}
 		let mut out = alloc::vec![0i32; m * n];
 		for (col, vals) in out_t.chunks_exact(m).enumerate() {
 			for (row, &v) in vals.iter().enumerate() {

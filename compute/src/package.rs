@@ -161,6 +161,17 @@ pub fn output_bytes(job: &Job) -> u64 {
 	}
 }
 
+/// Memory a job needs besides its blobs and its output, at most: the KV
+/// cache and temporaries of a language-model job ([`LmJob::working_bytes`]);
+/// 0 for the MLP kinds, whose working memory is a small multiple of their
+/// blobs.
+pub fn working_bytes(job: &Job) -> u64 {
+	match job {
+		Job::Lm(job) => job.working_bytes(),
+		Job::Inference(_) | Job::Training(_) => 0,
+	}
+}
+
 /// Declared work of a job: multiply-accumulates in millions, rounded up
 /// (inference: batch × Σ inputs·outputs; training: about three times the
 /// forward pass per sample and epoch, for the backward pass and the update;

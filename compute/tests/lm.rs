@@ -358,3 +358,33 @@ fn calibration_needs_text() {
 		calibrate(&m.float, &tokenizer, "", Calibration::default()).err().map(|e| e.to_string());
 	assert!(e.as_deref().is_some_and(|e| e.contains("empty")), "{e:?}");
 }
+
+#[test]
+fn chunked_scoring_equals_scoring_at_once_and_jobs_declare_their_memory() {
+	use hypha_compute::lm::ops::log_sum_exp;
+	let m = shipped();
+	let text = std::fs::read_to_string(shipped_dir().join("heldout.txt")).unwrap();
+	let tokens = Tokenizer::from_json(&m.model.tokenizer).unwrap().encode(&text).unwrap();
+	let tokens = &tokens[..150]; // more than two chunks of 64
+	let scored = score(&m.model, &Backend::Cpu, tokens).unwrap();
+	let vocab = m.model.config().vocab;
+	let logits =
+		m.model.forward(&Backend::Reference, &mut m.model.cache(), tokens, Logits::All).unwrap();
+	let at_once: Vec<i32> = logits
+		.chunks_exact(vocab)
+		.zip(&tokens[1..])
+		.map(|(row, &next)| {
+			let (max, lse) = log_sum_exp(row);
+			(row[next as usize] as i64 - max as i64 - lse) as i32
+		})
+		.collect();
+	assert_eq!(scored.logprobs, at_once);
+	// A job's working memory covers at least its KV cache.
+	let job = hypha_compute::lm::job::LmJob::new(
+		std::sync::Arc::new(m.model.clone()),
+		hypha_compute::lm::job::LmTask::Score { tokens: tokens.to_vec() },
+	)
+	.unwrap();
+	let c = m.model.config();
+	assert!(job.working_bytes() >= 2 * (c.layers * tokens.len() * c.kv_width()) as u64);
+}

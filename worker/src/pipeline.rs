@@ -88,6 +88,20 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 		Ok(job) => job,
 		Err(error) => return Ok(refuse(format!("invalid job: {error}"))),
 	};
+	// A language model's KV cache and temporaries come on top of its blobs.
+	let working = hypha_compute::package::working_bytes(&compute_job);
+	if working > 0
+		&& !fits_in_memory(
+			program.len() as u64,
+			(input.len() as u64).saturating_add(working),
+			u64::from(spec.max_output_bytes),
+			shared.memory_mib,
+		) {
+		return Ok(Attempt::Skipped(format!(
+			"the job needs {working} bytes of working memory besides its blobs, more than the {} MiB this worker offers",
+			shared.memory_mib
+		)));
+	}
 	let counted = hypha_compute::package::compute_units(&compute_job);
 	if counted != spec.compute_units {
 		return Ok(refuse(format!(

@@ -19,11 +19,14 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::model::IntLm;
-use super::sample::{generate, score, Sampling};
+use super::sample::{generate, score, Sampling, CHUNK};
 use super::tokenizer::Tokenizer;
 use crate::backend::Backend;
 use crate::output::{canonical_len, JobOutput, OutputDtype, OutputTensor};
 use crate::ComputeError;
+
+/// Largest working memory an LM job may need besides its model (4 GiB).
+pub const MAX_WORKING_BYTES: u64 = 4 << 30;
 
 /// Largest request blob (64 KiB).
 pub const MAX_REQUEST_BYTES: usize = 64 << 10;
@@ -197,7 +200,30 @@ impl LmJob {
 				limit: c.max_positions as u64,
 			});
 		}
-		Ok(Self { model, task })
+		let job = Self { model, task };
+		let working = job.working_bytes();
+		if working > MAX_WORKING_BYTES {
+			return Err(ComputeError::TooLarge {
+				what: "working memory (KV cache and temporaries)".into(),
+				size: working,
+				limit: MAX_WORKING_BYTES,
+			});
+		}
+		Ok(job)
+	}
+
+	/// Memory the job needs besides the model, at most: the KV cache
+	/// (`layers × positions × kv_width` keys and values, int8) and the
+	/// temporaries of one chunk of [`CHUNK`] rows (i32 accumulators of the
+	/// widest projection, logits). A worker adds it to the blobs' size
+	/// before it decides whether a job fits its memory.
+	pub fn working_bytes(&self) -> u64 {
+		let c = self.model.config();
+		let kv = 2 * (c.layers as u64) * (self.positions() as u64) * (c.kv_width() as u64);
+		let widest =
+			[c.q_width(), c.hidden, 2 * c.intermediate, c.vocab].into_iter().max().unwrap_or(0)
+				as u64;
+		kv.saturating_add(CHUNK as u64 * widest * 4 * 4)
 	}
 
 	/// Positions the job runs through the model at most.

@@ -125,6 +125,9 @@ pub fn pick(logits: &[i32], sampling: &Sampling, rng: &mut SplitMix64) -> u32 {
 	order[kept - 1]
 }
 
+/// Rows a prompt or a scored text goes through the model at a time.
+pub const CHUNK: usize = 64;
+
 /// Generates up to `max_new` tokens after `prompt` (stopping after the
 /// end-of-text token, which is kept).
 pub fn generate(
@@ -148,7 +151,13 @@ pub fn generate(
 	}
 	let mut rng = SplitMix64::new(sampling.seed);
 	let mut cache = model.cache();
-	let mut logits = model.forward(backend, &mut cache, prompt, Logits::Last)?;
+	// The prompt in chunks (the same bits as at once: attention is causal
+	// and the cache holds the earlier positions), so that temporaries stay
+	// at CHUNK rows whatever the prompt's length.
+	let mut logits = Vec::new();
+	for chunk in prompt.chunks(CHUNK) {
+		logits = model.forward(backend, &mut cache, chunk, Logits::Last)?;
+	}
 	let mut out = Vec::with_capacity(max_new);
 	while out.len() < max_new {
 		let next = pick(&logits, sampling, &mut rng);
@@ -185,15 +194,16 @@ pub fn score(model: &IntLm, backend: &Backend, tokens: &[u32]) -> Result<Scored,
 	}
 	let vocab = model.config().vocab;
 	let mut cache = model.cache();
-	let logits = model.forward(backend, &mut cache, tokens, Logits::All)?;
-	let logprobs: Vec<i32> = logits
-		.chunks_exact(vocab)
-		.zip(&tokens[1..])
-		.map(|(row, &next)| {
+	let mut logprobs = Vec::with_capacity(tokens.len() - 1);
+	// In chunks of CHUNK rows: logits `[CHUNK, vocab]` at a time.
+	for (i, chunk) in tokens[..tokens.len() - 1].chunks(CHUNK).enumerate() {
+		let logits = model.forward(backend, &mut cache, chunk, Logits::All)?;
+		let next = &tokens[i * CHUNK + 1..];
+		logprobs.extend(logits.chunks_exact(vocab).zip(next).map(|(row, &next)| {
 			let (max, lse) = log_sum_exp(row);
 			(row[next as usize] as i64 - max as i64 - lse) as i32
-		})
-		.collect();
+		}));
+	}
 	let nll = -logprobs.iter().map(|&l| l as i64).sum::<i64>();
 	Ok(Scored { logprobs, nll })
 }

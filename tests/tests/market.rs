@@ -230,6 +230,42 @@ impl Market {
 		digits_training_job(&self.dir.join("job"), 3).await
 	}
 
+	/// Fetches `job`'s output as its client Bob (checked against the
+	/// provider's commitment) and re-runs `spec` here on the reference
+	/// backend, expecting the committed digest; returns run-local's output.
+	async fn fetch_and_rerun(&self, job: u64, spec: &std::path::Path) -> Result<String> {
+		let out = self.dir.join(format!("fetched-{job}"));
+		let fetched = hypha_cli(&[
+			"job",
+			"fetch",
+			&job.to_string(),
+			"--url",
+			&self.url(),
+			"--seed",
+			"//Bob",
+			"--out",
+			&out.display().to_string(),
+		])
+		.await?;
+		ensure!(fetched.contains("matches the provider's commitment"), "{fetched}");
+		let digest = fetched
+			.lines()
+			.find_map(|line| line.split("digest ").nth(1))
+			.context("no digest in the fetch output")?
+			.trim()
+			.to_string();
+		hypha_cli(&[
+			"job",
+			"run-local",
+			&spec.display().to_string(),
+			"--backend",
+			"reference",
+			"--expect",
+			&digest,
+		])
+		.await
+	}
+
 	/// `hypha job submit` as `client`; returns the job id and the CLI's output.
 	async fn submit(
 		&self,
@@ -369,35 +405,7 @@ async fn an_honest_job_is_audited_paid_and_the_refund_is_exact_to_the_unit() -> 
 	// re-running the job here gives the same digest.
 	let url = market.url();
 	let out = market.dir.join("fetched");
-	let fetched = hypha_cli(&[
-		"job",
-		"fetch",
-		&job.to_string(),
-		"--url",
-		&url,
-		"--seed",
-		"//Bob",
-		"--out",
-		&out.display().to_string(),
-	])
-	.await?;
-	ensure!(fetched.contains("matches the provider's commitment"), "{fetched}");
-	let digest = fetched
-		.lines()
-		.find_map(|line| line.split("digest ").nth(1))
-		.context("no digest in the fetch output")?
-		.trim()
-		.to_string();
-	let local = hypha_cli(&[
-		"job",
-		"run-local",
-		&spec.display().to_string(),
-		"--backend",
-		"reference",
-		"--expect",
-		&digest,
-	])
-	.await?;
+	let local = market.fetch_and_rerun(job, &spec).await?;
 	ensure!(local.contains("digest matches"), "{local}");
 	// Nobody else may read it.
 	let refused = hypha_cli_fails(&[
@@ -492,25 +500,6 @@ async fn a_completion_bought_with_hypha_generate_is_audited_paid_and_reproducibl
 	books.check(&verifier, VERIFIER_FEE, 0, 0)?;
 
 	// Anyone with the model re-runs the job to the digest the provider committed.
-	let out = market.dir.join("fetched-generate");
-	let fetched = hypha_cli(&[
-		"job",
-		"fetch",
-		&job.to_string(),
-		"--url",
-		&url,
-		"--seed",
-		"//Bob",
-		"--out",
-		&out.display().to_string(),
-	])
-	.await?;
-	let digest = fetched
-		.lines()
-		.find_map(|line| line.split("digest ").nth(1))
-		.context("no digest in the fetch output")?
-		.trim()
-		.to_string();
 	let spec = market.dir.join("generate.toml");
 	std::fs::write(
 		&spec,
@@ -518,16 +507,7 @@ async fn a_completion_bought_with_hypha_generate_is_audited_paid_and_reproducibl
 			"kind = \"generate\"\nmodel = {model:?}\nprompt = {prompt:?}\nmax_new_tokens = 16\n"
 		),
 	)?;
-	let local = hypha_cli(&[
-		"job",
-		"run-local",
-		&spec.display().to_string(),
-		"--backend",
-		"reference",
-		"--expect",
-		&digest,
-	])
-	.await?;
+	let local = market.fetch_and_rerun(job, &spec).await?;
 	ensure!(local.contains("kind: generate") && local.contains("digest matches"), "{local}");
 	Ok(())
 }

@@ -774,12 +774,12 @@ impl<'a> Sim<'a> {
 						}
 					}
 				},
-				Event::ProviderSlashed { job, slashed, .. } => {
-					if self.results.get(&job).is_some_and(|r| r.cheated) {
-						self.tally.cheats_caught += 1;
-						self.cheats.slashed += slashed;
-					}
-					// An honest provider slashed shows in its balance.
+				// An honest provider slashed shows in its balance.
+				Event::ProviderSlashed { job, slashed, .. }
+					if self.results.get(&job).is_some_and(|r| r.cheated) =>
+				{
+					self.tally.cheats_caught += 1;
+					self.cheats.slashed += slashed;
 				},
 				Event::JobRefunded { job, .. } => match self.results.get(&job) {
 					Some(result) if result.cheated => self.tally.cheats_refunded += 1,

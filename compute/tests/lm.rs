@@ -388,3 +388,20 @@ fn chunked_scoring_equals_scoring_at_once_and_jobs_declare_their_memory() {
 	let c = m.model.config();
 	assert!(job.working_bytes() >= 2 * (c.layers * tokens.len() * c.kv_width()) as u64);
 }
+
+#[test]
+fn a_job_whose_kv_cache_would_not_fit_is_refused_before_it_runs() {
+	// A model file may declare any shape within the limits; the job's working
+	// memory is counted from the shapes and refused before anything is allocated.
+	let mut model = shipped().model.clone();
+	let c = &mut model.header.config;
+	(c.layers, c.kv_heads, c.heads, c.head_dim, c.max_positions) = (256, 8, 8, 1024, 8192);
+	let task = hypha_compute::lm::job::LmTask::Score { tokens: vec![1; 8192] };
+	let e = hypha_compute::lm::job::LmJob::new(std::sync::Arc::new(model), task)
+		.err()
+		.map(|e| e.to_string());
+	assert!(
+		e.as_deref().is_some_and(|e| e.contains("working memory") && e.contains("too large")),
+		"{e:?}"
+	);
+}

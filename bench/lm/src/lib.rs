@@ -211,17 +211,8 @@ pub fn logits_vec(logits: &Tensor) -> Result<Vec<f32>> {
 	Ok(logits.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?)
 }
 
-/// The highest logit, lowest index on ties (the rule of
-/// `hypha_compute::lm::sample::argmax`).
-pub fn argmax_f32(logits: &[f32]) -> u32 {
-	let mut best = 0;
-	for (i, &l) in logits.iter().enumerate() {
-		if l > logits[best] {
-			best = i;
-		}
-	}
-	best as u32
-}
+/// The highest logit, lowest index on ties: Hypha's float rule.
+pub use hypha_compute::lm::float::argmax as argmax_f32;
 
 /// Tokens as a `[1, len]` tensor.
 pub fn token_tensor(tokens: &[u32], device: &Device) -> Result<Tensor> {

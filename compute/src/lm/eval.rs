@@ -2,7 +2,7 @@
 //! both on the same text, and how often their top tokens agree. This is
 //! what `make lm-check` prints.
 
-use super::float::FloatLm;
+use super::float::{argmax as float_argmax, FloatLm};
 use super::model::{IntLm, Logits};
 use super::ops::{log_sum_exp, ARG_BITS};
 use super::sample::argmax;
@@ -65,11 +65,7 @@ pub fn compare(
 			let (imax, ilse) = log_sum_exp(irow);
 			let logp = irow[next as usize] as i64 - imax as i64 - ilse;
 			int_sum -= logp as f64 / (1u64 << ARG_BITS) as f64;
-			let ftop = frow
-				.iter()
-				.enumerate()
-				.fold(0, |best, (j, &l)| if l > frow[best] { j } else { best });
-			if argmax(irow) as usize == ftop {
+			if argmax(irow) == float_argmax(frow) {
 				out.agree += 1;
 			}
 			out.positions += 1;

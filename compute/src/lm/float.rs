@@ -429,6 +429,18 @@ impl FloatLm {
 	}
 }
 
+/// The highest float logit, lowest index on ties (the rule of the integer
+/// [`super::sample::argmax`]).
+pub fn argmax(logits: &[f32]) -> u32 {
+	let mut best = 0;
+	for (i, &l) in logits.iter().enumerate() {
+		if l > logits[best] {
+			best = i;
+		}
+	}
+	best as u32
+}
+
 /// `x · σ(x)`.
 pub fn silu(x: f32) -> f32 {
 	x / (1.0 + (-x).exp())

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-pub use prometheus::{Counter, IntCounter, Registry};
+pub use prometheus::{Counter, IntCounter, IntGauge, Registry};
 
 /// A registry whose metric names start with `prefix_`.
 pub fn registry(prefix: &str) -> Result<Registry, prometheus::Error> {
@@ -34,6 +34,17 @@ pub fn counter(registry: &Registry, name: &str, help: &str) -> Result<Counter, p
 	let counter = Counter::new(name, help)?;
 	registry.register(Box::new(counter.clone()))?;
 	Ok(counter)
+}
+
+/// Registers an integer gauge (jobs in flight, queue depth).
+pub fn int_gauge(
+	registry: &Registry,
+	name: &str,
+	help: &str,
+) -> Result<IntGauge, prometheus::Error> {
+	let gauge = IntGauge::new(name, help)?;
+	registry.register(Box::new(gauge.clone()))?;
+	Ok(gauge)
 }
 
 /// `GET /metrics` in Prometheus' text format.

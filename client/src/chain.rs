@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use subxt::error::{DispatchError, TransactionEventsError, TransactionFinalizedSuccessError};
-use subxt::transactions::Payload;
+use subxt::transactions::{Payload, TransactionStatus};
 use subxt_signer::sr25519::Keypair;
 
 use crate::{Client, Error, HyphaConfig, TxEvents};
@@ -102,14 +102,77 @@ pub async fn submit<Call: Payload>(
 	payload: &Call,
 	signer: &Keypair,
 ) -> Result<TxEvents, ChainError> {
-	// A daemon may have a transaction in flight (a commitment finalizing)
-	// while it signs the next (a claim). subxt takes the nonce from the
-	// chain's state, which does not count transactions still in the pool, so
-	// the second would reuse the first's nonce and be refused as outdated.
-	// Nonces are therefore handed out here, one signing at a time per process:
-	// the larger of the chain's nonce and the one after the last submitted.
-	static NEXT_NONCE: tokio::sync::Mutex<Option<([u8; 32], u64)>> =
-		tokio::sync::Mutex::const_new(None);
+	submit_in_block(client, payload, signer).await?.finalized().await
+}
+
+/// The next nonce this process hands out, per signer (see [`submit_in_block`]).
+static NEXT_NONCE: tokio::sync::Mutex<Option<([u8; 32], u64)>> =
+	tokio::sync::Mutex::const_new(None);
+
+/// The progress subxt reports for one submitted transaction.
+type Progress = subxt::transactions::TransactionProgress<
+	HyphaConfig,
+	subxt::client::OnlineClientAtBlockImpl<HyphaConfig>,
+>;
+
+/// A call that succeeded in a block of the best chain, not final yet: a
+/// re-org may still drop it ([`Included::finalized`] says).
+pub struct Included {
+	/// Its events in that block.
+	pub events: TxEvents,
+	/// The block that included it: read the state it made there
+	/// (`client.at_block(included.block)`).
+	pub block: subxt::config::substrate::H256,
+	progress: Progress,
+	call: String,
+}
+
+impl Included {
+	/// Waits until the call is in a finalized block (the one that included
+	/// it, or another after a re-org) and succeeded there; returns its
+	/// events. An error means the call is not part of the chain: dropped
+	/// by a re-org and not included again, or failed where it landed.
+	pub async fn finalized(mut self) -> Result<TxEvents, ChainError> {
+		let call = self.call;
+		let transport = |reason: String| ChainError::Transport { call: call.clone(), reason };
+		while let Some(status) = self.progress.next().await {
+			match status.map_err(|e| transport(e.to_string()))? {
+				TransactionStatus::InFinalizedBlock(at) => {
+					return at.wait_for_success().await.map_err(|e| {
+						explain(call.clone(), TransactionFinalizedSuccessError::SuccessError(e))
+					});
+				},
+				TransactionStatus::Error { message }
+				| TransactionStatus::Invalid { message }
+				| TransactionStatus::Dropped { message } => {
+					// Its nonce may be unused now: ask the chain next time.
+					*NEXT_NONCE.lock().await = None;
+					return Err(transport(message));
+				},
+				_ => {},
+			}
+		}
+		*NEXT_NONCE.lock().await = None;
+		Err(transport("the node stopped reporting on the transaction".into()))
+	}
+}
+
+/// Signs `payload` with `signer`, submits it and waits until a block of the
+/// best chain includes it, with success; returns its events there and a
+/// handle that waits for its finality. A daemon acts on inclusion (starts
+/// computing on a claim) and checks finality in the background.
+pub async fn submit_in_block<Call: Payload>(
+	client: &Client,
+	payload: &Call,
+	signer: &Keypair,
+) -> Result<Included, ChainError> {
+	// A daemon may have transactions in flight (commitments, claims) while
+	// it signs the next. subxt takes the nonce from the chain's state, which
+	// does not count transactions still in the pool, so the second would
+	// reuse the first's nonce and be refused as outdated. Nonces are
+	// therefore handed out here, one signing at a time per process: the
+	// larger of the chain's nonce and the one after the last submitted, so
+	// one daemon's calls pipeline through consecutive nonces.
 	let call = format!("{}.{}", payload.pallet_name(), payload.call_name());
 	let transport = |reason: String| ChainError::Transport { call: call.clone(), reason };
 	let account = signer.public_key().0;
@@ -129,11 +192,39 @@ pub async fn submit<Call: Payload>(
 		*next = submitted.is_ok().then_some((account, nonce + 1));
 		submitted
 	};
-	let progress = submitted.map_err(|e| transport(e.to_string()))?;
-	let result = progress.wait_for_finalized_success().await.map_err(|e| explain(call.clone(), e));
-	if matches!(result, Err(ChainError::Transport { .. })) {
-		// The transaction may never make it: ask the chain next time.
-		*NEXT_NONCE.lock().await = None;
+	let mut progress = submitted.map_err(|e| transport(e.to_string()))?;
+	let result = loop {
+		let Some(status) = progress.next().await else {
+			break Err(transport("the node stopped reporting on the transaction".into()));
+		};
+		match status {
+			Err(error) => break Err(transport(error.to_string())),
+			Ok(TransactionStatus::InBestBlock(at) | TransactionStatus::InFinalizedBlock(at)) => {
+				let block = at.block_hash();
+				break match at.wait_for_success().await {
+					Ok(events) => Ok((events, block)),
+					Err(error) => Err(explain(
+						call.clone(),
+						TransactionFinalizedSuccessError::SuccessError(error),
+					)),
+				};
+			},
+			Ok(
+				TransactionStatus::Error { message }
+				| TransactionStatus::Invalid { message }
+				| TransactionStatus::Dropped { message },
+			) => break Err(transport(message)),
+			Ok(_) => {},
+		}
+	};
+	match result {
+		Ok((events, block)) => Ok(Included { events, block, progress, call }),
+		Err(error) => {
+			if matches!(error, ChainError::Transport { .. }) {
+				// The transaction may never make it: ask the chain next time.
+				*NEXT_NONCE.lock().await = None;
+			}
+			Err(error)
+		},
 	}
-	result
 }

@@ -75,7 +75,7 @@ pub mod query;
 )]
 pub mod api {}
 
-pub use chain::{connect, connect_with_retry, submit, ChainError};
+pub use chain::{connect, connect_with_retry, submit, submit_in_block, ChainError, Included};
 pub use hypha_primitives::{
 	Backend, Digest, JobId, JobKinds, JobSpec, SpecError, Uri, VerifierSlot, WorkloadKind,
 };

@@ -1,4 +1,8 @@
-//! Reading the chain's state at the latest finalized block.
+//! Reading the chain's state: at the latest finalized block, or at a
+//! block named by its hash (a best block a daemon follows, the block that
+//! included its call).
+
+use subxt::config::substrate::H256;
 
 use crate::{api, AccountId, Balance, Client, Error, Job, JobId, JobParams, OrClientError};
 
@@ -12,7 +16,58 @@ pub async fn job(client: &Client, job: JobId) -> Result<Option<Job>, Error> {
 	}
 }
 
-/// Every job with its id, in id order.
+/// The job `job` as of the block `block` (a block of the best chain, not
+/// final yet: what a daemon acting on inclusion reads).
+pub async fn job_at(client: &Client, block: H256, job: JobId) -> Result<Option<Job>, Error> {
+	let at = client.at_block(block).await.or_client()?;
+	let entry = at.storage().entry(api::storage().jobs().jobs()).or_client()?;
+	match entry.try_fetch((job,)).await.or_client()? {
+		Some(value) => Ok(Some(value.decode().or_client()?)),
+		None => Ok(None),
+	}
+}
+
+/// Every job that has not ended, with its id, in id order: found through
+/// the jobs pallet's agenda (every job that has not ended has a timed step
+/// waiting there or in its overflow), so the cost is that of the jobs
+/// alive, not of every job the chain ever had. What a daemon reads at
+/// startup; after that it follows events.
+pub async fn live_jobs(client: &Client) -> Result<Vec<(JobId, Job)>, Error> {
+	let at = client.at_current_block().await.or_client()?;
+	let mut ids = std::collections::BTreeSet::new();
+	let agenda = at.storage().entry(api::storage().jobs().agenda()).or_client()?;
+	let mut iter = agenda.iter(()).await.or_client()?;
+	while let Some(item) = iter.next().await {
+		let steps = item.or_client()?.value().decode().or_client()?;
+		ids.extend(steps.0.iter().map(|(job, _)| *job));
+	}
+	let overflow = at.storage().entry(api::storage().jobs().overflow()).or_client()?;
+	ids.extend(
+		overflow
+			.fetch(())
+			.await
+			.or_client()?
+			.decode()
+			.or_client()?
+			.0
+			.iter()
+			.map(|(_, job, _)| *job),
+	);
+	let jobs = at.storage().entry(api::storage().jobs().jobs()).or_client()?;
+	let mut live = Vec::with_capacity(ids.len());
+	for id in ids {
+		if let Some(value) = jobs.try_fetch((id,)).await.or_client()? {
+			let job: Job = value.decode().or_client()?;
+			if !job.status.is_final() {
+				live.push((id, job));
+			}
+		}
+	}
+	Ok(live)
+}
+
+/// Every job with its id, in id order (the chain's whole history: for
+/// tools and tests, not for daemons).
 pub async fn all_jobs(client: &Client) -> Result<Vec<(JobId, Job)>, Error> {
 	let at = client.at_current_block().await.or_client()?;
 	let entry = at.storage().entry(api::storage().jobs().jobs()).or_client()?;

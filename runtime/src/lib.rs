@@ -291,6 +291,17 @@ impl pallet_reputation::Config for Runtime {
 	type InitialScore = InitialReputation;
 }
 
+/// Batches: a client submits many jobs in one transaction
+/// (`Utility::batch_all` of `Jobs::submit_job` calls). Each inner call is
+/// weighed and filtered as if sent alone; the batch adds the pallet's own
+/// benchmarked overhead, and at most `batched_calls_limit` calls fit.
+impl pallet_utility::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeCall = RuntimeCall;
+	type PalletsOrigin = OriginCaller;
+	type WeightInfo = pallet_utility::weights::SubstrateWeight<Runtime>;
+}
+
 impl pallet_jobs::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
@@ -403,6 +414,9 @@ mod runtime {
 
 	#[runtime::pallet_index(17)]
 	pub type Governance = pallet_governance;
+
+	#[runtime::pallet_index(18)]
+	pub type Utility = pallet_utility;
 }
 
 /// The address format for describing accounts.

@@ -37,6 +37,12 @@ pub struct Args {
 	/// Address to serve /metrics on [default: 127.0.0.1:7200].
 	#[arg(long)]
 	pub metrics_listen: Option<SocketAddr>,
+	/// Audits worked on at once [default: 4].
+	#[arg(long)]
+	pub max_audits: Option<usize>,
+	/// Re-executions at once on the device; the others queue [default: 1].
+	#[arg(long)]
+	pub compute_slots: Option<usize>,
 	/// Log filter (tracing env-filter syntax).
 	#[arg(long, env = "HYPHA_LOG", default_value = "info")]
 	pub log: String,
@@ -61,6 +67,12 @@ impl Args {
 		}
 		if let Some(listen) = self.metrics_listen {
 			config.metrics_listen = listen;
+		}
+		if let Some(audits) = self.max_audits {
+			config.max_audits = audits;
+		}
+		if let Some(slots) = self.compute_slots {
+			config.compute_slots = slots;
 		}
 		Ok(config)
 	}

@@ -25,6 +25,11 @@ pub struct VerifierConfig {
 	pub backend: hypha_compute::BackendChoice,
 	/// Where `/metrics` is served.
 	pub metrics_listen: SocketAddr,
+	/// Audits and dispute seats worked on at once (fetching, re-executing,
+	/// answering overlap). At least 1.
+	pub max_audits: usize,
+	/// Re-executions at once on the device; the others queue. At least 1.
+	pub compute_slots: usize,
 	/// Behaviour for the end-to-end tests only (a lying verifier); never
 	/// read from a file, and absent from a default build.
 	#[cfg(feature = "faults")]
@@ -52,6 +57,8 @@ impl Default for VerifierConfig {
 			bond: 1_000 * hypha_primitives::HYPHA,
 			backend: hypha_compute::BackendChoice::Auto,
 			metrics_listen: SocketAddr::from(([127, 0, 0, 1], 7200)),
+			max_audits: 4,
+			compute_slots: 1,
 			#[cfg(feature = "faults")]
 			faults: Faults::default(),
 		}

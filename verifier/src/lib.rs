@@ -7,11 +7,13 @@
 //!
 //! 1. loads the verifier's key, connects, and registers as a verifier with a
 //!    bond unless the account already is one;
-//! 2. follows finalized blocks; an `AuditAssigned` naming this verifier, a
-//!    `DisputeOpened` whose panel includes it, or a `RevealOpened` of a
-//!    dispute it sits on queues the job (at startup, jobs still waiting for
-//!    its verdict are queued too, by [`hypha_client::JobStatus::verdict_due`],
-//!    the chain's own rule);
+//! 2. follows the best blocks for work: an `AuditAssigned` naming this
+//!    verifier, a `DisputeOpened` whose panel includes it, or a
+//!    `RevealOpened` of a dispute it sits on queues the job, read as of that
+//!    block (at startup, jobs still waiting for its verdict are queued too,
+//!    by [`hypha_client::JobStatus::verdict_due`], the chain's own rule, from
+//!    the jobs alive only); and the finalized blocks for what it counts
+//!    (verdicts recorded, slashes, ends of jobs);
 //! 3. for each queued job: fetches the program and input from the URIs of the
 //!    job's spec (digest-checked, [`hypha_agent::fetch`]), builds the same
 //!    compute job as the worker ([`hypha_compute::package::load`]), runs it,
@@ -24,6 +26,12 @@
 //!
 //! Prometheus metrics at `/metrics` ([`metrics`]): audits and dispute seats
 //! assigned, verdicts, agreements, disagreements, slashes.
+//!
+//! Up to `max_audits` jobs are worked on at once, each its own task, with
+//! `compute_slots` re-executions at a time on the device. A verdict acts on
+//! its inclusion in a best block; its finality is watched in the
+//! background, and a verdict a re-org dropped is queued again (the task
+//! reads the chain first, so an answer already recorded is not sent twice).
 //!
 //! ## Layout
 //!
@@ -54,9 +62,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use hypha_agent::blocks::FinalizedBlocks;
+use hypha_agent::blocks::{BestBlocks, FinalizedBlocks};
 use hypha_agent::fetch::fetch_blob;
 use hypha_client::amount::format_hypha;
+use hypha_client::subxt::config::substrate::H256;
 use hypha_client::subxt_signer::sr25519::Keypair;
 use hypha_client::{api, chain, keys, query, AccountId, Client, Events};
 use hypha_compute::Backend;
@@ -74,6 +83,10 @@ struct Shared {
 	/// Digests computed and committed but not revealed yet, so that the
 	/// reveal does not re-execute (after a restart it does).
 	committed: std::sync::Mutex<std::collections::HashMap<JobId, Digest>>,
+	/// The device's queue: `compute_slots` permits.
+	device: Arc<tokio::sync::Semaphore>,
+	/// Jobs whose verdict a re-org dropped, to answer again.
+	requeue: tokio::sync::mpsc::UnboundedSender<JobId>,
 	#[cfg(feature = "faults")]
 	faults: config::Faults,
 }
@@ -82,6 +95,8 @@ struct Shared {
 pub async fn run(config: VerifierConfig, shutdown: impl Future<Output = ()>) -> Result<()> {
 	let signer = keys::load_signer(config.seed.as_deref(), config.key_file.as_deref())?;
 	let account = keys::account_of(&signer);
+	anyhow::ensure!(config.max_audits >= 1, "max_audits must be at least 1");
+	anyhow::ensure!(config.compute_slots >= 1, "compute_slots must be at least 1");
 	let backend = Backend::select(config.backend).context("selecting the compute backend")?;
 	let listener = tokio::net::TcpListener::bind(config.metrics_listen)
 		.await
@@ -101,6 +116,7 @@ pub async fn run(config: VerifierConfig, shutdown: impl Future<Output = ()>) -> 
 			let _ = server_stopped.await;
 		},
 	);
+	let (requeue, requeued) = tokio::sync::mpsc::unbounded_channel();
 	let shared = Arc::new(Shared {
 		client,
 		signer,
@@ -108,6 +124,8 @@ pub async fn run(config: VerifierConfig, shutdown: impl Future<Output = ()>) -> 
 		backend,
 		metrics,
 		committed: Default::default(),
+		device: Arc::new(tokio::sync::Semaphore::new(config.compute_slots)),
+		requeue,
 		#[cfg(feature = "faults")]
 		faults: config.faults.clone(),
 	});
@@ -115,66 +133,100 @@ pub async fn run(config: VerifierConfig, shutdown: impl Future<Output = ()>) -> 
 	if shared.faults.lie || shared.faults.verdict_delay_ms > 0 {
 		tracing::warn!(faults = ?shared.faults, "fault injection on (end-to-end tests only)");
 	}
-	let result = follow(&shared, shutdown).await;
+	let result = follow(&shared, config.max_audits, requeued, shutdown).await;
 	let _ = stop_server.send(());
 	let _ = server.await;
 	result
 }
 
-/// The main loop: assignments in, one re-execution at a time, until `shutdown`.
-async fn follow(shared: &Arc<Shared>, shutdown: impl Future<Output = ()>) -> Result<()> {
-	let mut queue: VecDeque<JobId> = pending_at_startup(shared).await?.into();
-	let mut queued: HashSet<JobId> = queue.iter().copied().collect();
-	let mut blocks = FinalizedBlocks::subscribe(&shared.client).await?;
-	let mut running: Option<(JobId, tokio::task::JoinHandle<Result<()>>)> = None;
+/// The main loop: assignments in, up to `max_audits` at once, until `shutdown`.
+async fn follow(
+	shared: &Arc<Shared>,
+	max_audits: usize,
+	mut requeued: tokio::sync::mpsc::UnboundedReceiver<JobId>,
+	shutdown: impl Future<Output = ()>,
+) -> Result<()> {
+	// Each queued job with the best block it was seen in (`None`: the
+	// finalized state, at startup).
+	let mut queue: VecDeque<(JobId, Option<H256>)> =
+		pending_at_startup(shared).await?.into_iter().map(|job| (job, None)).collect();
+	let mut queued: HashSet<JobId> = queue.iter().map(|(job, _)| *job).collect();
+	let mut in_flight: HashSet<JobId> = HashSet::new();
+	let mut best = BestBlocks::subscribe(&shared.client).await?;
+	let mut finalized = FinalizedBlocks::subscribe(&shared.client).await?;
+	let mut tasks: tokio::task::JoinSet<(JobId, Result<()>)> = tokio::task::JoinSet::new();
 	futures::pin_mut!(shutdown);
 	loop {
-		if running.is_none() {
-			if let Some(job) = queue.pop_front() {
-				queued.remove(&job);
-				let shared = shared.clone();
-				running = Some((job, tokio::spawn(async move { verify(&shared, job).await })));
-			}
+		// A job already being answered waits for that task to finish (a
+		// reveal opened while the commit is on its way).
+		while tasks.len() < max_audits {
+			let Some(index) = queue.iter().position(|(job, _)| !in_flight.contains(job)) else {
+				break;
+			};
+			let Some((job, block)) = queue.remove(index) else { break };
+			queued.remove(&job);
+			in_flight.insert(job);
+			let shared = shared.clone();
+			tasks.spawn(async move { (job, verify(&shared, job, block).await) });
 		}
+		shared.metrics.in_flight.set(tasks.len() as i64);
 		tokio::select! {
 			_ = &mut shutdown => {
 				tracing::info!("shutting down");
 				break;
 			},
-			finished = async { (&mut running.as_mut().expect("guarded by the branch condition").1).await }, if running.is_some() => {
-				let (job, _) = running.take().expect("guarded by the branch condition");
+			Some(finished) = tasks.join_next(), if !tasks.is_empty() => {
 				match finished {
-					Ok(Ok(())) => {},
-					Ok(Err(error)) => {
+					Ok((job, Ok(()))) => { in_flight.remove(&job); },
+					Ok((job, Err(error))) => {
+						in_flight.remove(&job);
 						tracing::error!(job, error = format!("{error:#}"), "verification failed");
 						shared.metrics.failed.inc();
 					},
 					Err(error) => {
-						tracing::error!(job, %error, "verification task panicked");
+						tracing::error!(%error, "verification task panicked");
 						shared.metrics.failed.inc();
 					},
 				}
 			},
-			block = blocks.next() => {
-				let Some(block) = block else { anyhow::bail!("the node closed the block subscription") };
+			Some(job) = requeued.recv() => {
+				if queued.insert(job) {
+					queue.push_back((job, None));
+				}
+			},
+			block = best.next() => {
+				let Some(block) = block else { anyhow::bail!("the node closed the best-block subscription") };
 				let block = match block {
 					Ok(block) => block,
-					Err(error) => { tracing::warn!(%error, "reading a finalized block"); continue; },
+					Err(error) => { tracing::warn!(%error, "reading a best block"); continue; },
 				};
 				match assigned_in(shared, &block.events) {
 					Ok(jobs) => for job in jobs {
 						if queued.insert(job) {
-							queue.push_back(job);
+							queue.push_back((job, Some(block.hash)));
 						}
 					},
-					Err(error) => tracing::warn!(%error, number = block.number, "reading a block's events"),
+					Err(error) => tracing::warn!(%error, number = block.number, "reading a best block's events"),
+				}
+			},
+			block = finalized.next() => {
+				let Some(block) = block else { anyhow::bail!("the node closed the finalized-block subscription") };
+				let block = match block {
+					Ok(block) => block,
+					Err(error) => { tracing::warn!(%error, "reading a finalized block"); continue; },
+				};
+				if let Err(error) = count_finalized(shared, &block.events) {
+					tracing::warn!(%error, number = block.number, "reading a finalized block's events");
 				}
 			},
 		}
 	}
-	if let Some((job, task)) = running {
-		task.abort();
-		tracing::info!(job, "stopped with a re-execution in flight; a restart does it again");
+	if !tasks.is_empty() {
+		tracing::info!(
+			jobs = tasks.len(),
+			"stopped with re-executions in flight; a restart does them again"
+		);
+		tasks.abort_all();
 	}
 	Ok(())
 }
@@ -208,7 +260,7 @@ async fn ensure_registered(
 }
 
 async fn pending_at_startup(shared: &Shared) -> Result<Vec<JobId>> {
-	let jobs = query::all_jobs(&shared.client).await?;
+	let jobs = query::live_jobs(&shared.client).await?;
 	Ok(jobs
 		.into_iter()
 		.filter(|(_, job)| job.status.awaits_verdict_from(&shared.account))
@@ -216,7 +268,7 @@ async fn pending_at_startup(shared: &Shared) -> Result<Vec<JobId>> {
 		.collect())
 }
 
-/// The jobs a block assigns to this verifier; counts its verdicts and slashes.
+/// The jobs a best block asks this verifier to answer.
 fn assigned_in(shared: &Shared, events: &Events) -> Result<Vec<JobId>> {
 	use api::jobs::events;
 	let mut jobs = Vec::new();
@@ -243,6 +295,13 @@ fn assigned_in(shared: &Shared, events: &Events) -> Result<Vec<JobId>> {
 			jobs.push(event.job);
 		}
 	}
+	Ok(jobs)
+}
+
+/// Counts a finalized block's verdicts and slashes of this verifier, and
+/// forgets what it committed for jobs that ended.
+fn count_finalized(shared: &Shared, events: &Events) -> Result<()> {
+	use api::jobs::events;
 	// A job that ended needs no reveal: forget what was committed for it.
 	let mut ended: Vec<JobId> = Vec::new();
 	for event in events.find::<events::JobSettled>() {
@@ -284,13 +343,20 @@ fn assigned_in(shared: &Shared, events: &Events) -> Result<Vec<JobId>> {
 			tracing::warn!(job = event.job, slashed = %format_hypha(event.slashed), "missed a verdict deadline");
 		}
 	}
-	Ok(jobs)
+	Ok(())
 }
 
 /// Answers what `job` waits for from this verifier: re-executes it (or
 /// takes the digest it committed) and reveals or commits it.
-async fn verify(shared: &Shared, job: JobId) -> Result<()> {
-	let record = query::job(&shared.client, job).await?.context("the job vanished")?;
+async fn verify(shared: &Shared, job: JobId, block: Option<H256>) -> Result<()> {
+	let record = match block {
+		Some(block) => match query::job_at(&shared.client, block, job).await {
+			Ok(record) => record,
+			Err(_) => query::job(&shared.client, job).await?,
+		},
+		None => query::job(&shared.client, job).await?,
+	};
+	let record = record.context("the job vanished")?;
 	let Some(due) = record.status.verdict_due(&shared.account) else {
 		// A `RevealOpened` for a dispute this verifier holds no commitment in
 		// lands here too (it is checked against the chain, not the cache).
@@ -310,13 +376,14 @@ async fn verify(shared: &Shared, job: JobId) -> Result<()> {
 		_ => false,
 	};
 	if reveal {
-		chain::submit(
+		let included = chain::submit_in_block(
 			&shared.client,
 			&api::tx().jobs().submit_verdict(job, digest),
 			&shared.signer,
 		)
 		.await
 		.context("revealing the verdict")?;
+		watch_finality(shared, job, included);
 		if let Ok(mut held) = shared.committed.lock() {
 			held.remove(&job);
 		}
@@ -326,17 +393,30 @@ async fn verify(shared: &Shared, job: JobId) -> Result<()> {
 		if let Ok(mut held) = shared.committed.lock() {
 			held.insert(job, digest);
 		}
-		chain::submit(
+		let included = chain::submit_in_block(
 			&shared.client,
 			&api::tx().jobs().commit_verdict(job, commitment),
 			&shared.signer,
 		)
 		.await
 		.context("committing the verdict")?;
+		watch_finality(shared, job, included);
 		tracing::info!(job, ?due, "verdict committed; revealed when the reveal opens");
 	}
 	shared.metrics.verdicts.inc();
 	Ok(())
+}
+
+/// Watches a verdict's finality in the background; one a re-org dropped is
+/// queued again (the chain decides whether it is still due).
+fn watch_finality(shared: &Shared, job: JobId, included: hypha_client::Included) {
+	let requeue = shared.requeue.clone();
+	tokio::spawn(async move {
+		if let Err(error) = included.finalized().await {
+			tracing::warn!(job, %error, "a verdict did not reach a finalized block; answering again");
+			let _ = requeue.send(job);
+		}
+	});
 }
 
 /// Fetches the blob at `uri` (the client's store); if that store does not
@@ -380,9 +460,11 @@ async fn reexecute(shared: &Shared, job: JobId, record: &hypha_client::Job) -> R
 		.await
 		.context("fetching the input")?;
 	let compute_job = hypha_compute::package::load(spec.kind, &program, &input)?;
+	let _slot = shared.device.acquire().await.context("the device queue closed")?;
 	tracing::info!(job, backend = %shared.backend.describe(), "re-executing");
 	let (output, seconds) =
 		hypha_agent::progress::run_job(job, compute_job, &shared.backend).await?;
+	drop(_slot);
 	shared.metrics.compute_seconds.inc_by(seconds);
 	let digest = output.digest();
 	tracing::info!(job, seconds = format!("{seconds:.3}"), digest = %format!("0x{}", hex::encode(digest)), "re-executed");

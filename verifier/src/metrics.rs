@@ -1,6 +1,8 @@
 //! The verifier's Prometheus metrics (`hypha_verifier_*`, at `/metrics`).
 
-use hypha_agent::metrics::{counter, int_counter, registry, Counter, IntCounter, Registry};
+use hypha_agent::metrics::{
+	counter, int_counter, int_gauge, registry, Counter, IntCounter, IntGauge, Registry,
+};
 
 /// The verifier's counters.
 #[derive(Clone)]
@@ -14,6 +16,7 @@ pub struct Metrics {
 	pub(crate) failed: IntCounter,
 	pub(crate) slashed: IntCounter,
 	pub(crate) compute_seconds: Counter,
+	pub(crate) in_flight: IntGauge,
 }
 
 impl Metrics {
@@ -51,6 +54,11 @@ impl Metrics {
 				&registry,
 				"compute_seconds_total",
 				"Seconds spent re-executing jobs",
+			)?,
+			in_flight: int_gauge(
+				&registry,
+				"audits_in_flight",
+				"Audits and dispute seats this verifier is working on",
 			)?,
 			registry,
 		})

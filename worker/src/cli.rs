@@ -53,6 +53,13 @@ pub struct Args {
 	/// Compute backend: auto, cpu, gpu or reference [default: auto].
 	#[arg(long, env = "HYPHA_BACKEND")]
 	pub backend: Option<BackendChoice>,
+	/// Jobs in flight at once: fetching, claiming, computing and committing
+	/// overlap [default: 4].
+	#[arg(long)]
+	pub max_jobs: Option<usize>,
+	/// Jobs computing at once on the device; the others queue [default: 1].
+	#[arg(long)]
+	pub compute_slots: Option<usize>,
 	/// Log filter (tracing env-filter syntax).
 	#[arg(long, env = "HYPHA_LOG", default_value = "info")]
 	pub log: String,
@@ -96,6 +103,12 @@ impl Args {
 		}
 		if let Some(backend) = self.backend {
 			config.backend = backend;
+		}
+		if let Some(jobs) = self.max_jobs {
+			config.max_jobs = jobs;
+		}
+		if let Some(slots) = self.compute_slots {
+			config.compute_slots = slots;
 		}
 		Ok(config)
 	}

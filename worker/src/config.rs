@@ -41,6 +41,13 @@ pub struct WorkerConfig {
 	pub backend: hypha_compute::BackendChoice,
 	/// How long to keep serving an output after its job ended, in seconds.
 	pub output_retention_secs: u64,
+	/// Jobs in flight at once (fetching, claiming, waiting for the device,
+	/// computing, committing overlap). At least 1.
+	pub max_jobs: usize,
+	/// Jobs computing at once on the device: the rest wait in its queue.
+	/// At least 1; the default 1 gives each job the whole device (the CPU
+	/// kernels use every core, a GPU runs one job's kernels at a time).
+	pub compute_slots: usize,
 	/// Behaviour for the end-to-end tests only (a cheating provider, a slow
 	/// one); never read from a file, and absent from a default build.
 	#[cfg(feature = "faults")]
@@ -74,6 +81,8 @@ impl Default for WorkerConfig {
 			memory_mib: None,
 			backend: hypha_compute::BackendChoice::Auto,
 			output_retention_secs: 3600,
+			max_jobs: 4,
+			compute_slots: 1,
 			#[cfg(feature = "faults")]
 			faults: Faults::default(),
 		}

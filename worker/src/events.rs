@@ -1,5 +1,12 @@
 //! What the chain tells the worker: at startup, the jobs open and the jobs
-//! it holds; then, block by block, new candidates and the ends of its jobs.
+//! it holds (read from the jobs still alive, not the chain's history); then
+//! new candidates from each best block, and the ends of its jobs from each
+//! finalized block.
+//!
+//! Memory stays bounded over a long run: a job leaves every set here when
+//! the chain ends it (settled, refunded, slashed), so the sets hold at most
+//! the jobs alive on the chain, and ended jobs' outputs are forgotten after
+//! the retention time.
 
 use std::collections::{BTreeSet, HashSet};
 use std::time::Instant;
@@ -26,6 +33,11 @@ pub(crate) struct Queue {
 	pub refused: HashSet<JobId>,
 	/// Jobs that ended, with when: their outputs are served a while longer.
 	pub ended: Vec<(JobId, Instant)>,
+	/// Jobs an attempt is working on now.
+	pub in_flight: HashSet<JobId>,
+	/// Jobs to try again at the next best block (a store that did not
+	/// answer, no verifier yet, a full device queue).
+	pub retry: BTreeSet<JobId>,
 }
 
 impl Queue {
@@ -39,10 +51,29 @@ impl Queue {
 			.candidates
 			.iter()
 			.copied()
-			.filter(|job| !self.done.contains(job) && !self.refused.contains(job))
+			.filter(|job| {
+				!self.done.contains(job)
+					&& !self.refused.contains(job)
+					&& !self.in_flight.contains(job)
+			})
 			.min_by_key(|job| preference(account, *job))?;
 		self.candidates.remove(&job);
 		Some((job, false))
+	}
+
+	/// Forgets `job` everywhere but `ended`: the chain ended it, so it is
+	/// nobody's candidate again.
+	fn ended(&mut self, job: JobId) {
+		self.candidates.remove(&job);
+		self.retry.remove(&job);
+		self.done.remove(&job);
+		self.refused.remove(&job);
+	}
+
+	/// How many jobs the queue remembers (for the bounded-memory test).
+	#[cfg(test)]
+	fn remembered(&self) -> usize {
+		self.candidates.len() + self.retry.len() + self.done.len() + self.refused.len()
 	}
 }
 
@@ -56,9 +87,10 @@ fn preference(account: &hypha_client::AccountId, job: JobId) -> [u8; 32] {
 
 /// At startup: open jobs are candidates; jobs assigned to this worker are
 /// resumed; held jobs that ended (or never got claimed) are forgotten.
+/// Reads the jobs still alive only ([`query::live_jobs`]).
 pub(crate) async fn initial_scan(shared: &Shared) -> Result<Queue> {
 	let mut queue = Queue::default();
-	let jobs = query::all_jobs(&shared.client).await?;
+	let jobs = query::live_jobs(&shared.client).await?;
 	let mut state = shared.state();
 	let held: Vec<JobId> = state.jobs().keys().copied().collect();
 	for (id, job) in &jobs {
@@ -89,9 +121,17 @@ pub(crate) async fn initial_scan(shared: &Shared) -> Result<Queue> {
 	Ok(queue)
 }
 
-/// Reads a finalized block's events: new candidates, and the ends of this
-/// worker's jobs.
-pub(crate) fn on_block(shared: &Shared, events: &Events, queue: &mut Queue) -> Result<()> {
+/// Reads a best block's events: new candidates, and candidates others
+/// claimed.
+pub(crate) fn on_best_block(shared: &Shared, events: &Events, queue: &mut Queue) -> Result<()> {
+	on_candidate_events(&shared.account, events, queue)
+}
+
+fn on_candidate_events(
+	account: &hypha_client::AccountId,
+	events: &Events,
+	queue: &mut Queue,
+) -> Result<()> {
 	use api::jobs::events;
 	for event in events.find::<events::JobSubmitted>() {
 		queue.candidates.insert(event?.job);
@@ -105,9 +145,30 @@ pub(crate) fn on_block(shared: &Shared, events: &Events, queue: &mut Queue) -> R
 	// back with `JobReopened` if that provider misses its deadline).
 	for event in events.find::<events::JobClaimed>() {
 		let event = event?;
-		if event.provider != shared.account {
+		if event.provider != *account {
 			queue.candidates.remove(&event.job);
+			queue.retry.remove(&event.job);
 		}
+	}
+	Ok(())
+}
+
+/// Reads a finalized block's events: the ends of jobs (this worker's are
+/// counted and their outputs kept a while; every ended job is forgotten).
+pub(crate) fn on_finalized_block(
+	shared: &Shared,
+	events: &Events,
+	queue: &mut Queue,
+) -> Result<()> {
+	use api::jobs::events;
+	for event in events.find::<events::JobSettled>() {
+		queue.ended(event?.job);
+	}
+	for event in events.find::<events::JobRefunded>() {
+		queue.ended(event?.job);
+	}
+	for event in events.find::<events::ProviderSlashed>() {
+		queue.ended(event?.job);
 	}
 	for event in events.find::<events::JobSettled>() {
 		let event = event?;
@@ -145,4 +206,45 @@ pub(crate) fn on_block(shared: &Shared, events: &Events, queue: &mut Queue) -> R
 		}
 	}
 	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::Queue;
+
+	#[test]
+	fn a_long_run_remembers_only_the_jobs_alive() {
+		let account = hypha_client::AccountId::from([7u8; 32]);
+		let mut queue = Queue::default();
+		for job in 0..10_000u64 {
+			queue.candidates.insert(job);
+			let (taken, resuming) = queue.next(&account).expect("a candidate");
+			assert!(!resuming);
+			// Some are skipped, some refused, some retried; then the chain ends them.
+			match taken % 3 {
+				0 => queue.done.insert(taken),
+				1 => queue.refused.insert(taken),
+				_ => queue.retry.insert(taken),
+			};
+			if job >= 10 {
+				queue.ended(job - 10);
+			}
+		}
+		assert!(queue.remembered() <= 10, "remembers {} jobs", queue.remembered());
+	}
+
+	#[test]
+	fn a_job_in_flight_is_not_started_twice() {
+		let account = hypha_client::AccountId::from([7u8; 32]);
+		let mut queue = Queue::default();
+		queue.candidates.extend([1, 2]);
+		let (first, _) = queue.next(&account).unwrap();
+		queue.in_flight.insert(first);
+		// A best block announces it again (a reopen seen twice, a re-org).
+		queue.candidates.insert(first);
+		let (second, _) = queue.next(&account).unwrap();
+		assert_ne!(first, second);
+		queue.in_flight.insert(second);
+		assert_eq!(queue.next(&account), None);
+	}
 }

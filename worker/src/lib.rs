@@ -9,8 +9,12 @@
 //!    provider with a bond and an offer that is true of the machine
 //!    ([`registration`]: the backend its jobs really run on, the memory it
 //!    has, the receipt key that signs what it serves), or updates the offer;
-//! 2. follows finalized blocks ([`events`]); every `JobSubmitted` /
-//!    `JobReopened` job is a candidate;
+//! 2. follows the best blocks for work ([`events`]: every `JobSubmitted` /
+//!    `JobReopened` job is a candidate, read from the block that announced
+//!    it) and the finalized blocks for what it counts (its jobs settled,
+//!    slashed, refused); nothing scans the chain's jobs but the startup,
+//!    which reads only the jobs still alive
+//!    ([`hypha_client::query::live_jobs`]);
 //! 3. takes candidates through the [`pipeline`]: digest-checked fetch of the
 //!    program and input *before* claiming, the job rebuilt from them and its
 //!    declared compute units recounted, claim, compute, output on disk and
@@ -18,10 +22,15 @@
 //! 4. watches its jobs end (settled, slashed, refunded) and counts earnings
 //!    ([`metrics`]).
 //!
-//! One job computes at a time; its commitment finalizes in the background
-//! while the worker fetches and claims the next. Jobs in flight are kept in
-//! a state directory ([`state`]), so a restarted worker resumes the jobs it
-//! holds and never claims one twice.
+//! Up to `max_jobs` jobs are in flight at once, each its own task: one
+//! fetches while another waits for its claim's inclusion, a third computes
+//! and a fourth commits. Computing goes through the device's queue
+//! (`compute_slots` at once); a worker claims a job only if its pace says
+//! the job finishes in its result window behind the work already queued.
+//! Claims and commitments act on inclusion in a best block and pipeline
+//! through the process's nonces. Jobs in flight are kept in a state
+//! directory ([`state`]), so a restarted worker resumes the jobs it holds
+//! and never claims one twice.
 //!
 //! ## Layout
 //!
@@ -61,7 +70,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use hypha_agent::blocks::FinalizedBlocks;
+use hypha_agent::blocks::{BestBlocks, FinalizedBlocks};
 use hypha_client::subxt_signer::sr25519::Keypair;
 use hypha_client::{keys, AccountId, Client};
 use hypha_compute::Backend;
@@ -98,6 +107,12 @@ pub(crate) struct Shared {
 	receipt_key: Arc<ed25519_dalek::SigningKey>,
 	/// Commitments finalizing in the background.
 	background: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+	/// The device's queue: `compute_slots` permits.
+	pub(crate) device: Arc<tokio::sync::Semaphore>,
+	/// Compute units of the claimed jobs waiting for the device.
+	pub(crate) queued_units: Arc<std::sync::atomic::AtomicU64>,
+	/// The latest best block seen: where jobs are read.
+	best: Arc<Mutex<Option<hypha_client::subxt::config::substrate::H256>>>,
 	#[cfg(feature = "faults")]
 	faults: config::Faults,
 }
@@ -119,6 +134,21 @@ impl Shared {
 		self.inputs.write().unwrap_or_else(|p| p.into_inner()).insert(job, blobs);
 	}
 
+	/// The job `job` as of the latest best block this worker saw (as of
+	/// the finalized block before it saw one, or if that block is gone).
+	pub(crate) async fn read_job(&self, job: JobId) -> Result<Option<hypha_client::Job>> {
+		let best = *self.best.lock().unwrap_or_else(|p| p.into_inner());
+		if let Some(block) = best {
+			match hypha_client::query::job_at(&self.client, block, job).await {
+				Ok(record) => return Ok(record),
+				Err(error) => {
+					tracing::debug!(job, %error, "reading at the best block; reading at the finalized one")
+				},
+			}
+		}
+		Ok(hypha_client::query::job(&self.client, job).await?)
+	}
+
 	/// Stops serving `job`'s program and input: it ended, or is no longer this worker's.
 	pub(crate) fn drop_inputs(&self, job: JobId) {
 		self.inputs.write().unwrap_or_else(|p| p.into_inner()).remove(&job);
@@ -130,6 +160,8 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 	let signer = keys::load_signer(config.seed.as_deref(), config.key_file.as_deref())?;
 	let account = keys::account_of(&signer);
 	anyhow::ensure!(!config.job_kinds.is_empty(), "offer at least one job kind");
+	anyhow::ensure!(config.max_jobs >= 1, "max_jobs must be at least 1");
+	anyhow::ensure!(config.compute_slots >= 1, "compute_slots must be at least 1");
 	let backend = Backend::select(config.backend).context("selecting the compute backend")?;
 	let memory_mib = registration::memory_mib(config.memory_mib)?;
 	let state = State::open(&config.state_dir)?;
@@ -165,6 +197,9 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 		metrics: Metrics::new()?,
 		receipt_key: Arc::new(receipt_key),
 		background: Default::default(),
+		device: Arc::new(tokio::sync::Semaphore::new(config.compute_slots)),
+		queued_units: Default::default(),
+		best: Default::default(),
 		#[cfg(feature = "faults")]
 		faults: config.faults.clone(),
 		config: Arc::new(config),
@@ -220,65 +255,90 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 	result
 }
 
-/// The main loop: candidates in, one job at a time, until `shutdown`.
+/// The main loop: candidates in, up to `max_jobs` attempts at once, until
+/// `shutdown`.
 async fn follow(shared: &Shared, shutdown: impl Future<Output = ()>) -> Result<()> {
 	let mut queue = events::initial_scan(shared).await?;
 	let retention = Duration::from_secs(shared.config.output_retention_secs);
-	let mut blocks = FinalizedBlocks::subscribe(&shared.client).await?;
-	let mut running: Option<(JobId, tokio::task::JoinHandle<Attempt>)> = None;
+	let mut best = BestBlocks::subscribe(&shared.client).await?;
+	let mut finalized = FinalizedBlocks::subscribe(&shared.client).await?;
+	let mut attempts: tokio::task::JoinSet<(JobId, Attempt)> = tokio::task::JoinSet::new();
 	futures::pin_mut!(shutdown);
 	loop {
+		// Start what there is room for.
+		while attempts.len() < shared.config.max_jobs {
+			let Some((job, resuming)) = queue.next(&shared.account) else { break };
+			queue.in_flight.insert(job);
+			let shared = shared.clone();
+			attempts.spawn(async move { (job, pipeline::attempt(&shared, job, resuming).await) });
+		}
+		shared.metrics.in_flight.set(attempts.len() as i64);
 		tokio::select! {
 			_ = &mut shutdown => {
 				tracing::info!("shutting down");
 				break;
 			},
-			finished = async { (&mut running.as_mut().expect("guarded by the branch condition").1).await }, if running.is_some() => {
-				let (job, _) = running.take().expect("guarded by the branch condition");
-				match finished {
-					Ok(Attempt::Committing) => tracing::info!(job, "computed; committing the result"),
-					Ok(Attempt::Skipped(why)) => { tracing::debug!(job, %why, "skipped"); queue.done.insert(job); },
-					Ok(Attempt::Refused(why)) => {
+			Some(finished) = attempts.join_next(), if !attempts.is_empty() => {
+				let (job, outcome) = match finished {
+					Ok(done) => done,
+					Err(error) => {
+						tracing::error!(%error, "a job task panicked");
+						shared.metrics.failed.inc();
+						continue;
+					},
+				};
+				queue.in_flight.remove(&job);
+				match outcome {
+					Attempt::Committing => tracing::info!(job, "committed"),
+					Attempt::Skipped(why) => { tracing::debug!(job, %why, "skipped"); queue.done.insert(job); },
+					Attempt::Refused(why) => {
 						tracing::warn!(job, %why, "job refused");
 						shared.metrics.refused.inc();
 						queue.refused.insert(job);
 					},
-					Ok(Attempt::Retry(why)) => { tracing::info!(job, %why, "will retry"); queue.candidates.insert(job); },
-					Ok(Attempt::Failed(why)) => {
+					Attempt::Retry(why) => { tracing::info!(job, %why, "will retry"); queue.retry.insert(job); },
+					Attempt::Failed(why) => {
 						tracing::error!(job, %why, "job failed");
-						shared.metrics.failed.inc();
-					},
-					Err(error) => {
-						tracing::error!(job, %error, "job task panicked");
 						shared.metrics.failed.inc();
 					},
 				}
 			},
-			block = blocks.next() => {
-				let Some(block) = block else { anyhow::bail!("the node closed the block subscription") };
+			block = best.next() => {
+				let Some(block) = block else { anyhow::bail!("the node closed the best-block subscription") };
+				let block = match block {
+					Ok(block) => block,
+					Err(error) => { tracing::warn!(%error, "reading a best block"); continue; },
+				};
+				*shared.best.lock().unwrap_or_else(|p| p.into_inner()) = Some(block.hash);
+				if let Err(error) = events::on_best_block(shared, &block.events, &mut queue) {
+					tracing::warn!(%error, number = block.number, "reading a best block's events");
+				}
+				// Jobs that waited (a store that did not answer, no verifier
+				// yet, a full device queue) are tried again at each block.
+				queue.candidates.append(&mut queue.retry);
+			},
+			block = finalized.next() => {
+				let Some(block) = block else { anyhow::bail!("the node closed the finalized-block subscription") };
 				let block = match block {
 					Ok(block) => block,
 					Err(error) => { tracing::warn!(%error, "reading a finalized block"); continue; },
 				};
-				if let Err(error) = events::on_block(shared, &block.events, &mut queue) {
-					tracing::warn!(%error, number = block.number, "reading a block's events");
+				if let Err(error) = events::on_finalized_block(shared, &block.events, &mut queue) {
+					tracing::warn!(%error, number = block.number, "reading a finalized block's events");
 				}
 				forget_ended(shared, &mut queue.ended, retention);
-				if running.is_none() {
-					if let Some((job, resuming)) = queue.next(&shared.account) {
-						let shared = shared.clone();
-						running = Some((job, tokio::spawn(async move { pipeline::attempt(&shared, job, resuming).await })));
-					}
-				}
 			},
 		}
 	}
-	if let Some((job, task)) = running {
-		// The compute itself runs on a blocking thread that cannot be
+	if !attempts.is_empty() {
+		// A computation itself runs on a blocking thread that cannot be
 		// interrupted; its result is dropped. The state directory holds the
-		// claim, so a restart resumes the job.
-		task.abort();
-		tracing::info!(job, "stopped with a job in flight; a restart resumes it");
+		// claims, so a restart resumes those jobs.
+		tracing::info!(
+			jobs = attempts.len(),
+			"stopped with jobs in flight; a restart resumes the claimed ones"
+		);
+		attempts.abort_all();
 	}
 	Ok(())
 }

@@ -1,6 +1,8 @@
 //! The worker's Prometheus metrics (`hypha_worker_*`, served at `/metrics`).
 
-use hypha_agent::metrics::{counter, int_counter, registry, Counter, IntCounter, Registry};
+use hypha_agent::metrics::{
+	counter, int_counter, int_gauge, registry, Counter, IntCounter, IntGauge, Registry,
+};
 
 /// The worker's counters.
 #[derive(Clone)]
@@ -15,6 +17,9 @@ pub struct Metrics {
 	pub(crate) slashed: IntCounter,
 	pub(crate) compute_seconds: Counter,
 	pub(crate) earnings: Counter,
+	pub(crate) in_flight: IntGauge,
+	pub(crate) computing: IntGauge,
+	pub(crate) dropped: IntCounter,
 }
 
 impl Metrics {
@@ -61,6 +66,21 @@ impl Metrics {
 				&registry,
 				"earnings_hypha_total",
 				"HYPHA paid to this worker for settled jobs",
+			)?,
+			in_flight: int_gauge(
+				&registry,
+				"jobs_in_flight",
+				"Jobs this worker is working on (fetching, claiming, waiting to compute, computing, committing)",
+			)?,
+			computing: int_gauge(
+				&registry,
+				"jobs_computing",
+				"Jobs computing on this worker's device right now",
+			)?,
+			dropped: int_counter(
+				&registry,
+				"claims_dropped_total",
+				"Claims the chain did not keep (a re-org dropped them); their work was dropped",
 			)?,
 			registry,
 		})

@@ -8,13 +8,25 @@
 //!    that the compute units it declares are the ones its shapes give and
 //!    that its output fits the bound it declares;
 //! 4. claim it (recorded in the state directory first), once some verifier
-//!    could audit it;
+//!    could audit it and this worker's pace says it can finish it in its
+//!    result window behind the jobs already queued on its device; the job
+//!    is read from the best block the worker follows, and computing starts
+//!    as soon as a best block includes the claim, not at its finality;
 //! 5. serve its program and input to its auditors (`/blobs/{digest}`) until
-//!    it ends, compute, store the output on disk, serve it to the client;
-//! 6. commit `digest_commitment(job, provider, output_digest)` in the
-//!    background, so the next job can be fetched meanwhile.
+//!    it ends, wait for a compute slot on the device, compute, store the
+//!    output on disk, serve it to the client;
+//! 6. read the job again at the best block: if the chain no longer holds
+//!    the claim (a re-org dropped it), the work is dropped (no commitment is
+//!    sent, nothing is lost but the compute); else commit
+//!    `digest_commitment(job, provider, output_digest)`. The attempt ends on
+//!    the commitment's inclusion; its finality is watched in the background.
+//!
+//! Several attempts run at once (`max_jobs`); their calls pipeline through
+//! the process's nonces ([`hypha_client::chain::submit_in_block`]).
 
-use anyhow::Result;
+use std::sync::atomic::Ordering;
+
+use anyhow::{Context, Result};
 use hypha_agent::fetch::{fetch_blob, FetchError};
 use hypha_client::amount::format_hypha;
 use hypha_client::{api, chain, query, Job, JobStatus};
@@ -53,7 +65,7 @@ pub(crate) async fn attempt(shared: &Shared, job: JobId, resuming: bool) -> Atte
 }
 
 async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<Attempt> {
-	let Some(record) = query::job(&shared.client, job).await? else {
+	let Some(record) = shared.read_job(job).await? else {
 		return Ok(Attempt::Skipped("no such job".into()));
 	};
 	let kind = record.spec.kind;
@@ -129,10 +141,15 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 		// A job this worker cannot finish in its result window would cost it
 		// a missed-deadline penalty: its pace so far says how long it takes.
 		let window = u64::from(record.result_window);
-		if let Some(needed) = shared.pace().blocks_needed(spec.compute_units) {
+		// The jobs already waiting for the device come first (back-pressure:
+		// a worker claims only what it can finish before the deadline).
+		let queued =
+			shared.queued_units.load(Ordering::Relaxed) / shared.config.compute_slots.max(1) as u64;
+		if let Some(needed) = shared.pace().blocks_needed(spec.compute_units.saturating_add(queued))
+		{
 			if needed > window {
-				return Ok(Attempt::Skipped(format!(
-					"at this worker's pace the job needs about {needed} blocks, its result window is {window}"
+				return Ok(Attempt::Retry(format!(
+					"at this worker's pace the job needs about {needed} blocks behind the {queued} units queued, its result window is {window}"
 				)));
 			}
 		}
@@ -146,12 +163,19 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 		}
 		let held = HeldJob { phase: Phase::Claiming, client: record.client.0 };
 		shared.state().put(job, held.clone())?;
-		match chain::submit(&shared.client, &api::tx().jobs().claim_job(job), &shared.signer).await
+		// Computing starts on the claim's inclusion in a best block: the
+		// commitment is checked against the chain before it is sent.
+		match chain::submit_in_block(
+			&shared.client,
+			&api::tx().jobs().claim_job(job),
+			&shared.signer,
+		)
+		.await
 		{
-			Ok(_) => {
+			Ok(included) => {
 				shared.metrics.claimed.inc();
 				shared.state().put(job, HeldJob { phase: Phase::Claimed, ..held })?;
-				tracing::info!(job, "claimed");
+				tracing::info!(job, block = %included.block, "claimed (in a best block; computing now)");
 			},
 			Err(error) => {
 				shared.state().forget(job)?;
@@ -171,9 +195,18 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 	if shared.faults.compute_delay_ms > 0 {
 		tokio::time::sleep(std::time::Duration::from_millis(shared.faults.compute_delay_ms)).await;
 	}
+	// Wait for the device: `compute_slots` jobs compute at once.
+	let units = spec.compute_units;
+	shared.queued_units.fetch_add(units, Ordering::Relaxed);
+	let permit = shared.device.clone().acquire_owned().await;
+	shared.queued_units.fetch_sub(units, Ordering::Relaxed);
+	let _permit = permit.map_err(|_| anyhow::anyhow!("the device queue closed"))?;
+	shared.metrics.computing.inc();
 	tracing::info!(job, %kind, backend = %shared.backend.describe(), "computing");
-	let (output, seconds) =
-		hypha_agent::progress::run_job(job, compute_job, &shared.backend).await?;
+	let ran = hypha_agent::progress::run_job(job, compute_job, &shared.backend).await;
+	shared.metrics.computing.dec();
+	drop(_permit);
+	let (output, seconds) = ran?;
 	shared.metrics.compute_seconds.inc_by(seconds);
 	shared.pace().observe(spec.compute_units, seconds);
 	let bytes = output.canonical_bytes();
@@ -203,19 +236,38 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 	}
 	shared.serve(job, record.client.0, bytes.into(), &served_digest);
 
+	// A claim that a re-org dropped is not on chain: the job is open again
+	// (or someone else's). Committing would only cost a fee; the work is
+	// dropped, and nothing else is lost (the chain never held the claim, so
+	// no deadline penalty can follow).
+	match shared.read_job(job).await?.map(|record| record.status) {
+		Some(status) if status.provider() == Some(&shared.account) => {},
+		status => {
+			shared.metrics.dropped.inc();
+			shared.state().forget(job)?;
+			shared.outputs.write().unwrap_or_else(|p| p.into_inner()).remove(&job);
+			shared.drop_inputs(job);
+			let now = status.map_or("gone".to_string(), |s| s.name().to_string());
+			return Ok(Attempt::Retry(format!(
+				"the chain no longer holds this worker's claim (the job is {now}): work dropped"
+			)));
+		},
+	}
 	let commitment = hypha_client::commitment(job, &shared.account, &digest);
 	let output_uri = format!("{}/jobs/{job}/output", shared.public_url);
 	let call = api::tx().jobs().submit_result(job, commitment, hypha_client::uri_arg(&output_uri));
-	// The commitment finalizes in the background, so that the worker can
-	// fetch and claim its next job meanwhile (the output is on disk and
-	// served already; a worker killed now resumes the job at restart).
-	let committer = shared.clone();
-	let committing = tokio::spawn(async move {
-		let shared = committer;
-		match chain::submit(&shared.client, &call, &shared.signer).await {
+	// The attempt ends when a best block includes the commitment; its
+	// finality is watched in the background.
+	let included = chain::submit_in_block(&shared.client, &call, &shared.signer)
+		.await
+		.context("committing the result")?;
+	shared.metrics.committed.inc();
+	tracing::info!(job, block = %included.block, "result committed (in a best block); waiting for settlement");
+	let watcher = shared.clone();
+	let finality = tokio::spawn(async move {
+		let shared = watcher;
+		match included.finalized().await {
 			Ok(_) => {
-				shared.metrics.committed.inc();
-				tracing::info!(job, "result committed; waiting for settlement");
 				let mut state = shared.state();
 				if let Some(mut held) = state.get(job).cloned() {
 					held.phase = Phase::Committed;
@@ -225,15 +277,29 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 				}
 			},
 			Err(error) => {
-				shared.metrics.failed.inc();
-				tracing::error!(job, %error, "committing the result failed");
+				// A re-org dropped it and the pool did not include it again:
+				// while the job is still this worker's, send it once more
+				// (the output is on disk and served; the deadline stands).
+				tracing::warn!(job, %error, "the commitment did not reach a finalized block");
+				let still_ours = matches!(
+					query::job(&shared.client, job).await.map(|r| r.map(|r| r.status)),
+					Ok(Some(status)) if matches!(*status, hypha_client::JobStatus::Assigned { .. }) && status.provider() == Some(&shared.account)
+				);
+				if still_ours {
+					match chain::submit(&shared.client, &call, &shared.signer).await {
+						Ok(_) => tracing::info!(job, "result committed again"),
+						Err(error) => {
+							tracing::error!(job, %error, "committing the result again failed")
+						},
+					}
+				}
 			},
 		}
 	});
 	let mut background = shared.background.lock().unwrap_or_else(|p| p.into_inner());
-	// Only the commitments still on their way are kept, not one per job ever.
+	// Only the watchers still running are kept, not one per job ever.
 	background.retain(|task| !task.is_finished());
-	background.push(committing);
+	background.push(finality);
 	Ok(Attempt::Committing)
 }
 

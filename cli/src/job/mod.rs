@@ -84,8 +84,11 @@ pub enum JobCommand {
 pub struct SubmitArgs {
 	#[command(flatten)]
 	chain: ChainArgs,
-	/// The job spec (TOML; see docs/COMPUTE.md).
-	spec: PathBuf,
+	/// The job specs (TOML; see docs/COMPUTE.md). Several go on chain in
+	/// one transaction (`Utility::batch_all`, up to 64 per transaction):
+	/// all of them or none.
+	#[arg(required = true, num_args = 1..)]
+	specs: Vec<PathBuf>,
 	/// The blob store to upload the program and input to (`hypha store serve`).
 	#[arg(long, env = "HYPHA_STORE", default_value = "http://127.0.0.1:7300")]
 	store: String,
@@ -104,7 +107,7 @@ pub struct SubmitArgs {
 	/// The largest output accepted, in bytes.
 	#[arg(long, default_value_t = submit::DEFAULT_MAX_OUTPUT_BYTES)]
 	max_output_bytes: u32,
-	/// Follow the job until it ends.
+	/// Follow the jobs until they end.
 	#[arg(long)]
 	wait: bool,
 }
@@ -179,22 +182,27 @@ fn run_submit(args: SubmitArgs) -> Result<()> {
 		result_window: args.result_window,
 		max_output_bytes: args.max_output_bytes,
 	};
-	let (wait, spec) = (args.wait, args.spec);
+	let (wait, specs) = (args.wait, args.specs);
 	args.chain.run(async |client| {
-		let submitted = submit::submit(&client, &payer, &spec, &options).await?;
-		println!(
-			"job {} submitted: {}, {} compute units, budget {} held in escrow",
-			submitted.job,
-			submitted.kind,
-			submitted.compute_units,
-			format_hypha(submitted.budget)
-		);
-		println!("program: {}", submitted.program_uri);
-		println!("input: {}", submitted.input_uri);
-		if wait {
-			watch(&client, submitted.job).await?;
-		} else {
-			println!("follow it with: hypha job watch {}", submitted.job);
+		let paths: Vec<&std::path::Path> = specs.iter().map(PathBuf::as_path).collect();
+		let submitted = submit::submit_many(&client, &payer, &paths, &options).await?;
+		for job in &submitted {
+			println!(
+				"job {} submitted: {}, {} compute units, budget {} held in escrow",
+				job.job,
+				job.kind,
+				job.compute_units,
+				format_hypha(job.budget)
+			);
+			println!("program: {}", job.program_uri);
+			println!("input: {}", job.input_uri);
+		}
+		for job in &submitted {
+			if wait {
+				watch(&client, job.job).await?;
+			} else {
+				println!("follow it with: hypha job watch {}", job.job);
+			}
 		}
 		Ok(())
 	})

@@ -45,6 +45,18 @@ pub struct Submitted {
 	pub input_uri: String,
 }
 
+/// The most jobs one transaction submits (`Utility::batch_all`); more specs
+/// go in several transactions, one after the other.
+pub const JOBS_PER_BATCH: usize = 64;
+
+/// A job ready to go on chain: its blobs uploaded, its spec and budget set.
+struct Prepared {
+	spec: JobSpec,
+	budget: Balance,
+	program_uri: String,
+	input_uri: String,
+}
+
 /// Uploads the blobs of the job described by `spec_path` (the TOML of `hypha
 /// job run-local`, parsed once by [`hypha_compute::package::program_and_input`])
 /// and submits it, paid by `signer`.
@@ -54,6 +66,86 @@ pub async fn submit(
 	spec_path: &Path,
 	options: &SubmitOptions,
 ) -> Result<Submitted> {
+	let mut submitted = submit_many(client, signer, &[spec_path], options).await?;
+	submitted.pop().context("the chain emitted no JobSubmitted event")
+}
+
+/// Uploads the blobs of every job in `spec_paths` and submits them, paid by
+/// `signer`: one `submit_job` for one spec, else `Utility::batch_all` of
+/// `submit_job` calls, [`JOBS_PER_BATCH`] per transaction (all of a batch
+/// go on chain or none). Returns the jobs in the order of `spec_paths`.
+pub async fn submit_many(
+	client: &Client,
+	signer: &Keypair,
+	spec_paths: &[&Path],
+	options: &SubmitOptions,
+) -> Result<Vec<Submitted>> {
+	ensure!(!spec_paths.is_empty(), "give at least one job spec");
+	let params = query::params(client).await?;
+	ensure!(
+		options.result_window >= params.min_result_window
+			&& options.result_window <= params.max_result_window,
+		"--result-window {} is outside the chain's bounds {}..={} blocks",
+		options.result_window,
+		params.min_result_window,
+		params.max_result_window
+	);
+	let mut prepared = Vec::with_capacity(spec_paths.len());
+	for path in spec_paths {
+		prepared.push(prepare(path, options, &params).await?);
+	}
+	let mut submitted = Vec::with_capacity(prepared.len());
+	for batch in prepared.chunks(JOBS_PER_BATCH) {
+		let submit_job = |job: &Prepared| {
+			api::tx().jobs().submit_job(Static(job.spec.clone()), job.budget, options.result_window)
+		};
+		let events = match batch {
+			[one] => chain::submit(client, &submit_job(one), signer).await?,
+			many => {
+				use api::runtime_types::{hypha_runtime::RuntimeCall, pallet_jobs::pallet::Call};
+				let calls = many
+					.iter()
+					.map(|job| {
+						RuntimeCall::Jobs(Call::submit_job {
+							spec: Static(job.spec.clone()),
+							budget: job.budget,
+							result_window: options.result_window,
+						})
+					})
+					.collect();
+				chain::submit(client, &api::tx().utility().batch_all(calls), signer).await?
+			},
+		};
+		let ids = events
+			.find::<api::jobs::events::JobSubmitted>()
+			.map(|event| event.map(|event| event.job))
+			.collect::<Result<Vec<JobId>, _>>()?;
+		ensure!(
+			ids.len() == batch.len(),
+			"the chain accepted {} jobs but emitted {} JobSubmitted events",
+			batch.len(),
+			ids.len()
+		);
+		for (job, prepared) in ids.into_iter().zip(batch) {
+			submitted.push(Submitted {
+				job,
+				kind: prepared.spec.kind,
+				compute_units: prepared.spec.compute_units,
+				budget: prepared.budget,
+				program_uri: prepared.program_uri.clone(),
+				input_uri: prepared.input_uri.clone(),
+			});
+		}
+	}
+	Ok(submitted)
+}
+
+/// Uploads the blobs of `spec_path`'s job and builds its on-chain spec.
+async fn prepare(
+	spec_path: &Path,
+	options: &SubmitOptions,
+	params: &hypha_client::JobParams,
+) -> Result<Prepared> {
 	let packaged = hypha_compute::package::program_and_input(spec_path).with_context(|| {
 		format!("the job spec {} does not form a valid job", spec_path.display())
 	})?;
@@ -79,22 +171,13 @@ pub async fn submit(
 			)
 		})
 	};
-	let params = query::params(client).await?;
 	let budget = match options.budget {
 		Some(budget) => budget,
 		None => u128::from(packaged.compute_units)
 			.checked_mul(options.max_price_per_unit)
-			.and_then(|price| price.checked_add(query::max_verifier_fees(&params)))
+			.and_then(|price| price.checked_add(query::max_verifier_fees(params)))
 			.context("the default budget overflows: give --budget")?,
 	};
-	ensure!(
-		options.result_window >= params.min_result_window
-			&& options.result_window <= params.max_result_window,
-		"--result-window {} is outside the chain's bounds {}..={} blocks",
-		options.result_window,
-		params.min_result_window,
-		params.max_result_window
-	);
 	let spec = JobSpec {
 		kind: packaged.kind,
 		program_digest: program.0,
@@ -104,22 +187,8 @@ pub async fn submit(
 		compute_units: packaged.compute_units,
 		max_output_bytes: options.max_output_bytes,
 	};
-	spec.validate().map_err(|e| anyhow::anyhow!("the job spec is not acceptable: {e:?}"))?;
-	let events = chain::submit(
-		client,
-		&api::tx().jobs().submit_job(Static(spec), budget, options.result_window),
-		signer,
-	)
-	.await?;
-	let submitted = events
-		.find_first::<api::jobs::events::JobSubmitted>()
-		.context("the chain accepted the job but emitted no JobSubmitted event")??;
-	Ok(Submitted {
-		job: submitted.job,
-		kind: packaged.kind,
-		compute_units: packaged.compute_units,
-		budget,
-		program_uri,
-		input_uri,
-	})
+	spec.validate().map_err(|e| {
+		anyhow::anyhow!("the job spec {} is not acceptable: {e:?}", spec_path.display())
+	})?;
+	Ok(Prepared { spec, budget, program_uri, input_uri })
 }

@@ -818,6 +818,13 @@ impl<'a> Sim<'a> {
 		// 2. Every hold belongs to a live job or a bond.
 		let mut open_escrow: Balance = 0;
 		let mut collateral: BTreeMap<u64, Balance> = BTreeMap::new();
+		// Every job that has not ended has a timed step waiting: the daemons
+		// find the live jobs through the agenda at startup
+		// (`hypha_client::query::live_jobs`) instead of reading every job.
+		let scheduled: std::collections::BTreeSet<JobId> = crate::pallet::Agenda::<Test>::iter()
+			.flat_map(|(_, steps)| steps.into_iter().map(|(job, _)| job))
+			.chain(crate::pallet::Overflow::<Test>::get().into_iter().map(|(_, job, _)| job))
+			.collect();
 		for job in self.live.clone() {
 			let job_record = load(job).ok_or_else(|| TestCaseError::fail("live job vanished"))?;
 			if job_record.status.is_final() {
@@ -826,6 +833,7 @@ impl<'a> Sim<'a> {
 				self.committed.retain(|(committed_job, _), _| *committed_job != job);
 				continue;
 			}
+			prop_assert!(scheduled.contains(&job), "live job {} has no timed step", job);
 			prop_assert_eq!(job_record.client, CLIENT);
 			open_escrow += job_record.budget + job_record.deposit;
 			if let Some((provider, locked)) = collateral_of(&job_record.status) {

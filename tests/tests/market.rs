@@ -930,3 +930,82 @@ async fn draining_verifiers_an_auditor_gets_the_inputs_from_the_provider_when_th
 	);
 	Ok(())
 }
+
+/// Issue 13: a client submits four jobs in one transaction (`hypha job
+/// submit` with four specs: `Utility::batch_all`), one worker with
+/// `--max-jobs 4` works on them at once (each waits 3 s after its claim,
+/// so they can only overlap if the worker runs them side by side), and all
+/// four settle.
+#[tokio::test]
+async fn four_jobs_submitted_in_one_transaction_run_side_by_side_on_one_worker_and_all_settle(
+) -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
+	let mut market = Market::start("batch", &[]).await?;
+	let (client, provider, verifier) = (dev::bob(), dev::eve(), dev::ferdie());
+	market.start_worker(&provider, &["--max-jobs", "4", "--compute-delay-ms", "3000"])?;
+	market.start_verifier(&verifier, &[])?;
+	market.wait_for_provider(&provider).await?;
+	market.wait_for_verifier(&verifier).await?;
+	let spec = market.training_job().await?.display().to_string();
+
+	let nonce = async |market: &Market| -> Result<u32> {
+		let at = market.client.at_current_block().await?;
+		let account = at.storage().fetch(api::storage().system().account(), (id(&client),)).await?;
+		Ok(account.decode()?.nonce)
+	};
+	let nonce_before = nonce(&market).await?;
+	let (url, seed, budget) = (market.url(), seed_of(&client), format!("{BUDGET} units"));
+	let mut args = vec!["job", "submit"];
+	args.extend([spec.as_str(); 4]);
+	args.extend([
+		"--url",
+		&url,
+		"--seed",
+		&seed,
+		"--store",
+		&market.store_url,
+		"--budget",
+		&budget,
+	]);
+	let output = hypha_cli(&args).await.with_context(|| market.logs())?;
+	let jobs: Vec<u64> = output
+		.lines()
+		.filter_map(|line| line.strip_prefix("job ")?.split_whitespace().next()?.parse().ok())
+		.collect();
+	ensure!(jobs.len() == 4, "four job ids expected:\n{output}");
+	ensure!(
+		nonce(&market).await? == nonce_before + 1,
+		"the four jobs took more than one transaction"
+	);
+
+	let mut most_in_flight = 0.0f64;
+	for &job in &jobs {
+		market
+			.wait_until(&format!("job {job} ending"), async |market| {
+				most_in_flight =
+					most_in_flight.max(market.metric("worker-eve", "hypha_worker_jobs_in_flight")?);
+				Ok(market.status(job).await?.is_final().then_some(()))
+			})
+			.await?;
+		let status = market.status(job).await?;
+		ensure!(status.name() == "settled", "job {job} ended {}", status.name());
+	}
+	ensure!(
+		most_in_flight >= 2.0,
+		"the worker never had two jobs in flight (at most {most_in_flight})"
+	);
+	ensure!(
+		market.metric("worker-eve", "hypha_worker_jobs_claimed_total")? == 4.0,
+		"worker metrics"
+	);
+	// The claims overlapped: every job was claimed before the first commitment.
+	let log = market.daemon("worker-eve")?.process.log();
+	let claimed: Vec<usize> =
+		log.match_indices("claimed (in a best block").map(|(at, _)| at).collect();
+	let first_commit = log.find("result committed").context("no commitment in the log")?;
+	ensure!(
+		claimed.len() == 4 && claimed.iter().filter(|at| **at < first_commit).count() >= 2,
+		"the worker did not overlap its jobs:\n{log}"
+	);
+	Ok(())
+}

@@ -116,10 +116,10 @@ pub async fn submit_many(
 				chain::submit(client, &api::tx().utility().batch_all(calls), signer).await?
 			},
 		};
-		let ids = events
-			.find::<api::jobs::events::JobSubmitted>()
-			.map(|event| event.map(|event| event.job))
-			.collect::<Result<Vec<JobId>, _>>()?;
+		let mut ids: Vec<JobId> = Vec::with_capacity(batch.len());
+		for event in events.find::<api::jobs::events::JobSubmitted>() {
+			ids.push(event?.job);
+		}
 		ensure!(
 			ids.len() == batch.len(),
 			"the chain accepted {} jobs but emitted {} JobSubmitted events",

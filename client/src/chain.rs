@@ -124,6 +124,9 @@ pub struct Included {
 	/// (`client.at_block(included.block)`).
 	pub block: subxt::config::substrate::H256,
 	progress: Progress,
+	/// Whether the block that included it was already final when it was
+	/// reported (the node then reports nothing more).
+	is_final: bool,
 	call: String,
 }
 
@@ -133,14 +136,15 @@ impl Included {
 	/// events. An error means the call is not part of the chain: dropped
 	/// by a re-org and not included again, or failed where it landed.
 	pub async fn finalized(mut self) -> Result<TxEvents, ChainError> {
+		if self.is_final {
+			return Ok(self.events);
+		}
 		let call = self.call;
 		let transport = |reason: String| ChainError::Transport { call: call.clone(), reason };
 		while let Some(status) = self.progress.next().await {
 			match status.map_err(|e| transport(e.to_string()))? {
 				TransactionStatus::InFinalizedBlock(at) => {
-					return at.wait_for_success().await.map_err(|e| {
-						explain(call.clone(), TransactionFinalizedSuccessError::SuccessError(e))
-					});
+					return succeeded(&call, at, true).await.map(|(events, ..)| events);
 				},
 				TransactionStatus::Error { message }
 				| TransactionStatus::Invalid { message }
@@ -154,6 +158,25 @@ impl Included {
 		}
 		*NEXT_NONCE.lock().await = None;
 		Err(transport("the node stopped reporting on the transaction".into()))
+	}
+}
+
+/// The events of a call in the block `at`, if it succeeded there, with that
+/// block and whether it is final.
+async fn succeeded(
+	call: &str,
+	at: subxt::transactions::TransactionInBlock<
+		HyphaConfig,
+		subxt::client::OnlineClientAtBlockImpl<HyphaConfig>,
+	>,
+	is_final: bool,
+) -> Result<(TxEvents, subxt::config::substrate::H256, bool), ChainError> {
+	let block = at.block_hash();
+	match at.wait_for_success().await {
+		Ok(events) => Ok((events, block, is_final)),
+		Err(error) => {
+			Err(explain(call.to_string(), TransactionFinalizedSuccessError::SuccessError(error)))
+		},
 	}
 }
 
@@ -199,16 +222,8 @@ pub async fn submit_in_block<Call: Payload>(
 		};
 		match status {
 			Err(error) => break Err(transport(error.to_string())),
-			Ok(TransactionStatus::InBestBlock(at) | TransactionStatus::InFinalizedBlock(at)) => {
-				let block = at.block_hash();
-				break match at.wait_for_success().await {
-					Ok(events) => Ok((events, block)),
-					Err(error) => Err(explain(
-						call.clone(),
-						TransactionFinalizedSuccessError::SuccessError(error),
-					)),
-				};
-			},
+			Ok(TransactionStatus::InBestBlock(at)) => break succeeded(&call, at, false).await,
+			Ok(TransactionStatus::InFinalizedBlock(at)) => break succeeded(&call, at, true).await,
 			Ok(
 				TransactionStatus::Error { message }
 				| TransactionStatus::Invalid { message }
@@ -218,7 +233,7 @@ pub async fn submit_in_block<Call: Payload>(
 		}
 	};
 	match result {
-		Ok((events, block)) => Ok(Included { events, block, progress, call }),
+		Ok((events, block, is_final)) => Ok(Included { events, block, progress, is_final, call }),
 		Err(error) => {
 			if matches!(error, ChainError::Transport { .. }) {
 				// The transaction may never make it: ask the chain next time.

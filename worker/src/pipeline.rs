@@ -73,6 +73,22 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 		if let Some(skip) = check_offer(shared, &record).await? {
 			return Ok(Attempt::Skipped(skip));
 		}
+		// A job this worker cannot finish in its result window would cost it
+		// a missed-deadline penalty: its pace so far says how long it takes,
+		// behind the jobs already waiting for the device (back-pressure).
+		// Checked before fetching, so that a job retried at every block while
+		// the queue is full does not download its blobs every time.
+		let window = u64::from(record.result_window);
+		let queued =
+			shared.queued_units.load(Ordering::Relaxed) / shared.config.compute_slots.max(1) as u64;
+		let units = record.spec.compute_units;
+		if let Some(needed) = shared.pace().blocks_needed(units.saturating_add(queued)) {
+			if needed > window {
+				return Ok(Attempt::Retry(format!(
+					"at this worker's pace the job needs about {needed} blocks behind the {queued} units queued, its result window is {window}"
+				)));
+			}
+		}
 	}
 	tracing::info!(job, %kind, units = record.spec.compute_units, "fetching the program and input");
 	let spec = &*record.spec;
@@ -137,22 +153,10 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 		"program and input match their digests"
 	);
 
+	// The claim's inclusion, kept to learn its finality if the chain seems
+	// to have lost it (`None` when resuming a claim the chain finalized).
+	let mut claim: Option<chain::Included> = None;
 	if !resuming {
-		// A job this worker cannot finish in its result window would cost it
-		// a missed-deadline penalty: its pace so far says how long it takes.
-		let window = u64::from(record.result_window);
-		// The jobs already waiting for the device come first (back-pressure:
-		// a worker claims only what it can finish before the deadline).
-		let queued =
-			shared.queued_units.load(Ordering::Relaxed) / shared.config.compute_slots.max(1) as u64;
-		if let Some(needed) = shared.pace().blocks_needed(spec.compute_units.saturating_add(queued))
-		{
-			if needed > window {
-				return Ok(Attempt::Retry(format!(
-					"at this worker's pace the job needs about {needed} blocks behind the {queued} units queued, its result window is {window}"
-				)));
-			}
-		}
 		// The chain refuses a claim while nobody could audit the job
 		// (`NoVerifier`): waiting for a verifier costs nothing, a refused
 		// claim a fee. Checked last, so that a job this worker would refuse
@@ -176,6 +180,7 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 				shared.metrics.claimed.inc();
 				shared.state().put(job, HeldJob { phase: Phase::Claimed, ..held })?;
 				tracing::info!(job, block = %included.block, "claimed (in a best block; computing now)");
+				claim = Some(included);
 			},
 			Err(error) => {
 				shared.state().forget(job)?;
@@ -236,18 +241,22 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 	}
 	shared.serve(job, record.client.0, bytes.into(), &served_digest);
 
-	// A claim that a re-org dropped is not on chain: the job is open again
-	// (or someone else's). Committing would only cost a fee; the work is
-	// dropped, and nothing else is lost (the chain never held the claim, so
-	// no deadline penalty can follow).
-	match shared.read_job(job).await?.map(|record| record.status) {
-		Some(status) if status.provider() == Some(&shared.account) => {},
-		status => {
+	match still_held(shared, job, claim).await? {
+		Held::Assigned => {},
+		Held::AlreadyCommitted => {
+			// A resumed job whose commitment landed before the restart.
+			tracing::info!(job, "the chain already holds this worker's commitment");
+			return Ok(Attempt::Committing);
+		},
+		Held::Lost(now) => {
+			// A claim that a re-org dropped for good is not on chain: the job
+			// is open again (or someone else's). Committing would only cost
+			// a fee; the work is dropped, and nothing else is lost (the
+			// chain never held the claim, so no deadline penalty follows).
 			shared.metrics.dropped.inc();
 			shared.state().forget(job)?;
 			shared.outputs.write().unwrap_or_else(|p| p.into_inner()).remove(&job);
 			shared.drop_inputs(job);
-			let now = status.map_or("gone".to_string(), |s| s.name().to_string());
 			return Ok(Attempt::Retry(format!(
 				"the chain no longer holds this worker's claim (the job is {now}): work dropped"
 			)));
@@ -281,11 +290,8 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 				// while the job is still this worker's, send it once more
 				// (the output is on disk and served; the deadline stands).
 				tracing::warn!(job, %error, "the commitment did not reach a finalized block");
-				let still_ours = matches!(
-					query::job(&shared.client, job).await.map(|r| r.map(|r| r.status)),
-					Ok(Some(status)) if matches!(*status, hypha_client::JobStatus::Assigned { .. }) && status.provider() == Some(&shared.account)
-				);
-				if still_ours {
+				let status = query::job(&shared.client, job).await.ok().flatten();
+				if status.is_some_and(|record| assigned_to(&record.status, &shared.account)) {
 					match chain::submit(&shared.client, &call, &shared.signer).await {
 						Ok(_) => tracing::info!(job, "result committed again"),
 						Err(error) => {
@@ -301,6 +307,47 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 	background.retain(|task| !task.is_finished());
 	background.push(finality);
 	Ok(Attempt::Committing)
+}
+
+/// Whether `status` is a job assigned to `account` that waits for its result.
+fn assigned_to(status: &JobStatus, account: &hypha_client::AccountId) -> bool {
+	matches!(status, JobStatus::Assigned { provider, .. } if provider == account)
+}
+
+/// Where this worker's claim on a computed job stands, just before committing.
+enum Held {
+	/// The job is assigned to it and waits for its result: commit.
+	Assigned,
+	/// Its commitment is already on chain (a job resumed after a restart).
+	AlreadyCommitted,
+	/// The chain does not hold the claim; the job's status, by name.
+	Lost(String),
+}
+
+/// Reads the job at the best block. If it does not look assigned to this
+/// worker there, that may be a re-org to a fork that does not include the
+/// claim *yet*: the claim is still in the pool and may land again, and
+/// dropping the work then would cost the deadline penalty. So the claim's
+/// finality decides (`claim`: its inclusion; `None` for a claim the chain
+/// had finalized when the worker resumed it), then the finalized state.
+async fn still_held(shared: &Shared, job: JobId, claim: Option<chain::Included>) -> Result<Held> {
+	let judge = |record: Option<Job>| match record.map(|record| record.status) {
+		Some(status) if assigned_to(&status, &shared.account) => Held::Assigned,
+		Some(status) if status.provider() == Some(&shared.account) && !status.is_final() => {
+			Held::AlreadyCommitted
+		},
+		status => Held::Lost(status.map_or("gone".to_string(), |s| s.name().to_string())),
+	};
+	let at_best = judge(shared.read_job(job).await?);
+	if !matches!(at_best, Held::Lost(_)) {
+		return Ok(at_best);
+	}
+	if let Some(claim) = claim {
+		if let Err(error) = claim.finalized().await {
+			tracing::warn!(job, %error, "the claim did not reach a finalized block");
+		}
+	}
+	Ok(judge(query::job(&shared.client, job).await?))
 }
 
 fn fetch_outcome(error: FetchError, what: &str, resuming: bool) -> Attempt {

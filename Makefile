@@ -8,7 +8,7 @@ NODE  := $(shell . ./scripts/env.sh && echo $$CARGO_TARGET_DIR)/debug/hypha-node
 HYPHA := $(dir $(NODE))hypha
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build node dev-node test e2e soak fmt lint bench bench-market bench-lm weights metadata chain-specs demo digits-check lm-check polkadot-js-check
+.PHONY: help setup build node dev-node test e2e soak fmt lint bench bench-market soak-market bench-lm weights metadata chain-specs demo digits-check lm-check polkadot-js-check
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ test: build ## Run every test: unit, property, compute and end-to-end
 
 e2e: build ## Run only the end-to-end tests (real node processes)
 	./scripts/upgrade-wasm.sh
-	$(CARGO) test --workspace --test chain --test lifecycle --test market --test governance --test daemons
+	$(CARGO) test --workspace --test chain --test lifecycle --test market --test governance --test daemons --test soak
 
 soak: setup ## The adversarial simulation of the protocol over 10^5 random sequences (about 40 min on one core; figures in docs/PROTOCOL.md)
 	HYPHA_SIM_CASES=$${HYPHA_SIM_CASES:-100000} $(CARGO) test --workspace --lib adversarial_simulation -- --nocapture
@@ -48,8 +48,17 @@ lint: setup ## Clippy with warnings as errors
 bench: setup ## Run the benchmarks (numbers go to docs/BENCHMARKS.md)
 	$(CARGO) bench -p hypha-compute
 
-bench-market: build ## Marketplace overhead and throughput: a dev node, 2 workers, 1 verifier (numbers go to docs/BENCHMARKS.md)
-	$(CARGO) run -q -p hypha-e2e --bin market-bench
+# The node, the daemons and the bench in release, as a user runs them (the
+# first release build takes about as long as the first debug build).
+RELEASE_BINS := -p hypha-node -p hypha-worker -p hypha-verifier -p hypha-cli -p hypha-e2e
+
+bench-market: setup ## The market against the chain: transfers/s, job lifecycles/s with 4 workers and 2 verifiers, latency percentiles, verification overhead; release builds (ARGS="--jobs 480" to change; numbers go to docs/BENCHMARKS.md)
+	$(CARGO) build --release $(RELEASE_BINS) --bins
+	$(CARGO) run --release -q -p hypha-e2e --bin market-bench -- $(ARGS)
+
+soak-market: setup ## 1000 jobs on a 3-validator testnet while a worker, a verifier and a validator are killed at random; every token must add up (release builds; ARGS="--jobs 200 --seed 3")
+	$(CARGO) build --release $(RELEASE_BINS) --bins
+	$(CARGO) run --release -q -p hypha-e2e --bin market-soak -- $(ARGS)
 
 # candle's q8_0 kernels pick AVX2 at compile time (Hypha's at run time), so
 # the comparison is built for this CPU, in a target directory of its own:

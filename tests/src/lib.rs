@@ -16,6 +16,9 @@
 //! `hypha-worker` and `hypha-verifier` do not have. Tests take [`serial`]
 //! first, so each test binary runs one at a time.
 
+pub mod market;
+pub mod soak;
+
 use std::{
 	net::TcpListener,
 	path::{Path, PathBuf},
@@ -92,6 +95,8 @@ pub struct Process {
 	/// Where its output goes.
 	pub log_path: PathBuf,
 	name: String,
+	binary: PathBuf,
+	args: Vec<String>,
 }
 
 impl Process {
@@ -102,17 +107,29 @@ impl Process {
 			std::process::id(),
 			free_port()?
 		));
-		let log = std::fs::File::create(&log_path)
+		std::fs::File::create(&log_path)
 			.with_context(|| format!("creating {}", log_path.display()))?;
-		let child = Command::new(binary)
-			.args(args)
-			.env("HYPHA_LOG", "info")
-			.stdin(Stdio::null())
-			.stdout(Stdio::from(log.try_clone()?))
-			.stderr(Stdio::from(log))
-			.spawn()
-			.with_context(|| format!("starting {}", binary.display()))?;
-		Ok(Process { child, log_path, name: name.to_string() })
+		let child = spawn(binary, args, &log_path)?;
+		Ok(Process {
+			child,
+			log_path,
+			name: name.to_string(),
+			binary: binary.to_path_buf(),
+			args: args.to_vec(),
+		})
+	}
+
+	/// Kills the process (SIGKILL) if it runs, and starts it again with the
+	/// same arguments, its output appended to the same log.
+	pub fn restart(&mut self) -> Result<()> {
+		self.kill();
+		self.child = spawn(&self.binary, &self.args, &self.log_path)?;
+		Ok(())
+	}
+
+	/// Whether the process is running.
+	pub fn is_running(&mut self) -> bool {
+		matches!(self.child.try_wait(), Ok(None))
 	}
 
 	/// Fails if the process has exited.
@@ -162,6 +179,21 @@ impl Process {
 		self.kill();
 		Ok(false)
 	}
+}
+
+fn spawn(binary: &Path, args: &[String], log_path: &Path) -> Result<Child> {
+	let log = std::fs::OpenOptions::new()
+		.append(true)
+		.open(log_path)
+		.with_context(|| format!("opening {}", log_path.display()))?;
+	Command::new(binary)
+		.args(args)
+		.env("HYPHA_LOG", "info")
+		.stdin(Stdio::null())
+		.stdout(Stdio::from(log.try_clone()?))
+		.stderr(Stdio::from(log))
+		.spawn()
+		.with_context(|| format!("starting {}", binary.display()))
 }
 
 impl Drop for Process {
@@ -240,6 +272,12 @@ impl NodeProcess {
 	/// Stops the node (SIGKILL) and waits for it.
 	pub fn kill(&mut self) {
 		self.process.kill();
+	}
+
+	/// The node's process, to kill and restart it (same ports, same
+	/// `--base-path`: it comes back with its database).
+	pub fn process(&mut self) -> &mut Process {
+		&mut self.process
 	}
 }
 

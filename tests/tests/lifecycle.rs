@@ -324,7 +324,7 @@ async fn an_honest_job_is_audited_settled_and_pays_exactly_what_the_design_says(
 	let deposit = scene.job_deposit;
 	ensure!(held == scene.client_before.held + BUDGET + deposit, "budget and deposit held: {held}");
 	let collateral = scene.market.claim_and_commit(job, &provider, &OUTPUT).await?;
-	ensure!(collateral == 25 * PRICE, "collateral {collateral} is not 2500 % of the price");
+	ensure!(collateral == 30 * PRICE, "collateral {collateral} is not 3000 % of the price");
 
 	let auditor = scene.auditor(job).await?;
 	scene.market.verdict(job, &auditor, OUTPUT).await?;

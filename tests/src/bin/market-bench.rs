@@ -1,296 +1,240 @@
-//! `market-bench`: what the marketplace costs around the compute.
+//! `market-bench`: the market's throughput against the chain's own ceiling,
+//! side by side on one dev node in one run.
 //!
-//! Defaults: `--overhead-jobs 10 --throughput-jobs 24`.
+//! 1. **Transfers**: signed `transfer_keep_alive` calls from six dev
+//!    accounts (Alice…Ferdie), signed in advance and handed to the node 64 at
+//!    a time; the chain's ceiling for plain transactions on this machine.
+//! 2. **Light load**: `--light-jobs` jobs one after the other: latency of a
+//!    job that waits for nobody.
+//! 3. **Full load**: `--jobs` jobs submitted at once by three clients
+//!    (Alice, Bob, Charlie; one `batch_all` per 64 jobs) to `--workers`
+//!    workers and `--verifiers` verifiers (each its own process and account):
+//!    job lifecycles (submit → settled) per second, latencies, and the
+//!    verification overhead (the verifiers' compute seconds over the
+//!    workers', from their `/metrics`).
 //!
-//! Starts a dev node, a blob store, two workers (Eve, Dave) and one verifier
-//! (Ferdie) as real processes, with the chain's default parameters (the
-//! audit probability follows from the PoSP rule: 50 % at the default safety
-//! factor and collateral), and a small job: the digits training job with one
-//! epoch (a few milliseconds of compute). Then:
+//! Everything is timed from the finalized blocks' timestamps (a [`Tracker`]
+//! reads every block). The job is the digits training job with
+//! `--epochs` epochs. The node and the daemons are the binaries next to this
+//! one: `make bench-market` builds and runs them all in release.
 //!
-//! 1. **overhead**: submits `--overhead-jobs` jobs one after the other and
-//!    measures, from the finalized blocks, submit → result on chain and
-//!    result → settlement, in blocks and seconds;
-//! 2. **throughput**: submits `--throughput-jobs` jobs at once from three
-//!    clients (Alice, Bob, Charlie) and measures how many settle per second.
-//!
-//! Prints a Markdown table for docs/BENCHMARKS.md. Run it with
-//! `make bench-market` (the binaries must be built).
+//! Prints Markdown for docs/BENCHMARKS.md.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
-use hypha_client::api;
-use hypha_e2e::{
-	digits_training_job, hypha_cli, start_blob_store, start_verifier, start_worker, Daemon,
-	NodeProcess,
-};
+use anyhow::{ensure, Result};
+use clap::Parser;
+use hypha_e2e::market::{self, Daemons, Life, Spread, Stamp, Submitter, Tracker};
+use hypha_e2e::{digits_training_job, finalized_number, start_blob_store, NodeProcess};
 
-/// What the tracker saw of one job: block numbers and when their
-/// finalization was seen.
-#[derive(Debug, Default, Clone)]
-struct Track {
-	submitted: Option<(u32, Instant)>,
-	committed: Option<(u32, Instant)>,
-	ended: Option<(u32, Instant, &'static str)>,
-	audited: Option<bool>,
+#[derive(Parser, Debug)]
+#[command(about = "The market's throughput and latency against the chain's transfer ceiling")]
+struct Args {
+	/// Workers, each its own process and account.
+	#[arg(long, default_value_t = 4)]
+	workers: usize,
+	/// Verifiers, each its own process and account.
+	#[arg(long, default_value_t = 2)]
+	verifiers: usize,
+	/// Jobs submitted at once for the full-load run.
+	#[arg(long, default_value_t = 240)]
+	jobs: usize,
+	/// Jobs run one after the other for the light-load latencies.
+	#[arg(long, default_value_t = 20)]
+	light_jobs: usize,
+	/// Transfers per sender (six senders).
+	#[arg(long, default_value_t = 2_000)]
+	transfers_per_sender: u32,
+	/// Epochs of the digits training job (1: milliseconds of compute).
+	#[arg(long, default_value_t = 1)]
+	epochs: u32,
+	/// `--max-jobs` of every worker (its default when not given).
+	#[arg(long)]
+	worker_max_jobs: Option<usize>,
 }
 
-type Tracks = Arc<Mutex<HashMap<u64, Track>>>;
+const SENDERS: [&str; 6] = ["//Alice", "//Bob", "//Charlie", "//Dave", "//Eve", "//Ferdie"];
+const CLIENTS: [&str; 3] = ["//Alice", "//Bob", "//Charlie"];
 
-fn arg(name: &str, default: usize) -> Result<usize> {
-	let args: Vec<String> = std::env::args().collect();
-	match args.iter().position(|a| a == name) {
-		Some(i) => args
-			.get(i + 1)
-			.context("a value after the flag")?
-			.parse()
-			.with_context(|| name.to_string()),
-		None => Ok(default),
-	}
-}
-
-async fn track(client: hypha_client::Client, tracks: Tracks) -> Result<()> {
-	use api::jobs::events as e;
-	let mut blocks = client.stream_blocks().await?;
-	while let Some(block) = blocks.next().await {
-		let block = block?;
-		let seen = Instant::now();
-		let number = u32::try_from(block.number())?;
-		let events = block.at().await?.events().fetch().await?;
-		let mut tracks = tracks.lock().unwrap_or_else(|p| p.into_inner());
-		for ev in events.find::<e::JobSubmitted>() {
-			tracks.entry(ev?.job).or_default().submitted = Some((number, seen));
-		}
-		for ev in events.find::<e::ResultCommitted>() {
-			tracks.entry(ev?.job).or_default().committed = Some((number, seen));
-		}
-		for ev in events.find::<e::SamplingDrawn>() {
-			let ev = ev?;
-			tracks.entry(ev.job).or_default().audited = Some(ev.audited);
-		}
-		for ev in events.find::<e::JobSettled>() {
-			tracks.entry(ev?.job).or_default().ended = Some((number, seen, "settled"));
-		}
-		for ev in events.find::<e::JobRefunded>() {
-			tracks.entry(ev?.job).or_default().ended = Some((number, seen, "refunded"));
-		}
-		for ev in events.find::<e::ProviderSlashed>() {
-			tracks.entry(ev?.job).or_default().ended = Some((number, seen, "slashed"));
-		}
-	}
-	Ok(())
-}
-
-struct Bench {
-	node: NodeProcess,
-	_daemons: Vec<Daemon>,
-	url: String,
-	store: String,
-	spec: String,
-	tracks: Tracks,
-}
-
-impl Bench {
-	async fn submit(&self, seed: &str) -> Result<u64> {
-		let output = hypha_cli(&[
-			"job",
-			"submit",
-			&self.spec,
-			"--url",
-			&self.url,
-			"--seed",
-			seed,
-			"--store",
-			&self.store,
-			"--budget",
-			"10 HYPHA",
-		])
-		.await?;
-		hypha_e2e::submitted_job(&output)
-	}
-
-	async fn wait_ended(&self, jobs: &[u64], patience: Duration) -> Result<()> {
-		let deadline = Instant::now() + patience;
-		loop {
-			let done = {
-				let tracks = self.tracks.lock().unwrap_or_else(|p| p.into_inner());
-				jobs.iter().all(|job| tracks.get(job).is_some_and(|t| t.ended.is_some()))
-			};
-			if done {
-				return Ok(());
-			}
-			if Instant::now() >= deadline {
-				bail!("jobs {jobs:?} did not end within {patience:?}; {}", self.node.log_tail());
-			}
-			tokio::time::sleep(Duration::from_millis(200)).await;
-		}
-	}
-
-	fn tracks_of(&self, jobs: &[u64]) -> Vec<Track> {
-		let tracks = self.tracks.lock().unwrap_or_else(|p| p.into_inner());
-		jobs.iter().filter_map(|job| tracks.get(job).cloned()).collect()
-	}
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-	if values.is_empty() {
-		return f64::NAN;
-	}
-	values.sort_by(|a, b| a.total_cmp(b));
-	values[values.len() / 2]
-}
-
-fn row(name: &str, pairs: Vec<(u32, f64)>) -> String {
-	let blocks: Vec<f64> = pairs.iter().map(|(b, _)| f64::from(*b)).collect();
-	let seconds: Vec<f64> = pairs.iter().map(|(_, s)| *s).collect();
-	let max_s = seconds.iter().cloned().fold(f64::NAN, f64::max);
-	format!(
-		"| {name} | {} | {:.0} | {:.1} | {max_s:.1} |",
-		pairs.len(),
-		median(blocks),
-		median(seconds)
-	)
+fn span_rows(name: &str, load: &str, lives: &[Life], to: fn(&Life) -> Option<Stamp>) -> String {
+	let (blocks, seconds) = market::spans(lives, |l| l.submitted, to);
+	let f = |s: Spread| format!("{:.0} | {:.0} | {:.0}", s.p50, s.p95, s.max);
+	let g = |s: Spread| format!("{:.1} | {:.1} | {:.1}", s.p50, s.p95, s.max);
+	format!("| {name} | {load} | {} | {} | {} |", blocks.count, f(blocks), g(seconds))
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
-	let overhead_jobs = arg("--overhead-jobs", 10)?;
-	let throughput_jobs = arg("--throughput-jobs", 24)?;
+	let args = Args::parse();
+	let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
 	let dir = std::env::temp_dir().join(format!("hypha-market-bench-{}", std::process::id()));
 	std::fs::create_dir_all(&dir)?;
+	let patience = Duration::from_secs(900);
 
-	let mut node = NodeProcess::start("bench", &["--dev"])?;
+	let mut node = NodeProcess::start("bench", &["--dev", "--pool-limit", "32768"])?;
 	let client = node.client(Duration::from_secs(120)).await?;
 	let url = node.ws_url();
+	let tracker = Tracker::start(client.clone(), finalized_number(&client).await?);
+
+	// 1. The chain's ceiling.
+	eprintln!("[bench] {} transfers…", args.transfers_per_sender as usize * SENDERS.len());
+	let senders: Vec<_> = SENDERS.iter().map(|s| market::keypair(s)).collect::<Result<_>>()?;
+	let transfers =
+		market::transfer_rate(&client, &tracker, &senders, args.transfers_per_sender, patience)
+			.await?;
+
+	// The market: a blob store, the daemons, the job.
+	let alice = market::keypair("//Alice")?;
+	let accounts = Daemons::fund(&client, &alice, args.workers, args.verifiers).await?;
 	let store = start_blob_store("bench-store").await?;
-	let store_url = store.url();
-	let mut daemons = vec![store];
-	for seed in ["//Eve", "//Dave"] {
-		let name = seed.trim_start_matches('/');
-		daemons.push(start_worker(
-			&format!("bench-worker-{name}"),
-			&url,
-			seed,
-			&dir.join(name),
-			"0.001",
-			&[],
-		)?);
+	let max_jobs = args.worker_max_jobs.map(|n| n.to_string());
+	let mut worker_flags = Vec::new();
+	if let Some(n) = &max_jobs {
+		worker_flags.extend(["--max-jobs", n.as_str()]);
 	}
-	daemons.push(start_verifier("bench-verifier", &url, "//Ferdie", &[])?);
-	// Wait for the three registrations.
-	let deadline = Instant::now() + Duration::from_secs(120);
-	loop {
-		let at = client.at_current_block().await?;
-		let entry = at.storage().entry(api::storage().stake().providers())?;
-		let mut iter = entry.iter(()).await?;
-		let mut providers = 0;
-		while let Some(item) = iter.next().await {
-			item?;
-			providers += 1;
-		}
-		let verifiers =
-			at.storage().fetch(api::storage().stake().verifiers(), ()).await?.decode()?.0.len();
-		if providers >= 2 && verifiers >= 1 {
-			break;
-		}
-		if Instant::now() >= deadline {
-			bail!("the daemons did not register; logs in {}", std::env::temp_dir().display());
-		}
-		tokio::time::sleep(Duration::from_millis(500)).await;
+	let daemons = Daemons::start(
+		&client,
+		&url,
+		accounts,
+		(args.workers, args.verifiers),
+		&dir,
+		&worker_flags,
+	)
+	.await?;
+	let spec = digits_training_job(&dir.join("job"), args.epochs).await?;
+	let submitter = Submitter { url, store: store.url(), spec: spec.display().to_string() };
+
+	// 2. One job at a time.
+	eprintln!("[bench] {} jobs one at a time…", args.light_jobs);
+	let mut light = Vec::new();
+	for _ in 0..args.light_jobs {
+		let jobs = submitter.submit("//Bob", 1).await?;
+		tracker.wait_ended(&jobs, Duration::from_secs(180)).await?;
+		light.extend(jobs);
 	}
-	let spec = digits_training_job(&dir.join("job"), 1).await?;
+	let light = tracker.lives(&light);
 
-	let tracks: Tracks = Default::default();
-	tokio::spawn(track(client.clone(), tracks.clone()));
-	let bench = Bench {
-		node,
-		_daemons: daemons,
-		url,
-		store: store_url,
-		spec: spec.display().to_string(),
-		tracks,
-	};
-
-	// 1. One job at a time.
-	let mut sequential = Vec::new();
-	for _ in 0..overhead_jobs {
-		let job = bench.submit("//Bob").await?;
-		bench.wait_ended(&[job], Duration::from_secs(180)).await?;
-		sequential.push(job);
-	}
-	let tracks = bench.tracks_of(&sequential);
-	let span = |a: Option<(u32, Instant)>, b: Option<(u32, Instant)>| -> Option<(u32, f64)> {
-		let ((ba, ta), (bb, tb)) = (a?, b?);
-		Some((bb.saturating_sub(ba), tb.duration_since(ta).as_secs_f64()))
-	};
-	let to_result: Vec<(u32, f64)> =
-		tracks.iter().filter_map(|t| span(t.submitted, t.committed)).collect();
-	let settle = |audited: bool| -> Vec<(u32, f64)> {
-		tracks
-			.iter()
-			.filter(|t| t.audited == Some(audited))
-			.filter_map(|t| span(t.committed, t.ended.map(|(b, i, _)| (b, i))))
-			.collect()
-	};
-	let total: Vec<(u32, f64)> =
-		tracks.iter().filter_map(|t| span(t.submitted, t.ended.map(|(b, i, _)| (b, i)))).collect();
-
-	// 2. Many at once, from three clients.
+	// 3. Many at once.
+	eprintln!("[bench] {} jobs at once…", args.jobs);
+	let compute = |daemons: &[hypha_e2e::Daemon], name: &str| Daemons::sum_metric(daemons, name);
+	let worker_metric = "hypha_worker_compute_seconds_total";
+	let verifier_metric = "hypha_verifier_compute_seconds_total";
+	let (worker_before, verifier_before) =
+		(compute(&daemons.workers, worker_metric)?, compute(&daemons.verifiers, verifier_metric)?);
 	let started = Instant::now();
-	let per_client = throughput_jobs.div_ceil(3);
-	let mut handles = Vec::new();
-	for seed in ["//Alice", "//Bob", "//Charlie"] {
-		let (url, store, spec) = (bench.url.clone(), bench.store.clone(), bench.spec.clone());
-		handles.push(tokio::spawn(async move {
-			let mut jobs = Vec::new();
-			for _ in 0..per_client {
-				let output = hypha_cli(&[
-					"job", "submit", &spec, "--url", &url, "--seed", seed, "--store", &store,
-					"--budget", "10 HYPHA",
-				])
-				.await?;
-				jobs.push(hypha_e2e::submitted_job(&output)?);
-			}
-			anyhow::Ok(jobs)
-		}));
+	let mut tasks = tokio::task::JoinSet::new();
+	for (i, seed) in CLIENTS.iter().enumerate() {
+		let share = args.jobs / CLIENTS.len() + usize::from(i < args.jobs % CLIENTS.len());
+		let submitter = submitter.clone();
+		tasks.spawn(async move { submitter.submit(seed, share).await });
 	}
-	let mut burst = Vec::new();
-	for handle in handles {
-		burst.extend(handle.await??);
+	let mut full = Vec::new();
+	while let Some(done) = tasks.join_next().await {
+		full.extend(done??);
 	}
 	let submitted_in = started.elapsed().as_secs_f64();
-	bench.wait_ended(&burst, Duration::from_secs(900)).await?;
-	let burst_tracks = bench.tracks_of(&burst);
-	let first = burst_tracks
-		.iter()
-		.filter_map(|t| t.submitted)
-		.min_by_key(|(b, _)| *b)
-		.context("no submission")?;
-	let last =
-		burst_tracks.iter().filter_map(|t| t.ended).max_by_key(|(b, _, _)| *b).context("no end")?;
-	let seconds = last.1.duration_since(first.1).as_secs_f64();
-	let blocks = last.0 - first.0;
-	let settled =
-		burst_tracks.iter().filter(|t| matches!(t.ended, Some((_, _, "settled")))).count();
-	let audited = burst_tracks.iter().filter(|t| t.audited == Some(true)).count();
+	tracker.wait_ended(&full, patience).await?;
+	// The verifiers may still be re-executing the last audits' panels: wait
+	// for their compute to stop growing before reading it.
+	tokio::time::sleep(Duration::from_secs(3)).await;
+	let worker_seconds = compute(&daemons.workers, worker_metric)? - worker_before;
+	let verifier_seconds = compute(&daemons.verifiers, verifier_metric)? - verifier_before;
+	let full = tracker.lives(&full);
 
-	println!("## Marketplace overhead (dev node, 1-second blocks, 2 workers, 1 verifier)\n");
-	println!("Job: digits training, 1 epoch (about 10 compute units, milliseconds of compute).\n");
-	println!("| span | jobs | median blocks | median seconds | max seconds |");
-	println!("| --- | --- | --- | --- | --- |");
-	println!("{}", row("submit → result committed", to_result));
-	println!("{}", row("result → settled, not audited", settle(false)));
-	println!("{}", row("result → settled, audited", settle(true)));
-	println!("{}", row("submit → settled", total));
-	println!();
-	println!("## Throughput\n");
-	println!(
-		"{} jobs submitted by 3 clients in {submitted_in:.1} s; {settled} settled ({audited} audited) within {blocks} blocks, {seconds:.1} s from the first submission's block to the last settlement: **{:.2} jobs/s**",
-		burst.len(),
-		burst.len() as f64 / seconds
+	let first = full.iter().filter_map(|l| l.submitted).min_by_key(|s| s.block);
+	let last = full.iter().filter_map(|l| l.ended.map(|e| e.0)).max_by_key(|s| s.block);
+	let (Some(first), Some(last)) = (first, last) else {
+		anyhow::bail!("no job was submitted or ended");
+	};
+	let block_time = hypha_primitives::MILLISECS_PER_BLOCK as f64 / 1000.0;
+	let lifecycle_seconds = (last.millis - first.millis) as f64 / 1000.0 + block_time;
+	let lifecycles = full.len() as f64 / lifecycle_seconds;
+	let settled =
+		full.iter().filter(|l| matches!(l.ended, Some((_, market::End::Settled)))).count();
+	ensure!(
+		settled == full.len(),
+		"{} of {} jobs did not settle",
+		full.len() - settled,
+		full.len()
 	);
+	let audited = full.iter().filter(|l| l.audited == Some(true)).count();
+	let p: Vec<f64> = full.iter().filter_map(|l| l.probability_ppm).map(f64::from).collect();
+	let p_mean = p.iter().sum::<f64>() / p.len().max(1) as f64 / 1e4;
+	// What one audit costs the verifiers, in units of the job's own compute
+	// (1.0: one re-execution, no dispute), and what that makes the
+	// overhead for a provider with a spotless record, audited at the base
+	// rate of the chain's parameters.
+	let per_audit = verifier_seconds / (audited.max(1) as f64 * worker_seconds / full.len() as f64);
+	let params = hypha_client::query::params(&client).await?;
+	let base_ppm = hypha_primitives::sampling::audit_probability_ppm(
+		1_000_000,
+		1_000_000 / 100 * u128::from(params.collateral_percent),
+		params.safety_permille,
+		params.p_min_ppm,
+		hypha_primitives::sampling::PPM,
+	);
+	let base = f64::from(base_ppm) / 1e4;
+
+	println!(
+		"## Market against the chain ({profile} builds, dev node, 1-second blocks, {} workers, {} verifiers)\n",
+		args.workers, args.verifiers
+	);
+	println!(
+		"Job: digits training, {} epoch(s). {} jobs submitted at once by 3 clients ({submitted_in:.1} s to submit).\n",
+		args.epochs, full.len()
+	);
+	println!("| figure | value |\n| --- | --- |");
+	println!(
+		"| transfers/s (`transfer_keep_alive`, 6 senders) | **{:.0}** ({} in {} blocks, fullest block {}, signed and sent in {:.1} s) |",
+		transfers.per_second(),
+		transfers.transfers,
+		transfers.blocks,
+		transfers.fullest_block,
+		transfers.submit_seconds
+	);
+	println!(
+		"| job lifecycles/s (submit → settled) | **{lifecycles:.2}** ({} jobs in {:.0} s, blocks {}..{}) |",
+		full.len(),
+		lifecycle_seconds,
+		first.block,
+		last.block
+	);
+	println!(
+		"| ratio lifecycles / transfers | {:.4} (goal ≥ 0.25) |",
+		lifecycles / transfers.per_second()
+	);
+	println!("| jobs lost | {} |", full.len() - settled);
+	println!(
+		"| audited | {audited} of {} ({:.1} %; mean audit probability {p_mean:.2} %) |",
+		full.len(),
+		100.0 * audited as f64 / full.len().max(1) as f64
+	);
+	println!(
+		"| verification overhead, this run (verifier compute / worker compute) | **{:.1} %** ({verifier_seconds:.3} s / {worker_seconds:.3} s; new providers are audited more, see below) |",
+		100.0 * verifier_seconds / worker_seconds
+	);
+	println!("| verifier compute per audit / worker compute per job | {per_audit:.2} |");
+	println!(
+		"| verification overhead for a provider with a spotless record (base rate {base:.2} % × per audit) | **{:.1} %** (goal ≤ 5 %) |",
+		base * per_audit
+	);
+	println!();
+	println!(
+		"| span | load | jobs | p50 blocks | p95 blocks | max blocks | p50 s | p95 s | max s |"
+	);
+	println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+	let light_name = "one at a time";
+	let full_name = format!("{} at once", full.len());
+	for (name, to) in [
+		("submit → claimed", (|l: &Life| l.claimed) as fn(&Life) -> Option<Stamp>),
+		("submit → committed", |l: &Life| l.committed),
+		("submit → settled", |l: &Life| l.ended.map(|e| e.0)),
+	] {
+		println!("{}", span_rows(name, light_name, &light, to));
+		println!("{}", span_rows(name, &full_name, &full, to));
+	}
+	drop(daemons);
+	drop(store);
+	node.kill();
 	Ok(())
 }

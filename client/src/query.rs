@@ -54,16 +54,30 @@ pub async fn live_jobs(client: &Client) -> Result<Vec<(JobId, Job)>, Error> {
 			.map(|(_, job, _)| *job),
 	);
 	let jobs = at.storage().entry(api::storage().jobs().jobs()).or_client()?;
-	let mut live = Vec::with_capacity(ids.len());
-	for id in ids {
-		if let Some(value) = jobs.try_fetch((id,)).await.or_client()? {
-			let job: Job = value.decode().or_client()?;
+	// The agenda also holds steps of jobs that have ended (an `Expire` left
+	// behind by a claim is skipped when its block comes), so there may be
+	// many more ids than live jobs: read them 32 at a time, not one after
+	// the other (a restarted daemon spent half a minute here).
+	let reads = ids.into_iter().map(|id| {
+		let jobs = &jobs;
+		async move {
+			match jobs.try_fetch((id,)).await.or_client()? {
+				Some(value) => Ok::<_, Error>(Some((id, value.decode().or_client()?))),
+				None => Ok(None),
+			}
+		}
+	});
+	let mut read: Vec<(JobId, Job)> = Vec::new();
+	let mut stream = futures::StreamExt::buffer_unordered(futures::stream::iter(reads), 32);
+	while let Some(found) = futures::StreamExt::next(&mut stream).await {
+		if let Some((id, job)) = found? {
 			if !job.status.is_final() {
-				live.push((id, job));
+				read.push((id, job));
 			}
 		}
 	}
-	Ok(live)
+	read.sort_by_key(|(id, _)| *id);
+	Ok(read)
 }
 
 /// Every job with its id, in id order (the chain's whole history: for

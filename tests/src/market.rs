@@ -55,6 +55,8 @@ pub struct Life {
 	pub ended: Option<(Stamp, End)>,
 	/// `JobClaimed` events (more than one after a missed deadline).
 	pub claims: u32,
+	/// The providers whose deadline passed on this job.
+	pub missed_by: Vec<AccountId>,
 }
 
 /// Money the chain moved outside the jobs' escrow in one block, and the
@@ -247,8 +249,10 @@ fn record(state: &mut State, stamp: Stamp, events: &hypha_client::Events) -> Res
 		entry(lives, ev?.job).ended = Some((stamp, End::Slashed));
 	}
 	for ev in events.find::<e::DeadlineMissed>() {
-		totals.burned += ev?.slashed;
+		let ev = ev?;
+		totals.burned += ev.slashed;
 		totals.deadlines_missed += 1;
+		entry(lives, ev.job).missed_by.push(ev.provider);
 	}
 	for ev in events.find::<e::VerifierAbsent>() {
 		totals.burned += ev?.slashed;

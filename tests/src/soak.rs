@@ -72,7 +72,9 @@ pub struct Kill {
 /// What a soak saw.
 #[derive(Debug)]
 pub struct SoakReport {
-	/// Every job's life, in submission order.
+	/// The job ids, in submission order.
+	pub jobs: Vec<u64>,
+	/// Every job's life, in the same order.
 	pub lives: Vec<Life>,
 	/// The kills, in order.
 	pub kills: Vec<Kill>,
@@ -170,6 +172,12 @@ impl SoakReport {
 			self.issuance_unaccounted()
 		);
 		out += &format!("| left on hold for clients | {} units |\n", self.clients_held_change);
+		for (job, life) in self.jobs.iter().zip(&self.lives) {
+			for provider in &life.missed_by {
+				let claimed = life.claimed.map_or(0, |s| s.block);
+				out += &format!("\nThe deadline of job {job} passed for {provider} (first claimed in block {claimed}).\n");
+			}
+		}
 		out += "\nKills (seconds from the first submission, target, seconds down):\n\n";
 		for kill in &self.kills {
 			out += &format!("- {:.0} s: {} ({:.0} s)\n", kill.at, kill.target, kill.down);
@@ -470,6 +478,7 @@ pub async fn run(config: &SoakConfig) -> Result<SoakReport> {
 	}
 	Ok(SoakReport {
 		lives: tracker.lives(&jobs),
+		jobs,
 		kills: faults.kills,
 		seconds,
 		blocks: after.block - before.block,

@@ -36,6 +36,10 @@ async fn a_short_soak_with_kills_ends_every_job_and_every_token_adds_up() -> Res
 	ensure!(settled + refunded == config.jobs, "not every job settled or was refunded:\n{text}");
 	ensure!(report.ended(End::Slashed) == 0, "an honest provider was slashed:\n{text}");
 	ensure!(report.totals.verifiers_slashed == 0, "an honest verifier was slashed:\n{text}");
+	// Not asserted: that a restarted worker or verifier never misses a
+	// deadline. The long soak still sees a few (a daemon's start-up can take
+	// longer than the window; docs/MARKET.md), so the figures are printed
+	// above, and their burns are part of the accounting checked below.
 	ensure!(report.unaccounted() == 0, "tokens unaccounted for:\n{text}");
 	ensure!(report.issuance_unaccounted() == 0, "the issuance does not add up:\n{text}");
 	ensure!(report.clients_held_change == 0, "escrow left on hold:\n{text}");

@@ -146,14 +146,21 @@ async fn follow(
 	mut requeued: tokio::sync::mpsc::UnboundedReceiver<JobId>,
 	shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
+	// Subscribed before the state is read, so that no assignment falls in
+	// between: one finalized before the read is in the state, one after it
+	// comes in a finalized block (a restarted verifier missed the ones in
+	// that gap and was slashed as absent).
+	let mut best = BestBlocks::subscribe(&shared.client).await?;
+	let mut finalized = FinalizedBlocks::subscribe(&shared.client).await?;
 	// Each queued job with the best block it was seen in (`None`: the
 	// finalized state, at startup).
 	let mut queue: VecDeque<(JobId, Option<H256>)> =
 		pending_at_startup(shared).await?.into_iter().map(|job| (job, None)).collect();
 	let mut queued: HashSet<JobId> = queue.iter().map(|(job, _)| *job).collect();
 	let mut in_flight: HashSet<JobId> = HashSet::new();
-	let mut best = BestBlocks::subscribe(&shared.client).await?;
-	let mut finalized = FinalizedBlocks::subscribe(&shared.client).await?;
+	// Jobs answered (or found to need no answer) since the start, until they
+	// end: what the finalized blocks' assignments are checked against.
+	let mut answered: HashSet<JobId> = HashSet::new();
 	let mut tasks: tokio::task::JoinSet<(JobId, Result<()>)> = tokio::task::JoinSet::new();
 	futures::pin_mut!(shutdown);
 	loop {
@@ -177,7 +184,7 @@ async fn follow(
 			},
 			Some(finished) = tasks.join_next(), if !tasks.is_empty() => {
 				match finished {
-					Ok((job, Ok(()))) => { in_flight.remove(&job); },
+					Ok((job, Ok(()))) => { in_flight.remove(&job); answered.insert(job); },
 					Ok((job, Err(error))) => {
 						in_flight.remove(&job);
 						tracing::error!(job, error = format!("{error:#}"), "verification failed");
@@ -215,8 +222,24 @@ async fn follow(
 					Ok(block) => block,
 					Err(error) => { tracing::warn!(%error, "reading a finalized block"); continue; },
 				};
-				if let Err(error) = count_finalized(shared, &block.events) {
-					tracing::warn!(%error, number = block.number, "reading a finalized block's events");
+				match count_finalized(shared, &block.events) {
+					Ok(seen) => {
+						for job in seen.ended {
+							answered.remove(&job);
+						}
+						// An assignment never seen in a best block (it came
+						// while this verifier was starting: after the state
+						// it read, before its subscription), or whose answer
+						// failed: answered now, at the finalized state, or
+						// its deadline would cost the no-show slash.
+						for job in seen.assigned {
+							if !answered.contains(&job) && !in_flight.contains(&job) && queued.insert(job) {
+								tracing::info!(job, "an assignment not answered yet, seen in a finalized block");
+								queue.push_back((job, None));
+							}
+						}
+					},
+					Err(error) => tracing::warn!(%error, number = block.number, "reading a finalized block's events"),
 				}
 			},
 		}
@@ -298,10 +321,32 @@ fn assigned_in(shared: &Shared, events: &Events) -> Result<Vec<JobId>> {
 	Ok(jobs)
 }
 
-/// Counts a finalized block's verdicts and slashes of this verifier, and
-/// forgets what it committed for jobs that ended.
-fn count_finalized(shared: &Shared, events: &Events) -> Result<()> {
+/// What a finalized block says to this verifier.
+struct FinalizedSeen {
+	/// Jobs that ended.
+	ended: Vec<JobId>,
+	/// Audits and panel seats assigned to this verifier.
+	assigned: Vec<JobId>,
+}
+
+/// Counts a finalized block's verdicts and slashes of this verifier,
+/// forgets what it committed for jobs that ended, and lists the jobs that
+/// ended and the ones assigned to it.
+fn count_finalized(shared: &Shared, events: &Events) -> Result<FinalizedSeen> {
 	use api::jobs::events;
+	let mut assigned = Vec::new();
+	for event in events.find::<events::AuditAssigned>() {
+		let event = event?;
+		if event.verifier == shared.account {
+			assigned.push(event.job);
+		}
+	}
+	for event in events.find::<events::DisputeOpened>() {
+		let event = event?;
+		if event.panel.contains(&shared.account) {
+			assigned.push(event.job);
+		}
+	}
 	// A job that ended needs no reveal: forget what was committed for it.
 	let mut ended: Vec<JobId> = Vec::new();
 	for event in events.find::<events::JobSettled>() {
@@ -314,8 +359,8 @@ fn count_finalized(shared: &Shared, events: &Events) -> Result<()> {
 		ended.push(event?.job);
 	}
 	if let Ok(mut held) = shared.committed.lock() {
-		for job in ended {
-			held.remove(&job);
+		for job in &ended {
+			held.remove(job);
 		}
 	}
 	for event in events.find::<events::VerdictSubmitted>() {
@@ -343,7 +388,7 @@ fn count_finalized(shared: &Shared, events: &Events) -> Result<()> {
 			tracing::warn!(job = event.job, slashed = %format_hypha(event.slashed), "missed a verdict deadline");
 		}
 	}
-	Ok(())
+	Ok(FinalizedSeen { ended, assigned })
 }
 
 /// Answers what `job` waits for from this verifier: re-executes it (or

@@ -205,7 +205,33 @@ pub(crate) fn on_finalized_block(
 			queue.ended.push((event.job, Instant::now()));
 		}
 	}
+	for event in events.find::<events::JobClaimed>() {
+		let event = event?;
+		if event.provider == shared.account {
+			adopt_unknown_claim(shared, queue, event.job);
+		}
+	}
 	Ok(())
+}
+
+/// A finalized claim of this worker's: resumed if the worker knows nothing of
+/// it. That is a claim sent just before a crash that was not final yet when
+/// the restarted worker read the chain ([`initial_scan`] saw the job open and
+/// forgot its record): without this its deadline would pass and cost the
+/// penalty. A claim the worker is working on is in flight or has a record in
+/// the state directory (from its claim on), so it is left alone.
+fn adopt_unknown_claim(shared: &Shared, queue: &mut Queue, job: JobId) {
+	if queue.in_flight.contains(&job) || queue.resume.contains(&job) {
+		return;
+	}
+	if shared.state().get(job).is_some() {
+		return;
+	}
+	tracing::warn!(job, "a finalized claim of this worker's that it did not know of (sent before a restart): resuming it");
+	queue.candidates.remove(&job);
+	queue.done.remove(&job);
+	queue.retry.remove(&job);
+	queue.resume.push(job);
 }
 
 #[cfg(test)]

@@ -258,10 +258,12 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 /// The main loop: candidates in, up to `max_jobs` attempts at once, until
 /// `shutdown`.
 async fn follow(shared: &Shared, shutdown: impl Future<Output = ()>) -> Result<()> {
-	let mut queue = events::initial_scan(shared).await?;
-	let retention = Duration::from_secs(shared.config.output_retention_secs);
+	// Subscribed before the state is read, so that no claim of this worker's
+	// falls in between (see `events::adopt_unknown_claim`).
 	let mut best = BestBlocks::subscribe(&shared.client).await?;
 	let mut finalized = FinalizedBlocks::subscribe(&shared.client).await?;
+	let mut queue = events::initial_scan(shared).await?;
+	let retention = Duration::from_secs(shared.config.output_retention_secs);
 	let mut attempts: tokio::task::JoinSet<(JobId, Attempt)> = tokio::task::JoinSet::new();
 	futures::pin_mut!(shutdown);
 	loop {

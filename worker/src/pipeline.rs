@@ -68,6 +68,10 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 	let Some(record) = shared.read_job(job).await? else {
 		return Ok(Attempt::Skipped("no such job".into()));
 	};
+	// A candidate already assigned to this worker: a claim it sent before a
+	// restart landed after the restarted worker read the chain. Finish it
+	// (claiming again would fail, and the deadline would cost the penalty).
+	let resuming = resuming || assigned_to(&record.status, &shared.account);
 	let kind = record.spec.kind;
 	if !resuming {
 		if let Some(skip) = check_offer(shared, &record).await? {

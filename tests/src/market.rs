@@ -333,10 +333,7 @@ pub async fn fund(client: &Client, from: &Keypair, to: &[AccountId], amount: u12
 	let calls = to
 		.iter()
 		.map(|dest| {
-			RuntimeCall::Balances(Call::transfer_keep_alive {
-				dest: dest.clone().into(),
-				value: amount,
-			})
+			RuntimeCall::Balances(Call::transfer_keep_alive { dest: (*dest).into(), value: amount })
 		})
 		.collect();
 	hypha_client::submit(client, &api::tx().utility().batch_all(calls), from)

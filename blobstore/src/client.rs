@@ -1,28 +1,69 @@
-//! The client: uploads blobs and fetches them, checking size and digest
-//! before anything uses the bytes.
+//! The client: uploads blobs and fetches them, streaming, checking size and
+//! digest before anything uses the bytes.
+//!
+//! Every request has a connect timeout and an idle timeout (no byte for
+//! [`DEFAULT_TIMEOUT`]), redirects are never followed (a store that answers
+//! `3xx` is an error, not a hop to another host), bodies are bounded while
+//! they stream, and `https://` stores are reached over TLS (rustls, the
+//! webpki roots).
 
-use ed25519_dalek::{SigningKey, VerifyingKey};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use subxt_signer::sr25519;
+use tokio::io::AsyncWriteExt;
 
 use crate::auth;
-use crate::store::Digest;
+use crate::store::{Access, Digest, Hasher};
+
+/// How long a request may wait for the store's next byte.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long connecting may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Called with (bytes done, bytes in all) as a transfer goes.
+pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
 /// Why a fetch or upload failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
+	/// The store's URL does not parse or names no host.
+	#[error("`{0}` is not a blob store URL (expected http(s)://HOST:PORT)")]
+	BadUrl(String),
+	/// The store did not answer within the timeout.
+	#[error("the store at {base} did not answer in {} s", seconds(.timeout))]
+	Timeout {
+		/// The store.
+		base: String,
+		/// The timeout.
+		timeout: Duration,
+	},
 	/// Transport error.
-	#[error("HTTP request to the blob store failed: {0}")]
-	Http(#[from] reqwest::Error),
+	#[error("the request to the store at {base} failed: {source}")]
+	Http {
+		/// The store.
+		base: String,
+		/// The error.
+		#[source]
+		source: reqwest::Error,
+	},
 	/// The server answered with an error status.
-	#[error("blob store answered {status}: {message}")]
+	#[error("the store at {base} answered {status}: {message}")]
 	Status {
+		/// The store.
+		base: String,
 		/// HTTP status.
 		status: u16,
 		/// The server's message.
 		message: String,
 	},
-	/// The body exceeds the caller's bound.
-	#[error("blob exceeds the size bound of {limit} bytes")]
+	/// The blob is larger than the caller allows.
+	#[error("the blob is {size} bytes, the bound here is {limit} bytes")]
 	TooLarge {
+		/// Its size (as announced, or as far as it was read).
+		size: u64,
 		/// The bound.
 		limit: u64,
 	},
@@ -37,83 +78,322 @@ pub enum BlobError {
 	/// The server's reply to an upload is not the digest of what was sent.
 	#[error("the store acknowledged the upload with {0:?}, not its digest")]
 	BadAcknowledgement(String),
+	/// Uploads are signed; this client has no key.
+	#[error("uploads must be signed: this client has no key")]
+	NoSigner,
+	/// A local file could not be read or written.
+	#[error("{path}: {source}")]
+	Io {
+		/// The file.
+		path: String,
+		/// The error.
+		#[source]
+		source: std::io::Error,
+	},
+}
+
+fn seconds(duration: &Duration) -> String {
+	if duration.subsec_millis() == 0 {
+		duration.as_secs().to_string()
+	} else {
+		format!("{:.1}", duration.as_secs_f64())
+	}
 }
 
 /// A client of one blob store.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BlobClient {
 	http: reqwest::Client,
 	base_url: String,
-	signer: Option<SigningKey>,
+	authority: String,
+	timeout: Duration,
+	signer: Option<sr25519::Keypair>,
+}
+
+impl std::fmt::Debug for BlobClient {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.debug_struct("BlobClient").field("base_url", &self.base_url).finish_non_exhaustive()
+	}
+}
+
+/// The `host:port` of `url` (the port the scheme implies if none is given).
+pub fn authority_of(url: &str) -> Option<String> {
+	let parsed = reqwest::Url::parse(url).ok()?;
+	let host = parsed.host_str()?;
+	let port = parsed.port_or_known_default()?;
+	Some(format!("{host}:{port}"))
 }
 
 impl BlobClient {
-	/// A client of the store at `base_url` (e.g. `http://127.0.0.1:7070`).
-	pub fn new(base_url: impl Into<String>) -> Self {
-		Self {
-			http: reqwest::Client::new(),
-			base_url: base_url.into().trim_end_matches('/').to_string(),
-			signer: None,
-		}
+	/// A client of the store at `base_url` (e.g. `http://127.0.0.1:7300`),
+	/// with [`DEFAULT_TIMEOUT`].
+	pub fn new(base_url: impl Into<String>) -> Result<Self, BlobError> {
+		Self::with_timeout(base_url, DEFAULT_TIMEOUT)
 	}
 
-	/// Signs reads with `key` (needed for restricted blobs).
-	pub fn with_signer(mut self, key: SigningKey) -> Self {
+	/// As [`Self::new`], waiting at most `timeout` for each next byte.
+	pub fn with_timeout(base_url: impl Into<String>, timeout: Duration) -> Result<Self, BlobError> {
+		let base_url = base_url.into().trim_end_matches('/').to_string();
+		let authority = authority_of(&base_url).ok_or_else(|| BlobError::BadUrl(base_url.clone()))?;
+		let http = reqwest::Client::builder()
+			.connect_timeout(CONNECT_TIMEOUT.min(timeout))
+			.read_timeout(timeout)
+			.redirect(reqwest::redirect::Policy::none())
+			.build()
+			.map_err(|source| BlobError::Http { base: base_url.clone(), source })?;
+		Ok(Self { http, base_url, authority, timeout, signer: None })
+	}
+
+	/// Signs uploads and reads with `key`.
+	pub fn with_signer(mut self, key: sr25519::Keypair) -> Self {
 		self.signer = Some(key);
 		self
 	}
 
-	/// Uploads `bytes`, readable only by `readers` if not empty; checks the
-	/// acknowledged digest.
-	pub async fn put(&self, bytes: Vec<u8>, readers: &[VerifyingKey]) -> Result<Digest, BlobError> {
-		let expected = Digest::of(&bytes);
-		let mut request = self.http.put(format!("{}/blobs", self.base_url)).body(bytes);
-		if !readers.is_empty() {
-			let list: Vec<String> = readers.iter().map(|k| hex::encode(k.as_bytes())).collect();
+	/// The store's base URL.
+	pub fn base_url(&self) -> &str {
+		&self.base_url
+	}
+
+	/// The URL of the blob `digest` in this store.
+	pub fn blob_url(&self, digest: &Digest) -> String {
+		format!("{}/blobs/{}", self.base_url, digest.to_hex())
+	}
+
+	fn transport(&self, source: reqwest::Error) -> BlobError {
+		if source.is_timeout() {
+			BlobError::Timeout { base: self.base_url.clone(), timeout: self.timeout }
+		} else {
+			BlobError::Http { base: self.base_url.clone(), source }
+		}
+	}
+
+	async fn status_error(&self, response: reqwest::Response) -> BlobError {
+		let status = response.status().as_u16();
+		let mut message = if response.status().is_redirection() {
+			"redirects are not followed".to_string()
+		} else {
+			response.text().await.unwrap_or_default()
+		};
+		message.truncate(512);
+		BlobError::Status { base: self.base_url.clone(), status, message }
+	}
+
+	/// Uploads `bytes` with `access`; checks the acknowledged digest.
+	pub async fn put(&self, bytes: Vec<u8>, access: &Access) -> Result<Digest, BlobError> {
+		let digest = Digest::of(&bytes);
+		let size = bytes.len() as u64;
+		self.put_body(digest, size, access, reqwest::Body::from(bytes)).await
+	}
+
+	/// Uploads the file at `path` with `access`, streaming it (read once to
+	/// hash it, once to send it); `progress` sees the bytes sent.
+	pub async fn put_file(
+		&self,
+		path: &Path,
+		access: &Access,
+		progress: Option<Progress>,
+	) -> Result<Digest, BlobError> {
+		let io_error = |source| BlobError::Io { path: path.display().to_string(), source };
+		let (digest, size) = hash_file(path).await.map_err(io_error)?;
+		let file = tokio::fs::File::open(path).await.map_err(io_error)?;
+		let mut sent = 0u64;
+		let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).map(move |chunk| {
+			if let (Ok(chunk), Some(progress)) = (&chunk, &progress) {
+				sent += chunk.len() as u64;
+				progress(sent, size);
+			}
+			chunk
+		});
+		self.put_body(digest, size, access, reqwest::Body::wrap_stream(stream)).await
+	}
+
+	async fn put_body(
+		&self,
+		digest: Digest,
+		size: u64,
+		access: &Access,
+		body: reqwest::Body,
+	) -> Result<Digest, BlobError> {
+		let signer = self.signer.as_ref().ok_or(BlobError::NoSigner)?;
+		let timestamp = auth::unix_now();
+		let message = auth::put_message(&self.authority, &digest, size, access, timestamp);
+		let mut request = self
+			.http
+			.put(self.blob_url(&digest))
+			.header(reqwest::header::CONTENT_LENGTH, size)
+			.header(auth::ACCESS_HEADER, if access.public { "public" } else { "private" })
+			.body(body);
+		if !access.readers.is_empty() {
+			let list: Vec<String> = access.readers.iter().map(hex::encode).collect();
 			request = request.header(auth::READERS_HEADER, list.join(","));
 		}
-		let response = request.send().await?;
-		let status = response.status();
-		let text = response.text().await?;
-		if !status.is_success() {
-			return Err(BlobError::Status { status: status.as_u16(), message: text });
+		for (name, value) in auth::sign(signer, &message, timestamp) {
+			request = request.header(name, value);
 		}
+		let response = request.send().await.map_err(|e| self.transport(e))?;
+		if !response.status().is_success() {
+			return Err(self.status_error(response).await);
+		}
+		let text = response.text().await.map_err(|e| self.transport(e))?;
 		match Digest::from_hex(text.trim()) {
-			Some(digest) if digest == expected => Ok(digest),
+			Some(acknowledged) if acknowledged == digest => Ok(digest),
 			_ => Err(BlobError::BadAcknowledgement(text)),
 		}
 	}
 
-	/// Fetches the blob `digest`, refusing more than `max_bytes` and bytes
-	/// that do not hash to `digest`.
-	pub async fn get(&self, digest: &Digest, max_bytes: u64) -> Result<Vec<u8>, BlobError> {
-		let mut request = self.http.get(format!("{}/blobs/{}", self.base_url, digest.to_hex()));
+	/// Sends the GET for `digest` from byte `from`, signed if this client has
+	/// a key (naming `job` if given); checks the status and the announced size.
+	async fn open(
+		&self,
+		digest: &Digest,
+		max_bytes: u64,
+		job: Option<u64>,
+		from: u64,
+	) -> Result<reqwest::Response, BlobError> {
+		let mut request = self.http.get(self.blob_url(digest));
 		if let Some(key) = &self.signer {
-			for (name, value) in auth::sign(key, digest, auth::unix_now()) {
+			let timestamp = auth::unix_now();
+			let message = auth::get_message(&self.authority, digest, job, timestamp);
+			for (name, value) in auth::sign(key, &message, timestamp) {
 				request = request.header(name, value);
 			}
-		}
-		let mut response = request.send().await?;
-		let status = response.status();
-		if !status.is_success() {
-			let mut message = response.text().await.unwrap_or_default();
-			message.truncate(512);
-			return Err(BlobError::Status { status: status.as_u16(), message });
-		}
-		if response.content_length().is_some_and(|len| len > max_bytes) {
-			return Err(BlobError::TooLarge { limit: max_bytes });
-		}
-		let mut bytes = Vec::new();
-		while let Some(chunk) = response.chunk().await? {
-			if bytes.len() as u64 + chunk.len() as u64 > max_bytes {
-				return Err(BlobError::TooLarge { limit: max_bytes });
+			if let Some(job) = job {
+				request = request.header(auth::JOB_HEADER, job.to_string());
 			}
+		}
+		if from > 0 {
+			request = request.header(reqwest::header::RANGE, format!("bytes={from}-"));
+		}
+		let response = request.send().await.map_err(|e| self.transport(e))?;
+		if !response.status().is_success() {
+			return Err(self.status_error(response).await);
+		}
+		if from > 0 && response.status() != reqwest::StatusCode::PARTIAL_CONTENT {
+			return Err(BlobError::Status {
+				base: self.base_url.clone(),
+				status: response.status().as_u16(),
+				message: "the store ignored the range of a resumed download".into(),
+			});
+		}
+		if let Some(length) = response.content_length() {
+			if from.saturating_add(length) > max_bytes {
+				return Err(BlobError::TooLarge { size: from.saturating_add(length), limit: max_bytes });
+			}
+		}
+		Ok(response)
+	}
+
+	/// Fetches the blob `digest`, refusing more than `max_bytes` and bytes
+	/// that do not hash to `digest`. Signed if this client has a key.
+	pub async fn get(&self, digest: &Digest, max_bytes: u64) -> Result<Vec<u8>, BlobError> {
+		self.get_through_job(digest, max_bytes, None).await
+	}
+
+	/// As [`Self::get`], asking as a party of `job` (for a private blob of
+	/// the job's client).
+	pub async fn get_through_job(
+		&self,
+		digest: &Digest,
+		max_bytes: u64,
+		job: Option<u64>,
+	) -> Result<Vec<u8>, BlobError> {
+		let mut response = self.open(digest, max_bytes, job, 0).await?;
+		let mut bytes = Vec::with_capacity(response.content_length().unwrap_or(0).min(1 << 26) as usize);
+		let mut hasher = Hasher::default();
+		while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
+			let size = bytes.len() as u64 + chunk.len() as u64;
+			if size > max_bytes {
+				return Err(BlobError::TooLarge { size, limit: max_bytes });
+			}
+			hasher.update(&chunk);
 			bytes.extend_from_slice(&chunk);
 		}
-		let actual = Digest::of(&bytes);
+		let actual = hasher.finish();
 		if actual != *digest {
 			return Err(BlobError::DigestMismatch { expected: *digest, actual });
 		}
 		Ok(bytes)
 	}
+
+	/// Downloads the blob `digest` to `path`, streaming (bounded memory),
+	/// through `<path>.part`: a download that broke off resumes from the
+	/// bytes already there. The file appears at `path` only once its digest
+	/// is checked; a mismatch deletes the partial file.
+	pub async fn get_to_file(
+		&self,
+		digest: &Digest,
+		max_bytes: u64,
+		job: Option<u64>,
+		path: &Path,
+		progress: Option<Progress>,
+	) -> Result<u64, BlobError> {
+		let part = path.with_extension(match path.extension() {
+			Some(ext) => format!("{}.part", ext.to_string_lossy()),
+			None => "part".into(),
+		});
+		let io_error = |source| BlobError::Io { path: part.display().to_string(), source };
+		let (mut hasher, mut done) = match tokio::fs::metadata(&part).await {
+			Ok(meta) if meta.len() <= max_bytes => {
+				let hasher = hash_prefix(&part).await.map_err(io_error)?;
+				(hasher, meta.len())
+			},
+			_ => (Hasher::default(), 0),
+		};
+		let mut response = self.open(digest, max_bytes, job, done).await?;
+		let total = done + response.content_length().unwrap_or(0);
+		let mut file = tokio::fs::OpenOptions::new()
+			.create(true)
+			.append(true)
+			.open(&part)
+			.await
+			.map_err(io_error)?;
+		if done == 0 {
+			file.set_len(0).await.map_err(io_error)?;
+		}
+		while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
+			done += chunk.len() as u64;
+			if done > max_bytes {
+				drop(file);
+				let _ = tokio::fs::remove_file(&part).await;
+				return Err(BlobError::TooLarge { size: done, limit: max_bytes });
+			}
+			hasher.update(&chunk);
+			file.write_all(&chunk).await.map_err(io_error)?;
+			if let Some(progress) = &progress {
+				progress(done, total);
+			}
+		}
+		file.sync_all().await.map_err(io_error)?;
+		drop(file);
+		let actual = hasher.finish();
+		if actual != *digest {
+			let _ = tokio::fs::remove_file(&part).await;
+			return Err(BlobError::DigestMismatch { expected: *digest, actual });
+		}
+		tokio::fs::rename(&part, path)
+			.await
+			.map_err(|source| BlobError::Io { path: path.display().to_string(), source })?;
+		Ok(done)
+	}
+}
+
+async fn hash_prefix(path: &Path) -> std::io::Result<Hasher> {
+	use tokio::io::AsyncReadExt;
+	let mut file = tokio::fs::File::open(path).await?;
+	let mut hasher = Hasher::default();
+	let mut buffer = vec![0u8; 256 * 1024];
+	loop {
+		let read = file.read(&mut buffer).await?;
+		if read == 0 {
+			return Ok(hasher);
+		}
+		hasher.update(&buffer[..read]);
+	}
+}
+
+/// The digest and size of the file at `path`, read in pieces.
+pub async fn hash_file(path: &Path) -> std::io::Result<(Digest, u64)> {
+	let size = tokio::fs::metadata(path).await?.len();
+	Ok((hash_prefix(path).await?.finish(), size))
 }

@@ -1,26 +1,32 @@
 //! # Hypha blob store
 //!
-//! Job inputs and outputs live off chain, addressed by their blake2-256
-//! digest. This crate is the data plane:
+//! Job programs, inputs and outputs live off chain, addressed by their
+//! blake2-256 digest (the digest a job's spec holds on chain). This crate is
+//! the data plane:
 //!
-//! - [`store`]: an in-memory, content-addressed store with a size limit per
-//!   blob; a blob may be restricted to a set of ed25519 reader keys (a job's
-//!   client and its assigned verifiers);
-//! - [`server`]: that store over HTTP (axum): `PUT /blobs`, `GET /blobs/{digest}`;
-//! - [`client`]: a reqwest client that refuses a body over its size bound
-//!   (before and while reading) and checks the digest before returning bytes;
-//! - [`auth`]: the signed-request headers that unlock restricted blobs.
+//! - [`store`]: a durable content-addressed store on disk: uploads stream
+//!   to a temporary file, are hashed as they arrive and become a blob by an
+//!   atomic rename, so a crash leaves whole blobs or none; quotas per
+//!   uploader and in total; who may read each blob; a retention sweep;
+//! - [`server`]: that store over HTTP (axum): `PUT /blobs/{digest}`,
+//!   `GET /blobs/{digest}` (with `Range` to resume), streamed both ways;
+//! - [`client`]: a reqwest client with timeouts, no redirects and TLS, that
+//!   refuses a body over its size bound (before and while reading) and
+//!   checks the digest before returning bytes or renaming a download into
+//!   place;
+//! - [`auth`]: sr25519-signed requests bound to the store, the blob and a
+//!   short time window, with replay protection.
 //!
 //! ## Failure modes
 //!
 //! The client never hands out bytes whose digest it has not checked: a
-//! wrong digest, an oversized body or an error status is a [`client::BlobError`].
-//! The server answers 413 for oversized uploads, 404 for unknown digests, 401
-//! for a restricted blob without a valid fresh signature and 403 for a valid
-//! signature by a key that is not a reader.
-//!
-//! Plain HTTP for now: the digest protects integrity, the signature
-//! authorizes reads, but bodies are not encrypted in transit.
+//! wrong digest, an oversized body or an error status is a [`client::BlobError`]
+//! naming the store. The server answers `401` for an unsigned, stale,
+//! replayed or misdirected request, `403` for a signer who may not read a
+//! private blob, `404` for unknown digests, `411` for an upload without a
+//! length, `413` over the per-blob limit, `507` over a quota, and `400` for
+//! bytes that are not what the upload declared (nothing of them is kept).
+//! See `docs/DATA.md` for the whole picture.
 
 pub mod auth;
 pub mod client;
@@ -28,5 +34,5 @@ pub mod server;
 pub mod store;
 
 pub use client::{BlobClient, BlobError};
-pub use server::{router, serve, ServerConfig};
-pub use store::{BlobStore, Digest};
+pub use server::{router, serve, Authorizer, ServerConfig};
+pub use store::{Access, Account, BlobMeta, BlobStore, Digest, Limits};

@@ -1,87 +1,292 @@
 //! The store over HTTP.
 //!
-//! - `PUT /blobs` (if uploads are enabled): the body is the blob; an optional
-//!   `x-hypha-readers` header (comma-separated hex ed25519 keys) restricts
-//!   reads. Answers `201` with the digest (64 hex digits) as the body, `413`
-//!   over the size limit, `400` for a malformed reader list.
-//! - `GET /blobs/{digest}`: the bytes, `404` if unknown; restricted blobs
-//!   need a signed request (see [`crate::auth`]): `401` without a valid
-//!   fresh signature, `403` for a signer who is not a reader.
+//! - `PUT /blobs/{digest}` (if uploads are enabled): the body is the blob,
+//!   streamed to disk and hashed as it arrives. `Content-Length` is
+//!   required (`411` without); the request is signed by the uploader
+//!   ([`crate::auth`]: `401` unsigned, stale, replayed or for another store).
+//!   [`auth::ACCESS_HEADER`] is `public` (the default) or `private`;
+//!   [`auth::READERS_HEADER`] lists extra readers of a private blob. Answers
+//!   `201` (stored) or `200` (already stored; the uploader is now an owner)
+//!   with the digest as the body; `413` over the per-blob limit and `507`
+//!   over the uploader's quota or the store's total, both before reading the
+//!   body; `400` if the bytes are not the declared size or do not hash to
+//!   `{digest}` (nothing is kept).
+//! - `GET /blobs/{digest}`: the bytes, streamed from disk; `Range: bytes=N-`
+//!   resumes at byte `N` (`206`). `404` if unknown. A private blob needs a
+//!   signed request ([`auth::get_message`]) by an owner, a listed reader, or
+//!   (with an [`Authorizer`], through [`auth::JOB_HEADER`]) a party of a job
+//!   of an owner that names the blob: `401` without a valid fresh signature,
+//!   `403` for anyone else, `503` if the chain could not be asked.
 
+use std::collections::HashSet;
 use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::get;
 use axum::Router;
+use futures::future::BoxFuture;
+use tokio::io::AsyncSeekExt;
 
-use crate::auth::{self, AuthError};
-use crate::store::{BlobStore, Digest, StoreError};
+use crate::auth::{self, AuthError, ReplayGuard};
+use crate::store::{Access, Account, BlobStore, Digest, StoreError};
 
-/// Server settings.
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-	/// Accept `PUT /blobs`. A worker that inserts its outputs in-process
-	/// turns this off so strangers cannot fill its memory.
-	pub accept_uploads: bool,
+/// Answers, from the chain, the questions the store cannot answer alone.
+pub trait Authorizer: Send + Sync + 'static {
+	/// Whether `reader` may read `digest` through `job`: the job's client is
+	/// one of `owners`, the job names `digest` (its program or its input),
+	/// and `reader` is the job's client, its provider or one of its assigned
+	/// verifiers.
+	fn may_read(
+		&self,
+		job: u64,
+		digest: Digest,
+		reader: Account,
+		owners: Vec<Account>,
+	) -> BoxFuture<'static, Result<bool, String>>;
+
+	/// The digests that live jobs name (kept by the retention sweep).
+	fn needed(&self) -> BoxFuture<'static, Result<HashSet<Digest>, String>>;
 }
 
-impl Default for ServerConfig {
-	fn default() -> Self {
-		Self { accept_uploads: true }
+/// Server settings.
+#[derive(Clone, Default)]
+pub struct ServerConfig {
+	/// Refuse `PUT /blobs/...` (a read-only mirror).
+	pub read_only: bool,
+	/// The `host:port` signed requests must name. `None`: the request's
+	/// `Host` header (a store reachable under several names; a request
+	/// signed for another store that shares a name is then accepted).
+	pub authority: Option<String>,
+	/// Asks the chain for job-bound reads and the retention sweep.
+	pub authorizer: Option<Arc<dyn Authorizer>>,
+	/// Evict blobs no live job has needed for this long (needs `authorizer`;
+	/// `None` keeps everything).
+	pub retention: Option<Duration>,
+}
+
+impl std::fmt::Debug for ServerConfig {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.debug_struct("ServerConfig")
+			.field("read_only", &self.read_only)
+			.field("authority", &self.authority)
+			.field("authorizer", &self.authorizer.is_some())
+			.field("retention", &self.retention)
+			.finish()
 	}
 }
 
 #[derive(Clone)]
 struct AppState {
 	store: BlobStore,
+	config: ServerConfig,
+	replays: Arc<ReplayGuard>,
 }
 
 /// The router for `store`.
-pub fn router(store: BlobStore, config: &ServerConfig) -> Router {
-	// Leave room above the blob limit so an oversized body reaches the handler
-	// check as a clear 413 instead of a truncated read.
-	let body_limit =
-		usize::try_from(store.max_blob_bytes()).unwrap_or(usize::MAX).saturating_add(1);
-	let mut app = Router::new().route("/blobs/{digest}", get(get_blob));
-	if config.accept_uploads {
-		app = app.route("/blobs", put(put_blob));
-	}
-	app.layer(DefaultBodyLimit::max(body_limit)).with_state(AppState { store })
+pub fn router(store: BlobStore, config: ServerConfig) -> Router {
+	let read_only = config.read_only;
+	let state = AppState { store, config, replays: Arc::default() };
+	let blob = if read_only { get(get_blob) } else { get(get_blob).put(put_blob) };
+	Router::new().route("/blobs/{digest}", blob).with_state(state)
 }
 
-/// Serves `store` on `listener` until `shutdown` completes.
+/// Serves `store` on `listener` until `shutdown` completes; runs the
+/// retention sweep every ten minutes if `config` asks for one.
 pub async fn serve(
 	listener: tokio::net::TcpListener,
 	store: BlobStore,
 	config: ServerConfig,
 	shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-	axum::serve(listener, router(store, &config)).with_graceful_shutdown(shutdown).await
+	let sweeper = match (&config.authorizer, config.retention) {
+		(Some(authorizer), Some(retention)) => Some(tokio::spawn(sweep_forever(
+			store.clone(),
+			authorizer.clone(),
+			retention,
+			Duration::from_secs(600),
+		))),
+		_ => None,
+	};
+	let served = axum::serve(listener, router(store, config)).with_graceful_shutdown(shutdown).await;
+	if let Some(sweeper) = sweeper {
+		sweeper.abort();
+	}
+	served
 }
 
-async fn put_blob(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-	let readers = match headers.get(auth::READERS_HEADER) {
-		None => None,
-		Some(value) => {
-			let parsed: Option<Vec<_>> =
-				value.to_str().ok().and_then(|text| text.split(',').map(auth::parse_key).collect());
-			match parsed {
-				Some(keys) if !keys.is_empty() => Some(keys),
-				_ => {
-					return (StatusCode::BAD_REQUEST, "malformed x-hypha-readers header")
-						.into_response()
-				},
-			}
+/// Every `period`: asks which blobs live jobs need and evicts those that
+/// have not been needed for `retention`.
+pub async fn sweep_forever(
+	store: BlobStore,
+	authorizer: Arc<dyn Authorizer>,
+	retention: Duration,
+	period: Duration,
+) {
+	let mut ticks = tokio::time::interval(period);
+	loop {
+		ticks.tick().await;
+		let needed = match authorizer.needed().await {
+			Ok(needed) => needed,
+			Err(error) => {
+				tracing::warn!(%error, "retention sweep skipped: the chain did not say which blobs live jobs need");
+				continue;
+			},
+		};
+		let swept = {
+			let store = store.clone();
+			tokio::task::spawn_blocking(move || {
+				store.sweep(&needed, auth::unix_now(), retention.as_secs())
+			})
+			.await
+		};
+		match swept {
+			Ok(Ok(evicted)) if !evicted.is_empty() => {
+				tracing::info!(evicted = evicted.len(), "retention sweep evicted blobs no live job needs")
+			},
+			Ok(Ok(_)) => {},
+			Ok(Err(error)) => tracing::warn!(%error, "retention sweep failed"),
+			Err(error) => tracing::warn!(%error, "retention sweep panicked"),
+		}
+	}
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+	(status, message.into()).into_response()
+}
+
+fn authority(state: &AppState, headers: &HeaderMap) -> Option<String> {
+	state.config.authority.clone().or_else(|| {
+		headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string)
+	})
+}
+
+fn header_text(headers: &HeaderMap) -> impl Fn(&str) -> Option<String> + '_ {
+	|name| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+/// Checks a signed request over `message`, including replays.
+fn check_signature(
+	state: &AppState,
+	headers: &HeaderMap,
+	message: impl FnOnce(u64) -> Vec<u8>,
+	authority: &str,
+) -> Result<Account, AuthError> {
+	let signed = auth::parse(header_text(headers))?;
+	let now = auth::unix_now();
+	signed.verify(&message(signed.timestamp), authority, now)?;
+	state.replays.check(&signed, now)?;
+	Ok(signed.account)
+}
+
+fn parse_access(headers: &HeaderMap) -> Result<Access, Response> {
+	let text = header_text(headers);
+	let public = match text(auth::ACCESS_HEADER).as_deref().map(str::trim) {
+		None | Some("public") => true,
+		Some("private") => false,
+		Some(_) => {
+			return Err(error(StatusCode::BAD_REQUEST, "x-hypha-access must be public or private"))
 		},
 	};
-	match state.store.insert(body.to_vec(), readers) {
-		Ok(digest) => (StatusCode::CREATED, digest.to_hex()).into_response(),
-		Err(error @ StoreError::TooLarge { .. }) => {
-			(StatusCode::PAYLOAD_TOO_LARGE, error.to_string()).into_response()
+	let readers = match text(auth::READERS_HEADER) {
+		None => Vec::new(),
+		Some(list) if list.trim().is_empty() => Vec::new(),
+		Some(list) => match list.split(',').map(auth::parse_account).collect::<Option<Vec<_>>>() {
+			Some(readers) if readers.len() <= 64 => readers,
+			_ => {
+				return Err(error(
+					StatusCode::BAD_REQUEST,
+					"x-hypha-readers must be at most 64 comma-separated hex account ids",
+				))
+			},
 		},
+	};
+	if public && !readers.is_empty() {
+		return Err(error(StatusCode::BAD_REQUEST, "a public blob has no reader list"));
+	}
+	Ok(Access { public, readers })
+}
+
+async fn put_blob(
+	State(state): State<AppState>,
+	Path(digest): Path<String>,
+	headers: HeaderMap,
+	body: Body,
+) -> Response {
+	let Some(digest) = Digest::from_hex(&digest) else {
+		return error(StatusCode::BAD_REQUEST, "the digest must be 64 hex digits");
+	};
+	let Some(size) = headers
+		.get(header::CONTENT_LENGTH)
+		.and_then(|v| v.to_str().ok())
+		.and_then(|v| v.parse::<u64>().ok())
+	else {
+		return error(StatusCode::LENGTH_REQUIRED, "an upload must declare its Content-Length");
+	};
+	let access = match parse_access(&headers) {
+		Ok(access) => access,
+		Err(response) => return response,
+	};
+	let Some(authority) = authority(&state, &headers) else {
+		return error(StatusCode::BAD_REQUEST, "no Host header");
+	};
+	let uploader = match check_signature(
+		&state,
+		&headers,
+		|timestamp| auth::put_message(&authority, &digest, size, &access, timestamp),
+		&authority,
+	) {
+		Ok(account) => account,
+		Err(refused) => return error(StatusCode::UNAUTHORIZED, refused.to_string()),
+	};
+	let existed = state.store.meta(&digest).is_some();
+	let started = Instant::now();
+	match state.store.put(digest, size, uploader, access, body.into_data_stream()).await {
+		Ok(_) => {
+			let seconds = started.elapsed().as_secs_f64();
+			tracing::info!(
+				%digest,
+				bytes = size,
+				uploader = %hex::encode(uploader),
+				mib_per_s = format!("{:.1}", size as f64 / (1 << 20) as f64 / seconds.max(1e-9)),
+				"blob stored"
+			);
+			let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
+			(status, digest.to_hex()).into_response()
+		},
+		Err(refused) => {
+			let status = match &refused {
+				StoreError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+				StoreError::QuotaExceeded { .. } | StoreError::StoreFull { .. } => {
+					StatusCode::INSUFFICIENT_STORAGE
+				},
+				StoreError::SizeMismatch { .. }
+				| StoreError::DigestMismatch { .. }
+				| StoreError::Body(_) => StatusCode::BAD_REQUEST,
+				StoreError::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
+			};
+			tracing::info!(%digest, bytes = size, error = %refused, "upload refused");
+			error(status, refused.to_string())
+		},
+	}
+}
+
+/// The first byte a `Range: bytes=N-` header asks for.
+fn range_start(headers: &HeaderMap) -> Result<Option<u64>, Response> {
+	let Some(value) = headers.get(header::RANGE) else { return Ok(None) };
+	let start = value
+		.to_str()
+		.ok()
+		.and_then(|v| v.trim().strip_prefix("bytes="))
+		.and_then(|v| v.strip_suffix('-'))
+		.and_then(|v| v.parse::<u64>().ok());
+	match start {
+		Some(start) => Ok(Some(start)),
+		None => Err(error(StatusCode::RANGE_NOT_SATISFIABLE, "only `Range: bytes=N-` is served")),
 	}
 }
 
@@ -91,28 +296,84 @@ async fn get_blob(
 	headers: HeaderMap,
 ) -> Response {
 	let Some(digest) = Digest::from_hex(&digest) else {
-		return (StatusCode::BAD_REQUEST, "the digest must be 64 hex digits").into_response();
+		return error(StatusCode::BAD_REQUEST, "the digest must be 64 hex digits");
 	};
-	let Some(blob) = state.store.get(&digest) else {
-		return (StatusCode::NOT_FOUND, "no blob with this digest").into_response();
+	let Some(meta) = state.store.meta(&digest) else {
+		return error(StatusCode::NOT_FOUND, "no blob with this digest");
 	};
-	if let Some(readers) = &blob.readers {
-		let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-		match auth::verify(
-			&digest,
-			header(auth::KEY_HEADER),
-			header(auth::TIMESTAMP_HEADER),
-			header(auth::SIGNATURE_HEADER),
-			auth::unix_now(),
+	if !meta.access.public {
+		let Some(authority) = authority(&state, &headers) else {
+			return error(StatusCode::BAD_REQUEST, "no Host header");
+		};
+		let job = match header_text(&headers)(auth::JOB_HEADER) {
+			None => None,
+			Some(text) => match text.trim().parse::<u64>() {
+				Ok(job) => Some(job),
+				Err(_) => return error(StatusCode::BAD_REQUEST, "x-hypha-job must be a job id"),
+			},
+		};
+		let reader = match check_signature(
+			&state,
+			&headers,
+			|timestamp| auth::get_message(&authority, &digest, job, timestamp),
+			&authority,
 		) {
-			Ok(key) if readers.contains(&key) => {},
-			Ok(_) => {
-				return (StatusCode::FORBIDDEN, "the signer may not read this blob").into_response()
-			},
-			Err(error @ (AuthError::Malformed(_) | AuthError::Stale | AuthError::BadSignature)) => {
-				return (StatusCode::UNAUTHORIZED, error.to_string()).into_response()
-			},
+			Ok(account) => account,
+			Err(refused) => return error(StatusCode::UNAUTHORIZED, refused.to_string()),
+		};
+		if !meta.readable_by(&reader) {
+			let allowed = match (job, &state.config.authorizer) {
+				(Some(job), Some(authorizer)) => {
+					match authorizer.may_read(job, digest, reader, meta.owners.clone()).await {
+						Ok(allowed) => allowed,
+						Err(failure) => {
+							return error(
+								StatusCode::SERVICE_UNAVAILABLE,
+								format!("could not ask the chain about job {job}: {failure}"),
+							)
+						},
+					}
+				},
+				_ => false,
+			};
+			if !allowed {
+				tracing::info!(%digest, reader = %hex::encode(reader), ?job, "private read refused");
+				return error(StatusCode::FORBIDDEN, "the signer may not read this blob");
+			}
 		}
 	}
-	(StatusCode::OK, Bytes::copy_from_slice(&blob.bytes)).into_response()
+	let start = match range_start(&headers) {
+		Ok(start) => start,
+		Err(response) => return response,
+	};
+	if start.is_some_and(|start| start > meta.size) {
+		return error(StatusCode::RANGE_NOT_SATISFIABLE, "the range starts past the blob's end");
+	}
+	let mut file = match tokio::fs::File::open(state.store.path(&digest)).await {
+		Ok(file) => file,
+		// Evicted between the lookup and the open.
+		Err(_) => return error(StatusCode::NOT_FOUND, "no blob with this digest"),
+	};
+	let offset = start.unwrap_or(0);
+	if offset > 0 {
+		if let Err(failure) = file.seek(std::io::SeekFrom::Start(offset)).await {
+			return error(StatusCode::INTERNAL_SERVER_ERROR, failure.to_string());
+		}
+	}
+	let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024);
+	let mut response = Response::new(Body::from_stream(stream));
+	let headers = response.headers_mut();
+	headers.insert(header::CONTENT_LENGTH, (meta.size - offset).into());
+	headers.insert(header::ACCEPT_RANGES, header::HeaderValue::from_static("bytes"));
+	if start.is_some() {
+		*response.status_mut() = StatusCode::PARTIAL_CONTENT;
+		if let Ok(range) = header::HeaderValue::from_str(&format!(
+			"bytes {offset}-{}/{}",
+			meta.size.saturating_sub(1),
+			meta.size
+		)) {
+			response.headers_mut().insert(header::CONTENT_RANGE, range);
+		}
+	}
+	response
 }

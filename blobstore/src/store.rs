@@ -1,11 +1,51 @@
-//! The content-addressed store.
+//! The content-addressed store on disk.
+//!
+//! ## Layout
+//!
+//! ```text
+//! <dir>/blobs/<2 hex>/<64 hex>        the bytes of one blob
+//! <dir>/meta/<2 hex>/<64 hex>.json    who may read it, who uploaded it, when
+//! <dir>/tmp/                          uploads in progress
+//! ```
+//!
+//! ## Crash safety
+//!
+//! An upload streams into a fresh file under `tmp/`, hashing as it goes.
+//! Only when every byte has arrived, the size is the declared one and the
+//! bytes hash to the digest the uploader named, the file is synced, its
+//! metadata is written (to a temporary name, synced, renamed) and then the
+//! file is renamed into `blobs/`. A blob exists when its file is in
+//! `blobs/`; a rename is atomic, so a crash at any point leaves either the
+//! whole blob or none of it. [`BlobStore::open`] empties `tmp/`, drops
+//! metadata without a blob and rebuilds the index (usage per account) from
+//! the metadata files.
+//!
+//! ## Quotas and retention
+//!
+//! A blob is charged to the account that first uploaded it, once: the same
+//! bytes uploaded again by anyone add that account as an owner (who may read
+//! and whose jobs' parties may read) but cost nothing. An upload is refused
+//! before any byte is read if the declared size exceeds the per-blob limit,
+//! the uploader's quota or the store's total. Space for uploads in progress
+//! is reserved, so concurrent uploads cannot overshoot either bound.
+//!
+//! [`BlobStore::sweep`] evicts blobs that nothing needs: a blob whose
+//! `needed` mark (set by [`BlobStore::mark_needed`] while a live job names it)
+//! and upload time are both older than the retention period. The server runs
+//! it only when it can ask the chain which blobs live jobs need.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use blake2::digest::consts::U32;
 use blake2::{Blake2b, Digest as _};
-use ed25519_dalek::VerifyingKey;
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+
+/// An account id (an sr25519 public key), as the chain's `AccountId32`.
+pub type Account = [u8; 32];
 
 /// A blake2-256 digest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -14,9 +54,9 @@ pub struct Digest(pub [u8; 32]);
 impl Digest {
 	/// blake2-256 (BLAKE2b, 32-byte output) of `bytes`, as Substrate's `blake2_256`.
 	pub fn of(bytes: &[u8]) -> Self {
-		let mut hasher = Blake2b::<U32>::new();
+		let mut hasher = Hasher::default();
 		hasher.update(bytes);
-		Self(hasher.finalize().into())
+		hasher.finish()
 	}
 
 	/// Lowercase hex, no prefix (the form used in URLs).
@@ -39,66 +79,685 @@ impl std::fmt::Display for Digest {
 	}
 }
 
-/// One stored blob.
-#[derive(Debug, Clone)]
-pub struct Blob {
-	/// The bytes.
-	pub bytes: Arc<[u8]>,
-	/// `None`: anyone may read. `Some(keys)`: only requests signed by one of `keys`.
-	pub readers: Option<Vec<VerifyingKey>>,
+/// blake2-256 over bytes that arrive in pieces.
+#[derive(Default)]
+pub struct Hasher(Blake2b<U32>);
+
+impl Hasher {
+	/// Adds `bytes`.
+	pub fn update(&mut self, bytes: &[u8]) {
+		self.0.update(bytes);
+	}
+
+	/// The digest of everything added.
+	pub fn finish(self) -> Digest {
+		Digest(self.0.finalize().into())
+	}
 }
 
-/// Why a blob was not stored.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Who may read a blob, as its uploader asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Access {
+	/// Anyone may read it.
+	pub public: bool,
+	/// Accounts that may read it besides its owners and (through the chain)
+	/// the parties of its owners' jobs.
+	pub readers: Vec<Account>,
+}
+
+impl Access {
+	/// Readable by anyone.
+	pub fn public() -> Self {
+		Self { public: true, readers: Vec::new() }
+	}
+
+	/// Readable by its owners, the parties of their jobs, and `readers`.
+	pub fn private(readers: Vec<Account>) -> Self {
+		Self { public: false, readers }
+	}
+}
+
+/// What the store knows of one blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobMeta {
+	/// Its size in bytes.
+	pub size: u64,
+	/// Unix seconds of its first upload.
+	pub created: u64,
+	/// Unix seconds at which a live job last needed it (0: never seen needed).
+	pub needed: u64,
+	/// The account its space is charged to (its first uploader).
+	pub charged_to: Account,
+	/// Every account that uploaded it (who therefore holds its bytes).
+	pub owners: Vec<Account>,
+	/// Who may read it. Only ever grows: a private blob uploaded again as
+	/// public becomes public (its uploader holds the bytes anyway).
+	pub access: Access,
+}
+
+impl BlobMeta {
+	/// Whether `account` may read this blob without asking the chain.
+	pub fn readable_by(&self, account: &Account) -> bool {
+		self.access.public || self.owners.contains(account) || self.access.readers.contains(account)
+	}
+
+	fn merge(&mut self, uploader: Account, access: &Access) -> bool {
+		let before = self.clone();
+		if !self.owners.contains(&uploader) {
+			self.owners.push(uploader);
+		}
+		self.access.public |= access.public;
+		for reader in &access.readers {
+			if !self.access.readers.contains(reader) {
+				self.access.readers.push(*reader);
+			}
+		}
+		*self != before
+	}
+}
+
+/// The store's bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+	/// Largest blob accepted.
+	pub max_blob_bytes: u64,
+	/// Most bytes charged to one account.
+	pub quota_per_account: u64,
+	/// Most bytes stored in all.
+	pub max_total_bytes: u64,
+}
+
+impl Limits {
+	/// `max_blob_bytes` per blob, and no account or total bound beyond it.
+	pub fn per_blob(max_blob_bytes: u64) -> Self {
+		Self { max_blob_bytes, quota_per_account: u64::MAX, max_total_bytes: u64::MAX }
+	}
+}
+
+/// Why an upload was not stored.
+#[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-	/// The blob exceeds the store's limit.
-	#[error("blob of {size} bytes exceeds the limit of {limit} bytes")]
+	/// The blob exceeds the per-blob limit.
+	#[error("blob of {size} bytes exceeds the store's limit of {limit} bytes per blob")]
 	TooLarge {
 		/// Its size.
 		size: u64,
 		/// The limit.
 		limit: u64,
 	},
+	/// The uploader's quota would be exceeded.
+	#[error("the uploader has {used} bytes stored; {size} more would exceed its quota of {quota} bytes")]
+	QuotaExceeded {
+		/// Already charged to the uploader (including uploads in progress).
+		used: u64,
+		/// This blob's size.
+		size: u64,
+		/// The quota.
+		quota: u64,
+	},
+	/// The store is full.
+	#[error("the store holds {used} bytes; {size} more would exceed its total of {limit} bytes")]
+	StoreFull {
+		/// Stored and reserved.
+		used: u64,
+		/// This blob's size.
+		size: u64,
+		/// The total.
+		limit: u64,
+	},
+	/// More or fewer bytes arrived than declared.
+	#[error("the upload declared {declared} bytes and sent {received}")]
+	SizeMismatch {
+		/// Declared (`Content-Length`).
+		declared: u64,
+		/// Received (so far, if more).
+		received: u64,
+	},
+	/// The bytes do not hash to the digest the uploader named.
+	#[error("the uploaded bytes hash to {actual}, not {expected}")]
+	DigestMismatch {
+		/// Named.
+		expected: Digest,
+		/// Received.
+		actual: Digest,
+	},
+	/// The body stopped with an error (the uploader went away).
+	#[error("the upload stopped: {0}")]
+	Body(String),
+	/// The disk failed.
+	#[error("the store's disk: {0}")]
+	Io(#[from] io::Error),
 }
 
-/// An in-memory content-addressed store, shared between handlers.
+/// Where each blob and the usage per account stand, in memory.
+#[derive(Debug, Default)]
+struct Index {
+	blobs: HashMap<Digest, BlobMeta>,
+	/// Bytes charged per account, stored plus reserved.
+	charged: HashMap<Account, u64>,
+	/// Bytes stored plus reserved.
+	total: u64,
+}
+
+impl Index {
+	fn charge(&mut self, account: Account, size: u64) {
+		*self.charged.entry(account).or_default() += size;
+		self.total += size;
+	}
+
+	fn release(&mut self, account: Account, size: u64) {
+		if let Some(used) = self.charged.get_mut(&account) {
+			*used = used.saturating_sub(size);
+			if *used == 0 {
+				self.charged.remove(&account);
+			}
+		}
+		self.total = self.total.saturating_sub(size);
+	}
+}
+
+/// A durable content-addressed store, shared between handlers.
 #[derive(Debug, Clone)]
 pub struct BlobStore {
-	blobs: Arc<RwLock<HashMap<Digest, Blob>>>,
-	max_blob_bytes: u64,
+	dir: Arc<PathBuf>,
+	limits: Limits,
+	index: Arc<Mutex<Index>>,
+}
+
+/// Space reserved for an upload in progress; released when dropped unless
+/// the upload became a stored blob.
+struct Reservation {
+	index: Arc<Mutex<Index>>,
+	account: Account,
+	size: u64,
+	temp: Option<PathBuf>,
+}
+
+impl Drop for Reservation {
+	fn drop(&mut self) {
+		lock(&self.index).release(self.account, self.size);
+		if let Some(temp) = self.temp.take() {
+			let _ = std::fs::remove_file(temp);
+		}
+	}
+}
+
+fn lock(index: &Mutex<Index>) -> MutexGuard<'_, Index> {
+	// A poisoned lock only means a thread panicked holding it; the index is
+	// updated in single assignments and stays consistent.
+	index.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Unix seconds now.
+pub fn unix_now() -> u64 {
+	std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map(|d| d.as_secs())
+		.unwrap_or(0)
 }
 
 impl BlobStore {
-	/// An empty store accepting blobs of at most `max_blob_bytes`.
-	pub fn new(max_blob_bytes: u64) -> Self {
-		Self { blobs: Default::default(), max_blob_bytes }
-	}
-
-	/// The per-blob size limit.
-	pub fn max_blob_bytes(&self) -> u64 {
-		self.max_blob_bytes
-	}
-
-	/// Stores `bytes` (restricted to `readers` if given) and returns its
-	/// digest. Storing the same bytes again replaces the reader list.
-	pub fn insert(
-		&self,
-		bytes: Vec<u8>,
-		readers: Option<Vec<VerifyingKey>>,
-	) -> Result<Digest, StoreError> {
-		let size = bytes.len() as u64;
-		if size > self.max_blob_bytes {
-			return Err(StoreError::TooLarge { size, limit: self.max_blob_bytes });
+	/// Opens (creating if needed) the store in `dir`: removes unfinished
+	/// uploads and metadata without a blob, and indexes the rest.
+	pub fn open(dir: impl Into<PathBuf>, limits: Limits) -> io::Result<Self> {
+		let dir = dir.into();
+		for sub in ["blobs", "meta", "tmp"] {
+			std::fs::create_dir_all(dir.join(sub))?;
 		}
-		let digest = Digest::of(&bytes);
-		let blob = Blob { bytes: bytes.into(), readers };
-		// A poisoned lock only means a handler panicked mid-insert; the map is still valid.
-		self.blobs.write().unwrap_or_else(|p| p.into_inner()).insert(digest, blob);
-		Ok(digest)
+		let mut unfinished = 0usize;
+		for entry in std::fs::read_dir(dir.join("tmp"))? {
+			std::fs::remove_file(entry?.path())?;
+			unfinished += 1;
+		}
+		let mut index = Index::default();
+		let mut orphans = 0usize;
+		for shard in std::fs::read_dir(dir.join("meta"))? {
+			let shard = shard?;
+			if !shard.file_type()?.is_dir() {
+				continue;
+			}
+			for entry in std::fs::read_dir(shard.path())? {
+				let path = entry?.path();
+				let Some(digest) = path
+					.file_name()
+					.and_then(|n| n.to_str())
+					.and_then(|n| n.strip_suffix(".json"))
+					.and_then(Digest::from_hex)
+				else {
+					// A metadata write that never got renamed into place.
+					std::fs::remove_file(&path)?;
+					continue;
+				};
+				let data = blob_path(&dir, &digest);
+				let meta = std::fs::read(&path)
+					.ok()
+					.and_then(|bytes| serde_json::from_slice::<MetaFile>(&bytes).ok())
+					.and_then(MetaFile::into_meta);
+				match (meta, std::fs::metadata(&data)) {
+					(Some(meta), Ok(file)) if file.len() == meta.size => {
+						index.charge(meta.charged_to, meta.size);
+						index.blobs.insert(digest, meta);
+					},
+					_ => {
+						std::fs::remove_file(&path)?;
+						let _ = std::fs::remove_file(&data);
+						orphans += 1;
+					},
+				}
+			}
+		}
+		tracing::info!(
+			dir = %dir.display(),
+			blobs = index.blobs.len(),
+			bytes = index.total,
+			unfinished,
+			orphans,
+			"blob store opened"
+		);
+		Ok(Self { dir: Arc::new(dir), limits, index: Arc::new(Mutex::new(index)) })
 	}
 
-	/// The blob with this digest, if stored.
-	pub fn get(&self, digest: &Digest) -> Option<Blob> {
-		self.blobs.read().unwrap_or_else(|p| p.into_inner()).get(digest).cloned()
+	/// The store's bounds.
+	pub fn limits(&self) -> Limits {
+		self.limits
+	}
+
+	/// The directory it lives in.
+	pub fn dir(&self) -> &Path {
+		&self.dir
+	}
+
+	/// The blob's metadata, if stored.
+	pub fn meta(&self, digest: &Digest) -> Option<BlobMeta> {
+		lock(&self.index).blobs.get(digest).cloned()
+	}
+
+	/// The file holding the blob's bytes (present if [`Self::meta`] is).
+	pub fn path(&self, digest: &Digest) -> PathBuf {
+		blob_path(&self.dir, digest)
+	}
+
+	/// Bytes charged to `account` (stored and reserved).
+	pub fn usage(&self, account: &Account) -> u64 {
+		lock(&self.index).charged.get(account).copied().unwrap_or(0)
+	}
+
+	/// Bytes stored and reserved in all, and the number of blobs.
+	pub fn totals(&self) -> (u64, usize) {
+		let index = lock(&self.index);
+		(index.total, index.blobs.len())
+	}
+
+	/// Every stored digest.
+	pub fn digests(&self) -> Vec<Digest> {
+		lock(&self.index).blobs.keys().copied().collect()
+	}
+
+	/// Stores the blob `digest` of `size` bytes uploaded by `uploader`, read
+	/// from `body` as it arrives; returns its metadata. Refused before
+	/// reading anything when over a bound; refused after reading when the
+	/// bytes are not `size` long or do not hash to `digest`. Uploading bytes
+	/// that are already stored adds `uploader` as an owner and widens the
+	/// access, once the bytes have been checked.
+	pub async fn put<S, E>(
+		&self,
+		digest: Digest,
+		size: u64,
+		uploader: Account,
+		access: Access,
+		mut body: S,
+	) -> Result<BlobMeta, StoreError>
+	where
+		S: futures::Stream<Item = Result<axum::body::Bytes, E>> + Unpin,
+		E: std::fmt::Display,
+	{
+		use futures::StreamExt;
+		let mut reservation = self.reserve(digest, size, uploader)?;
+		let temp = self.dir.join("tmp").join(format!("{}-{}", digest.to_hex(), temp_suffix()));
+		reservation.temp = Some(temp.clone());
+		let mut file = tokio::fs::File::create(&temp).await?;
+		let mut hasher = Hasher::default();
+		let mut received = 0u64;
+		while let Some(chunk) = body.next().await {
+			let chunk = chunk.map_err(|error| StoreError::Body(error.to_string()))?;
+			received += chunk.len() as u64;
+			if received > size {
+				return Err(StoreError::SizeMismatch { declared: size, received });
+			}
+			hasher.update(&chunk);
+			file.write_all(&chunk).await?;
+		}
+		if received != size {
+			return Err(StoreError::SizeMismatch { declared: size, received });
+		}
+		let actual = hasher.finish();
+		if actual != digest {
+			return Err(StoreError::DigestMismatch { expected: digest, actual });
+		}
+		file.sync_all().await?;
+		drop(file);
+		let store = self.clone();
+		tokio::task::spawn_blocking(move || store.commit(digest, size, uploader, &access, reservation))
+			.await
+			.map_err(|error| StoreError::Io(io::Error::other(error)))?
+	}
+
+	/// Checks the bounds and reserves the space of an upload (nothing if the
+	/// blob is already stored: a second upload only proves possession).
+	fn reserve(&self, digest: Digest, size: u64, uploader: Account) -> Result<Reservation, StoreError> {
+		let limits = self.limits;
+		if size > limits.max_blob_bytes {
+			return Err(StoreError::TooLarge { size, limit: limits.max_blob_bytes });
+		}
+		let mut index = lock(&self.index);
+		let charge = if index.blobs.contains_key(&digest) { 0 } else { size };
+		let used = index.charged.get(&uploader).copied().unwrap_or(0);
+		if used.saturating_add(charge) > limits.quota_per_account {
+			return Err(StoreError::QuotaExceeded {
+				used,
+				size,
+				quota: limits.quota_per_account,
+			});
+		}
+		if index.total.saturating_add(charge) > limits.max_total_bytes {
+			return Err(StoreError::StoreFull {
+				used: index.total,
+				size,
+				limit: limits.max_total_bytes,
+			});
+		}
+		index.charge(uploader, charge);
+		Ok(Reservation { index: self.index.clone(), account: uploader, size: charge, temp: None })
+	}
+
+	/// Makes a checked, synced upload a stored blob (or merges it into the
+	/// stored one with the same digest).
+	fn commit(
+		&self,
+		digest: Digest,
+		size: u64,
+		uploader: Account,
+		access: &Access,
+		mut reservation: Reservation,
+	) -> Result<BlobMeta, StoreError> {
+		let mut index = lock(&self.index);
+		if let Some(meta) = index.blobs.get_mut(&digest) {
+			// Stored meanwhile or before: the reservation (if any) and the
+			// temporary file go when `reservation` drops.
+			if meta.merge(uploader, access) {
+				write_meta(&self.dir, &digest, meta)?;
+			}
+			return Ok(meta.clone());
+		}
+		let meta = BlobMeta {
+			size,
+			created: unix_now(),
+			needed: 0,
+			charged_to: uploader,
+			owners: vec![uploader],
+			access: Access { public: access.public, readers: dedup(&access.readers) },
+		};
+		write_meta(&self.dir, &digest, &meta)?;
+		let target = blob_path(&self.dir, &digest);
+		let temp = reservation.temp.take().ok_or_else(|| io::Error::other("no upload file"))?;
+		if let Err(error) = std::fs::rename(&temp, &target) {
+			let _ = std::fs::remove_file(&temp);
+			let _ = std::fs::remove_file(meta_path(&self.dir, &digest));
+			return Err(error.into());
+		}
+		sync_dir(target.parent().unwrap_or(&self.dir));
+		// The space is now the blob's: keep the charge.
+		reservation.size = 0;
+		index.blobs.insert(digest, meta.clone());
+		Ok(meta)
+	}
+
+	/// Notes that a live job needs `digest` now (it will not be evicted for
+	/// another retention period).
+	pub fn mark_needed(&self, digest: &Digest, now: u64) -> io::Result<()> {
+		let mut index = lock(&self.index);
+		if let Some(meta) = index.blobs.get_mut(digest) {
+			if meta.needed < now {
+				meta.needed = now;
+				write_meta(&self.dir, digest, meta)?;
+			}
+		}
+		Ok(())
+	}
+
+	/// Evicts every blob not in `needed` whose upload and last need are both
+	/// more than `retention_secs` before `now`; returns the evicted digests.
+	pub fn sweep(
+		&self,
+		needed: &HashSet<Digest>,
+		now: u64,
+		retention_secs: u64,
+	) -> io::Result<Vec<Digest>> {
+		for digest in needed {
+			self.mark_needed(digest, now)?;
+		}
+		let mut index = lock(&self.index);
+		let stale: Vec<Digest> = index
+			.blobs
+			.iter()
+			.filter(|(digest, meta)| {
+				!needed.contains(digest)
+					&& now.saturating_sub(meta.created.max(meta.needed)) > retention_secs
+			})
+			.map(|(digest, _)| *digest)
+			.collect();
+		for digest in &stale {
+			if let Some(meta) = index.blobs.remove(digest) {
+				// The file first: a crash between the two leaves metadata
+				// without a blob, which `open` removes.
+				std::fs::remove_file(blob_path(&self.dir, digest))?;
+				let _ = std::fs::remove_file(meta_path(&self.dir, digest));
+				index.release(meta.charged_to, meta.size);
+			}
+		}
+		Ok(stale)
+	}
+}
+
+fn dedup(accounts: &[Account]) -> Vec<Account> {
+	let mut out: Vec<Account> = Vec::with_capacity(accounts.len());
+	for account in accounts {
+		if !out.contains(account) {
+			out.push(*account);
+		}
+	}
+	out
+}
+
+fn temp_suffix() -> String {
+	use std::sync::atomic::{AtomicU64, Ordering};
+	static NEXT: AtomicU64 = AtomicU64::new(0);
+	format!("{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+fn shard(digest: &Digest) -> String {
+	hex::encode(&digest.0[..1])
+}
+
+fn blob_path(dir: &Path, digest: &Digest) -> PathBuf {
+	dir.join("blobs").join(shard(digest)).join(digest.to_hex())
+}
+
+fn meta_path(dir: &Path, digest: &Digest) -> PathBuf {
+	dir.join("meta").join(shard(digest)).join(format!("{}.json", digest.to_hex()))
+}
+
+/// Writes the metadata atomically: a synced temporary file renamed over the old one.
+fn write_meta(dir: &Path, digest: &Digest, meta: &BlobMeta) -> io::Result<()> {
+	let path = meta_path(dir, digest);
+	let parent = path.parent().unwrap_or(dir);
+	std::fs::create_dir_all(parent)?;
+	std::fs::create_dir_all(blob_path(dir, digest).parent().unwrap_or(dir))?;
+	let temp = parent.join(format!("{}.{}", digest.to_hex(), temp_suffix()));
+	let bytes = serde_json::to_vec_pretty(&MetaFile::from_meta(meta)).map_err(io::Error::other)?;
+	{
+		use std::io::Write;
+		let mut file = std::fs::File::create(&temp)?;
+		file.write_all(&bytes)?;
+		file.sync_all()?;
+	}
+	std::fs::rename(&temp, &path)?;
+	sync_dir(parent);
+	Ok(())
+}
+
+fn sync_dir(dir: &Path) {
+	// Makes the rename durable; not all platforms can open a directory.
+	if let Ok(dir) = std::fs::File::open(dir) {
+		let _ = dir.sync_all();
+	}
+}
+
+/// The metadata file's JSON form (accounts as hex).
+#[derive(Serialize, Deserialize)]
+struct MetaFile {
+	size: u64,
+	created: u64,
+	#[serde(default)]
+	needed: u64,
+	charged_to: String,
+	owners: Vec<String>,
+	public: bool,
+	readers: Vec<String>,
+}
+
+fn parse_account(text: &str) -> Option<Account> {
+	let mut account = [0u8; 32];
+	hex::decode_to_slice(text, &mut account).ok()?;
+	Some(account)
+}
+
+impl MetaFile {
+	fn from_meta(meta: &BlobMeta) -> Self {
+		Self {
+			size: meta.size,
+			created: meta.created,
+			needed: meta.needed,
+			charged_to: hex::encode(meta.charged_to),
+			owners: meta.owners.iter().map(hex::encode).collect(),
+			public: meta.access.public,
+			readers: meta.access.readers.iter().map(hex::encode).collect(),
+		}
+	}
+
+	fn into_meta(self) -> Option<BlobMeta> {
+		Some(BlobMeta {
+			size: self.size,
+			created: self.created,
+			needed: self.needed,
+			charged_to: parse_account(&self.charged_to)?,
+			owners: self.owners.iter().map(|a| parse_account(a)).collect::<Option<_>>()?,
+			access: Access {
+				public: self.public,
+				readers: self.readers.iter().map(|a| parse_account(a)).collect::<Option<_>>()?,
+			},
+		})
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn body(chunks: &[&[u8]]) -> impl futures::Stream<Item = Result<axum::body::Bytes, io::Error>> + Unpin {
+		let chunks: Vec<Result<axum::body::Bytes, io::Error>> =
+			chunks.iter().map(|c| Ok(axum::body::Bytes::copy_from_slice(c))).collect();
+		futures::stream::iter(chunks)
+	}
+
+	const ALICE: Account = [1; 32];
+	const BOB: Account = [2; 32];
+
+	#[tokio::test]
+	async fn a_stored_blob_survives_reopening_and_unfinished_uploads_do_not() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = BlobStore::open(dir.path(), Limits::per_blob(1 << 20)).unwrap();
+		let digest = Digest::of(b"hello world");
+		store.put(digest, 11, ALICE, Access::public(), body(&[b"hello ", b"world"])).await.unwrap();
+		std::fs::write(dir.path().join("tmp/partial"), b"half an upload").unwrap();
+		drop(store);
+		let store = BlobStore::open(dir.path(), Limits::per_blob(1 << 20)).unwrap();
+		assert_eq!(std::fs::read(store.path(&digest)).unwrap(), b"hello world");
+		assert_eq!(store.usage(&ALICE), 11);
+		assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+	}
+
+	#[tokio::test]
+	async fn wrong_bytes_or_sizes_leave_nothing_behind() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = BlobStore::open(dir.path(), Limits::per_blob(1 << 20)).unwrap();
+		let digest = Digest::of(b"genuine");
+		let error = store.put(digest, 6, ALICE, Access::public(), body(&[b"forged"])).await;
+		assert!(matches!(error, Err(StoreError::DigestMismatch { .. })), "{error:?}");
+		let error = store.put(digest, 3, ALICE, Access::public(), body(&[b"genuine"])).await;
+		assert!(matches!(error, Err(StoreError::SizeMismatch { received: 7, .. })), "{error:?}");
+		let error = store.put(digest, 9, ALICE, Access::public(), body(&[b"genuine"])).await;
+		assert!(matches!(error, Err(StoreError::SizeMismatch { received: 7, .. })), "{error:?}");
+		assert_eq!(store.usage(&ALICE), 0);
+		assert_eq!(store.totals(), (0, 0));
+		assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+	}
+
+	#[tokio::test]
+	async fn quotas_count_the_first_uploader_once_and_refuse_before_reading() {
+		let dir = tempfile::tempdir().unwrap();
+		let limits = Limits { max_blob_bytes: 100, quota_per_account: 10, max_total_bytes: 15 };
+		let store = BlobStore::open(dir.path(), limits).unwrap();
+		let eight = vec![8u8; 8];
+		let digest = Digest::of(&eight);
+		store.put(digest, 8, ALICE, Access::private(vec![]), body(&[&eight])).await.unwrap();
+		// The same bytes again cost nothing, for Alice or for Bob.
+		store.put(digest, 8, ALICE, Access::private(vec![]), body(&[&eight])).await.unwrap();
+		let meta = store.put(digest, 8, BOB, Access::private(vec![]), body(&[&eight])).await.unwrap();
+		assert_eq!(meta.owners, vec![ALICE, BOB]);
+		assert_eq!((store.usage(&ALICE), store.usage(&BOB)), (8, 0));
+		let three = Digest::of(&[3; 3]);
+		let error = store.put(three, 3, ALICE, Access::public(), body(&[&[3; 3]])).await;
+		assert!(matches!(error, Err(StoreError::QuotaExceeded { used: 8, .. })), "{error:?}");
+		let nine = Digest::of(&[9; 9]);
+		let error = store.put(nine, 9, BOB, Access::public(), body(&[&[9; 9]])).await;
+		assert!(matches!(error, Err(StoreError::StoreFull { used: 8, .. })), "{error:?}");
+		let error = store.put(nine, 101, BOB, Access::public(), body(&[])).await;
+		assert!(matches!(error, Err(StoreError::TooLarge { .. })), "{error:?}");
+	}
+
+	#[tokio::test]
+	async fn access_only_grows() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = BlobStore::open(dir.path(), Limits::per_blob(100)).unwrap();
+		let digest = Digest::of(b"x");
+		let meta = store.put(digest, 1, ALICE, Access::private(vec![BOB]), body(&[b"x"])).await.unwrap();
+		assert!(meta.readable_by(&BOB) && !meta.readable_by(&[3; 32]));
+		// Alice uploading again with no readers does not remove Bob.
+		let meta = store.put(digest, 1, ALICE, Access::private(vec![]), body(&[b"x"])).await.unwrap();
+		assert_eq!(meta.access.readers, vec![BOB]);
+		let meta = store.put(digest, 1, [3; 32], Access::public(), body(&[b"x"])).await.unwrap();
+		assert!(meta.access.public);
+		drop(store);
+		let store = BlobStore::open(dir.path(), Limits::per_blob(100)).unwrap();
+		assert_eq!(store.meta(&digest), Some(meta));
+	}
+
+	#[tokio::test]
+	async fn the_sweep_keeps_needed_and_recent_blobs() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = BlobStore::open(dir.path(), Limits::per_blob(100)).unwrap();
+		let (a, b) = (Digest::of(b"a"), Digest::of(b"b"));
+		store.put(a, 1, ALICE, Access::public(), body(&[b"a"])).await.unwrap();
+		store.put(b, 1, ALICE, Access::public(), body(&[b"b"])).await.unwrap();
+		let now = unix_now();
+		assert!(store.sweep(&HashSet::new(), now, 60).unwrap().is_empty());
+		let needed: HashSet<Digest> = [a].into();
+		assert_eq!(store.sweep(&needed, now + 61, 60).unwrap(), vec![b]);
+		// `a` was needed at now + 61: kept for another 60 s after that.
+		assert!(store.sweep(&HashSet::new(), now + 100, 60).unwrap().is_empty());
+		assert_eq!(store.sweep(&HashSet::new(), now + 122, 60).unwrap(), vec![a]);
+		assert_eq!(store.totals(), (0, 0));
+		assert_eq!(store.usage(&ALICE), 0);
 	}
 }

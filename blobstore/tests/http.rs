@@ -1,67 +1,165 @@
-//! The store driven through real HTTP on port 0.
+//! The store driven through real HTTP on port 0, on a real directory.
+
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use axum::routing::get;
-use ed25519_dalek::SigningKey;
+use futures::future::BoxFuture;
 use hypha_blobstore::auth;
-use hypha_blobstore::{serve, BlobClient, BlobError, BlobStore, Digest, ServerConfig};
+use hypha_blobstore::{
+	serve, Access, Account, Authorizer, BlobClient, BlobError, BlobStore, Digest, Limits,
+	ServerConfig,
+};
+use subxt_signer::sr25519::{dev, Keypair};
 use tokio::sync::oneshot;
 
 struct Server {
 	url: String,
 	store: BlobStore,
+	_dir: tempfile::TempDir,
 	_stop: oneshot::Sender<()>,
 }
 
-async fn start(max_blob_bytes: u64) -> Server {
+async fn start_with(limits: Limits, authorizer: Option<Arc<dyn Authorizer>>) -> Server {
 	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-	let url = format!("http://{}", listener.local_addr().unwrap());
-	let store = BlobStore::new(max_blob_bytes);
+	let address = listener.local_addr().unwrap();
+	let dir = tempfile::tempdir().unwrap();
+	let store = BlobStore::open(dir.path(), limits).unwrap();
 	let (stop, stopped) = oneshot::channel::<()>();
+	let config =
+		ServerConfig { authority: Some(address.to_string()), authorizer, ..Default::default() };
 	let served = store.clone();
 	tokio::spawn(async move {
-		serve(listener, served, ServerConfig::default(), async {
+		serve(listener, served, config, async {
 			let _ = stopped.await;
 		})
 		.await
 		.unwrap();
 	});
-	Server { url, store, _stop: stop }
+	Server { url: format!("http://{address}"), store, _dir: dir, _stop: stop }
 }
 
-fn key(seed: u8) -> SigningKey {
-	SigningKey::from_bytes(&[seed; 32])
+async fn start(max_blob_bytes: u64) -> Server {
+	start_with(Limits::per_blob(max_blob_bytes), None).await
+}
+
+fn client(server: &Server, key: Option<Keypair>) -> BlobClient {
+	let client = BlobClient::new(&server.url).unwrap();
+	match key {
+		Some(key) => client.with_signer(key),
+		None => client,
+	}
+}
+
+fn account(key: &Keypair) -> Account {
+	key.public_key().0
+}
+
+fn status(result: &Result<impl std::fmt::Debug, BlobError>) -> Option<u16> {
+	match result {
+		Err(BlobError::Status { status, .. }) => Some(*status),
+		_ => None,
+	}
 }
 
 #[tokio::test]
 async fn put_then_get_returns_the_same_bytes() {
 	let server = start(1 << 20).await;
-	let client = BlobClient::new(&server.url);
-	let digest = client.put(b"hello hypha".to_vec(), &[]).await.unwrap();
+	let alice = client(&server, Some(dev::alice()));
+	let digest = alice.put(b"hello hypha".to_vec(), &Access::public()).await.unwrap();
 	assert_eq!(digest, Digest::of(b"hello hypha"));
-	assert_eq!(client.get(&digest, 1024).await.unwrap(), b"hello hypha");
+	// Public: anyone reads it, signed or not.
+	assert_eq!(client(&server, None).get(&digest, 1024).await.unwrap(), b"hello hypha");
+	assert_eq!(server.store.usage(&account(&dev::alice())), 11);
+}
+
+#[tokio::test]
+async fn unsigned_replayed_and_misdirected_uploads_are_refused() {
+	let server = start(1 << 20).await;
+	let unsigned = client(&server, None).put(b"x".to_vec(), &Access::public()).await;
+	assert!(matches!(unsigned, Err(BlobError::NoSigner)), "{unsigned:?}");
+
+	let http = reqwest::Client::new();
+	let digest = Digest::of(b"payload");
+	let url = format!("{}/blobs/{}", server.url, digest.to_hex());
+	let send = |headers: Vec<(&'static str, String)>| {
+		let mut request = http.put(&url).body(b"payload".to_vec());
+		for (name, value) in headers {
+			request = request.header(name, value);
+		}
+		request.send()
+	};
+	assert_eq!(send(vec![]).await.unwrap().status(), 401);
+
+	let authority = server.url.trim_start_matches("http://").to_string();
+	let now = auth::unix_now();
+	let message = auth::put_message(&authority, &digest, 7, &Access::public(), now);
+	let signed = auth::sign(&dev::bob(), &message, now).to_vec();
+	assert_eq!(send(signed.clone()).await.unwrap().status(), 201);
+	// The same signed request again: a replay.
+	let replay = send(signed).await.unwrap();
+	assert_eq!(replay.status(), 401);
+	assert!(replay.text().await.unwrap().contains("replay"));
+
+	// Signed for another store.
+	let message = auth::put_message("127.0.0.1:1", &digest, 7, &Access::public(), now);
+	assert_eq!(send(auth::sign(&dev::bob(), &message, now).to_vec()).await.unwrap().status(), 401);
+	// Signed as a public upload, sent as a private one.
+	let message = auth::put_message(&authority, &digest, 7, &Access::public(), now);
+	let mut headers = auth::sign(&dev::bob(), &message, now).to_vec();
+	headers.push((auth::ACCESS_HEADER, "private".into()));
+	assert_eq!(send(headers).await.unwrap().status(), 401);
+	// Stale.
+	let old = now - auth::MAX_CLOCK_SKEW_SECS - 5;
+	let message = auth::put_message(&authority, &digest, 7, &Access::public(), old);
+	assert_eq!(send(auth::sign(&dev::bob(), &message, old).to_vec()).await.unwrap().status(), 401);
 }
 
 #[tokio::test]
 async fn get_of_an_unknown_digest_is_not_found() {
 	let server = start(1024).await;
-	let result = BlobClient::new(&server.url).get(&Digest::of(b"absent"), 1024).await;
-	assert!(matches!(result, Err(BlobError::Status { status: 404, .. })), "{result:?}");
+	let result = client(&server, None).get(&Digest::of(b"absent"), 1024).await;
+	assert_eq!(status(&result), Some(404), "{result:?}");
 }
 
 #[tokio::test]
-async fn upload_over_the_store_limit_is_refused_with_413() {
-	let server = start(100).await;
-	let result = BlobClient::new(&server.url).put(vec![7; 101], &[]).await;
-	assert!(matches!(result, Err(BlobError::Status { status: 413, .. })), "{result:?}");
-	assert!(BlobClient::new(&server.url).put(vec![7; 100], &[]).await.is_ok());
+async fn uploads_over_a_limit_or_quota_are_refused_and_cost_nothing() {
+	let limits = Limits { max_blob_bytes: 100, quota_per_account: 150, max_total_bytes: 1000 };
+	let server = start_with(limits, None).await;
+	let alice = client(&server, Some(dev::alice()));
+	let result = alice.put(vec![7; 101], &Access::public()).await;
+	assert_eq!(status(&result), Some(413), "{result:?}");
+	alice.put(vec![7; 100], &Access::public()).await.unwrap();
+	let result = alice.put(vec![8; 51], &Access::public()).await;
+	assert_eq!(status(&result), Some(507), "{result:?}");
+	assert_eq!(server.store.usage(&account(&dev::alice())), 100);
+	// Bob's quota is his own.
+	client(&server, Some(dev::bob())).put(vec![8; 51], &Access::public()).await.unwrap();
+}
+
+#[tokio::test]
+async fn bytes_that_are_not_the_named_digest_are_not_kept() {
+	let server = start(1 << 20).await;
+	let http = reqwest::Client::new();
+	let authority = server.url.trim_start_matches("http://").to_string();
+	let named = Digest::of(b"genuine");
+	let now = auth::unix_now();
+	let message = auth::put_message(&authority, &named, 6, &Access::public(), now);
+	let mut request =
+		http.put(format!("{}/blobs/{}", server.url, named.to_hex())).body(b"forged".to_vec());
+	for (name, value) in auth::sign(&dev::alice(), &message, now) {
+		request = request.header(name, value);
+	}
+	assert_eq!(request.send().await.unwrap().status(), 400);
+	assert_eq!(server.store.totals(), (0, 0));
 }
 
 #[tokio::test]
 async fn fetch_over_the_callers_bound_is_refused() {
 	let server = start(1 << 20).await;
-	let digest = server.store.insert(vec![1; 5000], None).unwrap();
-	let result = BlobClient::new(&server.url).get(&digest, 4999).await;
-	assert!(matches!(result, Err(BlobError::TooLarge { limit: 4999 })), "{result:?}");
+	let digest = client(&server, Some(dev::alice())).put(vec![1; 5000], &Access::public()).await.unwrap();
+	let result = client(&server, None).get(&digest, 4999).await;
+	assert!(matches!(result, Err(BlobError::TooLarge { size: 5000, limit: 4999 })), "{result:?}");
 }
 
 #[tokio::test]
@@ -71,55 +169,187 @@ async fn bytes_that_do_not_match_the_digest_are_refused() {
 	let url = format!("http://{}", listener.local_addr().unwrap());
 	let app = axum::Router::new().route("/blobs/{digest}", get(|| async { "forged" }));
 	tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-	let result = BlobClient::new(&url).get(&Digest::of(b"genuine"), 1024).await;
+	let result = BlobClient::new(&url).unwrap().get(&Digest::of(b"genuine"), 1024).await;
 	assert!(matches!(result, Err(BlobError::DigestMismatch { .. })), "{result:?}");
 }
 
 #[tokio::test]
-async fn restricted_blob_is_served_only_to_a_listed_signer() {
-	let server = start(1 << 20).await;
-	let (client_key, verifier_key, stranger_key) = (key(1), key(2), key(3));
-	let readers = [client_key.verifying_key(), verifier_key.verifying_key()];
-	let digest = BlobClient::new(&server.url).put(b"job output".to_vec(), &readers).await.unwrap();
+async fn redirects_are_not_followed() {
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let url = format!("http://{}", listener.local_addr().unwrap());
+	let app = axum::Router::new().route(
+		"/blobs/{digest}",
+		get(|| async { axum::response::Redirect::temporary("http://169.254.169.254/latest") }),
+	);
+	tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+	let result = BlobClient::new(&url).unwrap().get(&Digest::of(b"x"), 1024).await;
+	assert_eq!(status(&result), Some(307), "{result:?}");
+	assert!(result.unwrap_err().to_string().contains("redirects are not followed"));
+}
 
-	let unsigned = BlobClient::new(&server.url).get(&digest, 1024).await;
-	assert!(matches!(unsigned, Err(BlobError::Status { status: 401, .. })), "{unsigned:?}");
-	let stranger = BlobClient::new(&server.url).with_signer(stranger_key).get(&digest, 1024).await;
-	assert!(matches!(stranger, Err(BlobError::Status { status: 403, .. })), "{stranger:?}");
-	for reader in [client_key, verifier_key] {
-		let bytes =
-			BlobClient::new(&server.url).with_signer(reader).get(&digest, 1024).await.unwrap();
-		assert_eq!(bytes, b"job output");
+#[tokio::test]
+async fn a_store_that_does_not_answer_times_out_with_a_clear_error() {
+	// Accepts connections and never answers.
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let url = format!("http://{}", listener.local_addr().unwrap());
+	tokio::spawn(async move {
+		let mut held = Vec::new();
+		while let Ok((socket, _)) = listener.accept().await {
+			held.push(socket);
+		}
+	});
+	let client = BlobClient::with_timeout(&url, std::time::Duration::from_millis(300)).unwrap();
+	let result = client.get(&Digest::of(b"x"), 1024).await;
+	assert!(matches!(result, Err(BlobError::Timeout { .. })), "{result:?}");
+	assert!(result.unwrap_err().to_string().contains("did not answer in 0.3 s"));
+}
+
+#[tokio::test]
+async fn private_blobs_are_served_only_to_owners_and_listed_readers() {
+	let server = start(1 << 20).await;
+	let reader = dev::charlie();
+	let access = Access::private(vec![account(&reader)]);
+	let digest = client(&server, Some(dev::alice())).put(b"job input".to_vec(), &access).await.unwrap();
+
+	let unsigned = client(&server, None).get(&digest, 1024).await;
+	assert_eq!(status(&unsigned), Some(401), "{unsigned:?}");
+	let stranger = client(&server, Some(dev::eve())).get(&digest, 1024).await;
+	assert_eq!(status(&stranger), Some(403), "{stranger:?}");
+	for key in [dev::alice(), reader] {
+		assert_eq!(client(&server, Some(key)).get(&digest, 1024).await.unwrap(), b"job input");
+	}
+	// The bytes on disk are the store's own (not encrypted at rest); the
+	// store's directory is its operator's. Access is checked per request.
+	assert!(server.store.path(&digest).exists());
+}
+
+#[tokio::test]
+async fn knowing_a_digest_without_its_bytes_makes_nobody_an_owner() {
+	let server = start(1 << 20).await;
+	let digest = client(&server, Some(dev::alice()))
+		.put(b"secret input".to_vec(), &Access::private(vec![]))
+		.await
+		.unwrap();
+	// Eve read the digest off the chain and claims the blob with other bytes.
+	let http = reqwest::Client::new();
+	let authority = server.url.trim_start_matches("http://").to_string();
+	let now = auth::unix_now();
+	let fake = b"not the secret".to_vec();
+	let access = Access::private(vec![]);
+	let message = auth::put_message(&authority, &digest, fake.len() as u64, &access, now);
+	let mut request = http
+		.put(format!("{}/blobs/{}", server.url, digest.to_hex()))
+		.header(auth::ACCESS_HEADER, "private")
+		.body(fake);
+	for (name, value) in auth::sign(&dev::eve(), &message, now) {
+		request = request.header(name, value);
+	}
+	assert_eq!(request.send().await.unwrap().status(), 400);
+	assert_eq!(server.store.meta(&digest).unwrap().owners, vec![account(&dev::alice())]);
+	let eve = client(&server, Some(dev::eve())).get(&digest, 1024).await;
+	assert_eq!(status(&eve), Some(403), "{eve:?}");
+}
+
+/// The chain's answer for one job: its client, the digests it names, its parties.
+struct OneJob {
+	job: u64,
+	client: Account,
+	digests: Vec<Digest>,
+	parties: Vec<Account>,
+}
+
+impl Authorizer for OneJob {
+	fn may_read(
+		&self,
+		job: u64,
+		digest: Digest,
+		reader: Account,
+		owners: Vec<Account>,
+	) -> BoxFuture<'static, Result<bool, String>> {
+		let allowed = job == self.job
+			&& owners.contains(&self.client)
+			&& self.digests.contains(&digest)
+			&& self.parties.contains(&reader);
+		Box::pin(async move { Ok(allowed) })
+	}
+
+	fn needed(&self) -> BoxFuture<'static, Result<HashSet<Digest>, String>> {
+		let needed = self.digests.iter().copied().collect();
+		Box::pin(async move { Ok(needed) })
 	}
 }
 
 #[tokio::test]
-async fn stale_or_forged_signatures_are_refused() {
-	let server = start(1024).await;
-	let reader = key(4);
-	let digest =
-		server.store.insert(b"secret".to_vec(), Some(vec![reader.verifying_key()])).unwrap();
-	let http = reqwest::Client::new();
-	let url = format!("{}/blobs/{}", server.url, digest.to_hex());
-
-	let stale = auth::unix_now() - auth::MAX_CLOCK_SKEW_SECS - 10;
-	let mut request = http.get(&url);
-	for (name, value) in auth::sign(&reader, &digest, stale) {
-		request = request.header(name, value);
-	}
-	assert_eq!(request.send().await.unwrap().status(), 401);
-
-	// A signature for another digest does not open this one.
-	let mut request = http.get(&url);
-	for (name, value) in auth::sign(&reader, &Digest::of(b"other"), auth::unix_now()) {
-		request = request.header(name, value);
-	}
-	assert_eq!(request.send().await.unwrap().status(), 401);
+async fn a_jobs_parties_read_its_clients_private_blob_through_the_job() {
+	let input = b"private input".to_vec();
+	let digest = Digest::of(&input);
+	let authorizer = OneJob {
+		job: 9,
+		client: account(&dev::alice()),
+		digests: vec![digest],
+		parties: vec![account(&dev::dave())],
+	};
+	let server = start_with(Limits::per_blob(1 << 20), Some(Arc::new(authorizer))).await;
+	client(&server, Some(dev::alice())).put(input.clone(), &Access::private(vec![])).await.unwrap();
+	let dave = client(&server, Some(dev::dave()));
+	assert_eq!(dave.get_through_job(&digest, 1024, Some(9)).await.unwrap(), input);
+	// Not without naming the job, not through another job, not for Eve.
+	assert_eq!(status(&dave.get(&digest, 1024).await), Some(403));
+	assert_eq!(status(&dave.get_through_job(&digest, 1024, Some(8)).await), Some(403));
+	let eve = client(&server, Some(dev::eve()));
+	assert_eq!(status(&eve.get_through_job(&digest, 1024, Some(9)).await), Some(403));
+	// Eve uploads the same bytes (she has them), but job 9's client is Alice:
+	// Eve's being an owner gives Dave nothing more and Eve reads as an owner.
+	eve.put(input.clone(), &Access::private(vec![])).await.unwrap();
+	assert_eq!(eve.get(&digest, 1024).await.unwrap(), input);
 }
 
-#[test]
-fn store_refuses_a_blob_over_its_limit() {
-	let store = BlobStore::new(3);
-	assert!(store.insert(vec![0; 4], None).is_err());
-	assert!(store.insert(vec![0; 3], None).is_ok());
+#[tokio::test]
+async fn a_broken_download_resumes_and_a_flipped_byte_is_caught() {
+	let server = start(16 << 20).await;
+	let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+	let digest = client(&server, Some(dev::alice())).put(bytes.clone(), &Access::public()).await.unwrap();
+	let dir = tempfile::tempdir().unwrap();
+	let target = dir.path().join("blob.bin");
+	// A download that broke off after the first million bytes.
+	std::fs::write(dir.path().join("blob.bin.part"), &bytes[..1_000_000]).unwrap();
+	let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+	let progress = {
+		let seen = seen.clone();
+		Arc::new(move |done: u64, total: u64| seen.lock().unwrap().push((done, total)))
+	};
+	let reader = client(&server, None);
+	let got = reader.get_to_file(&digest, 16 << 20, None, &target, Some(progress)).await.unwrap();
+	assert_eq!(got, 3_000_000);
+	assert_eq!(std::fs::read(&target).unwrap(), bytes);
+	let seen = seen.lock().unwrap();
+	assert!(seen.first().unwrap().0 > 1_000_000 && seen.last().unwrap() == &(3_000_000, 3_000_000));
+
+	// A byte flipped on the store's disk: the download is refused and leaves nothing.
+	let mut corrupt = bytes.clone();
+	corrupt[2_500_000] ^= 1;
+	std::fs::write(server.store.path(&digest), &corrupt).unwrap();
+	let again = dir.path().join("again.bin");
+	let result = reader.get_to_file(&digest, 16 << 20, None, &again, None).await;
+	assert!(matches!(result, Err(BlobError::DigestMismatch { .. })), "{result:?}");
+	assert!(!again.exists() && !dir.path().join("again.bin.part").exists());
+}
+
+#[tokio::test]
+async fn a_file_upload_streams_and_reports_progress() {
+	let server = start(16 << 20).await;
+	let dir = tempfile::tempdir().unwrap();
+	let path = dir.path().join("weights.bin");
+	let bytes = vec![3u8; 2_000_000];
+	std::fs::write(&path, &bytes).unwrap();
+	let last = Arc::new(std::sync::atomic::AtomicU64::new(0));
+	let progress = {
+		let last = last.clone();
+		Arc::new(move |done: u64, _total: u64| last.store(done, std::sync::atomic::Ordering::Relaxed))
+	};
+	let alice = client(&server, Some(dev::alice()));
+	let digest = alice.put_file(&path, &Access::public(), Some(progress)).await.unwrap();
+	assert_eq!(digest, Digest::of(&bytes));
+	assert_eq!(last.load(std::sync::atomic::Ordering::Relaxed), 2_000_000);
+	assert_eq!(std::fs::read(server.store.path(&digest)).unwrap(), bytes);
 }

@@ -8,7 +8,7 @@ NODE  := $(shell . ./scripts/env.sh && echo $$CARGO_TARGET_DIR)/debug/hypha-node
 HYPHA := $(dir $(NODE))hypha
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build node dev-node test e2e soak fmt lint bench bench-market soak-market bench-lm weights metadata chain-specs demo digits-check lm-check polkadot-js-check
+.PHONY: help setup build node dev-node test e2e soak fmt lint bench bench-market soak-market bench-lm bench-blobstore weights metadata chain-specs demo digits-check lm-check polkadot-js-check
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ LM_BENCH_TARGET := $(HOME)/.cache/hypha-target-native
 
 bench-lm: setup ## The shipped language model on the CPU: Hypha's integer path against candle's q8_0 Llama, prompt and generated tokens/s (numbers go to docs/BENCHMARKS.md)
 	RUSTFLAGS="-C target-cpu=native" HYPHA_TARGET_DIR=$(LM_BENCH_TARGET) $(CARGO) run --release -p hypha-lm-bench --bin lm-bench
+
+bench-blobstore: setup ## The blob store over loopback HTTP against the disk: put/get MB/s and peak RSS streaming a 512 MiB blob (ARGS="--mib 2048"; numbers go to docs/BENCHMARKS.md)
+	$(CARGO) run --release -q -p hypha-blobstore --bin blob-bench -- $(ARGS)
 
 weights: setup ## Benchmark the pallets on the runtime's wasm and rewrite their weights.rs (long: builds the node with benchmarks)
 	./scripts/weights.sh

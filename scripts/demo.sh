@@ -56,7 +56,7 @@ pids+=($!)
 wait_for_port "$rpc" hypha-node
 echo "demo:   JSON-RPC $url, Prometheus http://127.0.0.1:$prom/metrics"
 
-"$bin/hypha" store serve --listen "127.0.0.1:$store_port" >"$dir/store.log" 2>&1 &
+"$bin/hypha" store serve --listen "127.0.0.1:$store_port" --dir "$dir/store" --node "$url" >"$dir/store.log" 2>&1 &
 pids+=($!)
 wait_for_port "$store_port" "blob store"
 echo "demo:   blob store $store"

@@ -1,7 +1,11 @@
 //! Fetching a job's blobs: by the URI the chain holds, checked against the
 //! digest the chain holds, within a size bound.
 
-use hypha_blobstore::{BlobClient, BlobError, Digest};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use hypha_blobstore::{BlobClient, BlobError, Digest, Progress};
+use hypha_client::subxt_signer::sr25519::Keypair;
 
 /// Why a job's blob could not be had.
 #[derive(Debug, thiserror::Error)]
@@ -43,10 +47,15 @@ pub fn split_blob_uri(uri: &str) -> Result<(String, Digest), FetchError> {
 /// `max_bytes` long. A URI naming another digest than `digest` is refused
 /// before anything is downloaded; bytes that hash to anything else are
 /// refused after (the store client hashes what it received).
+///
+/// With `reader`, the request is signed by that key as a party of that job,
+/// so that a store holding the blob privately for the job's client lets the
+/// job's provider and verifiers read it. Large downloads log their progress.
 pub async fn fetch_blob(
 	uri: &[u8],
 	digest: &[u8; 32],
 	max_bytes: u64,
+	reader: Option<(&Keypair, u64)>,
 ) -> Result<Vec<u8>, FetchError> {
 	let uri = std::str::from_utf8(uri).map_err(|_| FetchError::BadUri("not UTF-8".into()))?;
 	let (base, named) = split_blob_uri(uri)?;
@@ -56,13 +65,33 @@ pub async fn fetch_blob(
 			hex::encode(digest)
 		)));
 	}
-	match BlobClient::new(base).get(&named, max_bytes).await {
+	let store = BlobClient::new(base.clone()).map_err(|e| FetchError::BadUri(e.to_string()))?;
+	let (store, job) = match reader {
+		Some((key, job)) => (store.with_signer(key.clone()), Some(job)),
+		None => (store, None),
+	};
+	match store.get_through_job(&named, max_bytes, job, Some(log_progress(uri.to_string()))).await {
 		Ok(bytes) => Ok(bytes),
 		Err(error @ (BlobError::DigestMismatch { .. } | BlobError::TooLarge { .. })) => {
 			Err(FetchError::Mismatch(error.to_string()))
 		},
 		Err(error) => Err(FetchError::Unavailable(error.to_string())),
 	}
+}
+
+/// Bytes between two progress lines of a download.
+const PROGRESS_STEP: u64 = 64 << 20;
+
+/// A progress callback that logs every [`PROGRESS_STEP`] bytes of `what`.
+pub fn log_progress(what: String) -> Progress {
+	let logged = AtomicU64::new(0);
+	Arc::new(move |done, total| {
+		let step = done / PROGRESS_STEP;
+		if step > logged.load(Ordering::Relaxed) {
+			logged.store(step, Ordering::Relaxed);
+			tracing::info!(blob = %what, mib = done >> 20, total_mib = total >> 20, "downloading");
+		}
+	})
 }
 
 #[cfg(test)]
@@ -83,9 +112,9 @@ mod tests {
 	async fn a_uri_naming_another_digest_is_refused_before_any_request() {
 		// Nothing listens on port 9: a request would come back Unavailable.
 		let uri = format!("http://127.0.0.1:9/blobs/{}", "01".repeat(32));
-		let error = fetch_blob(uri.as_bytes(), &[2; 32], 1024).await.unwrap_err();
+		let error = fetch_blob(uri.as_bytes(), &[2; 32], 1024, None).await.unwrap_err();
 		assert!(matches!(error, FetchError::Mismatch(_)), "{error}");
-		let error = fetch_blob(uri.as_bytes(), &[1; 32], 1024).await.unwrap_err();
+		let error = fetch_blob(uri.as_bytes(), &[1; 32], 1024, None).await.unwrap_err();
 		assert!(error.is_transient(), "{error}");
 	}
 }

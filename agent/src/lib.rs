@@ -33,3 +33,4 @@ pub mod metrics;
 pub mod output;
 pub mod process;
 pub mod progress;
+pub mod store_auth;

@@ -4,8 +4,8 @@
 //!
 //! - [`ACCOUNT_HEADER`]: the signer's account id (sr25519 public key), 64 hex digits;
 //! - [`TIMESTAMP_HEADER`]: Unix time in seconds;
-//! - [`SIGNATURE_HEADER`]: the hex sr25519 signature of [`put_message`] or
-//!   [`get_message`].
+//! - [`SIGNATURE_HEADER`]: the hex sr25519 signature of [`put_message`],
+//!   [`get_message`], [`tag_message`] or [`list_message`].
 //!
 //! The messages name the store's authority (`host:port`, as in the URL the
 //! client used), so a request signed for one store is refused by another;
@@ -69,6 +69,16 @@ pub fn put_message(
 pub fn get_message(authority: &str, digest: &Digest, job: Option<u64>, timestamp: u64) -> Vec<u8> {
 	let job = job.map_or_else(|| "-".to_string(), |job| job.to_string());
 	format!("hypha-blob-get/1:{authority}:{}:{job}:{timestamp}", digest.to_hex()).into_bytes()
+}
+
+/// What an owner signs to tag its blob as the output of `job`.
+pub fn tag_message(authority: &str, digest: &Digest, job: u64, timestamp: u64) -> Vec<u8> {
+	format!("hypha-blob-tag/1:{authority}:{}:{job}:{timestamp}", digest.to_hex()).into_bytes()
+}
+
+/// What a reader signs to list the outputs of `job` it may read.
+pub fn list_message(authority: &str, job: u64, timestamp: u64) -> Vec<u8> {
+	format!("hypha-blob-list/1:{authority}:{job}:{timestamp}").into_bytes()
 }
 
 /// The three signature headers for `message` signed by `key`.
@@ -210,7 +220,10 @@ mod tests {
 		] {
 			assert!(matches!(signed.verify(&other, "s", 1_000), Err(AuthError::BadSignature(_))));
 		}
-		assert_eq!(signed.verify(&message, "s", 1_000 + MAX_CLOCK_SKEW_SECS + 1), Err(AuthError::Stale));
+		assert_eq!(
+			signed.verify(&message, "s", 1_000 + MAX_CLOCK_SKEW_SECS + 1),
+			Err(AuthError::Stale)
+		);
 	}
 
 	#[test]

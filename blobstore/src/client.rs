@@ -134,7 +134,8 @@ impl BlobClient {
 	/// As [`Self::new`], waiting at most `timeout` for each next byte.
 	pub fn with_timeout(base_url: impl Into<String>, timeout: Duration) -> Result<Self, BlobError> {
 		let base_url = base_url.into().trim_end_matches('/').to_string();
-		let authority = authority_of(&base_url).ok_or_else(|| BlobError::BadUrl(base_url.clone()))?;
+		let authority =
+			authority_of(&base_url).ok_or_else(|| BlobError::BadUrl(base_url.clone()))?;
 		let http = reqwest::Client::builder()
 			.connect_timeout(CONNECT_TIMEOUT.min(timeout))
 			.read_timeout(timeout)
@@ -198,13 +199,14 @@ impl BlobClient {
 		let (digest, size) = hash_file(path).await.map_err(io_error)?;
 		let file = tokio::fs::File::open(path).await.map_err(io_error)?;
 		let mut sent = 0u64;
-		let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).map(move |chunk| {
-			if let (Ok(chunk), Some(progress)) = (&chunk, &progress) {
-				sent += chunk.len() as u64;
-				progress(sent, size);
-			}
-			chunk
-		});
+		let stream =
+			tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).map(move |chunk| {
+				if let (Ok(chunk), Some(progress)) = (&chunk, &progress) {
+					sent += chunk.len() as u64;
+					progress(sent, size);
+				}
+				chunk
+			});
 		self.put_body(digest, size, access, reqwest::Body::wrap_stream(stream)).await
 	}
 
@@ -240,6 +242,47 @@ impl BlobClient {
 			Some(acknowledged) if acknowledged == digest => Ok(digest),
 			_ => Err(BlobError::BadAcknowledgement(text)),
 		}
+	}
+
+	/// Tags the stored blob `digest` (which this client's key uploaded) as
+	/// the output of `job`.
+	pub async fn tag_output(&self, digest: &Digest, job: u64) -> Result<(), BlobError> {
+		let signer = self.signer.as_ref().ok_or(BlobError::NoSigner)?;
+		let timestamp = auth::unix_now();
+		let message = auth::tag_message(&self.authority, digest, job, timestamp);
+		let mut request = self.http.post(format!("{}/output-of/{job}", self.blob_url(digest)));
+		for (name, value) in auth::sign(signer, &message, timestamp) {
+			request = request.header(name, value);
+		}
+		let response = request.send().await.map_err(|e| self.transport(e))?;
+		if !response.status().is_success() {
+			return Err(self.status_error(response).await);
+		}
+		Ok(())
+	}
+
+	/// The blobs tagged as outputs of `job` that this client's key may read.
+	pub async fn outputs_of(&self, job: u64) -> Result<Vec<Digest>, BlobError> {
+		let signer = self.signer.as_ref().ok_or(BlobError::NoSigner)?;
+		let timestamp = auth::unix_now();
+		let message = auth::list_message(&self.authority, job, timestamp);
+		let mut request = self.http.get(format!("{}/jobs/{job}/outputs", self.base_url));
+		for (name, value) in auth::sign(signer, &message, timestamp) {
+			request = request.header(name, value);
+		}
+		let response = request.send().await.map_err(|e| self.transport(e))?;
+		if !response.status().is_success() {
+			return Err(self.status_error(response).await);
+		}
+		let text = response.text().await.map_err(|e| self.transport(e))?;
+		text.lines()
+			.filter(|line| !line.trim().is_empty())
+			.take(crate::store::MAX_LISTED_OUTPUTS)
+			.map(|line| {
+				Digest::from_hex(line.trim())
+					.ok_or_else(|| BlobError::BadAcknowledgement(line.to_string()))
+			})
+			.collect()
 	}
 
 	/// Sends the GET for `digest` from byte `from`, signed if this client has
@@ -278,7 +321,10 @@ impl BlobClient {
 		}
 		if let Some(length) = response.content_length() {
 			if from.saturating_add(length) > max_bytes {
-				return Err(BlobError::TooLarge { size: from.saturating_add(length), limit: max_bytes });
+				return Err(BlobError::TooLarge {
+					size: from.saturating_add(length),
+					limit: max_bytes,
+				});
 			}
 		}
 		Ok(response)
@@ -287,19 +333,22 @@ impl BlobClient {
 	/// Fetches the blob `digest`, refusing more than `max_bytes` and bytes
 	/// that do not hash to `digest`. Signed if this client has a key.
 	pub async fn get(&self, digest: &Digest, max_bytes: u64) -> Result<Vec<u8>, BlobError> {
-		self.get_through_job(digest, max_bytes, None).await
+		self.get_through_job(digest, max_bytes, None, None).await
 	}
 
 	/// As [`Self::get`], asking as a party of `job` (for a private blob of
-	/// the job's client).
+	/// the job's client); `progress` sees the bytes received.
 	pub async fn get_through_job(
 		&self,
 		digest: &Digest,
 		max_bytes: u64,
 		job: Option<u64>,
+		progress: Option<Progress>,
 	) -> Result<Vec<u8>, BlobError> {
 		let mut response = self.open(digest, max_bytes, job, 0).await?;
-		let mut bytes = Vec::with_capacity(response.content_length().unwrap_or(0).min(1 << 26) as usize);
+		let total = response.content_length().unwrap_or(0);
+		let mut bytes =
+			Vec::with_capacity(response.content_length().unwrap_or(0).min(1 << 26) as usize);
 		let mut hasher = Hasher::default();
 		while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
 			let size = bytes.len() as u64 + chunk.len() as u64;
@@ -308,6 +357,9 @@ impl BlobClient {
 			}
 			hasher.update(&chunk);
 			bytes.extend_from_slice(&chunk);
+			if let Some(progress) = &progress {
+				progress(size, total);
+			}
 		}
 		let actual = hasher.finish();
 		if actual != *digest {

@@ -33,6 +33,6 @@ pub mod client;
 pub mod server;
 pub mod store;
 
-pub use client::{BlobClient, BlobError};
+pub use client::{BlobClient, BlobError, Progress};
 pub use server::{router, serve, Authorizer, ServerConfig};
 pub use store::{Access, Account, BlobMeta, BlobStore, Digest, Limits};

@@ -92,7 +92,13 @@ pub fn router(store: BlobStore, config: ServerConfig) -> Router {
 	let read_only = config.read_only;
 	let state = AppState { store, config, replays: Arc::default() };
 	let blob = if read_only { get(get_blob) } else { get(get_blob).put(put_blob) };
-	Router::new().route("/blobs/{digest}", blob).with_state(state)
+	let mut router = Router::new()
+		.route("/blobs/{digest}", blob)
+		.route("/jobs/{job}/outputs", get(list_outputs));
+	if !read_only {
+		router = router.route("/blobs/{digest}/output-of/{job}", axum::routing::post(tag_output));
+	}
+	router.with_state(state)
 }
 
 /// Serves `store` on `listener` until `shutdown` completes; runs the
@@ -112,7 +118,8 @@ pub async fn serve(
 		))),
 		_ => None,
 	};
-	let served = axum::serve(listener, router(store, config)).with_graceful_shutdown(shutdown).await;
+	let served =
+		axum::serve(listener, router(store, config)).with_graceful_shutdown(shutdown).await;
 	if let Some(sweeper) = sweeper {
 		sweeper.abort();
 	}
@@ -146,7 +153,10 @@ pub async fn sweep_forever(
 		};
 		match swept {
 			Ok(Ok(evicted)) if !evicted.is_empty() => {
-				tracing::info!(evicted = evicted.len(), "retention sweep evicted blobs no live job needs")
+				tracing::info!(
+					evicted = evicted.len(),
+					"retention sweep evicted blobs no live job needs"
+				)
 			},
 			Ok(Ok(_)) => {},
 			Ok(Err(error)) => tracing::warn!(%error, "retention sweep failed"),
@@ -160,9 +170,11 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 }
 
 fn authority(state: &AppState, headers: &HeaderMap) -> Option<String> {
-	state.config.authority.clone().or_else(|| {
-		headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string)
-	})
+	state
+		.config
+		.authority
+		.clone()
+		.or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string))
 }
 
 fn header_text(headers: &HeaderMap) -> impl Fn(&str) -> Option<String> + '_ {
@@ -273,6 +285,64 @@ async fn put_blob(
 			error(status, refused.to_string())
 		},
 	}
+}
+
+/// `POST /blobs/{digest}/output-of/{job}`: an owner of the blob tags it as
+/// the output of `job` (a worker, for the job's client to find it).
+async fn tag_output(
+	State(state): State<AppState>,
+	Path((digest, job)): Path<(String, u64)>,
+	headers: HeaderMap,
+) -> Response {
+	let Some(digest) = Digest::from_hex(&digest) else {
+		return error(StatusCode::BAD_REQUEST, "the digest must be 64 hex digits");
+	};
+	let Some(authority) = authority(&state, &headers) else {
+		return error(StatusCode::BAD_REQUEST, "no Host header");
+	};
+	let owner = match check_signature(
+		&state,
+		&headers,
+		|timestamp| auth::tag_message(&authority, &digest, job, timestamp),
+		&authority,
+	) {
+		Ok(account) => account,
+		Err(refused) => return error(StatusCode::UNAUTHORIZED, refused.to_string()),
+	};
+	let store = state.store.clone();
+	match tokio::task::spawn_blocking(move || store.tag_output(&digest, &owner, job)).await {
+		Ok(Ok(true)) => (StatusCode::OK, "tagged").into_response(),
+		Ok(Ok(false)) => error(
+			StatusCode::FORBIDDEN,
+			"only an owner of a stored blob may tag it, and at most 8 times",
+		),
+		Ok(Err(failure)) => error(StatusCode::INTERNAL_SERVER_ERROR, failure.to_string()),
+		Err(failure) => error(StatusCode::INTERNAL_SERVER_ERROR, failure.to_string()),
+	}
+}
+
+/// `GET /jobs/{job}/outputs`, signed: the digests tagged as outputs of
+/// `job` that the signer may read, one per line.
+async fn list_outputs(
+	State(state): State<AppState>,
+	Path(job): Path<u64>,
+	headers: HeaderMap,
+) -> Response {
+	let Some(authority) = authority(&state, &headers) else {
+		return error(StatusCode::BAD_REQUEST, "no Host header");
+	};
+	let reader = match check_signature(
+		&state,
+		&headers,
+		|timestamp| auth::list_message(&authority, job, timestamp),
+		&authority,
+	) {
+		Ok(account) => account,
+		Err(refused) => return error(StatusCode::UNAUTHORIZED, refused.to_string()),
+	};
+	let listed: Vec<String> =
+		state.store.outputs_of(job, &reader).iter().map(Digest::to_hex).collect();
+	(StatusCode::OK, listed.join("\n")).into_response()
 }
 
 /// The first byte a `Range: bytes=N-` header asks for.

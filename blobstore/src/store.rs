@@ -133,7 +133,17 @@ pub struct BlobMeta {
 	/// Who may read it. Only ever grows: a private blob uploaded again as
 	/// public becomes public (its uploader holds the bytes anyway).
 	pub access: Access,
+	/// The jobs an owner said this blob is the output of (at most
+	/// [`MAX_OUTPUT_TAGS`]), so that a job's client can find its output
+	/// here by the job's id.
+	pub output_of: Vec<u64>,
 }
+
+/// Most jobs one blob can be tagged as the output of.
+pub const MAX_OUTPUT_TAGS: usize = 8;
+
+/// Most digests [`BlobStore::outputs_of`] returns.
+pub const MAX_LISTED_OUTPUTS: usize = 64;
 
 impl BlobMeta {
 	/// Whether `account` may read this blob without asking the chain.
@@ -186,7 +196,9 @@ pub enum StoreError {
 		limit: u64,
 	},
 	/// The uploader's quota would be exceeded.
-	#[error("the uploader has {used} bytes stored; {size} more would exceed its quota of {quota} bytes")]
+	#[error(
+		"the uploader has {used} bytes stored; {size} more would exceed its quota of {quota} bytes"
+	)]
 	QuotaExceeded {
 		/// Already charged to the uploader (including uploads in progress).
 		used: u64,
@@ -437,14 +449,21 @@ impl BlobStore {
 		file.sync_all().await?;
 		drop(file);
 		let store = self.clone();
-		tokio::task::spawn_blocking(move || store.commit(digest, size, uploader, &access, reservation))
-			.await
-			.map_err(|error| StoreError::Io(io::Error::other(error)))?
+		tokio::task::spawn_blocking(move || {
+			store.commit(digest, size, uploader, &access, reservation)
+		})
+		.await
+		.map_err(|error| StoreError::Io(io::Error::other(error)))?
 	}
 
 	/// Checks the bounds and reserves the space of an upload (nothing if the
 	/// blob is already stored: a second upload only proves possession).
-	fn reserve(&self, digest: Digest, size: u64, uploader: Account) -> Result<Reservation, StoreError> {
+	fn reserve(
+		&self,
+		digest: Digest,
+		size: u64,
+		uploader: Account,
+	) -> Result<Reservation, StoreError> {
 		let limits = self.limits;
 		if size > limits.max_blob_bytes {
 			return Err(StoreError::TooLarge { size, limit: limits.max_blob_bytes });
@@ -453,11 +472,7 @@ impl BlobStore {
 		let charge = if index.blobs.contains_key(&digest) { 0 } else { size };
 		let used = index.charged.get(&uploader).copied().unwrap_or(0);
 		if used.saturating_add(charge) > limits.quota_per_account {
-			return Err(StoreError::QuotaExceeded {
-				used,
-				size,
-				quota: limits.quota_per_account,
-			});
+			return Err(StoreError::QuotaExceeded { used, size, quota: limits.quota_per_account });
 		}
 		if index.total.saturating_add(charge) > limits.max_total_bytes {
 			return Err(StoreError::StoreFull {
@@ -496,6 +511,7 @@ impl BlobStore {
 			charged_to: uploader,
 			owners: vec![uploader],
 			access: Access { public: access.public, readers: dedup(&access.readers) },
+			output_of: Vec::new(),
 		};
 		write_meta(&self.dir, &digest, &meta)?;
 		let target = blob_path(&self.dir, &digest);
@@ -510,6 +526,42 @@ impl BlobStore {
 		reservation.size = 0;
 		index.blobs.insert(digest, meta.clone());
 		Ok(meta)
+	}
+
+	/// Tags `digest` as the output of `job`, as its owner `owner` says.
+	/// `Ok(false)`: no such blob, or `owner` does not own it, or it carries
+	/// [`MAX_OUTPUT_TAGS`] tags already.
+	pub fn tag_output(&self, digest: &Digest, owner: &Account, job: u64) -> io::Result<bool> {
+		let mut index = lock(&self.index);
+		let Some(meta) = index.blobs.get_mut(digest) else { return Ok(false) };
+		if !meta.owners.contains(owner) {
+			return Ok(false);
+		}
+		if meta.output_of.contains(&job) {
+			return Ok(true);
+		}
+		if meta.output_of.len() >= MAX_OUTPUT_TAGS {
+			return Ok(false);
+		}
+		meta.output_of.push(job);
+		write_meta(&self.dir, digest, meta)?;
+		Ok(true)
+	}
+
+	/// The blobs tagged as outputs of `job` that `reader` may read, at most
+	/// [`MAX_LISTED_OUTPUTS`] (a scan of the index: fine for the thousands
+	/// of blobs one store holds).
+	pub fn outputs_of(&self, job: u64, reader: &Account) -> Vec<Digest> {
+		let index = lock(&self.index);
+		let mut found: Vec<Digest> = index
+			.blobs
+			.iter()
+			.filter(|(_, meta)| meta.output_of.contains(&job) && meta.readable_by(reader))
+			.map(|(digest, _)| *digest)
+			.collect();
+		found.sort_unstable();
+		found.truncate(MAX_LISTED_OUTPUTS);
+		found
 	}
 
 	/// Notes that a live job needs `digest` now (it will not be evicted for
@@ -624,6 +676,8 @@ struct MetaFile {
 	owners: Vec<String>,
 	public: bool,
 	readers: Vec<String>,
+	#[serde(default)]
+	output_of: Vec<u64>,
 }
 
 fn parse_account(text: &str) -> Option<Account> {
@@ -642,6 +696,7 @@ impl MetaFile {
 			owners: meta.owners.iter().map(hex::encode).collect(),
 			public: meta.access.public,
 			readers: meta.access.readers.iter().map(hex::encode).collect(),
+			output_of: meta.output_of.clone(),
 		}
 	}
 
@@ -656,6 +711,7 @@ impl MetaFile {
 				public: self.public,
 				readers: self.readers.iter().map(|a| parse_account(a)).collect::<Option<_>>()?,
 			},
+			output_of: self.output_of.into_iter().take(MAX_OUTPUT_TAGS).collect(),
 		})
 	}
 }
@@ -664,7 +720,9 @@ impl MetaFile {
 mod tests {
 	use super::*;
 
-	fn body(chunks: &[&[u8]]) -> impl futures::Stream<Item = Result<axum::body::Bytes, io::Error>> + Unpin {
+	fn body(
+		chunks: &[&[u8]],
+	) -> impl futures::Stream<Item = Result<axum::body::Bytes, io::Error>> + Unpin {
 		let chunks: Vec<Result<axum::body::Bytes, io::Error>> =
 			chunks.iter().map(|c| Ok(axum::body::Bytes::copy_from_slice(c))).collect();
 		futures::stream::iter(chunks)
@@ -713,7 +771,8 @@ mod tests {
 		store.put(digest, 8, ALICE, Access::private(vec![]), body(&[&eight])).await.unwrap();
 		// The same bytes again cost nothing, for Alice or for Bob.
 		store.put(digest, 8, ALICE, Access::private(vec![]), body(&[&eight])).await.unwrap();
-		let meta = store.put(digest, 8, BOB, Access::private(vec![]), body(&[&eight])).await.unwrap();
+		let meta =
+			store.put(digest, 8, BOB, Access::private(vec![]), body(&[&eight])).await.unwrap();
 		assert_eq!(meta.owners, vec![ALICE, BOB]);
 		assert_eq!((store.usage(&ALICE), store.usage(&BOB)), (8, 0));
 		let three = Digest::of(&[3; 3]);
@@ -731,10 +790,12 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let store = BlobStore::open(dir.path(), Limits::per_blob(100)).unwrap();
 		let digest = Digest::of(b"x");
-		let meta = store.put(digest, 1, ALICE, Access::private(vec![BOB]), body(&[b"x"])).await.unwrap();
+		let meta =
+			store.put(digest, 1, ALICE, Access::private(vec![BOB]), body(&[b"x"])).await.unwrap();
 		assert!(meta.readable_by(&BOB) && !meta.readable_by(&[3; 32]));
 		// Alice uploading again with no readers does not remove Bob.
-		let meta = store.put(digest, 1, ALICE, Access::private(vec![]), body(&[b"x"])).await.unwrap();
+		let meta =
+			store.put(digest, 1, ALICE, Access::private(vec![]), body(&[b"x"])).await.unwrap();
 		assert_eq!(meta.access.readers, vec![BOB]);
 		let meta = store.put(digest, 1, [3; 32], Access::public(), body(&[b"x"])).await.unwrap();
 		assert!(meta.access.public);

@@ -157,7 +157,8 @@ async fn bytes_that_are_not_the_named_digest_are_not_kept() {
 #[tokio::test]
 async fn fetch_over_the_callers_bound_is_refused() {
 	let server = start(1 << 20).await;
-	let digest = client(&server, Some(dev::alice())).put(vec![1; 5000], &Access::public()).await.unwrap();
+	let digest =
+		client(&server, Some(dev::alice())).put(vec![1; 5000], &Access::public()).await.unwrap();
 	let result = client(&server, None).get(&digest, 4999).await;
 	assert!(matches!(result, Err(BlobError::TooLarge { size: 5000, limit: 4999 })), "{result:?}");
 }
@@ -209,7 +210,8 @@ async fn private_blobs_are_served_only_to_owners_and_listed_readers() {
 	let server = start(1 << 20).await;
 	let reader = dev::charlie();
 	let access = Access::private(vec![account(&reader)]);
-	let digest = client(&server, Some(dev::alice())).put(b"job input".to_vec(), &access).await.unwrap();
+	let digest =
+		client(&server, Some(dev::alice())).put(b"job input".to_vec(), &access).await.unwrap();
 
 	let unsigned = client(&server, None).get(&digest, 1024).await;
 	assert_eq!(status(&unsigned), Some(401), "{unsigned:?}");
@@ -292,12 +294,12 @@ async fn a_jobs_parties_read_its_clients_private_blob_through_the_job() {
 	let server = start_with(Limits::per_blob(1 << 20), Some(Arc::new(authorizer))).await;
 	client(&server, Some(dev::alice())).put(input.clone(), &Access::private(vec![])).await.unwrap();
 	let dave = client(&server, Some(dev::dave()));
-	assert_eq!(dave.get_through_job(&digest, 1024, Some(9)).await.unwrap(), input);
+	assert_eq!(dave.get_through_job(&digest, 1024, Some(9), None).await.unwrap(), input);
 	// Not without naming the job, not through another job, not for Eve.
 	assert_eq!(status(&dave.get(&digest, 1024).await), Some(403));
-	assert_eq!(status(&dave.get_through_job(&digest, 1024, Some(8)).await), Some(403));
+	assert_eq!(status(&dave.get_through_job(&digest, 1024, Some(8), None).await), Some(403));
 	let eve = client(&server, Some(dev::eve()));
-	assert_eq!(status(&eve.get_through_job(&digest, 1024, Some(9)).await), Some(403));
+	assert_eq!(status(&eve.get_through_job(&digest, 1024, Some(9), None).await), Some(403));
 	// Eve uploads the same bytes (she has them), but job 9's client is Alice:
 	// Eve's being an owner gives Dave nothing more and Eve reads as an owner.
 	eve.put(input.clone(), &Access::private(vec![])).await.unwrap();
@@ -308,7 +310,8 @@ async fn a_jobs_parties_read_its_clients_private_blob_through_the_job() {
 async fn a_broken_download_resumes_and_a_flipped_byte_is_caught() {
 	let server = start(16 << 20).await;
 	let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
-	let digest = client(&server, Some(dev::alice())).put(bytes.clone(), &Access::public()).await.unwrap();
+	let digest =
+		client(&server, Some(dev::alice())).put(bytes.clone(), &Access::public()).await.unwrap();
 	let dir = tempfile::tempdir().unwrap();
 	let target = dir.path().join("blob.bin");
 	// A download that broke off after the first million bytes.
@@ -345,11 +348,44 @@ async fn a_file_upload_streams_and_reports_progress() {
 	let last = Arc::new(std::sync::atomic::AtomicU64::new(0));
 	let progress = {
 		let last = last.clone();
-		Arc::new(move |done: u64, _total: u64| last.store(done, std::sync::atomic::Ordering::Relaxed))
+		Arc::new(move |done: u64, _total: u64| {
+			last.store(done, std::sync::atomic::Ordering::Relaxed)
+		})
 	};
 	let alice = client(&server, Some(dev::alice()));
 	let digest = alice.put_file(&path, &Access::public(), Some(progress)).await.unwrap();
 	assert_eq!(digest, Digest::of(&bytes));
 	assert_eq!(last.load(std::sync::atomic::Ordering::Relaxed), 2_000_000);
 	assert_eq!(std::fs::read(server.store.path(&digest)).unwrap(), bytes);
+}
+
+#[tokio::test]
+async fn an_output_tagged_by_its_uploader_is_listed_to_its_reader_only() {
+	let server = start(1 << 20).await;
+	let (worker, client_key, stranger) = (dev::eve(), dev::bob(), dev::charlie());
+	let output = b"the output of job 7".to_vec();
+	let uploader = client(&server, Some(worker.clone()));
+	let digest =
+		uploader.put(output.clone(), &Access::private(vec![account(&client_key)])).await.unwrap();
+	uploader.tag_output(&digest, 7).await.unwrap();
+	// The reader finds it by the job and reads it; a stranger sees nothing
+	// listed and may not read it.
+	let reader = client(&server, Some(client_key.clone()));
+	assert_eq!(reader.outputs_of(7).await.unwrap(), vec![digest]);
+	assert!(reader.outputs_of(8).await.unwrap().is_empty());
+	assert_eq!(reader.get(&digest, 1 << 20).await.unwrap(), output);
+	let outsider = client(&server, Some(stranger.clone()));
+	assert!(outsider.outputs_of(7).await.unwrap().is_empty());
+	assert_eq!(status(&outsider.get(&digest, 1 << 20).await), Some(403));
+	// Only an owner may tag; an unsigned listing is refused.
+	assert_eq!(status(&outsider.tag_output(&digest, 9).await), Some(403));
+	assert_eq!(status(&client(&server, None).outputs_of(7).await), Some(401));
+	// The tag survives a restart of the store.
+	let reopened = BlobStore::open(server.store.dir(), server.store.limits()).unwrap();
+	assert_eq!(reopened.outputs_of(7, &account(&client_key)), vec![digest]);
+	// At most eight tags per blob.
+	for job in 100..107 {
+		uploader.tag_output(&digest, job).await.unwrap();
+	}
+	assert_eq!(status(&uploader.tag_output(&digest, 200).await), Some(403));
 }

@@ -340,12 +340,14 @@ async fn resolve_model(model: &str, store: &str, scratch: &Path) -> Result<PathB
 	}
 	let digest = hypha_blobstore::Digest::from_hex(model.trim_start_matches("0x"))
 		.with_context(|| format!("--model {model} is neither a file nor a 64-hex-digit digest"))?;
-	let bytes = hypha_blobstore::BlobClient::new(store.to_string())
-		.get(&digest, hypha_compute::tensors::MAX_FILE_BYTES)
+	let path = scratch.join("model.hypha.safetensors");
+	let (bar, progress) = crate::store::progress_bar("fetching the model");
+	hypha_blobstore::BlobClient::new(store.to_string())
+		.with_context(|| format!("--store {store}"))?
+		.get_to_file(&digest, hypha_compute::tensors::MAX_FILE_BYTES, None, &path, Some(progress))
 		.await
 		.with_context(|| format!("fetching the model {model} from the blob store at {store}"))?;
-	let path = scratch.join("model.hypha.safetensors");
-	std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+	bar.finish_and_clear();
 	Ok(path)
 }
 
@@ -374,6 +376,7 @@ impl MarketGenerateArgs {
 				max_price_per_unit: self.max_price_per_unit,
 				result_window: self.result_window,
 				max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+				private: false,
 			};
 			let submitted = submit(&client, &payer, &spec_path, &options).await?;
 			println!(

@@ -641,6 +641,22 @@ impl<AccountId, Balance, BlockNumber> JobStatus<AccountId, Balance, BlockNumber>
 			| JobStatus::Slashed { provider, .. } => Some(provider),
 		}
 	}
+	/// Whether `who` works on this live job: its provider, or a verifier
+	/// assigned to it (an auditor or a dispute panel member). The parties
+	/// that may read a private program or input of the job's client.
+	pub fn is_live_party(&self, who: &AccountId) -> bool
+	where
+		AccountId: PartialEq,
+	{
+		let verifier = match self {
+			JobStatus::Audit { verifiers, .. } | JobStatus::Dispute { verifiers, .. } => {
+				verifiers.iter().any(|slot| slot.verifier == *who)
+			},
+			_ => false,
+		};
+		!self.is_final() && (verifier || self.provider() == Some(who))
+	}
+
 	/// What this job waits for from `who`, if anything: see [`VerdictDue`].
 	/// The current auditor of an `Audit` ([`current_auditor_slot`]) that has
 	/// not answered; a dispute seat without a commitment in the commit phase;

@@ -543,10 +543,27 @@ impl Daemon {
 	}
 }
 
-/// Starts `hypha store serve` on a free port and waits until it listens.
+/// Starts `hypha store serve` on a free port, keeping its blobs in a fresh
+/// directory of the system's temporary directory, and waits until it
+/// listens.
 pub async fn start_blob_store(name: &str) -> Result<Daemon> {
-	let port = free_port()?;
-	let args = ["store".into(), "serve".into(), "--listen".into(), format!("127.0.0.1:{port}")];
+	let dir = std::env::temp_dir().join(format!("hypha-e2e-{name}-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	start_blob_store_in(name, &dir, free_port()?, &[]).await
+}
+
+/// Starts `hypha store serve` on `port` with its blobs in `dir` (kept, so
+/// that a restart on the same `dir` finds them); `extra` flags last.
+pub async fn start_blob_store_in(
+	name: &str,
+	dir: &Path,
+	port: u16,
+	extra: &[&str],
+) -> Result<Daemon> {
+	let mut args: Vec<String> = ["store", "serve", "--listen"].map(String::from).to_vec();
+	args.push(format!("127.0.0.1:{port}"));
+	args.extend(["--dir".into(), dir.display().to_string()]);
+	args.extend(extra.iter().map(|a| a.to_string()));
 	let process = Process::start(name, &binary("hypha")?, &args)?;
 	wait_for_port(port, Duration::from_secs(60)).await?;
 	Ok(Daemon { process, port })

@@ -20,7 +20,7 @@ use hypha_client::api;
 use hypha_client::subxt_signer::sr25519::{dev, Keypair};
 use hypha_client::{AccountId, Client, JobSpec, JobStatus, Static, Uri, WorkloadKind};
 use hypha_e2e::{
-	digits_training_job, hypha_cli, hypha_cli_fails, start_blob_store, start_verifier,
+	digits_training_job, hypha_cli, hypha_cli_fails, start_blob_store_in, start_verifier,
 	start_worker, Balances, Daemon, Ledger, NodeProcess,
 };
 use hypha_primitives::HYPHA;
@@ -80,7 +80,15 @@ impl Market {
 		std::fs::create_dir_all(&dir)?;
 		let mut node = NodeProcess::start(name, &["--dev"])?;
 		let client = node.client(STARTUP).await?;
-		let store = start_blob_store(&format!("{name}-store")).await?;
+		// The store asks the chain who may read a private blob through a job.
+		let store_dir = dir.join("store");
+		let store = start_blob_store_in(
+			&format!("{name}-store"),
+			&store_dir,
+			hypha_e2e::free_port()?,
+			&["--node", &node.ws_url()],
+		)
+		.await?;
 		let store_url = store.url();
 		let market = Market { node, client, store, store_url, dir, daemons: HashMap::new() };
 		let fee = format!("verifier_fee={VERIFIER_FEE} units");
@@ -761,10 +769,11 @@ async fn a_job_whose_input_does_not_match_its_digest_is_refused_and_the_client_r
 	// Upload the real program. The input's URI names the digest the spec
 	// declares, but the store behind it serves other bytes: only hashing what
 	// arrives can tell.
-	let store = hypha_blobstore::BlobClient::new(market.store_url.clone());
+	let store =
+		hypha_blobstore::BlobClient::new(market.store_url.clone())?.with_signer(client.clone());
 	let train_dir = spec.parent().context("spec dir")?;
 	let weights = std::fs::read(train_dir.join("init.safetensors"))?;
-	let real = store.put(weights.clone(), &[]).await?;
+	let real = store.put(weights.clone(), &hypha_blobstore::Access::public()).await?;
 	let declared = hypha_primitives::blake2_256(b"the data set the client paid for");
 	let lying_store = hypha_e2e::serve_fixed_bytes(b"not the data set".to_vec())?;
 	let uri = |base: &str, digest: &str| {
@@ -928,6 +937,70 @@ async fn draining_verifiers_an_auditor_gets_the_inputs_from_the_provider_when_th
 		log.contains("asking the provider"),
 		"the verifier did not fall back to the provider:\n{log}"
 	);
+	Ok(())
+}
+
+#[tokio::test]
+async fn a_private_job_is_read_by_its_provider_and_auditor_and_by_no_stranger() -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
+	// Issue 14, item 4: `hypha job submit --private` uploads the program and
+	// input readable by the client only; the store (run with --node) lets
+	// the job's provider and its auditor read them through the job, checked
+	// against the chain, and nobody else.
+	let mut market = Market::start("private", &[]).await?;
+	let (client, provider, verifier, stranger) =
+		(dev::bob(), dev::eve(), dev::ferdie(), dev::charlie());
+	market.start_worker(&provider, &[])?;
+	market.start_verifier(&verifier, &[])?;
+	market.wait_for_provider(&provider).await?;
+	market.wait_for_verifier(&verifier).await?;
+	let spec = market.training_job().await?;
+	let (job, output) = market.submit(&client, &spec, &["--private", "--wait"]).await?;
+	ensure!(output.contains(&format!("job {job} settled")), "{output}\n{}", market.logs());
+	ensure!(output.contains("audited: yes: 1 of 1 verdicts agreed"), "{output}");
+	let local = market.fetch_and_rerun(job, &spec).await?;
+	ensure!(local.contains("digest matches"), "{local}");
+
+	let at = market.client.at_current_block().await?;
+	let record = at.storage().fetch(api::storage().jobs().jobs(), (job,)).await?.decode()?;
+	let program = hypha_blobstore::Digest(record.spec.program_digest);
+	let input = hypha_blobstore::Digest(record.spec.input_digest);
+	let reader = |key: Option<Keypair>| -> Result<hypha_blobstore::BlobClient> {
+		let store = hypha_blobstore::BlobClient::new(market.store_url.clone())?;
+		Ok(match key {
+			Some(key) => store.with_signer(key),
+			None => store,
+		})
+	};
+	let status_of = |result: Result<Vec<u8>, hypha_blobstore::BlobError>| match result {
+		Ok(_) => 200,
+		Err(hypha_blobstore::BlobError::Status { status, .. }) => status,
+		Err(other) => panic!("unexpected error: {other}"),
+	};
+	for digest in [program, input] {
+		// The client reads its own blobs.
+		ensure!(status_of(reader(Some(client.clone()))?.get(&digest, 1 << 30).await) == 200);
+		// Without a signature: 401. A stranger, directly or naming the job: 403.
+		ensure!(status_of(reader(None)?.get(&digest, 1 << 30).await) == 401);
+		let charlie = reader(Some(stranger.clone()))?;
+		ensure!(status_of(charlie.get(&digest, 1 << 30).await) == 403);
+		ensure!(status_of(charlie.get_through_job(&digest, 1 << 30, Some(job), None).await) == 403);
+		// The job has ended: its provider and auditor may no longer read.
+		for party in [&provider, &verifier] {
+			let party = reader(Some(party.clone()))?;
+			ensure!(
+				status_of(party.get_through_job(&digest, 1 << 30, Some(job), None).await) == 403
+			);
+		}
+	}
+	// On disk the store keeps the blob under the store's directory, nowhere
+	// a stranger's HTTP request reaches.
+	ensure!(market
+		.dir
+		.join("store/blobs")
+		.join(&program.to_hex()[..2])
+		.join(program.to_hex())
+		.exists());
 	Ok(())
 }
 

@@ -475,7 +475,7 @@ async fn fetch_or_ask_provider(
 	uri: &[u8],
 	digest: &Digest,
 ) -> Result<Vec<u8>> {
-	let error = match fetch_blob(uri, digest, MAX_INPUT_BYTES).await {
+	let error = match fetch_blob(uri, digest, MAX_INPUT_BYTES, Some((&shared.signer, job))).await {
 		Ok(bytes) => return Ok(bytes),
 		Err(error) if error.is_transient() => error,
 		Err(error) => return Err(error.into()),
@@ -487,7 +487,7 @@ async fn fetch_or_ask_provider(
 	let endpoint = String::from_utf8_lossy(&offer.endpoint).trim_end_matches('/').to_string();
 	let fallback = format!("{endpoint}/blobs/{}", hex::encode(digest));
 	tracing::warn!(job, %error, %fallback, "the client's store did not answer; asking the provider");
-	fetch_blob(fallback.as_bytes(), digest, MAX_INPUT_BYTES)
+	fetch_blob(fallback.as_bytes(), digest, MAX_INPUT_BYTES, Some((&shared.signer, job)))
 		.await
 		.with_context(|| format!("neither the client's store ({error}) nor the provider served it"))
 }

@@ -226,7 +226,11 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 		listener,
 		serve::router(
 			shared.outputs.clone(),
-			shared.inputs.clone(),
+			serve::Mirror {
+				inputs: shared.inputs.clone(),
+				chain: shared.client.clone(),
+				replays: Default::default(),
+			},
 			shared.metrics.registry.clone(),
 		),
 		async {

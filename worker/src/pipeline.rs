@@ -37,6 +37,10 @@ use crate::serve::ServedOutput;
 use crate::state::{HeldJob, Phase};
 use crate::Shared;
 
+/// The longest a worker waits for the client's store to take a copy of an
+/// output before committing without it.
+const DEPOSIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// How an attempt at a job ended.
 #[derive(Debug)]
 pub(crate) enum Attempt {
@@ -96,11 +100,25 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 	}
 	tracing::info!(job, %kind, units = record.spec.compute_units, "fetching the program and input");
 	let spec = &*record.spec;
-	let program = match fetch_blob(&spec.program_uri, &spec.program_digest, MAX_INPUT_BYTES).await {
+	let program = match fetch_blob(
+		&spec.program_uri,
+		&spec.program_digest,
+		MAX_INPUT_BYTES,
+		Some((&shared.signer, job)),
+	)
+	.await
+	{
 		Ok(bytes) => bytes,
 		Err(error) => return Ok(fetch_outcome(error, "program", resuming)),
 	};
-	let input = match fetch_blob(&spec.input_uri, &spec.input_digest, MAX_INPUT_BYTES).await {
+	let input = match fetch_blob(
+		&spec.input_uri,
+		&spec.input_digest,
+		MAX_INPUT_BYTES,
+		Some((&shared.signer, job)),
+	)
+	.await
+	{
 		Ok(bytes) => bytes,
 		Err(error) => return Ok(fetch_outcome(error, "input", resuming)),
 	};
@@ -242,6 +260,31 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 		let mut state = shared.state();
 		state.write_output(job, &bytes)?;
 		state.put(job, HeldJob { phase: Phase::Computed, client: record.client.0 })?;
+	}
+	// A copy in the client's store (where the program came from), private to
+	// the client, so that it can fetch the output after this worker is gone.
+	// Bounded in time: the commitment must not miss its deadline for it.
+	if let Ok(program_uri) = std::str::from_utf8(&spec.program_uri) {
+		if let Ok((store, _)) = hypha_agent::fetch::split_blob_uri(program_uri) {
+			let deposit = hypha_agent::output::deposit(
+				&store,
+				&shared.signer,
+				job,
+				record.client.0,
+				bytes.clone(),
+			);
+			match tokio::time::timeout(DEPOSIT_TIMEOUT, deposit).await {
+				Ok(Ok(digest)) => {
+					tracing::info!(job, %store, %digest, "output deposited in the client's store")
+				},
+				Ok(Err(error)) => {
+					tracing::warn!(job, %store, %error, "could not deposit the output in the client's store; serving it here only")
+				},
+				Err(_) => {
+					tracing::warn!(job, %store, "the client's store took more than {DEPOSIT_TIMEOUT:?} to take the output; serving it here only")
+				},
+			}
+		}
 	}
 	shared.serve(job, record.client.0, bytes.into(), &served_digest);
 

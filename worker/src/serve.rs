@@ -10,9 +10,11 @@
 //!   holds, in the blob store's protocol, so that the job's auditors can
 //!   re-execute it even if the client stops serving them (issue 11, attack
 //!   4: a party with no interest in withholding them). Served from the claim
-//!   until the job ends; `404` for any other digest. Not access-controlled,
-//!   as the client's store does not control them either (private inputs are
-//!   the data-plane issue's).
+//!   until the job ends; `404` for any other digest. Only to a signed
+//!   request (the blob store's read signature, naming this endpoint and the
+//!   job in `x-hypha-job`) from the job's client or a verifier the chain
+//!   assigned to it: `401` unsigned, stale or replayed, `403` anyone else,
+//!   as the blob may be a private one of the client's (docs/DATA.md).
 //! - `GET /metrics`: Prometheus text format.
 
 use std::collections::HashMap;
@@ -24,6 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use hypha_agent::output;
+use hypha_blobstore::auth;
 use hypha_primitives::{Digest, JobId};
 
 /// An output being served: its bytes, the only account allowed to read it,
@@ -45,26 +48,79 @@ pub type Outputs = Arc<RwLock<HashMap<JobId, ServedOutput>>>;
 /// its digest and bytes.
 pub type Inputs = Arc<RwLock<HashMap<JobId, Vec<(Digest, Arc<[u8]>)>>>>;
 
+/// What the `/blobs` mirror needs: the held blobs, the chain to ask who a
+/// job's parties are, and the signatures already seen.
+#[derive(Clone)]
+pub struct Mirror {
+	/// The held jobs' blobs.
+	pub inputs: Inputs,
+	/// The chain.
+	pub chain: hypha_client::Client,
+	/// Refuses replayed signatures.
+	pub replays: Arc<auth::ReplayGuard>,
+}
+
 /// The router: outputs, the held jobs' blobs, and metrics.
-pub fn router(outputs: Outputs, inputs: Inputs, registry: prometheus::Registry) -> Router {
+pub fn router(outputs: Outputs, mirror: Mirror, registry: prometheus::Registry) -> Router {
 	Router::new()
 		.route("/jobs/{job}/output", get(get_output))
 		.with_state(outputs)
-		.merge(Router::new().route("/blobs/{digest}", get(get_blob)).with_state(inputs))
+		.merge(Router::new().route("/blobs/{digest}", get(get_blob)).with_state(mirror))
 		.merge(hypha_agent::metrics::router(registry))
 }
 
-async fn get_blob(State(inputs): State<Inputs>, Path(digest): Path<String>) -> Response {
+async fn get_blob(
+	State(mirror): State<Mirror>,
+	Path(digest): Path<String>,
+	headers: HeaderMap,
+) -> Response {
 	let Some(digest) = hypha_blobstore::Digest::from_hex(&digest) else {
 		return (StatusCode::BAD_REQUEST, "not a 64-hex-digit digest").into_response();
 	};
-	let held = inputs.read().unwrap_or_else(|p| p.into_inner());
-	let found = held.values().flatten().find(|(held, _)| *held == digest.0);
-	match found {
-		Some((_, bytes)) => {
-			(StatusCode::OK, axum::body::Bytes::copy_from_slice(bytes)).into_response()
+	let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+	let Some(job) = header(auth::JOB_HEADER).and_then(|j| j.trim().parse::<JobId>().ok()) else {
+		return (StatusCode::UNAUTHORIZED, "name the job in x-hypha-job and sign the request")
+			.into_response();
+	};
+	let bytes = {
+		let held = mirror.inputs.read().unwrap_or_else(|p| p.into_inner());
+		held.get(&job)
+			.into_iter()
+			.flatten()
+			.find(|(held, _)| *held == digest.0)
+			.map(|(_, b)| b.clone())
+	};
+	let Some(bytes) = bytes else {
+		return (StatusCode::NOT_FOUND, "this worker holds no such job with that blob")
+			.into_response();
+	};
+	let Some(authority) = header(axum::http::header::HOST.as_str()) else {
+		return (StatusCode::BAD_REQUEST, "no Host header").into_response();
+	};
+	let now = auth::unix_now();
+	let reader = match auth::parse(header).and_then(|signed| {
+		signed.verify(
+			&auth::get_message(&authority, &digest, Some(job), signed.timestamp),
+			&authority,
+			now,
+		)?;
+		mirror.replays.check(&signed, now)?;
+		Ok(signed.account)
+	}) {
+		Ok(reader) => reader,
+		Err(why) => return (StatusCode::UNAUTHORIZED, why.to_string()).into_response(),
+	};
+	match hypha_agent::store_auth::job_party(&mirror.chain, job, &digest, reader, true).await {
+		Ok(Some((true, _))) => {
+			(StatusCode::OK, axum::body::Bytes::copy_from_slice(&bytes)).into_response()
 		},
-		None => (StatusCode::NOT_FOUND, "this worker holds no job with that blob").into_response(),
+		Ok(_) => (
+			StatusCode::FORBIDDEN,
+			"only the job's client and its assigned verifiers may read its blobs",
+		)
+			.into_response(),
+		Err(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("could not ask the chain: {why}"))
+			.into_response(),
 	}
 }
 

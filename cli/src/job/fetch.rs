@@ -26,8 +26,10 @@ pub struct Fetched {
 	pub files: Vec<PathBuf>,
 }
 
-/// Downloads `job`'s output from its provider as the job's client `signer`,
-/// checks it against the provider's commitment on chain, and writes
+/// Downloads `job`'s output from its provider as the job's client `signer`
+/// (or, if the provider does not serve it, the copy the provider left in
+/// the client's store), checks it against the provider's commitment on
+/// chain, and writes
 /// `output.bin` (canonical) and `output.safetensors` into `out`.
 pub async fn fetch(client: &Client, signer: &Keypair, job: JobId, out: &Path) -> Result<Fetched> {
 	let record = query::job(client, job)
@@ -58,13 +60,28 @@ pub async fn fetch(client: &Client, signer: &Keypair, job: JobId, out: &Path) ->
 		),
 	};
 	let uri = String::from_utf8(uri.to_vec()).context("the output URI on chain is not UTF-8")?;
-	let served = hypha_agent::output::fetch_output(
-		&uri,
-		job,
-		signer,
-		u64::from(record.spec.max_output_bytes),
-	)
-	.await?;
+	let max_bytes = u64::from(record.spec.max_output_bytes);
+	let served = match hypha_agent::output::fetch_output(&uri, job, signer, max_bytes).await {
+		Ok(served) => served,
+		Err(from_provider) => {
+			// The provider may be gone: the copy it left in the client's
+			// store (where the program came from), if any, will do.
+			let program_uri = String::from_utf8_lossy(&record.spec.program_uri).to_string();
+			let Ok((store, _)) = hypha_agent::fetch::split_blob_uri(&program_uri) else {
+				return Err(from_provider.into());
+			};
+			let matches =
+				|digest: &[u8; 32]| hypha_client::commitment(job, provider, digest) == *commitment;
+			match hypha_agent::output::fetch_deposited(&store, signer, job, max_bytes, matches).await {
+				Ok(Some(bytes)) => {
+					tracing::info!(job, %store, "the provider did not serve the output ({from_provider}); read the copy it left in the store");
+					hypha_agent::output::FetchedOutput { bytes, receipt: None }
+				},
+				Ok(None) => bail!("{from_provider}; and the store at {store} holds no copy of this job's output"),
+				Err(error) => bail!("{from_provider}; and the store at {store} could not be asked for a copy: {error}"),
+			}
+		},
+	};
 	let bytes = served.bytes;
 	let digest = hypha_primitives::blake2_256(&bytes);
 	ensure!(

@@ -92,6 +92,11 @@ pub struct SubmitArgs {
 	/// The blob store to upload the program and input to (`hypha store serve`).
 	#[arg(long, env = "HYPHA_STORE", default_value = "http://127.0.0.1:7300")]
 	store: String,
+	/// Upload the program and input as private blobs: only this account,
+	/// and the provider and verifiers of this job (checked by a store run
+	/// with --node), may read them.
+	#[arg(long)]
+	private: bool,
 	/// The budget held in escrow, in HYPHA (`2`, `2 HYPHA`; the smallest unit
 	/// only as `5 units`) [default: compute units times --max-price-per-unit,
 	/// plus the most the verifiers can be paid].
@@ -181,6 +186,7 @@ fn run_submit(args: SubmitArgs) -> Result<()> {
 		max_price_per_unit: args.max_price_per_unit,
 		result_window: args.result_window,
 		max_output_bytes: args.max_output_bytes,
+		private: args.private,
 	};
 	let (wait, specs) = (args.wait, args.specs);
 	args.chain.run(async |client| {

@@ -26,6 +26,10 @@ pub struct SubmitOptions {
 	pub result_window: u32,
 	/// The largest output the client accepts, in bytes.
 	pub max_output_bytes: u32,
+	/// Upload the program and input as private blobs: readable by the
+	/// client, and (through a store that asks the chain) by the provider
+	/// and the verifiers of the client's live jobs that name them.
+	pub private: bool,
 }
 
 /// A job on chain.
@@ -92,7 +96,7 @@ pub async fn submit_many(
 	);
 	let mut prepared = Vec::with_capacity(spec_paths.len());
 	for path in spec_paths {
-		prepared.push(prepare(path, options, &params).await?);
+		prepared.push(prepare(path, signer, options, &params).await?);
 	}
 	let mut submitted = Vec::with_capacity(prepared.len());
 	for batch in prepared.chunks(JOBS_PER_BATCH) {
@@ -143,18 +147,26 @@ pub async fn submit_many(
 /// Uploads the blobs of `spec_path`'s job and builds its on-chain spec.
 async fn prepare(
 	spec_path: &Path,
+	signer: &Keypair,
 	options: &SubmitOptions,
 	params: &hypha_client::JobParams,
 ) -> Result<Prepared> {
 	let packaged = hypha_compute::package::program_and_input(spec_path).with_context(|| {
 		format!("the job spec {} does not form a valid job", spec_path.display())
 	})?;
-	let store = hypha_blobstore::BlobClient::new(options.store.clone());
+	let store = hypha_blobstore::BlobClient::new(options.store.clone())
+		.with_context(|| format!("--store {}", options.store))?
+		.with_signer(signer.clone());
 	let base = options.store.trim_end_matches('/');
+	let access = if options.private {
+		hypha_blobstore::Access::private(Vec::new())
+	} else {
+		hypha_blobstore::Access::public()
+	};
 	let upload = |what: &'static str, bytes: Vec<u8>| {
-		let store = store.clone();
+		let (store, access) = (store.clone(), access.clone());
 		async move {
-			store.put(bytes, &[]).await.with_context(|| {
+			store.put(bytes, &access).await.with_context(|| {
 				format!("uploading the {what} to the blob store at {base}. Is it running (`hypha store serve`)?")
 			})
 		}

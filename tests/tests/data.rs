@@ -1,0 +1,137 @@
+//! The data plane with real processes: `hypha store serve` killed with
+//! SIGKILL in the middle of an upload and started again on the same
+//! directory serves every blob it had acknowledged, bit for bit, and no
+//! part of the one it was receiving; uploads without a signature, or with
+//! one already used, are refused by the running process.
+
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::{ensure, Context, Result};
+use hypha_blobstore::{auth, Access, BlobClient, BlobError, Digest};
+use hypha_client::subxt_signer::sr25519::dev;
+use hypha_e2e::{free_port, start_blob_store_in};
+
+/// Bytes that are not all alike, so a torn or shifted file cannot hash right.
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+	(0..len).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed).collect()
+}
+
+#[tokio::test]
+async fn a_store_killed_mid_upload_restarts_with_every_completed_blob_and_no_partial_one(
+) -> Result<()> {
+	let dir = std::env::temp_dir().join(format!("hypha-data-restart-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	let port = free_port()?;
+	let mut store = start_blob_store_in("data-store", &dir, port, &[]).await?;
+	let base = store.url();
+	let alice = BlobClient::new(base.clone())?.with_signer(dev::alice());
+
+	// Two completed uploads: one public, one private to Alice.
+	let public = pattern(3 << 20, 1);
+	let private = pattern(1 << 20, 2);
+	let public_digest = alice.put(public.clone(), &Access::public()).await?;
+	let private_digest = alice.put(private.clone(), &Access::private(Vec::new())).await?;
+
+	// A third upload, 8 MiB declared, of which 2 MiB are sent before the
+	// store is killed.
+	let torn = pattern(8 << 20, 3);
+	let torn_digest = Digest::of(&torn);
+	let authority = format!("127.0.0.1:{port}");
+	let timestamp = auth::unix_now();
+	let message = auth::put_message(
+		&authority,
+		&torn_digest,
+		torn.len() as u64,
+		&Access::public(),
+		timestamp,
+	);
+	let mut request = format!(
+		"PUT /blobs/{} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: {}\r\nx-hypha-access: public\r\n",
+		torn_digest.to_hex(),
+		torn.len()
+	);
+	for (name, value) in auth::sign(&dev::bob(), &message, timestamp) {
+		request.push_str(&format!("{name}: {value}\r\n"));
+	}
+	request.push_str("\r\n");
+	let mut socket = std::net::TcpStream::connect(&authority)?;
+	socket.write_all(request.as_bytes())?;
+	socket.write_all(&torn[..2 << 20])?;
+	socket.flush()?;
+	// Let the store write what arrived to its temporary file.
+	tokio::time::sleep(Duration::from_millis(500)).await;
+	let tmp_files = std::fs::read_dir(dir.join("tmp"))?.count();
+	ensure!(
+		tmp_files == 1,
+		"the upload in progress should be one temporary file, found {tmp_files}"
+	);
+	store.process.kill();
+	drop(socket);
+
+	let store = start_blob_store_in("data-store-again", &dir, port, &[]).await?;
+	ensure!(
+		std::fs::read_dir(dir.join("tmp"))?.count() == 0,
+		"the restarted store should have removed the torn upload"
+	);
+	let log = store.process.log();
+	ensure!(log.contains("blob store opened"), "{log}");
+	// Everything acknowledged is there, bit for bit; the private blob still
+	// private.
+	let reader = BlobClient::new(base.clone())?;
+	ensure!(reader.get(&public_digest, 16 << 20).await? == public, "the public blob changed");
+	match reader.get(&private_digest, 16 << 20).await {
+		Err(BlobError::Status { status: 401, .. }) => {},
+		other => anyhow::bail!("an unsigned read of a private blob should be 401: {other:?}"),
+	}
+	match BlobClient::new(base.clone())?
+		.with_signer(dev::charlie())
+		.get(&private_digest, 16 << 20)
+		.await
+	{
+		Err(BlobError::Status { status: 403, .. }) => {},
+		other => anyhow::bail!("a stranger's read of a private blob should be 403: {other:?}"),
+	}
+	ensure!(alice.get(&private_digest, 16 << 20).await? == private, "the private blob changed");
+	// Nothing of the torn one.
+	match reader.get(&torn_digest, 16 << 20).await {
+		Err(BlobError::Status { status: 404, .. }) => {},
+		other => anyhow::bail!("the torn upload should not exist: {other:?}"),
+	}
+	// It can be uploaded again, whole.
+	let bob = BlobClient::new(base.clone())?.with_signer(dev::bob());
+	ensure!(bob.put(torn.clone(), &Access::public()).await? == torn_digest, "re-upload");
+	ensure!(reader.get(&torn_digest, 16 << 20).await? == torn, "the re-uploaded blob");
+
+	// An unsigned upload, and a replay of a signed one, are refused.
+	let http = reqwest::Client::new();
+	let small = b"an unsigned upload".to_vec();
+	let url = format!("{base}/blobs/{}", Digest::of(&small).to_hex());
+	let unsigned = http.put(&url).body(small.clone()).send().await?;
+	ensure!(unsigned.status().as_u16() == 401, "unsigned upload: {}", unsigned.status());
+	let timestamp = auth::unix_now();
+	let message = auth::put_message(
+		&authority,
+		&Digest::of(&small),
+		small.len() as u64,
+		&Access::public(),
+		timestamp,
+	);
+	let headers = auth::sign(&dev::dave(), &message, timestamp);
+	let send = || {
+		let mut request = http.put(&url).body(small.clone());
+		for (name, value) in &headers {
+			request = request.header(*name, value);
+		}
+		request.send()
+	};
+	ensure!(send().await?.status().is_success(), "the signed upload");
+	let replayed = send().await?;
+	ensure!(replayed.status().as_u16() == 401, "a replayed upload: {}", replayed.status());
+	let text = replayed.text().await?;
+	ensure!(text.contains("replay") || text.contains("already"), "{text}");
+
+	drop(store);
+	std::fs::remove_dir_all(&dir).context("removing the store directory")?;
+	Ok(())
+}

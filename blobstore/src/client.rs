@@ -217,9 +217,6 @@ impl BlobClient {
 		access: &Access,
 		body: reqwest::Body,
 	) -> Result<Digest, BlobError> {
-		let signer = self.signer.as_ref().ok_or(BlobError::NoSigner)?;
-		let timestamp = auth::unix_now();
-		let message = auth::put_message(&self.authority, &digest, size, access, timestamp);
 		let mut request = self
 			.http
 			.put(self.blob_url(&digest))
@@ -230,13 +227,11 @@ impl BlobClient {
 			let list: Vec<String> = access.readers.iter().map(hex::encode).collect();
 			request = request.header(auth::READERS_HEADER, list.join(","));
 		}
-		for (name, value) in auth::sign(signer, &message, timestamp) {
-			request = request.header(name, value);
-		}
-		let response = request.send().await.map_err(|e| self.transport(e))?;
-		if !response.status().is_success() {
-			return Err(self.status_error(response).await);
-		}
+		let response = self
+			.send_signed(request, |ts| {
+				auth::put_message(&self.authority, &digest, size, access, ts)
+			})
+			.await?;
 		let text = response.text().await.map_err(|e| self.transport(e))?;
 		match Digest::from_hex(text.trim()) {
 			Some(acknowledged) if acknowledged == digest => Ok(digest),
@@ -244,36 +239,38 @@ impl BlobClient {
 		}
 	}
 
-	/// Tags the stored blob `digest` (which this client's key uploaded) as
-	/// the output of `job`.
-	pub async fn tag_output(&self, digest: &Digest, job: u64) -> Result<(), BlobError> {
+	/// Sends `request` signed over `message` by this client's key; an
+	/// error for a non-success status.
+	async fn send_signed(
+		&self,
+		mut request: reqwest::RequestBuilder,
+		message: impl FnOnce(u64) -> Vec<u8>,
+	) -> Result<reqwest::Response, BlobError> {
 		let signer = self.signer.as_ref().ok_or(BlobError::NoSigner)?;
 		let timestamp = auth::unix_now();
-		let message = auth::tag_message(&self.authority, digest, job, timestamp);
-		let mut request = self.http.post(format!("{}/output-of/{job}", self.blob_url(digest)));
-		for (name, value) in auth::sign(signer, &message, timestamp) {
+		for (name, value) in auth::sign(signer, &message(timestamp), timestamp) {
 			request = request.header(name, value);
 		}
 		let response = request.send().await.map_err(|e| self.transport(e))?;
 		if !response.status().is_success() {
 			return Err(self.status_error(response).await);
 		}
+		Ok(response)
+	}
+
+	/// Tags the stored blob `digest` (which this client's key uploaded) as
+	/// the output of `job`.
+	pub async fn tag_output(&self, digest: &Digest, job: u64) -> Result<(), BlobError> {
+		let request = self.http.post(format!("{}/output-of/{job}", self.blob_url(digest)));
+		self.send_signed(request, |ts| auth::tag_message(&self.authority, digest, job, ts)).await?;
 		Ok(())
 	}
 
 	/// The blobs tagged as outputs of `job` that this client's key may read.
 	pub async fn outputs_of(&self, job: u64) -> Result<Vec<Digest>, BlobError> {
-		let signer = self.signer.as_ref().ok_or(BlobError::NoSigner)?;
-		let timestamp = auth::unix_now();
-		let message = auth::list_message(&self.authority, job, timestamp);
-		let mut request = self.http.get(format!("{}/jobs/{job}/outputs", self.base_url));
-		for (name, value) in auth::sign(signer, &message, timestamp) {
-			request = request.header(name, value);
-		}
-		let response = request.send().await.map_err(|e| self.transport(e))?;
-		if !response.status().is_success() {
-			return Err(self.status_error(response).await);
-		}
+		let request = self.http.get(format!("{}/jobs/{job}/outputs", self.base_url));
+		let response =
+			self.send_signed(request, |ts| auth::list_message(&self.authority, job, ts)).await?;
 		let text = response.text().await.map_err(|e| self.transport(e))?;
 		text.lines()
 			.filter(|line| !line.trim().is_empty())

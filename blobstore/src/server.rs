@@ -195,6 +195,20 @@ fn check_signature(
 	Ok(signed.account)
 }
 
+/// The signer of a request signed over `message(authority, timestamp)`,
+/// or the response that refuses it.
+fn signer_of(
+	state: &AppState,
+	headers: &HeaderMap,
+	message: impl FnOnce(&str, u64) -> Vec<u8>,
+) -> Result<Account, Response> {
+	let Some(authority) = authority(state, headers) else {
+		return Err(error(StatusCode::BAD_REQUEST, "no Host header"));
+	};
+	check_signature(state, headers, |timestamp| message(&authority, timestamp), &authority)
+		.map_err(|refused| error(StatusCode::UNAUTHORIZED, refused.to_string()))
+}
+
 fn parse_access(headers: &HeaderMap) -> Result<Access, Response> {
 	let text = header_text(headers);
 	let public = match text(auth::ACCESS_HEADER).as_deref().map(str::trim) {
@@ -243,17 +257,11 @@ async fn put_blob(
 		Ok(access) => access,
 		Err(response) => return response,
 	};
-	let Some(authority) = authority(&state, &headers) else {
-		return error(StatusCode::BAD_REQUEST, "no Host header");
-	};
-	let uploader = match check_signature(
-		&state,
-		&headers,
-		|timestamp| auth::put_message(&authority, &digest, size, &access, timestamp),
-		&authority,
-	) {
+	let uploader = match signer_of(&state, &headers, |authority, timestamp| {
+		auth::put_message(authority, &digest, size, &access, timestamp)
+	}) {
 		Ok(account) => account,
-		Err(refused) => return error(StatusCode::UNAUTHORIZED, refused.to_string()),
+		Err(refused) => return refused,
 	};
 	let existed = state.store.meta(&digest).is_some();
 	let started = Instant::now();
@@ -297,17 +305,11 @@ async fn tag_output(
 	let Some(digest) = Digest::from_hex(&digest) else {
 		return error(StatusCode::BAD_REQUEST, "the digest must be 64 hex digits");
 	};
-	let Some(authority) = authority(&state, &headers) else {
-		return error(StatusCode::BAD_REQUEST, "no Host header");
-	};
-	let owner = match check_signature(
-		&state,
-		&headers,
-		|timestamp| auth::tag_message(&authority, &digest, job, timestamp),
-		&authority,
-	) {
+	let owner = match signer_of(&state, &headers, |authority, timestamp| {
+		auth::tag_message(authority, &digest, job, timestamp)
+	}) {
 		Ok(account) => account,
-		Err(refused) => return error(StatusCode::UNAUTHORIZED, refused.to_string()),
+		Err(refused) => return refused,
 	};
 	let store = state.store.clone();
 	match tokio::task::spawn_blocking(move || store.tag_output(&digest, &owner, job)).await {
@@ -328,17 +330,11 @@ async fn list_outputs(
 	Path(job): Path<u64>,
 	headers: HeaderMap,
 ) -> Response {
-	let Some(authority) = authority(&state, &headers) else {
-		return error(StatusCode::BAD_REQUEST, "no Host header");
-	};
-	let reader = match check_signature(
-		&state,
-		&headers,
-		|timestamp| auth::list_message(&authority, job, timestamp),
-		&authority,
-	) {
+	let reader = match signer_of(&state, &headers, |authority, timestamp| {
+		auth::list_message(authority, job, timestamp)
+	}) {
 		Ok(account) => account,
-		Err(refused) => return error(StatusCode::UNAUTHORIZED, refused.to_string()),
+		Err(refused) => return refused,
 	};
 	let listed: Vec<String> =
 		state.store.outputs_of(job, &reader).iter().map(Digest::to_hex).collect();
@@ -372,9 +368,6 @@ async fn get_blob(
 		return error(StatusCode::NOT_FOUND, "no blob with this digest");
 	};
 	if !meta.access.public {
-		let Some(authority) = authority(&state, &headers) else {
-			return error(StatusCode::BAD_REQUEST, "no Host header");
-		};
 		let job = match header_text(&headers)(auth::JOB_HEADER) {
 			None => None,
 			Some(text) => match text.trim().parse::<u64>() {
@@ -382,14 +375,11 @@ async fn get_blob(
 				Err(_) => return error(StatusCode::BAD_REQUEST, "x-hypha-job must be a job id"),
 			},
 		};
-		let reader = match check_signature(
-			&state,
-			&headers,
-			|timestamp| auth::get_message(&authority, &digest, job, timestamp),
-			&authority,
-		) {
+		let reader = match signer_of(&state, &headers, |authority, timestamp| {
+			auth::get_message(authority, &digest, job, timestamp)
+		}) {
 			Ok(account) => account,
-			Err(refused) => return error(StatusCode::UNAUTHORIZED, refused.to_string()),
+			Err(refused) => return refused,
 		};
 		if !meta.readable_by(&reader) {
 			let allowed = match (job, &state.config.authorizer) {

@@ -9,7 +9,7 @@
 //! - [`stake`]: `hypha stake show | register-verifier | bond-extra | unbond |
 //!   withdraw | deregister`;
 //! - [`account`]: `hypha account balance`;
-//! - [`store`]: `hypha store serve` (an in-memory blob store);
+//! - [`store`]: `hypha store serve | put | get` (the durable blob store, docs/DATA.md);
 //! - [`digits`]: the digits example (`hypha digits prepare | model |
 //!   accuracy`, and the checks behind `hypha job digits-check`);
 //! - [`model`]: language models (`hypha model import | check | generate |

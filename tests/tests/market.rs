@@ -940,8 +940,19 @@ async fn draining_verifiers_an_auditor_gets_the_inputs_from_the_provider_when_th
 	Ok(())
 }
 
+/// Charlie (no provider, no verifier) reads `digest` through `job`.
+async fn charlie_reads(
+	store: &str,
+	digest: &hypha_blobstore::Digest,
+	job: u64,
+) -> Result<Result<Vec<u8>, hypha_blobstore::BlobError>> {
+	let charlie = hypha_blobstore::BlobClient::new(store.to_string())?.with_signer(dev::charlie());
+	Ok(charlie.get_through_job(digest, 1 << 30, Some(job), None).await)
+}
+
 #[tokio::test]
-async fn a_private_job_is_read_by_its_provider_and_auditor_and_by_no_stranger() -> Result<()> {
+async fn a_private_job_is_read_by_its_provider_and_auditor_and_by_no_stranger_and_its_output_outlives_the_worker(
+) -> Result<()> {
 	let _serial = hypha_e2e::serial().await;
 	// Issue 14, item 4: `hypha job submit --private` uploads the program and
 	// input readable by the client only; the store (run with --node) lets
@@ -958,6 +969,12 @@ async fn a_private_job_is_read_by_its_provider_and_auditor_and_by_no_stranger() 
 	let (job, output) = market.submit(&client, &spec, &["--private", "--wait"]).await?;
 	ensure!(output.contains(&format!("job {job} settled")), "{output}\n{}", market.logs());
 	ensure!(output.contains("audited: yes: 1 of 1 verdicts agreed"), "{output}");
+	// Item 5: the worker left a copy of the output in the client's store
+	// before committing, so the client gets it after the worker is gone.
+	let worker_log = market.daemon("worker-eve")?.process.log();
+	ensure!(worker_log.contains("output deposited in the client's store"), "{worker_log}");
+	market.daemon("worker-eve")?.process.kill();
+	market.daemons.remove("worker-eve");
 	let local = market.fetch_and_rerun(job, &spec).await?;
 	ensure!(local.contains("digest matches"), "{local}");
 
@@ -993,6 +1010,37 @@ async fn a_private_job_is_read_by_its_provider_and_auditor_and_by_no_stranger() 
 			);
 		}
 	}
+	// A stranger who posts a job naming Bob's private blob gains nothing:
+	// it is that job's client, not an owner of the blob, so even a bonded
+	// provider may not read the blob through that job. Through an open job
+	// of Bob's own, every registered provider may (it must check the job
+	// before claiming it). Eve's worker is gone, so neither job is claimed.
+	let spec_of = |record: &hypha_client::Job| (*record.spec).clone();
+	let post = async |who: &Keypair| -> Result<u64> {
+		let events = hypha_client::submit(
+			&market.client,
+			&api::tx().jobs().submit_job(Static(spec_of(&record)), BUDGET, 20),
+			who,
+		)
+		.await?;
+		Ok(events.find_first::<api::jobs::events::JobSubmitted>().context("no JobSubmitted")??.job)
+	};
+	let strangers_job = post(&stranger).await?;
+	let bobs_job = post(&client).await?;
+	let eve = reader(Some(provider.clone()))?;
+	ensure!(
+		status_of(eve.get_through_job(&program, 1 << 30, Some(strangers_job), None).await) == 403,
+		"a provider read a private blob through a stranger's job naming it"
+	);
+	ensure!(
+		status_of(eve.get_through_job(&program, 1 << 30, Some(bobs_job), None).await) == 200,
+		"a registered provider should read the blobs of its owner's open job"
+	);
+	ensure!(
+		status_of(charlie_reads(&market.store_url, &program, bobs_job).await?) == 403,
+		"a stranger who is no provider read a private blob through an open job"
+	);
+
 	// On disk the store keeps the blob under the store's directory, nowhere
 	// a stranger's HTTP request reaches.
 	ensure!(market

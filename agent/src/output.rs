@@ -211,6 +211,44 @@ pub async fn fetch_output(
 	Ok(FetchedOutput { bytes, receipt })
 }
 
+/// Leaves a copy of `job`'s output in the client's blob store `store_url`
+/// (where the job's program came from), private to the client `client` and
+/// tagged as the output of `job`, so that the client can fetch it after
+/// this provider has gone ([`fetch_deposited`]). Signed by the provider's
+/// `key`, and charged to it.
+pub async fn deposit(
+	store_url: &str,
+	key: &sr25519::Keypair,
+	job: JobId,
+	client: [u8; 32],
+	bytes: Vec<u8>,
+) -> Result<hypha_blobstore::Digest, hypha_blobstore::BlobError> {
+	let store = hypha_blobstore::BlobClient::new(store_url)?.with_signer(key.clone());
+	let digest = store.put(bytes, &hypha_blobstore::Access::private(vec![client])).await?;
+	store.tag_output(&digest, job).await?;
+	Ok(digest)
+}
+
+/// Fetches the output of `job` that its provider left in the client's blob
+/// store `store_url` ([`deposit`]), as the client `key`: the first listed
+/// blob for which `matches(digest)` (the chain's commitment) holds, read
+/// and digest-checked. `Ok(None)`: the store holds no matching output.
+pub async fn fetch_deposited(
+	store_url: &str,
+	key: &sr25519::Keypair,
+	job: JobId,
+	max_bytes: u64,
+	matches: impl Fn(&[u8; 32]) -> bool,
+) -> Result<Option<Vec<u8>>, hypha_blobstore::BlobError> {
+	let store = hypha_blobstore::BlobClient::new(store_url)?.with_signer(key.clone());
+	for digest in store.outputs_of(job).await? {
+		if matches(&digest.0) {
+			return store.get(&digest, max_bytes).await.map(Some);
+		}
+	}
+	Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -257,42 +295,4 @@ mod tests {
 			Err(SignatureError::Malformed(ACCOUNT_HEADER))
 		);
 	}
-}
-
-/// Leaves a copy of `job`'s output in the client's blob store `store_url`
-/// (where the job's program came from), private to the client `client` and
-/// tagged as the output of `job`, so that the client can fetch it after
-/// this provider has gone ([`fetch_deposited`]). Signed by the provider's
-/// `key`, and charged to it.
-pub async fn deposit(
-	store_url: &str,
-	key: &sr25519::Keypair,
-	job: JobId,
-	client: [u8; 32],
-	bytes: Vec<u8>,
-) -> Result<hypha_blobstore::Digest, hypha_blobstore::BlobError> {
-	let store = hypha_blobstore::BlobClient::new(store_url)?.with_signer(key.clone());
-	let digest = store.put(bytes, &hypha_blobstore::Access::private(vec![client])).await?;
-	store.tag_output(&digest, job).await?;
-	Ok(digest)
-}
-
-/// Fetches the output of `job` that its provider left in the client's blob
-/// store `store_url` ([`deposit`]), as the client `key`: the first listed
-/// blob for which `matches(digest)` (the chain's commitment) holds, read
-/// and digest-checked. `Ok(None)`: the store holds no matching output.
-pub async fn fetch_deposited(
-	store_url: &str,
-	key: &sr25519::Keypair,
-	job: JobId,
-	max_bytes: u64,
-	matches: impl Fn(&[u8; 32]) -> bool,
-) -> Result<Option<Vec<u8>>, hypha_blobstore::BlobError> {
-	let store = hypha_blobstore::BlobClient::new(store_url)?.with_signer(key.clone());
-	for digest in store.outputs_of(job).await? {
-		if matches(&digest.0) {
-			return store.get(&digest, max_bytes).await.map(Some);
-		}
-	}
-	Ok(None)
 }

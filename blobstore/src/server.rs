@@ -17,6 +17,16 @@
 //!   (with an [`Authorizer`], through [`auth::JOB_HEADER`]) a party of a job
 //!   of an owner that names the blob: `401` without a valid fresh signature,
 //!   `403` for anyone else, `503` if the chain could not be asked.
+//! - `POST /blobs/{digest}/output-of/{job}` (if uploads are enabled), signed
+//!   ([`auth::tag_message`]) by an owner of the blob: tags it as the output
+//!   of `job` (`403` for anyone else, or past 8 tags).
+//! - `GET /jobs/{job}/outputs`, signed ([`auth::list_message`]): the
+//!   digests tagged as outputs of `job` that the signer may read, one per
+//!   line (at most 64).
+
+// Handlers refuse early with the response itself; boxing it would only add
+// noise to every `return`.
+#![allow(clippy::result_large_err)]
 
 use std::collections::HashSet;
 use std::future::Future;

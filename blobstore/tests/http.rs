@@ -325,8 +325,12 @@ async fn a_broken_download_resumes_and_a_flipped_byte_is_caught() {
 	let got = reader.get_to_file(&digest, 16 << 20, None, &target, Some(progress)).await.unwrap();
 	assert_eq!(got, 3_000_000);
 	assert_eq!(std::fs::read(&target).unwrap(), bytes);
-	let seen = seen.lock().unwrap();
-	assert!(seen.first().unwrap().0 > 1_000_000 && seen.last().unwrap() == &(3_000_000, 3_000_000));
+	{
+		let seen = seen.lock().unwrap();
+		assert!(
+			seen.first().unwrap().0 > 1_000_000 && seen.last().unwrap() == &(3_000_000, 3_000_000)
+		);
+	}
 
 	// A byte flipped on the store's disk: the download is refused and leaves nothing.
 	let mut corrupt = bytes.clone();

@@ -135,3 +135,86 @@ async fn a_store_killed_mid_upload_restarts_with_every_completed_blob_and_no_par
 	std::fs::remove_dir_all(&dir).context("removing the store directory")?;
 	Ok(())
 }
+
+#[tokio::test]
+async fn hypha_store_put_and_get_stream_a_file_and_keep_a_private_one_private() -> Result<()> {
+	let dir = std::env::temp_dir().join(format!("hypha-data-cli-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	std::fs::create_dir_all(&dir)?;
+	let store =
+		start_blob_store_in("data-cli-store", &dir.join("store"), free_port()?, &[]).await?;
+	let url = store.url();
+	let file = dir.join("model.bin");
+	let bytes = pattern(5 << 20, 9);
+	std::fs::write(&file, &bytes)?;
+	let file_arg = file.display().to_string();
+	let put = hypha_e2e::hypha_cli(&[
+		"store",
+		"put",
+		&file_arg,
+		"--store",
+		&url,
+		"--seed",
+		"//Alice",
+		"--private",
+	])
+	.await?;
+	let digest = put
+		.lines()
+		.find_map(|line| line.strip_prefix("digest "))
+		.context("no digest printed")?
+		.trim()
+		.to_string();
+	ensure!(digest == format!("0x{}", Digest::of(&bytes).to_hex()), "{put}");
+
+	// The uploader gets it back, streamed to a file, digest-checked.
+	let out = dir.join("fetched.bin");
+	let out_arg = out.display().to_string();
+	let got = hypha_e2e::hypha_cli(&[
+		"store", "get", &digest, "--out", &out_arg, "--store", &url, "--seed", "//Alice",
+	])
+	.await?;
+	ensure!(got.contains("digest checked"), "{got}");
+	ensure!(std::fs::read(&out)? == bytes, "the fetched file differs");
+	// Without a key, or as someone else, it is refused, and no file appears.
+	let other = dir.join("other.bin");
+	let other_arg = other.display().to_string();
+	let unsigned = hypha_e2e::hypha_cli_fails(&[
+		"store", "get", &digest, "--out", &other_arg, "--store", &url,
+	])
+	.await?;
+	ensure!(unsigned.contains("401"), "{unsigned}");
+	let stranger = hypha_e2e::hypha_cli_fails(&[
+		"store",
+		"get",
+		&digest,
+		"--out",
+		&other_arg,
+		"--store",
+		&url,
+		"--seed",
+		"//Charlie",
+	])
+	.await?;
+	ensure!(stranger.contains("403"), "{stranger}");
+	ensure!(!other.exists(), "a refused download left a file");
+	// A blob over the reader's bound is refused before it is read.
+	let small = hypha_e2e::hypha_cli_fails(&[
+		"store",
+		"get",
+		&digest,
+		"--out",
+		&other_arg,
+		"--store",
+		&url,
+		"--seed",
+		"//Alice",
+		"--max-mib",
+		"1",
+	])
+	.await?;
+	ensure!(small.contains("the bound here is 1048576 bytes"), "{small}");
+	drop(store);
+	std::fs::remove_dir_all(&dir)?;
+	Ok(())
+}

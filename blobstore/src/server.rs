@@ -33,6 +33,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use prometheus::{IntCounter, IntGauge};
+
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -77,6 +79,66 @@ pub struct ServerConfig {
 	/// Evict blobs no live job has needed for this long (needs `authorizer`;
 	/// `None` keeps everything).
 	pub retention: Option<Duration>,
+	/// How often the retention sweep runs (`None`: every 10 minutes).
+	pub sweep_every: Option<Duration>,
+	/// Counts uploads, reads, refusals and stored bytes here (the caller
+	/// serves the registry, e.g. at `/metrics` through `extra_routes`).
+	pub metrics: Option<prometheus::Registry>,
+	/// More routes served beside the store's (a `/metrics` endpoint).
+	pub extra_routes: Option<Router>,
+}
+
+/// The store's Prometheus metrics.
+#[derive(Clone)]
+struct Metrics {
+	uploads: IntCounter,
+	uploaded_bytes: IntCounter,
+	uploads_refused: IntCounter,
+	reads: IntCounter,
+	reads_refused: IntCounter,
+	blobs: IntGauge,
+	stored_bytes: IntGauge,
+}
+
+impl Metrics {
+	fn register(
+		registry: &prometheus::Registry,
+		store: &BlobStore,
+	) -> Result<Self, prometheus::Error> {
+		let counter = |name: &str, help: &str| -> Result<IntCounter, prometheus::Error> {
+			let counter = IntCounter::new(name, help)?;
+			registry.register(Box::new(counter.clone()))?;
+			Ok(counter)
+		};
+		let gauge = |name: &str, help: &str| -> Result<IntGauge, prometheus::Error> {
+			let gauge = IntGauge::new(name, help)?;
+			registry.register(Box::new(gauge.clone()))?;
+			Ok(gauge)
+		};
+		let metrics = Self {
+			uploads: counter("uploads_total", "Uploads stored (new blobs and re-uploads)")?,
+			uploaded_bytes: counter("uploaded_bytes_total", "Bytes received in stored uploads")?,
+			uploads_refused: counter(
+				"uploads_refused_total",
+				"Uploads refused (signature, size, quota, digest)",
+			)?,
+			reads: counter("reads_total", "Blob reads served")?,
+			reads_refused: counter(
+				"reads_refused_total",
+				"Reads of private blobs refused (401 or 403)",
+			)?,
+			blobs: gauge("blobs", "Blobs stored")?,
+			stored_bytes: gauge("stored_bytes", "Bytes stored")?,
+		};
+		metrics.observe(store);
+		Ok(metrics)
+	}
+
+	fn observe(&self, store: &BlobStore) {
+		let (bytes, count) = store.totals();
+		self.blobs.set(i64::try_from(count).unwrap_or(i64::MAX));
+		self.stored_bytes.set(i64::try_from(bytes).unwrap_or(i64::MAX));
+	}
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -86,6 +148,9 @@ impl std::fmt::Debug for ServerConfig {
 			.field("authority", &self.authority)
 			.field("authorizer", &self.authorizer.is_some())
 			.field("retention", &self.retention)
+			.field("sweep_every", &self.sweep_every)
+			.field("metrics", &self.metrics.is_some())
+			.field("extra_routes", &self.extra_routes.is_some())
 			.finish()
 	}
 }
@@ -95,12 +160,38 @@ struct AppState {
 	store: BlobStore,
 	config: ServerConfig,
 	replays: Arc<ReplayGuard>,
+	metrics: Option<Metrics>,
+}
+
+impl AppState {
+	fn count(&self, pick: impl FnOnce(&Metrics)) {
+		if let Some(metrics) = &self.metrics {
+			pick(metrics);
+		}
+	}
 }
 
 /// The router for `store`.
 pub fn router(store: BlobStore, config: ServerConfig) -> Router {
+	let metrics = register_metrics(&config, &store);
+	router_with(store, config, metrics)
+}
+
+fn register_metrics(config: &ServerConfig, store: &BlobStore) -> Option<Metrics> {
+	let registry = config.metrics.as_ref()?;
+	match Metrics::register(registry, store) {
+		Ok(metrics) => Some(metrics),
+		Err(error) => {
+			tracing::warn!(%error, "the blob store's metrics could not be registered");
+			None
+		},
+	}
+}
+
+fn router_with(store: BlobStore, config: ServerConfig, metrics: Option<Metrics>) -> Router {
 	let read_only = config.read_only;
-	let state = AppState { store, config, replays: Arc::default() };
+	let extra = config.extra_routes.clone();
+	let state = AppState { store, config, replays: Arc::default(), metrics };
 	let blob = if read_only { get(get_blob) } else { get(get_blob).put(put_blob) };
 	let mut router = Router::new()
 		.route("/blobs/{digest}", blob)
@@ -108,28 +199,36 @@ pub fn router(store: BlobStore, config: ServerConfig) -> Router {
 	if !read_only {
 		router = router.route("/blobs/{digest}/output-of/{job}", axum::routing::post(tag_output));
 	}
-	router.with_state(state)
+	let router = router.with_state(state);
+	match extra {
+		Some(extra) => router.merge(extra),
+		None => router,
+	}
 }
 
 /// Serves `store` on `listener` until `shutdown` completes; runs the
-/// retention sweep every ten minutes if `config` asks for one.
+/// retention sweep (every ten minutes unless `config.sweep_every` says
+/// otherwise) if `config` asks for one.
 pub async fn serve(
 	listener: tokio::net::TcpListener,
 	store: BlobStore,
 	config: ServerConfig,
 	shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+	let metrics = register_metrics(&config, &store);
 	let sweeper = match (&config.authorizer, config.retention) {
 		(Some(authorizer), Some(retention)) => Some(tokio::spawn(sweep_forever(
 			store.clone(),
 			authorizer.clone(),
 			retention,
-			Duration::from_secs(600),
+			config.sweep_every.unwrap_or(Duration::from_secs(600)),
+			metrics.clone(),
 		))),
 		_ => None,
 	};
-	let served =
-		axum::serve(listener, router(store, config)).with_graceful_shutdown(shutdown).await;
+	let served = axum::serve(listener, router_with(store, config, metrics))
+		.with_graceful_shutdown(shutdown)
+		.await;
 	if let Some(sweeper) = sweeper {
 		sweeper.abort();
 	}
@@ -138,11 +237,12 @@ pub async fn serve(
 
 /// Every `period`: asks which blobs live jobs need and evicts those that
 /// have not been needed for `retention`.
-pub async fn sweep_forever(
+async fn sweep_forever(
 	store: BlobStore,
 	authorizer: Arc<dyn Authorizer>,
 	retention: Duration,
 	period: Duration,
+	metrics: Option<Metrics>,
 ) {
 	let mut ticks = tokio::time::interval(period);
 	loop {
@@ -163,6 +263,9 @@ pub async fn sweep_forever(
 		};
 		match swept {
 			Ok(Ok(evicted)) if !evicted.is_empty() => {
+				if let Some(metrics) = &metrics {
+					metrics.observe(&store);
+				}
 				tracing::info!(
 					evicted = evicted.len(),
 					"retention sweep evicted blobs no live job needs"
@@ -271,7 +374,10 @@ async fn put_blob(
 		auth::put_message(authority, &digest, size, &access, timestamp)
 	}) {
 		Ok(account) => account,
-		Err(refused) => return refused,
+		Err(refused) => {
+			state.count(|m| m.uploads_refused.inc());
+			return refused;
+		},
 	};
 	let existed = state.store.meta(&digest).is_some();
 	let started = Instant::now();
@@ -285,6 +391,11 @@ async fn put_blob(
 				mib_per_s = format!("{:.1}", size as f64 / (1 << 20) as f64 / seconds.max(1e-9)),
 				"blob stored"
 			);
+			state.count(|m| {
+				m.uploads.inc();
+				m.uploaded_bytes.inc_by(size);
+				m.observe(&state.store);
+			});
 			let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
 			(status, digest.to_hex()).into_response()
 		},
@@ -299,6 +410,7 @@ async fn put_blob(
 				| StoreError::Body(_) => StatusCode::BAD_REQUEST,
 				StoreError::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
 			};
+			state.count(|m| m.uploads_refused.inc());
 			tracing::info!(%digest, bytes = size, error = %refused, "upload refused");
 			error(status, refused.to_string())
 		},
@@ -389,7 +501,10 @@ async fn get_blob(
 			auth::get_message(authority, &digest, job, timestamp)
 		}) {
 			Ok(account) => account,
-			Err(refused) => return refused,
+			Err(refused) => {
+				state.count(|m| m.reads_refused.inc());
+				return refused;
+			},
 		};
 		if !meta.readable_by(&reader) {
 			let allowed = match (job, &state.config.authorizer) {
@@ -407,6 +522,7 @@ async fn get_blob(
 				_ => false,
 			};
 			if !allowed {
+				state.count(|m| m.reads_refused.inc());
 				tracing::info!(%digest, reader = %hex::encode(reader), ?job, "private read refused");
 				return error(StatusCode::FORBIDDEN, "the signer may not read this blob");
 			}
@@ -430,6 +546,7 @@ async fn get_blob(
 			return error(StatusCode::INTERNAL_SERVER_ERROR, failure.to_string());
 		}
 	}
+	state.count(|m| m.reads.inc());
 	let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024);
 	let mut response = Response::new(Body::from_stream(stream));
 	let headers = response.headers_mut();

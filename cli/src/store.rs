@@ -12,7 +12,7 @@ use hypha_blobstore::{BlobStore, Limits, ServerConfig};
 #[derive(Debug, clap::Subcommand)]
 pub enum StoreCommand {
 	/// Serve a blob store until Ctrl-C: `PUT /blobs/<digest>` (signed by an
-	/// account), `GET /blobs/<digest>`. Blobs are files under --dir and
+	/// account), `GET /blobs/<digest>`, Prometheus metrics at `/metrics`. Blobs are files under --dir and
 	/// survive restarts; an upload is visible only once all of it arrived
 	/// and hashed to its digest.
 	Serve(ServeArgs),
@@ -94,6 +94,10 @@ pub struct ServeArgs {
 	/// ended (with --node).
 	#[arg(long, default_value_t = 168)]
 	pub retention_hours: u64,
+	/// How often (seconds) the retention sweep asks the chain which blobs
+	/// live jobs need (with --node).
+	#[arg(long, default_value_t = 600)]
+	pub sweep_every_secs: u64,
 	/// Refuse uploads (a mirror).
 	#[arg(long)]
 	pub read_only: bool,
@@ -252,6 +256,7 @@ pub async fn serve_store(
 		},
 		None => None,
 	};
+	let registry = hypha_agent::metrics::registry("hypha_store")?;
 	let config = ServerConfig {
 		read_only: args.read_only,
 		authority: args.authority,
@@ -259,6 +264,9 @@ pub async fn serve_store(
 			.as_ref()
 			.map(|_| Duration::from_secs(args.retention_hours.saturating_mul(3600))),
 		authorizer,
+		sweep_every: Some(Duration::from_secs(args.sweep_every_secs.max(1))),
+		metrics: Some(registry.clone()),
+		extra_routes: Some(hypha_agent::metrics::router(registry)),
 	};
 	let listener = tokio::net::TcpListener::bind(args.listen)
 		.await

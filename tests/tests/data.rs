@@ -2,7 +2,9 @@
 //! SIGKILL in the middle of an upload and started again on the same
 //! directory serves every blob it had acknowledged, bit for bit, and no
 //! part of the one it was receiving; uploads without a signature, or with
-//! one already used, are refused by the running process.
+//! one already used, are refused by the running process; `hypha store put`
+//! and `get` stream files and keep private ones private; and a store asking
+//! a real dev node evicts what no live job names and keeps what one does.
 
 use std::io::Write;
 use std::time::Duration;
@@ -131,6 +133,20 @@ async fn a_store_killed_mid_upload_restarts_with_every_completed_blob_and_no_par
 	let text = replayed.text().await?;
 	ensure!(text.contains("replay") || text.contains("already"), "{text}");
 
+	// The restarted process counts what it did (Prometheus, same port).
+	let metrics = reqwest::get(format!("{base}/metrics")).await?.text().await?;
+	for line in [
+		"hypha_store_blobs 4",
+		"hypha_store_reads_refused_total 2",
+		"hypha_store_uploads_refused_total 2",
+		"hypha_store_uploads_total 2",
+	] {
+		ensure!(
+			metrics.lines().any(|l| l == line),
+			"no `{line}` in the store's metrics:\n{metrics}"
+		);
+	}
+
 	drop(store);
 	std::fs::remove_dir_all(&dir).context("removing the store directory")?;
 	Ok(())
@@ -214,6 +230,75 @@ async fn hypha_store_put_and_get_stream_a_file_and_keep_a_private_one_private() 
 	])
 	.await?;
 	ensure!(small.contains("the bound here is 1048576 bytes"), "{small}");
+	drop(store);
+	std::fs::remove_dir_all(&dir)?;
+	Ok(())
+}
+
+#[tokio::test]
+async fn the_retention_sweep_keeps_what_a_live_job_names_and_evicts_the_rest() -> Result<()> {
+	use hypha_client::{api, JobSpec, Static, Uri, WorkloadKind};
+	let _serial = hypha_e2e::serial().await;
+	let mut node = hypha_e2e::NodeProcess::start("data-retention", &["--dev"])?;
+	let chain = node.client(Duration::from_secs(120)).await?;
+	let dir = std::env::temp_dir().join(format!("hypha-data-retention-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	let node_url = node.ws_url();
+	// Everything older than 0 hours that no live job names goes at the next
+	// sweep, and the sweep runs every second.
+	let flags = ["--node", node_url.as_str(), "--retention-hours", "0", "--sweep-every-secs", "1"];
+	let store = start_blob_store_in("data-retention-store", &dir, free_port()?, &flags).await?;
+	let base = store.url();
+	let alice = BlobClient::new(base.clone())?.with_signer(dev::alice());
+	let unused = alice.put(pattern(4096, 5), &Access::public()).await?;
+
+	// An open job names a program and an input (no worker runs, so it stays
+	// open). It goes on chain before they are uploaded: at 0 hours of
+	// retention, a blob that waits for its job longer than a sweep is gone
+	// (docs/DATA.md: upload close to submitting).
+	let (program, input) = (Digest::of(&pattern(4096, 6)), Digest::of(&pattern(4096, 7)));
+	let uri = |digest: &Digest| Uri::truncate_from(alice.blob_url(digest).into_bytes());
+	let spec = JobSpec {
+		kind: WorkloadKind::Training,
+		program_digest: program.0,
+		program_uri: uri(&program),
+		input_digest: input.0,
+		input_uri: uri(&input),
+		compute_units: 10,
+		max_output_bytes: 1 << 20,
+	};
+	let budget = 5 * hypha_primitives::HYPHA;
+	hypha_client::submit(
+		&chain,
+		&api::tx().jobs().submit_job(Static(spec), budget, 20),
+		&dev::alice(),
+	)
+	.await?;
+	ensure!(alice.put(pattern(4096, 6), &Access::public()).await? == program);
+	ensure!(alice.put(pattern(4096, 7), &Access::private(Vec::new())).await? == input);
+
+	let reader = BlobClient::new(base.clone())?;
+	let deadline = std::time::Instant::now() + Duration::from_secs(60);
+	loop {
+		match reader.get(&unused, 1 << 20).await {
+			Err(BlobError::Status { status: 404, .. }) => break,
+			Ok(_) if std::time::Instant::now() < deadline => {
+				tokio::time::sleep(Duration::from_millis(300)).await
+			},
+			other => anyhow::bail!(
+				"the unused blob should have been evicted: {other:?}\n{}",
+				store.process.log()
+			),
+		}
+	}
+	// A few more sweeps: what the live job names stays.
+	tokio::time::sleep(Duration::from_secs(3)).await;
+	ensure!(reader.get(&program, 1 << 20).await? == pattern(4096, 6), "the job's program went");
+	ensure!(alice.get(&input, 1 << 20).await? == pattern(4096, 7), "the job's input went");
+	let log = store.process.log();
+	ensure!(log.contains("retention sweep evicted"), "{log}");
+	let metrics = reqwest::get(format!("{base}/metrics")).await?.text().await?;
+	ensure!(metrics.lines().any(|l| l == "hypha_store_blobs 2"), "{metrics}");
 	drop(store);
 	std::fs::remove_dir_all(&dir)?;
 	Ok(())

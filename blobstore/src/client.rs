@@ -391,7 +391,7 @@ impl BlobClient {
 		};
 		let mut response = self.open(digest, max_bytes, job, done).await?;
 		let total = done + response.content_length().unwrap_or(0);
-		let mut file = tokio::fs::OpenOptions::new()
+		let file = tokio::fs::OpenOptions::new()
 			.create(true)
 			.append(true)
 			.open(&part)
@@ -400,6 +400,9 @@ impl BlobClient {
 		if done == 0 {
 			file.set_len(0).await.map_err(io_error)?;
 		}
+		// Buffered: a download that breaks off loses at most the buffer,
+		// and resumes from what reached the file.
+		let mut file = tokio::io::BufWriter::with_capacity(crate::store::WRITE_BUFFER, file);
 		while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
 			done += chunk.len() as u64;
 			if done > max_bytes {
@@ -413,6 +416,8 @@ impl BlobClient {
 				progress(done, total);
 			}
 		}
+		file.flush().await.map_err(io_error)?;
+		let file = file.into_inner();
 		file.sync_all().await.map_err(io_error)?;
 		drop(file);
 		let actual = hasher.finish();

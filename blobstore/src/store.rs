@@ -139,6 +139,9 @@ pub struct BlobMeta {
 	pub output_of: Vec<u64>,
 }
 
+/// Bytes buffered between the network and a blob's file.
+pub(crate) const WRITE_BUFFER: usize = 1 << 20;
+
 /// Most jobs one blob can be tagged as the output of.
 pub const MAX_OUTPUT_TAGS: usize = 8;
 
@@ -427,7 +430,11 @@ impl BlobStore {
 		let mut reservation = self.reserve(digest, size, uploader)?;
 		let temp = self.dir.join("tmp").join(format!("{}-{}", digest.to_hex(), temp_suffix()));
 		reservation.temp = Some(temp.clone());
-		let mut file = tokio::fs::File::create(&temp).await?;
+		// Buffered: one blocking-pool hop per MiB, not per network chunk.
+		let mut file = tokio::io::BufWriter::with_capacity(
+			WRITE_BUFFER,
+			tokio::fs::File::create(&temp).await?,
+		);
 		let mut hasher = Hasher::default();
 		let mut received = 0u64;
 		while let Some(chunk) = body.next().await {
@@ -446,6 +453,8 @@ impl BlobStore {
 		if actual != digest {
 			return Err(StoreError::DigestMismatch { expected: digest, actual });
 		}
+		file.flush().await?;
+		let file = file.into_inner();
 		file.sync_all().await?;
 		drop(file);
 		let store = self.clone();

@@ -60,7 +60,7 @@ pub enum BlobError {
 		message: String,
 	},
 	/// The blob is larger than the caller allows.
-	#[error("the blob is {size} bytes, the bound here is {limit} bytes")]
+	#[error("the blob is {}, the bound here is {} ({size} > {limit} bytes)", human(*size), human(*limit))]
 	TooLarge {
 		/// Its size (as announced, or as far as it was read).
 		size: u64,
@@ -98,6 +98,21 @@ fn seconds(duration: &Duration) -> String {
 	} else {
 		format!("{:.1}", duration.as_secs_f64())
 	}
+}
+
+/// `bytes` for a person: `3.0 GiB`, `512.0 KiB`, `17 B`.
+pub fn human(bytes: u64) -> String {
+	const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+	if bytes < 1024 {
+		return format!("{bytes} B");
+	}
+	let mut value = bytes as f64 / 1024.0;
+	let mut unit = 0;
+	while value >= 1024.0 && unit + 1 < UNITS.len() {
+		value /= 1024.0;
+		unit += 1;
+	}
+	format!("{value:.1} {}", UNITS[unit])
 }
 
 /// A client of one blob store.
@@ -450,4 +465,21 @@ async fn hash_prefix(path: &Path) -> std::io::Result<Hasher> {
 pub async fn hash_file(path: &Path) -> std::io::Result<(Digest, u64)> {
 	let size = tokio::fs::metadata(path).await?.len();
 	Ok((hash_prefix(path).await?.finish(), size))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn sizes_read_as_people_say_them() {
+		assert_eq!(human(17), "17 B");
+		assert_eq!(human(1536), "1.5 KiB");
+		assert_eq!(human(3 << 30), "3.0 GiB");
+		let error = BlobError::TooLarge { size: 3 << 30, limit: 1 << 30 };
+		assert_eq!(
+			error.to_string(),
+			"the blob is 3.0 GiB, the bound here is 1.0 GiB (3221225472 > 1073741824 bytes)"
+		);
+	}
 }

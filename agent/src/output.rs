@@ -230,18 +230,20 @@ pub async fn deposit(
 }
 
 /// Fetches the output of `job` that its provider left in the client's blob
-/// store `store_url` ([`deposit`]), as the client `key`: the first listed
-/// blob for which `matches(digest)` (the chain's commitment) holds, read
-/// and digest-checked. `Ok(None)`: the store holds no matching output.
+/// store `store_url` ([`deposit`]), as the client `key`: of the blobs the
+/// provider `provider` tagged, the first for which `matches(digest)` (the
+/// chain's commitment) holds, read and digest-checked. `Ok(None)`: the
+/// store holds no matching output.
 pub async fn fetch_deposited(
 	store_url: &str,
 	key: &sr25519::Keypair,
 	job: JobId,
+	provider: [u8; 32],
 	max_bytes: u64,
 	matches: impl Fn(&[u8; 32]) -> bool,
 ) -> Result<Option<Vec<u8>>, hypha_blobstore::BlobError> {
 	let store = hypha_blobstore::BlobClient::new(store_url)?.with_signer(key.clone());
-	for digest in store.outputs_of(job).await? {
+	for digest in store.outputs_of(job, &provider).await? {
 		if matches(&digest.0) {
 			return store.get(&digest, max_bytes).await.map(Some);
 		}

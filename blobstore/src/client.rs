@@ -281,9 +281,15 @@ impl BlobClient {
 		Ok(())
 	}
 
-	/// The blobs tagged as outputs of `job` that this client's key may read.
-	pub async fn outputs_of(&self, job: u64) -> Result<Vec<Digest>, BlobError> {
-		let request = self.http.get(format!("{}/jobs/{job}/outputs", self.base_url));
+	/// The blobs `owner` (the job's provider) uploaded and tagged as outputs
+	/// of `job` that this client's key may read.
+	pub async fn outputs_of(
+		&self,
+		job: u64,
+		owner: &crate::Account,
+	) -> Result<Vec<Digest>, BlobError> {
+		let request =
+			self.http.get(format!("{}/jobs/{job}/outputs/{}", self.base_url, hex::encode(owner)));
 		let response =
 			self.send_signed(request, |ts| auth::list_message(&self.authority, job, ts)).await?;
 		let text = response.text().await.map_err(|e| self.transport(e))?;

@@ -20,9 +20,10 @@
 //! - `POST /blobs/{digest}/output-of/{job}` (if uploads are enabled), signed
 //!   ([`auth::tag_message`]) by an owner of the blob: tags it as the output
 //!   of `job` (`403` for anyone else, or past 8 tags).
-//! - `GET /jobs/{job}/outputs`, signed ([`auth::list_message`]): the
-//!   digests tagged as outputs of `job` that the signer may read, one per
-//!   line (at most 64).
+//! - `GET /jobs/{job}/outputs/{owner}`, signed ([`auth::list_message`]):
+//!   the digests `owner` (hex account id: the job's provider) uploaded and
+//!   tagged as outputs of `job` that the signer may read, one per line (at
+//!   most 64).
 
 // Handlers refuse early with the response itself; boxing it would only add
 // noise to every `return`.
@@ -195,7 +196,7 @@ fn router_with(store: BlobStore, config: ServerConfig, metrics: Option<Metrics>)
 	let blob = if read_only { get(get_blob) } else { get(get_blob).put(put_blob) };
 	let mut router = Router::new()
 		.route("/blobs/{digest}", blob)
-		.route("/jobs/{job}/outputs", get(list_outputs));
+		.route("/jobs/{job}/outputs/{owner}", get(list_outputs));
 	if !read_only {
 		router = router.route("/blobs/{digest}/output-of/{job}", axum::routing::post(tag_output));
 	}
@@ -449,9 +450,12 @@ async fn tag_output(
 /// `job` that the signer may read, one per line.
 async fn list_outputs(
 	State(state): State<AppState>,
-	Path(job): Path<u64>,
+	Path((job, owner)): Path<(u64, String)>,
 	headers: HeaderMap,
 ) -> Response {
+	let Some(owner) = auth::parse_account(&owner) else {
+		return error(StatusCode::BAD_REQUEST, "the owner must be a 64-hex-digit account id");
+	};
 	let reader = match signer_of(&state, &headers, |authority, timestamp| {
 		auth::list_message(authority, job, timestamp)
 	}) {
@@ -459,7 +463,7 @@ async fn list_outputs(
 		Err(refused) => return refused,
 	};
 	let listed: Vec<String> =
-		state.store.outputs_of(job, &reader).iter().map(Digest::to_hex).collect();
+		state.store.outputs_of(job, &reader, &owner).iter().map(Digest::to_hex).collect();
 	(StatusCode::OK, listed.join("\n")).into_response()
 }
 

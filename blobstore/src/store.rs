@@ -557,15 +557,22 @@ impl BlobStore {
 		Ok(true)
 	}
 
-	/// The blobs tagged as outputs of `job` that `reader` may read, at most
+	/// The blobs that `owner` (the job's provider) uploaded and tagged as
+	/// outputs of `job` and that `reader` may read, at most
 	/// [`MAX_LISTED_OUTPUTS`] (a scan of the index: fine for the thousands
-	/// of blobs one store holds).
-	pub fn outputs_of(&self, job: u64, reader: &Account) -> Vec<Digest> {
+	/// of blobs one store holds). Only the owner's: anyone may tag blobs of
+	/// their own with any job, and must not be able to push the provider's
+	/// output off the list.
+	pub fn outputs_of(&self, job: u64, reader: &Account, owner: &Account) -> Vec<Digest> {
 		let index = lock(&self.index);
 		let mut found: Vec<Digest> = index
 			.blobs
 			.iter()
-			.filter(|(_, meta)| meta.output_of.contains(&job) && meta.readable_by(reader))
+			.filter(|(_, meta)| {
+				meta.output_of.contains(&job)
+					&& meta.owners.contains(owner)
+					&& meta.readable_by(reader)
+			})
 			.map(|(digest, _)| *digest)
 			.collect();
 		found.sort_unstable();
@@ -689,11 +696,7 @@ struct MetaFile {
 	output_of: Vec<u64>,
 }
 
-fn parse_account(text: &str) -> Option<Account> {
-	let mut account = [0u8; 32];
-	hex::decode_to_slice(text, &mut account).ok()?;
-	Some(account)
-}
+use crate::auth::parse_account;
 
 impl MetaFile {
 	fn from_meta(meta: &BlobMeta) -> Self {

@@ -375,23 +375,57 @@ async fn an_output_tagged_by_its_uploader_is_listed_to_its_reader_only() {
 	// The reader finds it by the job and reads it; a stranger sees nothing
 	// listed and may not read it.
 	let reader = client(&server, Some(client_key.clone()));
-	assert_eq!(reader.outputs_of(7).await.unwrap(), vec![digest]);
-	assert!(reader.outputs_of(8).await.unwrap().is_empty());
+	assert_eq!(reader.outputs_of(7, &account(&worker)).await.unwrap(), vec![digest]);
+	assert!(reader.outputs_of(8, &account(&worker)).await.unwrap().is_empty());
 	assert_eq!(reader.get(&digest, 1 << 20).await.unwrap(), output);
 	let outsider = client(&server, Some(stranger.clone()));
-	assert!(outsider.outputs_of(7).await.unwrap().is_empty());
+	assert!(outsider.outputs_of(7, &account(&worker)).await.unwrap().is_empty());
 	assert_eq!(status(&outsider.get(&digest, 1 << 20).await), Some(403));
 	// Only an owner may tag; an unsigned listing is refused.
 	assert_eq!(status(&outsider.tag_output(&digest, 9).await), Some(403));
-	assert!(matches!(client(&server, None).outputs_of(7).await, Err(BlobError::NoSigner)));
-	let unsigned = reqwest::get(format!("{}/jobs/7/outputs", server.url)).await.unwrap();
+	assert!(matches!(
+		client(&server, None).outputs_of(7, &account(&worker)).await,
+		Err(BlobError::NoSigner)
+	));
+	let unsigned =
+		reqwest::get(format!("{}/jobs/7/outputs/{}", server.url, hex::encode(account(&worker))))
+			.await
+			.unwrap();
 	assert_eq!(unsigned.status().as_u16(), 401);
 	// The tag survives a restart of the store.
 	let reopened = BlobStore::open(server.store.dir(), server.store.limits()).unwrap();
-	assert_eq!(reopened.outputs_of(7, &account(&client_key)), vec![digest]);
+	assert_eq!(reopened.outputs_of(7, &account(&client_key), &account(&worker)), vec![digest]);
 	// At most eight tags per blob.
 	for job in 100..107 {
 		uploader.tag_output(&digest, job).await.unwrap();
 	}
 	assert_eq!(status(&uploader.tag_output(&digest, 200).await), Some(403));
+}
+
+#[tokio::test]
+async fn a_flood_of_blobs_tagged_with_the_job_cannot_hide_the_providers_output() {
+	// A griefer uploads more blobs readable by the client and tagged with
+	// the job than a listing holds, hoping to push the provider's output off
+	// the list. The client lists only what the job's provider uploaded.
+	let server = start(1 << 20).await;
+	let (provider, client_key, griefer) = (dev::eve(), dev::bob(), dev::charlie());
+	let output = client(&server, Some(provider.clone()))
+		.put(b"the real output".to_vec(), &Access::private(vec![account(&client_key)]))
+		.await
+		.unwrap();
+	client(&server, Some(provider.clone())).tag_output(&output, 7).await.unwrap();
+	let flooder = client(&server, Some(griefer.clone()));
+	for i in 0..(hypha_blobstore::store::MAX_LISTED_OUTPUTS + 6) {
+		let junk = flooder
+			.put(format!("junk {i}").into_bytes(), &Access::private(vec![account(&client_key)]))
+			.await
+			.unwrap();
+		flooder.tag_output(&junk, 7).await.unwrap();
+	}
+	let reader = client(&server, Some(client_key.clone()));
+	assert_eq!(reader.outputs_of(7, &account(&provider)).await.unwrap(), vec![output]);
+	// The griefer's own listing is its own junk, capped.
+	let junk = reader.outputs_of(7, &account(&griefer)).await.unwrap();
+	assert_eq!(junk.len(), hypha_blobstore::store::MAX_LISTED_OUTPUTS);
+	assert!(!junk.contains(&output));
 }

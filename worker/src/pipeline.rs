@@ -37,9 +37,32 @@ use crate::serve::ServedOutput;
 use crate::state::{HeldJob, Phase};
 use crate::Shared;
 
-/// The longest a worker waits for the client's store to take a copy of an
-/// output before committing without it.
-const DEPOSIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+/// The longest a worker spends leaving a copy of an output in the client's
+/// store (a background task: the commitment does not wait for it).
+const DEPOSIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Leaves a copy of `job`'s output in the client's store `store`, within
+/// [`DEPOSIT_TIMEOUT`]; logs how it went.
+async fn deposit_output(
+	store: String,
+	signer: std::sync::Arc<hypha_client::subxt_signer::sr25519::Keypair>,
+	job: JobId,
+	client: [u8; 32],
+	bytes: Vec<u8>,
+) {
+	let deposit = hypha_agent::output::deposit(&store, &signer, job, client, bytes);
+	match tokio::time::timeout(DEPOSIT_TIMEOUT, deposit).await {
+		Ok(Ok(digest)) => {
+			tracing::info!(job, %store, %digest, "output deposited in the client's store")
+		},
+		Ok(Err(error)) => {
+			tracing::warn!(job, %store, %error, "could not deposit the output in the client's store; serving it here only")
+		},
+		Err(_) => {
+			tracing::warn!(job, %store, "the client's store took more than {DEPOSIT_TIMEOUT:?} to take the output; serving it here only")
+		},
+	}
+}
 
 /// How an attempt at a job ended.
 #[derive(Debug)]
@@ -263,27 +286,18 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 	}
 	// A copy in the client's store (where the program came from), private to
 	// the client, so that it can fetch the output after this worker is gone.
-	// Bounded in time: the commitment must not miss its deadline for it.
+	// In the background, beside the commitment: the store is the client's,
+	// and a store that stalls (a tarpit) must not make this worker miss its
+	// deadline and lose its collateral.
 	if let Ok(program_uri) = std::str::from_utf8(&spec.program_uri) {
 		if let Ok((store, _)) = hypha_agent::fetch::split_blob_uri(program_uri) {
-			let deposit = hypha_agent::output::deposit(
-				&store,
-				&shared.signer,
+			tokio::spawn(deposit_output(
+				store,
+				shared.signer.clone(),
 				job,
 				record.client.0,
 				bytes.clone(),
-			);
-			match tokio::time::timeout(DEPOSIT_TIMEOUT, deposit).await {
-				Ok(Ok(digest)) => {
-					tracing::info!(job, %store, %digest, "output deposited in the client's store")
-				},
-				Ok(Err(error)) => {
-					tracing::warn!(job, %store, %error, "could not deposit the output in the client's store; serving it here only")
-				},
-				Err(_) => {
-					tracing::warn!(job, %store, "the client's store took more than {DEPOSIT_TIMEOUT:?} to take the output; serving it here only")
-				},
-			}
+			));
 		}
 	}
 	shared.serve(job, record.client.0, bytes.into(), &served_digest);

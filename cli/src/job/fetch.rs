@@ -72,7 +72,7 @@ pub async fn fetch(client: &Client, signer: &Keypair, job: JobId, out: &Path) ->
 			};
 			let matches =
 				|digest: &[u8; 32]| hypha_client::commitment(job, provider, digest) == *commitment;
-			match hypha_agent::output::fetch_deposited(&store, signer, job, max_bytes, matches).await {
+			match hypha_agent::output::fetch_deposited(&store, signer, job, provider.0, max_bytes, matches).await {
 				Ok(Some(bytes)) => {
 					tracing::info!(job, %store, "the provider did not serve the output ({from_provider}); read the copy it left in the store");
 					hypha_agent::output::FetchedOutput { bytes, receipt: None }

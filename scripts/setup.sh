@@ -9,6 +9,9 @@
 #      where rustup can reach its servers, else Debian's rustc-web toolchain
 #      linked into rustup as `deb`, with core/alloc built for wasm32v1-none
 #      (docs/BUILD.md explains why).
+#   3. s3s-fs, the S3-compatible server the blob store's S3 tests run
+#      against (`cargo install s3s-fs`, about 5 minutes once, into
+#      ~/.cache/hypha-tools/bin; docs/DATA.md).
 set -euo pipefail
 
 say() { printf 'setup: %s\n' "$*"; }
@@ -71,6 +74,16 @@ TOML
 		rm -rf "$scratch"
 	fi
 	say "wasm toolchain: deb (WASM_BUILD_TOOLCHAIN=deb is set by scripts/env.sh)"
+fi
+
+# 3. The S3 test server.
+s3s_version=0.14.1
+s3s_root="$HOME/.cache/hypha-tools"
+if "$s3s_root/bin/s3s-fs" --version 2>/dev/null | grep -q "$s3s_version"; then
+	say "s3s-fs $s3s_version: present"
+else
+	say "installing s3s-fs $s3s_version (the S3 test server) into $s3s_root/bin (about 5 minutes)"
+	cargo install -q s3s-fs@"$s3s_version" --locked --features binary --root "$s3s_root"
 fi
 
 # shellcheck source=env.sh

@@ -4,10 +4,12 @@
 //! blake2-256 digest (the digest a job's spec holds on chain). This crate is
 //! the data plane:
 //!
-//! - [`store`]: a durable content-addressed store on disk: uploads stream
-//!   to a temporary file, are hashed as they arrive and become a blob by an
-//!   atomic rename, so a crash leaves whole blobs or none; quotas per
+//! - [`store`]: a durable content-addressed store: uploads stream to an
+//!   invisible upload, are hashed as they arrive and become a blob in one
+//!   atomic step, so a crash leaves whole blobs or none; quotas per
 //!   uploader and in total; who may read each blob; a retention sweep;
+//! - [`backend`]: where the bytes live: a directory ([`backend::Disk`]) or
+//!   an S3-compatible bucket ([`s3::S3`], through `object_store`);
 //! - [`server`]: that store over HTTP (axum): `PUT /blobs/{digest}`,
 //!   `GET /blobs/{digest}` (with `Range` to resume), streamed both ways;
 //! - [`client`]: a reqwest client with timeouts, no redirects and TLS, that
@@ -29,10 +31,13 @@
 //! See `docs/DATA.md` for the whole picture.
 
 pub mod auth;
+pub mod backend;
 pub mod client;
+pub mod s3;
 pub mod server;
 pub mod store;
 
 pub use client::{BlobClient, BlobError, Progress};
+pub use s3::{S3Config, S3};
 pub use server::{router, serve, Authorizer, ServerConfig};
-pub use store::{Access, Account, BlobMeta, BlobStore, Digest, Limits};
+pub use store::{Access, Account, Backend, BlobMeta, BlobStore, Digest, Disk, Limits};

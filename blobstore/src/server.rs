@@ -43,7 +43,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures::future::BoxFuture;
-use tokio::io::AsyncSeekExt;
 
 use crate::auth::{self, AuthError, ReplayGuard};
 use crate::store::{Access, Account, BlobStore, Digest, StoreError};
@@ -255,15 +254,8 @@ async fn sweep_forever(
 				continue;
 			},
 		};
-		let swept = {
-			let store = store.clone();
-			tokio::task::spawn_blocking(move || {
-				store.sweep(&needed, auth::unix_now(), retention.as_secs())
-			})
-			.await
-		};
-		match swept {
-			Ok(Ok(evicted)) if !evicted.is_empty() => {
+		match store.sweep(&needed, auth::unix_now(), retention.as_secs()).await {
+			Ok(evicted) if !evicted.is_empty() => {
 				if let Some(metrics) = &metrics {
 					metrics.observe(&store);
 				}
@@ -272,9 +264,8 @@ async fn sweep_forever(
 					"retention sweep evicted blobs no live job needs"
 				)
 			},
-			Ok(Ok(_)) => {},
-			Ok(Err(error)) => tracing::warn!(%error, "retention sweep failed"),
-			Err(error) => tracing::warn!(%error, "retention sweep panicked"),
+			Ok(_) => {},
+			Err(error) => tracing::warn!(%error, "retention sweep failed"),
 		}
 	}
 }
@@ -434,14 +425,12 @@ async fn tag_output(
 		Ok(account) => account,
 		Err(refused) => return refused,
 	};
-	let store = state.store.clone();
-	match tokio::task::spawn_blocking(move || store.tag_output(&digest, &owner, job)).await {
-		Ok(Ok(true)) => (StatusCode::OK, "tagged").into_response(),
-		Ok(Ok(false)) => error(
+	match state.store.tag_output(&digest, &owner, job).await {
+		Ok(true) => (StatusCode::OK, "tagged").into_response(),
+		Ok(false) => error(
 			StatusCode::FORBIDDEN,
 			"only an owner of a stored blob may tag it, and at most 8 times",
 		),
-		Ok(Err(failure)) => error(StatusCode::INTERNAL_SERVER_ERROR, failure.to_string()),
 		Err(failure) => error(StatusCode::INTERNAL_SERVER_ERROR, failure.to_string()),
 	}
 }
@@ -539,19 +528,20 @@ async fn get_blob(
 	if start.is_some_and(|start| start > meta.size) {
 		return error(StatusCode::RANGE_NOT_SATISFIABLE, "the range starts past the blob's end");
 	}
-	let mut file = match tokio::fs::File::open(state.store.path(&digest)).await {
-		Ok(file) => file,
-		// Evicted between the lookup and the open.
-		Err(_) => return error(StatusCode::NOT_FOUND, "no blob with this digest"),
-	};
 	let offset = start.unwrap_or(0);
-	if offset > 0 {
-		if let Err(failure) = file.seek(std::io::SeekFrom::Start(offset)).await {
-			return error(StatusCode::INTERNAL_SERVER_ERROR, failure.to_string());
-		}
-	}
+	let stream = match state.store.read(&digest, offset).await {
+		Ok(Some(stream)) => stream,
+		// Evicted between the lookup and the read.
+		Ok(None) => return error(StatusCode::NOT_FOUND, "no blob with this digest"),
+		Err(failure) => {
+			tracing::warn!(%digest, %failure, "reading a blob from the backend failed");
+			return error(
+				StatusCode::SERVICE_UNAVAILABLE,
+				format!("the store's backend: {failure}"),
+			);
+		},
+	};
 	state.count(|m| m.reads.inc());
-	let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024);
 	let mut response = Response::new(Body::from_stream(stream));
 	let headers = response.headers_mut();
 	headers.insert(header::CONTENT_LENGTH, (meta.size - offset).into());

@@ -1,24 +1,18 @@
-//! The content-addressed store on disk.
-//!
-//! ## Layout
-//!
-//! ```text
-//! <dir>/blobs/<2 hex>/<64 hex>        the bytes of one blob
-//! <dir>/meta/<2 hex>/<64 hex>.json    who may read it, who uploaded it, when
-//! <dir>/tmp/                          uploads in progress
-//! ```
+//! The content-addressed store: checks, quotas, access and retention,
+//! over a [`Backend`] that holds the bytes (a directory, [`Disk`], or an
+//! S3 bucket, [`crate::s3::S3`]).
 //!
 //! ## Crash safety
 //!
-//! An upload streams into a fresh file under `tmp/`, hashing as it goes.
-//! Only when every byte has arrived, the size is the declared one and the
-//! bytes hash to the digest the uploader named, the file is synced, its
-//! metadata is written (to a temporary name, synced, renamed) and then the
-//! file is renamed into `blobs/`. A blob exists when its file is in
-//! `blobs/`; a rename is atomic, so a crash at any point leaves either the
-//! whole blob or none of it. [`BlobStore::open`] empties `tmp/`, drops
-//! metadata without a blob and rebuilds the index (usage per account) from
-//! the metadata files.
+//! An upload streams into the backend's invisible upload (a file under
+//! `tmp/`, or an S3 multipart upload), hashing as it goes. Only when every
+//! byte has arrived, the size is the declared one and the bytes hash to the
+//! digest the uploader named, the upload is made durable, its metadata is
+//! written (atomically), and then it is published in one atomic step (a
+//! rename, or completing the multipart upload). A crash at any point
+//! leaves either the whole blob or none of it; [`BlobStore::on`] has the
+//! backend drop what a crash left half done and rebuilds the index (usage
+//! per account) from the metadata.
 //!
 //! ## Quotas and retention
 //!
@@ -36,13 +30,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use blake2::digest::consts::U32;
 use blake2::{Blake2b, Digest as _};
 use serde::{Deserialize, Serialize};
-use tokio::io::AsyncWriteExt;
+
+pub use crate::backend::{Backend, ByteStream, Disk, Upload};
 
 /// An account id (an sr25519 public key), as the chain's `AccountId32`.
 pub type Account = [u8; 32];
@@ -274,9 +269,12 @@ impl Index {
 /// A durable content-addressed store, shared between handlers.
 #[derive(Debug, Clone)]
 pub struct BlobStore {
-	dir: Arc<PathBuf>,
+	backend: Arc<dyn Backend>,
 	limits: Limits,
 	index: Arc<Mutex<Index>>,
+	/// Metadata records are written one at a time, so that a record on the
+	/// backend is never older than one written before it.
+	writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Space reserved for an upload in progress; released when dropped unless
@@ -285,15 +283,11 @@ struct Reservation {
 	index: Arc<Mutex<Index>>,
 	account: Account,
 	size: u64,
-	temp: Option<PathBuf>,
 }
 
 impl Drop for Reservation {
 	fn drop(&mut self) {
 		lock(&self.index).release(self.account, self.size);
-		if let Some(temp) = self.temp.take() {
-			let _ = std::fs::remove_file(temp);
-		}
 	}
 }
 
@@ -312,64 +306,34 @@ pub fn unix_now() -> u64 {
 }
 
 impl BlobStore {
-	/// Opens (creating if needed) the store in `dir`: removes unfinished
-	/// uploads and metadata without a blob, and indexes the rest.
-	pub fn open(dir: impl Into<PathBuf>, limits: Limits) -> io::Result<Self> {
-		let dir = dir.into();
-		for sub in ["blobs", "meta", "tmp"] {
-			std::fs::create_dir_all(dir.join(sub))?;
-		}
-		let mut unfinished = 0usize;
-		for entry in std::fs::read_dir(dir.join("tmp"))? {
-			std::fs::remove_file(entry?.path())?;
-			unfinished += 1;
-		}
+	/// Opens (creating if needed) the store in the directory `dir`.
+	pub async fn open(dir: impl Into<PathBuf>, limits: Limits) -> io::Result<Self> {
+		Self::on(Arc::new(Disk::new(dir)?), limits).await
+	}
+
+	/// Opens the store on `backend`: removes unfinished uploads and
+	/// metadata without a blob, and indexes the rest.
+	pub async fn on(backend: Arc<dyn Backend>, limits: Limits) -> io::Result<Self> {
+		let loaded = backend.load().await?;
 		let mut index = Index::default();
-		let mut orphans = 0usize;
-		for shard in std::fs::read_dir(dir.join("meta"))? {
-			let shard = shard?;
-			if !shard.file_type()?.is_dir() {
-				continue;
-			}
-			for entry in std::fs::read_dir(shard.path())? {
-				let path = entry?.path();
-				let Some(digest) = path
-					.file_name()
-					.and_then(|n| n.to_str())
-					.and_then(|n| n.strip_suffix(".json"))
-					.and_then(Digest::from_hex)
-				else {
-					// A metadata write that never got renamed into place.
-					std::fs::remove_file(&path)?;
-					continue;
-				};
-				let data = blob_path(&dir, &digest);
-				let meta = std::fs::read(&path)
-					.ok()
-					.and_then(|bytes| serde_json::from_slice::<MetaFile>(&bytes).ok())
-					.and_then(MetaFile::into_meta);
-				match (meta, std::fs::metadata(&data)) {
-					(Some(meta), Ok(file)) if file.len() == meta.size => {
-						index.charge(meta.charged_to, meta.size);
-						index.blobs.insert(digest, meta);
-					},
-					_ => {
-						std::fs::remove_file(&path)?;
-						let _ = std::fs::remove_file(&data);
-						orphans += 1;
-					},
-				}
-			}
+		for (digest, meta) in loaded.blobs {
+			index.charge(meta.charged_to, meta.size);
+			index.blobs.insert(digest, meta);
 		}
 		tracing::info!(
-			dir = %dir.display(),
+			backend = %backend.describe(),
 			blobs = index.blobs.len(),
 			bytes = index.total,
-			unfinished,
-			orphans,
+			unfinished = loaded.unfinished,
+			orphans = loaded.orphans,
 			"blob store opened"
 		);
-		Ok(Self { dir: Arc::new(dir), limits, index: Arc::new(Mutex::new(index)) })
+		Ok(Self {
+			backend,
+			limits,
+			index: Arc::new(Mutex::new(index)),
+			writes: Arc::new(tokio::sync::Mutex::new(())),
+		})
 	}
 
 	/// The store's bounds.
@@ -377,9 +341,9 @@ impl BlobStore {
 		self.limits
 	}
 
-	/// The directory it lives in.
-	pub fn dir(&self) -> &Path {
-		&self.dir
+	/// Where the bytes live.
+	pub fn backend(&self) -> &Arc<dyn Backend> {
+		&self.backend
 	}
 
 	/// The blob's metadata, if stored.
@@ -387,9 +351,15 @@ impl BlobStore {
 		lock(&self.index).blobs.get(digest).cloned()
 	}
 
-	/// The file holding the blob's bytes (present if [`Self::meta`] is).
-	pub fn path(&self, digest: &Digest) -> PathBuf {
-		blob_path(&self.dir, digest)
+	/// The file holding the blob's bytes, on a disk backend.
+	pub fn local_path(&self, digest: &Digest) -> Option<PathBuf> {
+		self.backend.local_path(digest)
+	}
+
+	/// The blob's bytes from `offset` on; `None` if it is not stored (or
+	/// was evicted since [`Self::meta`] said it was).
+	pub async fn read(&self, digest: &Digest, offset: u64) -> io::Result<Option<ByteStream>> {
+		self.backend.read(digest, offset).await
 	}
 
 	/// Bytes charged to `account` (stored and reserved).
@@ -427,14 +397,8 @@ impl BlobStore {
 		E: std::fmt::Display,
 	{
 		use futures::StreamExt;
-		let mut reservation = self.reserve(digest, size, uploader)?;
-		let temp = self.dir.join("tmp").join(format!("{}-{}", digest.to_hex(), temp_suffix()));
-		reservation.temp = Some(temp.clone());
-		// Buffered: one blocking-pool hop per MiB, not per network chunk.
-		let mut file = tokio::io::BufWriter::with_capacity(
-			WRITE_BUFFER,
-			tokio::fs::File::create(&temp).await?,
-		);
+		let reservation = self.reserve(digest, size, uploader)?;
+		let mut upload = self.backend.begin(&digest).await?;
 		let mut hasher = Hasher::default();
 		let mut received = 0u64;
 		while let Some(chunk) = body.next().await {
@@ -444,7 +408,7 @@ impl BlobStore {
 				return Err(StoreError::SizeMismatch { declared: size, received });
 			}
 			hasher.update(&chunk);
-			file.write_all(&chunk).await?;
+			upload.write(chunk).await?;
 		}
 		if received != size {
 			return Err(StoreError::SizeMismatch { declared: size, received });
@@ -453,16 +417,8 @@ impl BlobStore {
 		if actual != digest {
 			return Err(StoreError::DigestMismatch { expected: digest, actual });
 		}
-		file.flush().await?;
-		let file = file.into_inner();
-		file.sync_all().await?;
-		drop(file);
-		let store = self.clone();
-		tokio::task::spawn_blocking(move || {
-			store.commit(digest, size, uploader, &access, reservation)
-		})
-		.await
-		.map_err(|error| StoreError::Io(io::Error::other(error)))?
+		upload.finish().await?;
+		self.commit(digest, size, uploader, &access, reservation, upload).await
 	}
 
 	/// Checks the bounds and reserves the space of an upload (nothing if the
@@ -491,27 +447,31 @@ impl BlobStore {
 			});
 		}
 		index.charge(uploader, charge);
-		Ok(Reservation { index: self.index.clone(), account: uploader, size: charge, temp: None })
+		Ok(Reservation { index: self.index.clone(), account: uploader, size: charge })
 	}
 
-	/// Makes a checked, synced upload a stored blob (or merges it into the
-	/// stored one with the same digest).
-	fn commit(
+	/// Makes a checked, durable upload a stored blob (or merges it into the
+	/// stored one with the same digest): its metadata first, then the
+	/// upload published in one atomic step.
+	async fn commit(
 		&self,
 		digest: Digest,
 		size: u64,
 		uploader: Account,
 		access: &Access,
 		mut reservation: Reservation,
+		upload: Box<dyn Upload>,
 	) -> Result<BlobMeta, StoreError> {
-		let mut index = lock(&self.index);
-		if let Some(meta) = index.blobs.get_mut(&digest) {
+		let _writing = self.writes.lock().await;
+		let stored = lock(&self.index).blobs.get(&digest).cloned();
+		if let Some(mut meta) = stored {
 			// Stored meanwhile or before: the reservation (if any) and the
-			// temporary file go when `reservation` drops.
+			// upload go when they drop.
 			if meta.merge(uploader, access) {
-				write_meta(&self.dir, &digest, meta)?;
+				self.backend.write_meta(&digest, &meta).await?;
+				lock(&self.index).blobs.insert(digest, meta.clone());
 			}
-			return Ok(meta.clone());
+			return Ok(meta);
 		}
 		let meta = BlobMeta {
 			size,
@@ -522,39 +482,65 @@ impl BlobStore {
 			access: Access { public: access.public, readers: dedup(&access.readers) },
 			output_of: Vec::new(),
 		};
-		write_meta(&self.dir, &digest, &meta)?;
-		let target = blob_path(&self.dir, &digest);
-		let temp = reservation.temp.take().ok_or_else(|| io::Error::other("no upload file"))?;
-		if let Err(error) = std::fs::rename(&temp, &target) {
-			let _ = std::fs::remove_file(&temp);
-			let _ = std::fs::remove_file(meta_path(&self.dir, &digest));
+		if reservation.size == 0 {
+			// Reserved as a second upload of a stored blob that was evicted
+			// since: charge it now, as a first upload.
+			lock(&self.index).charge(uploader, size);
+			reservation.size = size;
+		}
+		self.backend.write_meta(&digest, &meta).await?;
+		if let Err(error) = upload.publish().await {
+			let _ = self.backend.remove(&digest).await;
 			return Err(error.into());
 		}
-		sync_dir(target.parent().unwrap_or(&self.dir));
 		// The space is now the blob's: keep the charge.
 		reservation.size = 0;
-		index.blobs.insert(digest, meta.clone());
+		lock(&self.index).blobs.insert(digest, meta.clone());
 		Ok(meta)
+	}
+
+	/// Changes `digest`'s metadata with `change` (which says whether it
+	/// changed anything) and writes it; `None` if no such blob.
+	async fn update(
+		&self,
+		digest: &Digest,
+		change: impl FnOnce(&mut BlobMeta) -> bool,
+	) -> io::Result<Option<BlobMeta>> {
+		let _writing = self.writes.lock().await;
+		let changed = {
+			let mut index = lock(&self.index);
+			let Some(meta) = index.blobs.get_mut(digest) else { return Ok(None) };
+			let changed = change(meta);
+			(changed, meta.clone())
+		};
+		if changed.0 {
+			self.backend.write_meta(digest, &changed.1).await?;
+		}
+		Ok(Some(changed.1))
 	}
 
 	/// Tags `digest` as the output of `job`, as its owner `owner` says.
 	/// `Ok(false)`: no such blob, or `owner` does not own it, or it carries
 	/// [`MAX_OUTPUT_TAGS`] tags already.
-	pub fn tag_output(&self, digest: &Digest, owner: &Account, job: u64) -> io::Result<bool> {
-		let mut index = lock(&self.index);
-		let Some(meta) = index.blobs.get_mut(digest) else { return Ok(false) };
-		if !meta.owners.contains(owner) {
-			return Ok(false);
-		}
-		if meta.output_of.contains(&job) {
-			return Ok(true);
-		}
-		if meta.output_of.len() >= MAX_OUTPUT_TAGS {
-			return Ok(false);
-		}
-		meta.output_of.push(job);
-		write_meta(&self.dir, digest, meta)?;
-		Ok(true)
+	pub async fn tag_output(&self, digest: &Digest, owner: &Account, job: u64) -> io::Result<bool> {
+		let mut tagged = false;
+		self.update(digest, |meta| {
+			if !meta.owners.contains(owner) {
+				return false;
+			}
+			if meta.output_of.contains(&job) {
+				tagged = true;
+				return false;
+			}
+			if meta.output_of.len() >= MAX_OUTPUT_TAGS {
+				return false;
+			}
+			meta.output_of.push(job);
+			tagged = true;
+			true
+		})
+		.await?;
+		Ok(tagged)
 	}
 
 	/// The blobs that `owner` (the job's provider) uploaded and tagged as
@@ -582,48 +568,55 @@ impl BlobStore {
 
 	/// Notes that a live job needs `digest` now (it will not be evicted for
 	/// another retention period).
-	pub fn mark_needed(&self, digest: &Digest, now: u64) -> io::Result<()> {
-		let mut index = lock(&self.index);
-		if let Some(meta) = index.blobs.get_mut(digest) {
-			if meta.needed < now {
+	pub async fn mark_needed(&self, digest: &Digest, now: u64) -> io::Result<()> {
+		self.update(digest, |meta| {
+			let older = meta.needed < now;
+			if older {
 				meta.needed = now;
-				write_meta(&self.dir, digest, meta)?;
 			}
-		}
-		Ok(())
+			older
+		})
+		.await
+		.map(|_| ())
 	}
 
 	/// Evicts every blob not in `needed` whose upload and last need are both
 	/// more than `retention_secs` before `now`; returns the evicted digests.
-	pub fn sweep(
+	pub async fn sweep(
 		&self,
 		needed: &HashSet<Digest>,
 		now: u64,
 		retention_secs: u64,
 	) -> io::Result<Vec<Digest>> {
 		for digest in needed {
-			self.mark_needed(digest, now)?;
+			self.mark_needed(digest, now).await?;
 		}
-		let mut index = lock(&self.index);
-		let stale: Vec<Digest> = index
-			.blobs
-			.iter()
-			.filter(|(digest, meta)| {
-				!needed.contains(digest)
-					&& now.saturating_sub(meta.created.max(meta.needed)) > retention_secs
-			})
-			.map(|(digest, _)| *digest)
-			.collect();
-		for digest in &stale {
-			if let Some(meta) = index.blobs.remove(digest) {
-				// The file first: a crash between the two leaves metadata
-				// without a blob, which `open` removes.
-				std::fs::remove_file(blob_path(&self.dir, digest))?;
-				let _ = std::fs::remove_file(meta_path(&self.dir, digest));
-				index.release(meta.charged_to, meta.size);
+		let _writing = self.writes.lock().await;
+		let stale: Vec<(Digest, BlobMeta)> = {
+			let mut index = lock(&self.index);
+			let stale: Vec<Digest> = index
+				.blobs
+				.iter()
+				.filter(|(digest, meta)| {
+					!needed.contains(digest)
+						&& now.saturating_sub(meta.created.max(meta.needed)) > retention_secs
+				})
+				.map(|(digest, _)| *digest)
+				.collect();
+			// Out of the index first: no read or upload sees them after.
+			stale.into_iter().filter_map(|d| index.blobs.remove(&d).map(|m| (d, m))).collect()
+		};
+		let mut evicted = Vec::with_capacity(stale.len());
+		for (digest, meta) in stale {
+			if let Err(error) = self.backend.remove(&digest).await {
+				// Still there: back in the index, so that it is charged and served.
+				lock(&self.index).blobs.insert(digest, meta);
+				return Err(error);
 			}
+			lock(&self.index).release(meta.charged_to, meta.size);
+			evicted.push(digest);
 		}
-		Ok(stale)
+		Ok(evicted)
 	}
 }
 
@@ -637,53 +630,9 @@ fn dedup(accounts: &[Account]) -> Vec<Account> {
 	out
 }
 
-fn temp_suffix() -> String {
-	use std::sync::atomic::{AtomicU64, Ordering};
-	static NEXT: AtomicU64 = AtomicU64::new(0);
-	format!("{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
-}
-
-fn shard(digest: &Digest) -> String {
-	hex::encode(&digest.0[..1])
-}
-
-fn blob_path(dir: &Path, digest: &Digest) -> PathBuf {
-	dir.join("blobs").join(shard(digest)).join(digest.to_hex())
-}
-
-fn meta_path(dir: &Path, digest: &Digest) -> PathBuf {
-	dir.join("meta").join(shard(digest)).join(format!("{}.json", digest.to_hex()))
-}
-
-/// Writes the metadata atomically: a synced temporary file renamed over the old one.
-fn write_meta(dir: &Path, digest: &Digest, meta: &BlobMeta) -> io::Result<()> {
-	let path = meta_path(dir, digest);
-	let parent = path.parent().unwrap_or(dir);
-	std::fs::create_dir_all(parent)?;
-	std::fs::create_dir_all(blob_path(dir, digest).parent().unwrap_or(dir))?;
-	let temp = parent.join(format!("{}.{}", digest.to_hex(), temp_suffix()));
-	let bytes = serde_json::to_vec_pretty(&MetaFile::from_meta(meta)).map_err(io::Error::other)?;
-	{
-		use std::io::Write;
-		let mut file = std::fs::File::create(&temp)?;
-		file.write_all(&bytes)?;
-		file.sync_all()?;
-	}
-	std::fs::rename(&temp, &path)?;
-	sync_dir(parent);
-	Ok(())
-}
-
-fn sync_dir(dir: &Path) {
-	// Makes the rename durable; not all platforms can open a directory.
-	if let Ok(dir) = std::fs::File::open(dir) {
-		let _ = dir.sync_all();
-	}
-}
-
 /// The metadata file's JSON form (accounts as hex).
 #[derive(Serialize, Deserialize)]
-struct MetaFile {
+pub(crate) struct MetaFile {
 	size: u64,
 	created: u64,
 	#[serde(default)]
@@ -699,6 +648,16 @@ struct MetaFile {
 use crate::auth::parse_account;
 
 impl MetaFile {
+	/// A metadata record's bytes.
+	pub(crate) fn render(meta: &BlobMeta) -> io::Result<Vec<u8>> {
+		serde_json::to_vec_pretty(&Self::from_meta(meta)).map_err(io::Error::other)
+	}
+
+	/// The metadata in a record's bytes; `None` if they are not one.
+	pub(crate) fn parse(bytes: &[u8]) -> Option<BlobMeta> {
+		serde_json::from_slice::<Self>(bytes).ok().and_then(Self::into_meta)
+	}
+
 	fn from_meta(meta: &BlobMeta) -> Self {
 		Self {
 			size: meta.size,
@@ -746,13 +705,13 @@ mod tests {
 	#[tokio::test]
 	async fn a_stored_blob_survives_reopening_and_unfinished_uploads_do_not() {
 		let dir = tempfile::tempdir().unwrap();
-		let store = BlobStore::open(dir.path(), Limits::per_blob(1 << 20)).unwrap();
+		let store = BlobStore::open(dir.path(), Limits::per_blob(1 << 20)).await.unwrap();
 		let digest = Digest::of(b"hello world");
 		store.put(digest, 11, ALICE, Access::public(), body(&[b"hello ", b"world"])).await.unwrap();
 		std::fs::write(dir.path().join("tmp/partial"), b"half an upload").unwrap();
 		drop(store);
-		let store = BlobStore::open(dir.path(), Limits::per_blob(1 << 20)).unwrap();
-		assert_eq!(std::fs::read(store.path(&digest)).unwrap(), b"hello world");
+		let store = BlobStore::open(dir.path(), Limits::per_blob(1 << 20)).await.unwrap();
+		assert_eq!(std::fs::read(store.local_path(&digest).unwrap()).unwrap(), b"hello world");
 		assert_eq!(store.usage(&ALICE), 11);
 		assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
 	}
@@ -760,7 +719,7 @@ mod tests {
 	#[tokio::test]
 	async fn wrong_bytes_or_sizes_leave_nothing_behind() {
 		let dir = tempfile::tempdir().unwrap();
-		let store = BlobStore::open(dir.path(), Limits::per_blob(1 << 20)).unwrap();
+		let store = BlobStore::open(dir.path(), Limits::per_blob(1 << 20)).await.unwrap();
 		let digest = Digest::of(b"genuine");
 		let error = store.put(digest, 6, ALICE, Access::public(), body(&[b"forged"])).await;
 		assert!(matches!(error, Err(StoreError::DigestMismatch { .. })), "{error:?}");
@@ -777,7 +736,7 @@ mod tests {
 	async fn quotas_count_the_first_uploader_once_and_refuse_before_reading() {
 		let dir = tempfile::tempdir().unwrap();
 		let limits = Limits { max_blob_bytes: 100, quota_per_account: 10, max_total_bytes: 15 };
-		let store = BlobStore::open(dir.path(), limits).unwrap();
+		let store = BlobStore::open(dir.path(), limits).await.unwrap();
 		let eight = vec![8u8; 8];
 		let digest = Digest::of(&eight);
 		store.put(digest, 8, ALICE, Access::private(vec![]), body(&[&eight])).await.unwrap();
@@ -800,7 +759,7 @@ mod tests {
 	#[tokio::test]
 	async fn access_only_grows() {
 		let dir = tempfile::tempdir().unwrap();
-		let store = BlobStore::open(dir.path(), Limits::per_blob(100)).unwrap();
+		let store = BlobStore::open(dir.path(), Limits::per_blob(100)).await.unwrap();
 		let digest = Digest::of(b"x");
 		let meta =
 			store.put(digest, 1, ALICE, Access::private(vec![BOB]), body(&[b"x"])).await.unwrap();
@@ -812,24 +771,24 @@ mod tests {
 		let meta = store.put(digest, 1, [3; 32], Access::public(), body(&[b"x"])).await.unwrap();
 		assert!(meta.access.public);
 		drop(store);
-		let store = BlobStore::open(dir.path(), Limits::per_blob(100)).unwrap();
+		let store = BlobStore::open(dir.path(), Limits::per_blob(100)).await.unwrap();
 		assert_eq!(store.meta(&digest), Some(meta));
 	}
 
 	#[tokio::test]
 	async fn the_sweep_keeps_needed_and_recent_blobs() {
 		let dir = tempfile::tempdir().unwrap();
-		let store = BlobStore::open(dir.path(), Limits::per_blob(100)).unwrap();
+		let store = BlobStore::open(dir.path(), Limits::per_blob(100)).await.unwrap();
 		let (a, b) = (Digest::of(b"a"), Digest::of(b"b"));
 		store.put(a, 1, ALICE, Access::public(), body(&[b"a"])).await.unwrap();
 		store.put(b, 1, ALICE, Access::public(), body(&[b"b"])).await.unwrap();
 		let now = unix_now();
-		assert!(store.sweep(&HashSet::new(), now, 60).unwrap().is_empty());
+		assert!(store.sweep(&HashSet::new(), now, 60).await.unwrap().is_empty());
 		let needed: HashSet<Digest> = [a].into();
-		assert_eq!(store.sweep(&needed, now + 61, 60).unwrap(), vec![b]);
+		assert_eq!(store.sweep(&needed, now + 61, 60).await.unwrap(), vec![b]);
 		// `a` was needed at now + 61: kept for another 60 s after that.
-		assert!(store.sweep(&HashSet::new(), now + 100, 60).unwrap().is_empty());
-		assert_eq!(store.sweep(&HashSet::new(), now + 122, 60).unwrap(), vec![a]);
+		assert!(store.sweep(&HashSet::new(), now + 100, 60).await.unwrap().is_empty());
+		assert_eq!(store.sweep(&HashSet::new(), now + 122, 60).await.unwrap(), vec![a]);
 		assert_eq!(store.totals(), (0, 0));
 		assert_eq!(store.usage(&ALICE), 0);
 	}

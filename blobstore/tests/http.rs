@@ -1,4 +1,7 @@
-//! The store driven through real HTTP on port 0, on a real directory.
+//! The store driven through real HTTP on port 0, on each backend: a real
+//! directory, and a real S3-compatible server (`s3s-fs`, started per test
+//! as a process). Every test that touches the store runs on both (the
+//! `disk::` and `s3::` test names).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -6,29 +9,127 @@ use std::sync::Arc;
 use axum::routing::get;
 use futures::future::BoxFuture;
 use hypha_blobstore::auth;
+use hypha_blobstore::s3::LocalS3;
 use hypha_blobstore::{
-	serve, Access, Account, Authorizer, BlobClient, BlobError, BlobStore, Digest, Limits,
-	ServerConfig,
+	serve, Access, Account, Authorizer, Backend, BlobClient, BlobError, BlobStore, Digest, Disk,
+	Limits, ServerConfig, S3,
 };
 use subxt_signer::sr25519::{dev, Keypair};
 use tokio::sync::oneshot;
 
+/// Which backend a test's store runs on.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+	Disk,
+	S3,
+}
+
+/// Runs each named test once per backend: `disk::name` and `s3::name`.
+macro_rules! on_each_backend {
+	($($name:ident),* $(,)?) => {
+		mod disk {
+			$(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+			async fn $name() {
+				super::$name(super::Kind::Disk).await
+			})*
+		}
+		mod s3 {
+			$(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+			async fn $name() {
+				super::$name(super::Kind::S3).await
+			})*
+		}
+	};
+}
+
+on_each_backend!(
+	put_then_get_returns_the_same_bytes,
+	unsigned_replayed_and_misdirected_uploads_are_refused,
+	get_of_an_unknown_digest_is_not_found,
+	uploads_over_a_limit_or_quota_are_refused_and_cost_nothing,
+	bytes_that_are_not_the_named_digest_are_not_kept,
+	fetch_over_the_callers_bound_is_refused,
+	private_blobs_are_served_only_to_owners_and_listed_readers,
+	knowing_a_digest_without_its_bytes_makes_nobody_an_owner,
+	a_jobs_parties_read_its_clients_private_blob_through_the_job,
+	a_broken_download_resumes_and_a_flipped_byte_is_caught,
+	a_file_upload_streams_and_reports_progress,
+	an_output_tagged_by_its_uploader_is_listed_to_its_reader_only,
+	a_flood_of_blobs_tagged_with_the_job_cannot_hide_the_providers_output,
+	a_multipart_blob_is_whole_or_absent_and_survives_reopening,
+);
+
+/// Where a test server's bytes are, to look at them or tamper with them
+/// behind the store's back.
+enum Raw {
+	Disk(Disk),
+	/// The backend, and the server process it talks to (kept alive).
+	S3(S3, #[allow(dead_code)] LocalS3),
+}
+
 struct Server {
 	url: String,
 	store: BlobStore,
+	raw: Raw,
 	_dir: tempfile::TempDir,
 	_stop: oneshot::Sender<()>,
 }
 
-async fn start_with(limits: Limits, authorizer: Option<Arc<dyn Authorizer>>) -> Server {
+impl Server {
+	/// The blob's bytes as the backend holds them (`None`: not there).
+	async fn raw_bytes(&self, digest: &Digest) -> Option<Vec<u8>> {
+		match &self.raw {
+			Raw::Disk(disk) => std::fs::read(disk.local_path(digest)?).ok(),
+			Raw::S3(s3, _) => {
+				let got = s3.object_store().get(&s3.blob_key(digest)).await.ok()?;
+				Some(got.bytes().await.ok()?.to_vec())
+			},
+		}
+	}
+
+	/// Replaces the blob's bytes behind the store's back.
+	async fn overwrite(&self, digest: &Digest, bytes: Vec<u8>) {
+		match &self.raw {
+			Raw::Disk(disk) => std::fs::write(disk.local_path(digest).unwrap(), bytes).unwrap(),
+			Raw::S3(s3, _) => {
+				s3.object_store().put(&s3.blob_key(digest), bytes.into()).await.unwrap();
+			},
+		}
+	}
+
+	/// The same backend opened again, as after a restart.
+	async fn reopen(&self) -> BlobStore {
+		BlobStore::on(self.raw.backend(), self.store.limits()).await.unwrap()
+	}
+}
+
+impl Raw {
+	fn backend(&self) -> Arc<dyn Backend> {
+		match self {
+			Raw::Disk(disk) => Arc::new(disk.clone()),
+			Raw::S3(s3, _) => Arc::new(s3.clone()),
+		}
+	}
+}
+
+async fn start_with(kind: Kind, limits: Limits, authorizer: Option<Arc<dyn Authorizer>>) -> Server {
 	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 	let address = listener.local_addr().unwrap();
 	let dir = tempfile::tempdir().unwrap();
-	let store = BlobStore::open(dir.path(), limits).unwrap();
+	let raw = match kind {
+		Kind::Disk => Raw::Disk(Disk::new(dir.path()).unwrap()),
+		Kind::S3 => {
+			let local = LocalS3::start_in(dir.path(), "hypha").await.unwrap();
+			let s3 = S3::new(&local.config("hypha", "store")).unwrap();
+			Raw::S3(s3, local)
+		},
+	};
 	let (stop, stopped) = oneshot::channel::<()>();
+	let store = BlobStore::on(raw.backend(), limits).await.unwrap();
+	let server = Server { url: format!("http://{address}"), store, raw, _dir: dir, _stop: stop };
 	let config =
 		ServerConfig { authority: Some(address.to_string()), authorizer, ..Default::default() };
-	let served = store.clone();
+	let served = server.store.clone();
 	tokio::spawn(async move {
 		serve(listener, served, config, async {
 			let _ = stopped.await;
@@ -36,11 +137,11 @@ async fn start_with(limits: Limits, authorizer: Option<Arc<dyn Authorizer>>) -> 
 		.await
 		.unwrap();
 	});
-	Server { url: format!("http://{address}"), store, _dir: dir, _stop: stop }
+	server
 }
 
-async fn start(max_blob_bytes: u64) -> Server {
-	start_with(Limits::per_blob(max_blob_bytes), None).await
+async fn start(kind: Kind, max_blob_bytes: u64) -> Server {
+	start_with(kind, Limits::per_blob(max_blob_bytes), None).await
 }
 
 fn client(server: &Server, key: Option<Keypair>) -> BlobClient {
@@ -62,9 +163,8 @@ fn status(result: &Result<impl std::fmt::Debug, BlobError>) -> Option<u16> {
 	}
 }
 
-#[tokio::test]
-async fn put_then_get_returns_the_same_bytes() {
-	let server = start(1 << 20).await;
+async fn put_then_get_returns_the_same_bytes(kind: Kind) {
+	let server = start(kind, 1 << 20).await;
 	let alice = client(&server, Some(dev::alice()));
 	let digest = alice.put(b"hello hypha".to_vec(), &Access::public()).await.unwrap();
 	assert_eq!(digest, Digest::of(b"hello hypha"));
@@ -73,9 +173,8 @@ async fn put_then_get_returns_the_same_bytes() {
 	assert_eq!(server.store.usage(&account(&dev::alice())), 11);
 }
 
-#[tokio::test]
-async fn unsigned_replayed_and_misdirected_uploads_are_refused() {
-	let server = start(1 << 20).await;
+async fn unsigned_replayed_and_misdirected_uploads_are_refused(kind: Kind) {
+	let server = start(kind, 1 << 20).await;
 	let unsigned = client(&server, None).put(b"x".to_vec(), &Access::public()).await;
 	assert!(matches!(unsigned, Err(BlobError::NoSigner)), "{unsigned:?}");
 
@@ -115,17 +214,15 @@ async fn unsigned_replayed_and_misdirected_uploads_are_refused() {
 	assert_eq!(send(auth::sign(&dev::bob(), &message, old).to_vec()).await.unwrap().status(), 401);
 }
 
-#[tokio::test]
-async fn get_of_an_unknown_digest_is_not_found() {
-	let server = start(1024).await;
+async fn get_of_an_unknown_digest_is_not_found(kind: Kind) {
+	let server = start(kind, 1024).await;
 	let result = client(&server, None).get(&Digest::of(b"absent"), 1024).await;
 	assert_eq!(status(&result), Some(404), "{result:?}");
 }
 
-#[tokio::test]
-async fn uploads_over_a_limit_or_quota_are_refused_and_cost_nothing() {
+async fn uploads_over_a_limit_or_quota_are_refused_and_cost_nothing(kind: Kind) {
 	let limits = Limits { max_blob_bytes: 100, quota_per_account: 150, max_total_bytes: 1000 };
-	let server = start_with(limits, None).await;
+	let server = start_with(kind, limits, None).await;
 	let alice = client(&server, Some(dev::alice()));
 	let result = alice.put(vec![7; 101], &Access::public()).await;
 	assert_eq!(status(&result), Some(413), "{result:?}");
@@ -137,9 +234,8 @@ async fn uploads_over_a_limit_or_quota_are_refused_and_cost_nothing() {
 	client(&server, Some(dev::bob())).put(vec![8; 51], &Access::public()).await.unwrap();
 }
 
-#[tokio::test]
-async fn bytes_that_are_not_the_named_digest_are_not_kept() {
-	let server = start(1 << 20).await;
+async fn bytes_that_are_not_the_named_digest_are_not_kept(kind: Kind) {
+	let server = start(kind, 1 << 20).await;
 	let http = reqwest::Client::new();
 	let authority = server.url.trim_start_matches("http://").to_string();
 	let named = Digest::of(b"genuine");
@@ -154,9 +250,8 @@ async fn bytes_that_are_not_the_named_digest_are_not_kept() {
 	assert_eq!(server.store.totals(), (0, 0));
 }
 
-#[tokio::test]
-async fn fetch_over_the_callers_bound_is_refused() {
-	let server = start(1 << 20).await;
+async fn fetch_over_the_callers_bound_is_refused(kind: Kind) {
+	let server = start(kind, 1 << 20).await;
 	let digest =
 		client(&server, Some(dev::alice())).put(vec![1; 5000], &Access::public()).await.unwrap();
 	let result = client(&server, None).get(&digest, 4999).await;
@@ -205,9 +300,8 @@ async fn a_store_that_does_not_answer_times_out_with_a_clear_error() {
 	assert!(result.unwrap_err().to_string().contains("did not answer in 0.3 s"));
 }
 
-#[tokio::test]
-async fn private_blobs_are_served_only_to_owners_and_listed_readers() {
-	let server = start(1 << 20).await;
+async fn private_blobs_are_served_only_to_owners_and_listed_readers(kind: Kind) {
+	let server = start(kind, 1 << 20).await;
 	let reader = dev::charlie();
 	let access = Access::private(vec![account(&reader)]);
 	let digest =
@@ -222,12 +316,11 @@ async fn private_blobs_are_served_only_to_owners_and_listed_readers() {
 	}
 	// The bytes on disk are the store's own (not encrypted at rest); the
 	// store's directory is its operator's. Access is checked per request.
-	assert!(server.store.path(&digest).exists());
+	assert!(server.raw_bytes(&digest).await.is_some());
 }
 
-#[tokio::test]
-async fn knowing_a_digest_without_its_bytes_makes_nobody_an_owner() {
-	let server = start(1 << 20).await;
+async fn knowing_a_digest_without_its_bytes_makes_nobody_an_owner(kind: Kind) {
+	let server = start(kind, 1 << 20).await;
 	let digest = client(&server, Some(dev::alice()))
 		.put(b"secret input".to_vec(), &Access::private(vec![]))
 		.await
@@ -281,8 +374,7 @@ impl Authorizer for OneJob {
 	}
 }
 
-#[tokio::test]
-async fn a_jobs_parties_read_its_clients_private_blob_through_the_job() {
+async fn a_jobs_parties_read_its_clients_private_blob_through_the_job(kind: Kind) {
 	let input = b"private input".to_vec();
 	let digest = Digest::of(&input);
 	let authorizer = OneJob {
@@ -291,7 +383,7 @@ async fn a_jobs_parties_read_its_clients_private_blob_through_the_job() {
 		digests: vec![digest],
 		parties: vec![account(&dev::dave())],
 	};
-	let server = start_with(Limits::per_blob(1 << 20), Some(Arc::new(authorizer))).await;
+	let server = start_with(kind, Limits::per_blob(1 << 20), Some(Arc::new(authorizer))).await;
 	client(&server, Some(dev::alice())).put(input.clone(), &Access::private(vec![])).await.unwrap();
 	let dave = client(&server, Some(dev::dave()));
 	assert_eq!(dave.get_through_job(&digest, 1024, Some(9), None).await.unwrap(), input);
@@ -306,9 +398,8 @@ async fn a_jobs_parties_read_its_clients_private_blob_through_the_job() {
 	assert_eq!(eve.get(&digest, 1024).await.unwrap(), input);
 }
 
-#[tokio::test]
-async fn a_broken_download_resumes_and_a_flipped_byte_is_caught() {
-	let server = start(16 << 20).await;
+async fn a_broken_download_resumes_and_a_flipped_byte_is_caught(kind: Kind) {
+	let server = start(kind, 16 << 20).await;
 	let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
 	let digest =
 		client(&server, Some(dev::alice())).put(bytes.clone(), &Access::public()).await.unwrap();
@@ -335,16 +426,15 @@ async fn a_broken_download_resumes_and_a_flipped_byte_is_caught() {
 	// A byte flipped on the store's disk: the download is refused and leaves nothing.
 	let mut corrupt = bytes.clone();
 	corrupt[2_500_000] ^= 1;
-	std::fs::write(server.store.path(&digest), &corrupt).unwrap();
+	server.overwrite(&digest, corrupt).await;
 	let again = dir.path().join("again.bin");
 	let result = reader.get_to_file(&digest, 16 << 20, None, &again, None).await;
 	assert!(matches!(result, Err(BlobError::DigestMismatch { .. })), "{result:?}");
 	assert!(!again.exists() && !dir.path().join("again.bin.part").exists());
 }
 
-#[tokio::test]
-async fn a_file_upload_streams_and_reports_progress() {
-	let server = start(16 << 20).await;
+async fn a_file_upload_streams_and_reports_progress(kind: Kind) {
+	let server = start(kind, 16 << 20).await;
 	let dir = tempfile::tempdir().unwrap();
 	let path = dir.path().join("weights.bin");
 	let bytes = vec![3u8; 2_000_000];
@@ -360,12 +450,11 @@ async fn a_file_upload_streams_and_reports_progress() {
 	let digest = alice.put_file(&path, &Access::public(), Some(progress)).await.unwrap();
 	assert_eq!(digest, Digest::of(&bytes));
 	assert_eq!(last.load(std::sync::atomic::Ordering::Relaxed), 2_000_000);
-	assert_eq!(std::fs::read(server.store.path(&digest)).unwrap(), bytes);
+	assert_eq!(server.raw_bytes(&digest).await.unwrap(), bytes);
 }
 
-#[tokio::test]
-async fn an_output_tagged_by_its_uploader_is_listed_to_its_reader_only() {
-	let server = start(1 << 20).await;
+async fn an_output_tagged_by_its_uploader_is_listed_to_its_reader_only(kind: Kind) {
+	let server = start(kind, 1 << 20).await;
 	let (worker, client_key, stranger) = (dev::eve(), dev::bob(), dev::charlie());
 	let output = b"the output of job 7".to_vec();
 	let uploader = client(&server, Some(worker.clone()));
@@ -393,7 +482,7 @@ async fn an_output_tagged_by_its_uploader_is_listed_to_its_reader_only() {
 			.unwrap();
 	assert_eq!(unsigned.status().as_u16(), 401);
 	// The tag survives a restart of the store.
-	let reopened = BlobStore::open(server.store.dir(), server.store.limits()).unwrap();
+	let reopened = server.reopen().await;
 	assert_eq!(reopened.outputs_of(7, &account(&client_key), &account(&worker)), vec![digest]);
 	// At most eight tags per blob.
 	for job in 100..107 {
@@ -402,12 +491,11 @@ async fn an_output_tagged_by_its_uploader_is_listed_to_its_reader_only() {
 	assert_eq!(status(&uploader.tag_output(&digest, 200).await), Some(403));
 }
 
-#[tokio::test]
-async fn a_flood_of_blobs_tagged_with_the_job_cannot_hide_the_providers_output() {
+async fn a_flood_of_blobs_tagged_with_the_job_cannot_hide_the_providers_output(kind: Kind) {
 	// A griefer uploads more blobs readable by the client and tagged with
 	// the job than a listing holds, hoping to push the provider's output off
 	// the list. The client lists only what the job's provider uploaded.
-	let server = start(1 << 20).await;
+	let server = start(kind, 1 << 20).await;
 	let (provider, client_key, griefer) = (dev::eve(), dev::bob(), dev::charlie());
 	let output = client(&server, Some(provider.clone()))
 		.put(b"the real output".to_vec(), &Access::private(vec![account(&client_key)]))
@@ -428,4 +516,58 @@ async fn a_flood_of_blobs_tagged_with_the_job_cannot_hide_the_providers_output()
 	let junk = reader.outputs_of(7, &account(&griefer)).await.unwrap();
 	assert_eq!(junk.len(), hypha_blobstore::store::MAX_LISTED_OUTPUTS);
 	assert!(!junk.contains(&output));
+}
+
+/// A body of `chunks` MiB-sized chunks of `byte`, then, if `fail`, an error
+/// (the uploader went away mid-upload).
+fn mib_body(
+	byte: u8,
+	chunks: usize,
+	fail: bool,
+) -> impl futures::Stream<Item = Result<axum::body::Bytes, std::io::Error>> + Unpin {
+	let mut items: Vec<Result<axum::body::Bytes, std::io::Error>> =
+		(0..chunks).map(|_| Ok(axum::body::Bytes::from(vec![byte; 1 << 20]))).collect();
+	if fail {
+		items.push(Err(std::io::Error::other("the uploader went away")));
+	}
+	futures::stream::iter(items)
+}
+
+async fn a_multipart_blob_is_whole_or_absent_and_survives_reopening(kind: Kind) {
+	// 20 MiB: three parts of an S3 multipart upload.
+	let server = start(kind, 64 << 20).await;
+	let alice = account(&dev::alice());
+	let whole = vec![7u8; 20 << 20];
+	let digest = Digest::of(&whole);
+	// Cut off after 12 MiB (a part already uploaded): nothing is visible,
+	// nothing charged.
+	let cut = server.store.put(digest, 20 << 20, alice, Access::public(), mib_body(7, 12, true));
+	assert!(matches!(cut.await, Err(hypha_blobstore::store::StoreError::Body(_))));
+	// All 20 MiB but of other bytes: refused at the end, nothing visible.
+	let forged =
+		server.store.put(digest, 20 << 20, alice, Access::public(), mib_body(8, 20, false));
+	assert!(matches!(forged.await, Err(hypha_blobstore::store::StoreError::DigestMismatch { .. })));
+	assert!(server.raw_bytes(&digest).await.is_none());
+	assert_eq!((server.store.totals(), server.store.usage(&alice)), ((0, 0), 0));
+	// The real bytes: stored whole, served whole and from an offset, and
+	// still there after reopening.
+	server
+		.store
+		.put(digest, 20 << 20, alice, Access::public(), mib_body(7, 20, false))
+		.await
+		.unwrap();
+	assert_eq!(server.raw_bytes(&digest).await.unwrap(), whole);
+	let reader = client(&server, None);
+	assert_eq!(reader.get(&digest, 64 << 20).await.unwrap(), whole);
+	let tail = reqwest::Client::new()
+		.get(format!("{}/blobs/{}", server.url, digest.to_hex()))
+		.header("range", format!("bytes={}-", (20 << 20) - 5))
+		.send()
+		.await
+		.unwrap();
+	assert_eq!(tail.status().as_u16(), 206);
+	assert_eq!(tail.bytes().await.unwrap().as_ref(), &[7u8; 5]);
+	let reopened = server.reopen().await;
+	assert_eq!((reopened.totals(), reopened.usage(&alice)), ((20 << 20, 1), 20 << 20));
+	assert_eq!(reopened.meta(&digest).unwrap().size, 20 << 20);
 }

@@ -101,6 +101,21 @@ pub struct ServeArgs {
 	/// Refuse uploads (a mirror).
 	#[arg(long)]
 	pub read_only: bool,
+	/// Keep the blobs in this S3 bucket instead of --dir (it must exist).
+	/// Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+	/// See docs/DATA.md for when to use which.
+	#[arg(long, value_name = "BUCKET", conflicts_with = "dir")]
+	pub s3_bucket: Option<String>,
+	/// The S3 API's `http(s)://host:port` (default: AWS itself), for Ceph
+	/// RGW, MinIO, Garage, s3s-fs and the like.
+	#[arg(long, value_name = "URL", requires = "s3_bucket")]
+	pub s3_endpoint: Option<String>,
+	/// The bucket's region.
+	#[arg(long, default_value = "us-east-1", requires = "s3_bucket")]
+	pub s3_region: String,
+	/// Key prefix inside the bucket (several stores can share one bucket).
+	#[arg(long, default_value = "", requires = "s3_bucket")]
+	pub s3_prefix: String,
 }
 
 impl StoreCommand {
@@ -118,12 +133,11 @@ impl StoreCommand {
 		};
 		runtime.block_on(serve_store(
 			args,
-			|address, dir| {
+			|address, backend| {
 				println!(
-					"blob store: serving http://{address}/blobs from {} (Ctrl-C stops it)",
-					dir.display()
+					"blob store: serving http://{address}/blobs from the {backend} (Ctrl-C stops it)"
 				);
-				tracing::info!(%address, dir = %dir.display(), "blob store listening");
+				tracing::info!(%address, %backend, "blob store listening");
 			},
 			hypha_agent::process::shutdown_signal(),
 		))
@@ -224,27 +238,43 @@ pub fn default_dir() -> Result<PathBuf> {
 }
 
 /// Runs a blob store as `args` say until `shutdown` completes; `ready` gets
-/// the bound address and the directory.
+/// the bound address and where the blobs live.
 pub async fn serve_store(
 	args: ServeArgs,
-	ready: impl FnOnce(std::net::SocketAddr, &std::path::Path),
+	ready: impl FnOnce(std::net::SocketAddr, &str),
 	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-	let dir = match args.dir {
-		Some(dir) => dir,
-		None => default_dir()?,
+	let backend: Arc<dyn hypha_blobstore::Backend> = match &args.s3_bucket {
+		Some(bucket) => Arc::new(
+			hypha_blobstore::S3::new(&hypha_blobstore::S3Config {
+				endpoint: args.s3_endpoint.clone(),
+				bucket: bucket.clone(),
+				region: args.s3_region.clone(),
+				prefix: args.s3_prefix.clone(),
+				credentials: None,
+			})
+			.with_context(|| format!("configuring the S3 bucket {bucket}"))?,
+		),
+		None => {
+			let dir = match &args.dir {
+				Some(dir) => dir.clone(),
+				None => default_dir()?,
+			};
+			Arc::new(
+				hypha_blobstore::Disk::new(&dir)
+					.with_context(|| format!("creating the blob store in {}", dir.display()))?,
+			)
+		},
 	};
+	let where_ = backend.describe();
 	let limits = Limits {
 		max_blob_bytes: args.max_blob_mib.saturating_mul(1 << 20),
 		quota_per_account: args.quota_mib.saturating_mul(1 << 20),
 		max_total_bytes: args.max_total_gib.saturating_mul(1 << 30),
 	};
-	let store = tokio::task::spawn_blocking({
-		let dir = dir.clone();
-		move || BlobStore::open(dir, limits)
-	})
-	.await?
-	.with_context(|| format!("opening the blob store in {}", dir.display()))?;
+	let store = BlobStore::on(backend, limits)
+		.await
+		.with_context(|| format!("opening the blob store on the {where_}"))?;
 	let (bytes, count) = store.totals();
 	tracing::info!(blobs = count, mib = bytes >> 20, "blob store opened");
 	let authorizer: Option<Arc<dyn hypha_blobstore::Authorizer>> = match &args.node {
@@ -271,6 +301,6 @@ pub async fn serve_store(
 	let listener = tokio::net::TcpListener::bind(args.listen)
 		.await
 		.with_context(|| format!("listening on {}", args.listen))?;
-	ready(listener.local_addr()?, &dir);
+	ready(listener.local_addr()?, &where_);
 	hypha_blobstore::serve(listener, store, config, shutdown).await.context("serving blobs")
 }

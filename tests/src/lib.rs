@@ -560,9 +560,16 @@ pub async fn start_blob_store_in(
 	port: u16,
 	extra: &[&str],
 ) -> Result<Daemon> {
+	let mut args: Vec<&str> = vec!["--dir", dir.to_str().context("a store directory in UTF-8")?];
+	args.extend(extra);
+	start_blob_store_with(name, port, &args).await
+}
+
+/// Starts `hypha store serve` on `port` with `args` (which say where the
+/// blobs live: `--dir` or `--s3-bucket`).
+pub async fn start_blob_store_with(name: &str, port: u16, extra: &[&str]) -> Result<Daemon> {
 	let mut args: Vec<String> = ["store", "serve", "--listen"].map(String::from).to_vec();
 	args.push(format!("127.0.0.1:{port}"));
-	args.extend(["--dir".into(), dir.display().to_string()]);
 	args.extend(extra.iter().map(|a| a.to_string()));
 	let process = Process::start(name, &binary("hypha")?, &args)?;
 	wait_for_port(port, Duration::from_secs(60)).await?;

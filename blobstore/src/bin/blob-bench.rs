@@ -103,7 +103,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 		quota_per_account: u64::MAX,
 		max_total_bytes: u64::MAX,
 	};
-	let store = BlobStore::open(args.dir.join("store"), limits)?;
+	let store = BlobStore::open(args.dir.join("store"), limits).await?;
 	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 	let base = format!("http://{}", listener.local_addr()?);
 	let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -122,7 +122,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let mut peak_stream = 0f64;
 	for round in 0..args.rounds {
 		// A fresh store each round, so every put writes the whole blob.
-		store.sweep(&Default::default(), u64::MAX, 0)?;
+		store.sweep(&Default::default(), u64::MAX, 0).await?;
 		reset_peak_rss();
 		let started = Instant::now();
 		let digest = client.put_file(&source, &Access::public(), None).await?;

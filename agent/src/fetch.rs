@@ -29,18 +29,60 @@ impl FetchError {
 	}
 }
 
-/// Splits a blob URI `http://host:port/blobs/<hex>` into the store's base URL
-/// and the digest it names.
-pub fn split_blob_uri(uri: &str) -> Result<(String, Digest), FetchError> {
-	let Some((base, digest)) = uri.rsplit_once("/blobs/") else {
+/// A blob URI, `http(s)://host:port/blobs/<digest>[?b3=<chunk root>]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobUri {
+	/// The store's base URL.
+	pub base: String,
+	/// The blob's blake2-256 digest.
+	pub digest: Digest,
+	/// The root of its BLAKE3 chunk manifest, if the URI names one: the
+	/// download is then checked chunk by chunk (`hypha_blobstore::chunks`).
+	pub chunks: Option<Digest>,
+}
+
+impl BlobUri {
+	/// The URI of `digest` in the store at `base`, naming `chunks`' root.
+	pub fn format(base: &str, digest: &Digest, chunks: Option<&Digest>) -> String {
+		let base = base.trim_end_matches('/');
+		match chunks {
+			Some(root) => format!("{base}/blobs/{}?b3={}", digest.to_hex(), root.to_hex()),
+			None => format!("{base}/blobs/{}", digest.to_hex()),
+		}
+	}
+}
+
+/// Parses a blob URI (see [`BlobUri`]).
+pub fn parse_blob_uri(uri: &str) -> Result<BlobUri, FetchError> {
+	let Some((base, rest)) = uri.rsplit_once("/blobs/") else {
 		return Err(FetchError::BadUri(format!(
 			"`{uri}` is not a blob store URI (expected http://HOST:PORT/blobs/<digest>)"
 		)));
 	};
+	let (digest, query) = match rest.split_once('?') {
+		Some((digest, query)) => (digest, Some(query)),
+		None => (rest, None),
+	};
 	let digest = Digest::from_hex(digest).ok_or_else(|| {
 		FetchError::BadUri(format!("`{uri}` does not end in a 64-hex-digit digest"))
 	})?;
-	Ok((base.to_string(), digest))
+	let chunks = match query {
+		None => None,
+		Some(query) => {
+			let root = query.strip_prefix("b3=").and_then(Digest::from_hex).ok_or_else(|| {
+				FetchError::BadUri(format!(
+					"`{uri}`: the only query a blob URI takes is b3=<64 hex digits>"
+				))
+			})?;
+			Some(root)
+		},
+	};
+	Ok(BlobUri { base: base.to_string(), digest, chunks })
+}
+
+/// Splits a blob URI into the store's base URL and the digest it names.
+pub fn split_blob_uri(uri: &str) -> Result<(String, Digest), FetchError> {
+	parse_blob_uri(uri).map(|parsed| (parsed.base, parsed.digest))
 }
 
 /// Fetches the blob at `uri`, which must hash to `digest` and be at most
@@ -58,7 +100,7 @@ pub async fn fetch_blob(
 	reader: Option<(&Keypair, u64)>,
 ) -> Result<Vec<u8>, FetchError> {
 	let uri = std::str::from_utf8(uri).map_err(|_| FetchError::BadUri("not UTF-8".into()))?;
-	let (base, named) = split_blob_uri(uri)?;
+	let BlobUri { base, digest: named, chunks } = parse_blob_uri(uri)?;
 	if named.0 != *digest {
 		return Err(FetchError::Mismatch(format!(
 			"{uri} names digest {named}, the job declares 0x{}",
@@ -70,11 +112,21 @@ pub async fn fetch_blob(
 		Some((key, job)) => (store.with_signer(key.clone()), Some(job)),
 		None => (store, None),
 	};
-	match store.get_through_job(&named, max_bytes, job, Some(log_progress(uri.to_string()))).await {
+	let progress = || Some(log_progress(uri.to_string()));
+	let mut got = store.get_checked(&named, chunks.as_ref(), max_bytes, job, progress()).await;
+	if chunks.is_some() && matches!(got, Err(BlobError::Status { status: 404, .. })) {
+		// A store (or blob) without chunk hashes: the whole-blob digest,
+		// checked at the end, still decides.
+		tracing::info!(blob = %uri, "the store serves no chunk hashes; checking the blob whole");
+		got = store.get_through_job(&named, max_bytes, job, progress()).await;
+	}
+	match got {
 		Ok(bytes) => Ok(bytes),
-		Err(error @ (BlobError::DigestMismatch { .. } | BlobError::TooLarge { .. })) => {
-			Err(FetchError::Mismatch(error.to_string()))
-		},
+		Err(
+			error @ (BlobError::DigestMismatch { .. }
+			| BlobError::TooLarge { .. }
+			| BlobError::Chunk { .. }),
+		) => Err(FetchError::Mismatch(error.to_string())),
 		Err(error) => Err(FetchError::Unavailable(error.to_string())),
 	}
 }
@@ -106,6 +158,21 @@ mod tests {
 		assert_eq!(digest.0, [0xab; 32]);
 		assert!(matches!(split_blob_uri("http://x/other/ab"), Err(FetchError::BadUri(_))));
 		assert!(matches!(split_blob_uri("http://x/blobs/xyz"), Err(FetchError::BadUri(_))));
+		let root = "cd".repeat(32);
+		let parsed = parse_blob_uri(&format!("http://h:1/blobs/{hex}?b3={root}")).unwrap();
+		assert_eq!(parsed.chunks, Some(Digest([0xcd; 32])));
+		assert_eq!(
+			BlobUri::format("http://h:1/", &parsed.digest, parsed.chunks.as_ref()),
+			format!("http://h:1/blobs/{hex}?b3={root}")
+		);
+		assert!(matches!(
+			parse_blob_uri(&format!("http://h:1/blobs/{hex}?b3=zz")),
+			Err(FetchError::BadUri(_))
+		));
+		assert!(matches!(
+			parse_blob_uri(&format!("http://h:1/blobs/{hex}?x=1")),
+			Err(FetchError::BadUri(_))
+		));
 	}
 
 	#[tokio::test]

@@ -16,6 +16,7 @@ use subxt_signer::sr25519;
 use tokio::io::AsyncWriteExt;
 
 use crate::auth;
+use crate::chunks::{Checker, Manifest, CHUNK_BYTES};
 use crate::store::{Access, Digest, Hasher};
 
 /// How long a request may wait for the store's next byte.
@@ -81,6 +82,17 @@ pub enum BlobError {
 	/// Uploads are signed; this client has no key.
 	#[error("uploads must be signed: this client has no key")]
 	NoSigner,
+	/// The bytes do not match the blob's chunk manifest (or the manifest
+	/// does not match the root the blob's URI names). The download stopped
+	/// at the first bad chunk.
+	#[error("the store at {base}: {source}")]
+	Chunk {
+		/// The store.
+		base: String,
+		/// What did not check.
+		#[source]
+		source: crate::chunks::ChunkError,
+	},
 	/// A local file could not be read or written.
 	#[error("{path}: {source}")]
 	Io {
@@ -303,16 +315,15 @@ impl BlobClient {
 			.collect()
 	}
 
-	/// Sends the GET for `digest` from byte `from`, signed if this client has
-	/// a key (naming `job` if given); checks the status and the announced size.
-	async fn open(
+	/// A GET of `url`, signed as a read of `digest` if this client has a
+	/// key (naming `job` if given).
+	fn signed_get(
 		&self,
+		url: String,
 		digest: &Digest,
-		max_bytes: u64,
 		job: Option<u64>,
-		from: u64,
-	) -> Result<reqwest::Response, BlobError> {
-		let mut request = self.http.get(self.blob_url(digest));
+	) -> reqwest::RequestBuilder {
+		let mut request = self.http.get(url);
 		if let Some(key) = &self.signer {
 			let timestamp = auth::unix_now();
 			let message = auth::get_message(&self.authority, digest, job, timestamp);
@@ -323,6 +334,56 @@ impl BlobClient {
 				request = request.header(auth::JOB_HEADER, job.to_string());
 			}
 		}
+		request
+	}
+
+	/// Fetches the chunk manifest of `digest` and checks it against `root`
+	/// (and the blob's size against `max_bytes`) before any byte of the
+	/// blob is asked for.
+	pub async fn chunks(
+		&self,
+		digest: &Digest,
+		root: &Digest,
+		max_bytes: u64,
+		job: Option<u64>,
+	) -> Result<Manifest, BlobError> {
+		let url = format!("{}/chunks", self.blob_url(digest));
+		let response =
+			self.signed_get(url, digest, job).send().await.map_err(|e| self.transport(e))?;
+		if !response.status().is_success() {
+			return Err(self.status_error(response).await);
+		}
+		// 16 bytes and 32 per MiB of the largest blob allowed.
+		let bound = 16 + 32 * max_bytes.div_ceil(CHUNK_BYTES);
+		if response.content_length().is_some_and(|length| length > bound) {
+			return Err(BlobError::TooLarge {
+				size: response.content_length().unwrap_or(0),
+				limit: bound,
+			});
+		}
+		let bytes = read_bounded(response, bound).await.map_err(|e| self.transport(e))?;
+		let manifest =
+			Manifest::verified(&bytes, root).map_err(|source| self.chunk_error(source))?;
+		if manifest.size > max_bytes {
+			return Err(BlobError::TooLarge { size: manifest.size, limit: max_bytes });
+		}
+		Ok(manifest)
+	}
+
+	fn chunk_error(&self, source: crate::chunks::ChunkError) -> BlobError {
+		BlobError::Chunk { base: self.base_url.clone(), source }
+	}
+
+	/// Sends the GET for `digest` from byte `from`, signed if this client has
+	/// a key (naming `job` if given); checks the status and the announced size.
+	async fn open(
+		&self,
+		digest: &Digest,
+		max_bytes: u64,
+		job: Option<u64>,
+		from: u64,
+	) -> Result<reqwest::Response, BlobError> {
+		let mut request = self.signed_get(self.blob_url(digest), digest, job);
 		if from > 0 {
 			request = request.header(reqwest::header::RANGE, format!("bytes={from}-"));
 		}
@@ -363,6 +424,24 @@ impl BlobClient {
 		job: Option<u64>,
 		progress: Option<Progress>,
 	) -> Result<Vec<u8>, BlobError> {
+		self.get_checked(digest, None, max_bytes, job, progress).await
+	}
+
+	/// As [`Self::get_through_job`]; with `root` (the chunk root a blob's
+	/// URI names), every chunk is checked as it arrives and the download
+	/// stops at the first bad one.
+	pub async fn get_checked(
+		&self,
+		digest: &Digest,
+		root: Option<&Digest>,
+		max_bytes: u64,
+		job: Option<u64>,
+		progress: Option<Progress>,
+	) -> Result<Vec<u8>, BlobError> {
+		let mut checker = match root {
+			Some(root) => Some(Checker::new(self.chunks(digest, root, max_bytes, job).await?, 0)),
+			None => None,
+		};
 		let mut response = self.open(digest, max_bytes, job, 0).await?;
 		let total = response.content_length().unwrap_or(0);
 		let mut bytes =
@@ -373,11 +452,17 @@ impl BlobClient {
 			if size > max_bytes {
 				return Err(BlobError::TooLarge { size, limit: max_bytes });
 			}
+			if let Some(checker) = &mut checker {
+				checker.update(&chunk).map_err(|source| self.chunk_error(source))?;
+			}
 			hasher.update(&chunk);
 			bytes.extend_from_slice(&chunk);
 			if let Some(progress) = &progress {
 				progress(size, total);
 			}
+		}
+		if let Some(checker) = &checker {
+			checker.finish().map_err(|source| self.chunk_error(source))?;
 		}
 		let actual = hasher.finish();
 		if actual != *digest {
@@ -398,38 +483,75 @@ impl BlobClient {
 		path: &Path,
 		progress: Option<Progress>,
 	) -> Result<u64, BlobError> {
+		self.get_to_file_checked(digest, None, max_bytes, job, path, progress).await
+	}
+
+	/// As [`Self::get_to_file`]; with `root` (the chunk root a blob's URI
+	/// names) every chunk is checked as it arrives. A bad chunk stops the
+	/// download and leaves `<path>.part` holding exactly the chunks that
+	/// checked, so that the next try (from this store or another) resumes
+	/// after them; a resumed download first re-checks what the part file
+	/// holds and keeps only its whole, good chunks.
+	pub async fn get_to_file_checked(
+		&self,
+		digest: &Digest,
+		root: Option<&Digest>,
+		max_bytes: u64,
+		job: Option<u64>,
+		path: &Path,
+		progress: Option<Progress>,
+	) -> Result<u64, BlobError> {
 		let part = path.with_extension(match path.extension() {
 			Some(ext) => format!("{}.part", ext.to_string_lossy()),
 			None => "part".into(),
 		});
 		let io_error = |source| BlobError::Io { path: part.display().to_string(), source };
-		let (mut hasher, mut done) = match tokio::fs::metadata(&part).await {
-			Ok(meta) if meta.len() <= max_bytes => {
-				let hasher = hash_prefix(&part).await.map_err(io_error)?;
-				(hasher, meta.len())
+		let manifest = match root {
+			Some(root) => Some(self.chunks(digest, root, max_bytes, job).await?),
+			None => None,
+		};
+		let had = match tokio::fs::metadata(&part).await {
+			Ok(meta) if meta.len() <= max_bytes => meta.len(),
+			_ => 0,
+		};
+		let (mut hasher, mut done, mut checker) = match manifest {
+			Some(manifest) => {
+				let (hasher, good) = check_prefix(&part, &manifest, had).await.map_err(io_error)?;
+				(hasher, good, Some(Checker::new(manifest, good)))
 			},
-			_ => (Hasher::default(), 0),
+			None if had > 0 => (hash_prefix(&part).await.map_err(io_error)?, had, None),
+			None => (Hasher::default(), 0, None),
 		};
 		let mut response = self.open(digest, max_bytes, job, done).await?;
 		let total = done + response.content_length().unwrap_or(0);
 		let file = tokio::fs::OpenOptions::new()
 			.create(true)
-			.append(true)
+			.write(true)
+			.truncate(false)
 			.open(&part)
 			.await
 			.map_err(io_error)?;
-		if done == 0 {
-			file.set_len(0).await.map_err(io_error)?;
-		}
+		// Keep exactly the bytes that checked (all, or none, without a manifest).
+		file.set_len(done).await.map_err(io_error)?;
+		let mut file = tokio::io::BufWriter::with_capacity(crate::store::WRITE_BUFFER, file);
+		use tokio::io::AsyncSeekExt;
+		file.seek(std::io::SeekFrom::Start(done)).await.map_err(io_error)?;
 		// Buffered: a download that breaks off loses at most the buffer,
 		// and resumes from what reached the file.
-		let mut file = tokio::io::BufWriter::with_capacity(crate::store::WRITE_BUFFER, file);
 		while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
 			done += chunk.len() as u64;
 			if done > max_bytes {
 				drop(file);
 				let _ = tokio::fs::remove_file(&part).await;
 				return Err(BlobError::TooLarge { size: done, limit: max_bytes });
+			}
+			if let Some(checker) = &mut checker {
+				if let Err(source) = checker.update(&chunk) {
+					// Keep the chunks that checked, drop the rest.
+					file.flush().await.map_err(io_error)?;
+					file.into_inner().set_len(checker.verified_until()).await.map_err(io_error)?;
+					return Err(self.chunk_error(source));
+				}
 			}
 			hasher.update(&chunk);
 			file.write_all(&chunk).await.map_err(io_error)?;
@@ -441,6 +563,9 @@ impl BlobClient {
 		let file = file.into_inner();
 		file.sync_all().await.map_err(io_error)?;
 		drop(file);
+		if let Some(checker) = &checker {
+			checker.finish().map_err(|source| self.chunk_error(source))?;
+		}
 		let actual = hasher.finish();
 		if actual != *digest {
 			let _ = tokio::fs::remove_file(&part).await;
@@ -451,6 +576,54 @@ impl BlobClient {
 			.map_err(|source| BlobError::Io { path: path.display().to_string(), source })?;
 		Ok(done)
 	}
+}
+
+/// Reads a response body of at most `bound` bytes.
+async fn read_bounded(
+	mut response: reqwest::Response,
+	bound: u64,
+) -> Result<Vec<u8>, reqwest::Error> {
+	let mut bytes = Vec::new();
+	while let Some(chunk) = response.chunk().await? {
+		if (bytes.len() + chunk.len()) as u64 > bound {
+			break;
+		}
+		bytes.extend_from_slice(&chunk);
+	}
+	Ok(bytes)
+}
+
+/// Checks the first `had` bytes of the part file at `path` against
+/// `manifest`, whole chunks only: the blake2 state of the good chunks and
+/// where they end (the file's last chunk, if short, is re-fetched unless it
+/// is the blob's end).
+async fn check_prefix(
+	path: &Path,
+	manifest: &Manifest,
+	had: u64,
+) -> std::io::Result<(Hasher, u64)> {
+	use tokio::io::AsyncReadExt;
+	let mut hasher = Hasher::default();
+	if had == 0 {
+		return Ok((hasher, 0));
+	}
+	let mut file = tokio::fs::File::open(path).await?;
+	let mut checker = Checker::new(manifest.clone(), 0);
+	let mut buffer = vec![0u8; CHUNK_BYTES as usize];
+	let mut good = 0u64;
+	while good < had && good < manifest.size {
+		let want = CHUNK_BYTES.min(manifest.size - good).min(had - good) as usize;
+		if want < CHUNK_BYTES.min(manifest.size - good) as usize {
+			break; // a partial chunk: fetched again
+		}
+		file.read_exact(&mut buffer[..want]).await?;
+		if checker.update(&buffer[..want]).is_err() {
+			break;
+		}
+		hasher.update(&buffer[..want]);
+		good += want as u64;
+	}
+	Ok((hasher, good))
 }
 
 async fn hash_prefix(path: &Path) -> std::io::Result<Hasher> {

@@ -12,6 +12,8 @@
 //!   an S3-compatible bucket ([`s3::S3`], through `object_store`);
 //! - [`server`]: that store over HTTP (axum): `PUT /blobs/{digest}`,
 //!   `GET /blobs/{digest}` (with `Range` to resume), streamed both ways;
+//! - [`chunks`]: BLAKE3 chunk manifests, so that downloads are checked MiB
+//!   by MiB as they arrive (a bad byte stops a download at its chunk);
 //! - [`client`]: a reqwest client with timeouts, no redirects and TLS, that
 //!   refuses a body over its size bound (before and while reading) and
 //!   checks the digest before returning bytes or renaming a download into
@@ -32,6 +34,7 @@
 
 pub mod auth;
 pub mod backend;
+pub mod chunks;
 pub mod client;
 pub mod s3;
 pub mod server;

@@ -195,6 +195,7 @@ fn router_with(store: BlobStore, config: ServerConfig, metrics: Option<Metrics>)
 	let blob = if read_only { get(get_blob) } else { get(get_blob).put(put_blob) };
 	let mut router = Router::new()
 		.route("/blobs/{digest}", blob)
+		.route("/blobs/{digest}/chunks", get(get_chunks))
 		.route("/jobs/{job}/outputs/{owner}", get(list_outputs));
 	if !read_only {
 		router = router.route("/blobs/{digest}/output-of/{job}", axum::routing::post(tag_output));
@@ -471,56 +472,96 @@ fn range_start(headers: &HeaderMap) -> Result<Option<u64>, Response> {
 	}
 }
 
+/// The blob's metadata if the request may read it (public, or signed by
+/// an account that may, directly or as a party of the job it names);
+/// else the answer to send.
+async fn readable(
+	state: &AppState,
+	digest: &str,
+	headers: &HeaderMap,
+) -> Result<(Digest, crate::BlobMeta), Response> {
+	let Some(digest) = Digest::from_hex(digest) else {
+		return Err(error(StatusCode::BAD_REQUEST, "the digest must be 64 hex digits"));
+	};
+	let Some(meta) = state.store.meta(&digest) else {
+		return Err(error(StatusCode::NOT_FOUND, "no blob with this digest"));
+	};
+	if meta.access.public {
+		return Ok((digest, meta));
+	}
+	let job = match header_text(headers)(auth::JOB_HEADER) {
+		None => None,
+		Some(text) => match text.trim().parse::<u64>() {
+			Ok(job) => Some(job),
+			Err(_) => return Err(error(StatusCode::BAD_REQUEST, "x-hypha-job must be a job id")),
+		},
+	};
+	let reader = match signer_of(state, headers, |authority, timestamp| {
+		auth::get_message(authority, &digest, job, timestamp)
+	}) {
+		Ok(account) => account,
+		Err(refused) => {
+			state.count(|m| m.reads_refused.inc());
+			return Err(refused);
+		},
+	};
+	if meta.readable_by(&reader) {
+		return Ok((digest, meta));
+	}
+	let allowed = match (job, &state.config.authorizer) {
+		(Some(job), Some(authorizer)) => {
+			match authorizer.may_read(job, digest, reader, meta.owners.clone()).await {
+				Ok(allowed) => allowed,
+				Err(failure) => {
+					return Err(error(
+						StatusCode::SERVICE_UNAVAILABLE,
+						format!("could not ask the chain about job {job}: {failure}"),
+					))
+				},
+			}
+		},
+		_ => false,
+	};
+	if !allowed {
+		state.count(|m| m.reads_refused.inc());
+		tracing::info!(%digest, reader = %hex::encode(reader), ?job, "private read refused");
+		return Err(error(StatusCode::FORBIDDEN, "the signer may not read this blob"));
+	}
+	Ok((digest, meta))
+}
+
+/// `GET /blobs/{digest}/chunks`: the blob's chunk manifest (see
+/// [`crate::chunks`]), to whoever may read the blob.
+async fn get_chunks(
+	State(state): State<AppState>,
+	Path(digest): Path<String>,
+	headers: HeaderMap,
+) -> Response {
+	let meta = match readable(&state, &digest, &headers).await {
+		Ok((_, meta)) => meta,
+		Err(response) => return response,
+	};
+	match meta.chunks {
+		Some(manifest) => {
+			([(header::CONTENT_TYPE, "application/octet-stream")], manifest.to_bytes())
+				.into_response()
+		},
+		None => error(
+			StatusCode::NOT_FOUND,
+			"this blob was stored without chunk hashes; upload it again to add them",
+		),
+	}
+}
+
 async fn get_blob(
 	State(state): State<AppState>,
 	Path(digest): Path<String>,
 	headers: HeaderMap,
 ) -> Response {
-	let Some(digest) = Digest::from_hex(&digest) else {
-		return error(StatusCode::BAD_REQUEST, "the digest must be 64 hex digits");
+	let (digest, meta) = match readable(&state, &digest, &headers).await {
+		Ok(found) => found,
+		Err(response) => return response,
 	};
-	let Some(meta) = state.store.meta(&digest) else {
-		return error(StatusCode::NOT_FOUND, "no blob with this digest");
-	};
-	if !meta.access.public {
-		let job = match header_text(&headers)(auth::JOB_HEADER) {
-			None => None,
-			Some(text) => match text.trim().parse::<u64>() {
-				Ok(job) => Some(job),
-				Err(_) => return error(StatusCode::BAD_REQUEST, "x-hypha-job must be a job id"),
-			},
-		};
-		let reader = match signer_of(&state, &headers, |authority, timestamp| {
-			auth::get_message(authority, &digest, job, timestamp)
-		}) {
-			Ok(account) => account,
-			Err(refused) => {
-				state.count(|m| m.reads_refused.inc());
-				return refused;
-			},
-		};
-		if !meta.readable_by(&reader) {
-			let allowed = match (job, &state.config.authorizer) {
-				(Some(job), Some(authorizer)) => {
-					match authorizer.may_read(job, digest, reader, meta.owners.clone()).await {
-						Ok(allowed) => allowed,
-						Err(failure) => {
-							return error(
-								StatusCode::SERVICE_UNAVAILABLE,
-								format!("could not ask the chain about job {job}: {failure}"),
-							)
-						},
-					}
-				},
-				_ => false,
-			};
-			if !allowed {
-				state.count(|m| m.reads_refused.inc());
-				tracing::info!(%digest, reader = %hex::encode(reader), ?job, "private read refused");
-				return error(StatusCode::FORBIDDEN, "the signer may not read this blob");
-			}
-		}
-	}
 	let start = match range_start(&headers) {
 		Ok(start) => start,
 		Err(response) => return response,

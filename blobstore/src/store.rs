@@ -38,6 +38,7 @@ use blake2::{Blake2b, Digest as _};
 use serde::{Deserialize, Serialize};
 
 pub use crate::backend::{Backend, ByteStream, Disk, Upload};
+use crate::chunks::Manifest;
 
 /// An account id (an sr25519 public key), as the chain's `AccountId32`.
 pub type Account = [u8; 32];
@@ -132,6 +133,10 @@ pub struct BlobMeta {
 	/// [`MAX_OUTPUT_TAGS`]), so that a job's client can find its output
 	/// here by the job's id.
 	pub output_of: Vec<u64>,
+	/// Its BLAKE3 chunk hashes, for readers that check as they download
+	/// (`None` for a blob stored before the store computed them; the next
+	/// upload of the same bytes fills them in).
+	pub chunks: Option<Manifest>,
 }
 
 /// Bytes buffered between the network and a blob's file.
@@ -149,8 +154,11 @@ impl BlobMeta {
 		self.access.public || self.owners.contains(account) || self.access.readers.contains(account)
 	}
 
-	fn merge(&mut self, uploader: Account, access: &Access) -> bool {
+	fn merge(&mut self, uploader: Account, access: &Access, chunks: &Manifest) -> bool {
 		let before = self.clone();
+		if self.chunks.is_none() {
+			self.chunks = Some(chunks.clone());
+		}
 		if !self.owners.contains(&uploader) {
 			self.owners.push(uploader);
 		}
@@ -400,6 +408,7 @@ impl BlobStore {
 		let reservation = self.reserve(digest, size, uploader)?;
 		let mut upload = self.backend.begin(&digest).await?;
 		let mut hasher = Hasher::default();
+		let mut chunks = crate::chunks::Builder::default();
 		let mut received = 0u64;
 		while let Some(chunk) = body.next().await {
 			let chunk = chunk.map_err(|error| StoreError::Body(error.to_string()))?;
@@ -408,6 +417,7 @@ impl BlobStore {
 				return Err(StoreError::SizeMismatch { declared: size, received });
 			}
 			hasher.update(&chunk);
+			chunks.update(&chunk);
 			upload.write(chunk).await?;
 		}
 		if received != size {
@@ -418,7 +428,8 @@ impl BlobStore {
 			return Err(StoreError::DigestMismatch { expected: digest, actual });
 		}
 		upload.finish().await?;
-		self.commit(digest, size, uploader, &access, reservation, upload).await
+		let chunks = chunks.finish();
+		self.commit(digest, size, uploader, &access, chunks, reservation, upload).await
 	}
 
 	/// Checks the bounds and reserves the space of an upload (nothing if the
@@ -459,6 +470,7 @@ impl BlobStore {
 		size: u64,
 		uploader: Account,
 		access: &Access,
+		chunks: Manifest,
 		mut reservation: Reservation,
 		upload: Box<dyn Upload>,
 	) -> Result<BlobMeta, StoreError> {
@@ -467,7 +479,7 @@ impl BlobStore {
 		if let Some(mut meta) = stored {
 			// Stored meanwhile or before: the reservation (if any) and the
 			// upload go when they drop.
-			if meta.merge(uploader, access) {
+			if meta.merge(uploader, access, &chunks) {
 				self.backend.write_meta(&digest, &meta).await?;
 				lock(&self.index).blobs.insert(digest, meta.clone());
 			}
@@ -481,6 +493,7 @@ impl BlobStore {
 			owners: vec![uploader],
 			access: Access { public: access.public, readers: dedup(&access.readers) },
 			output_of: Vec::new(),
+			chunks: Some(chunks),
 		};
 		if reservation.size == 0 {
 			// Reserved as a second upload of a stored blob that was evicted
@@ -643,6 +656,9 @@ pub(crate) struct MetaFile {
 	readers: Vec<String>,
 	#[serde(default)]
 	output_of: Vec<u64>,
+	/// The BLAKE3 chunk hashes, in hex, one after another.
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	chunks: Option<String>,
 }
 
 use crate::auth::parse_account;
@@ -668,6 +684,7 @@ impl MetaFile {
 			public: meta.access.public,
 			readers: meta.access.readers.iter().map(hex::encode).collect(),
 			output_of: meta.output_of.clone(),
+			chunks: meta.chunks.as_ref().map(Manifest::chunks_hex),
 		}
 	}
 
@@ -683,6 +700,11 @@ impl MetaFile {
 				readers: self.readers.iter().map(|a| parse_account(a)).collect::<Option<_>>()?,
 			},
 			output_of: self.output_of.into_iter().take(MAX_OUTPUT_TAGS).collect(),
+			chunks: match &self.chunks {
+				// A record whose list does not fit the size is not the store's.
+				Some(text) => Some(Manifest::from_hex(self.size, text)?),
+				None => None,
+			},
 		})
 	}
 }

@@ -57,6 +57,7 @@ on_each_backend!(
 	an_output_tagged_by_its_uploader_is_listed_to_its_reader_only,
 	a_flood_of_blobs_tagged_with_the_job_cannot_hide_the_providers_output,
 	a_multipart_blob_is_whole_or_absent_and_survives_reopening,
+	a_checked_download_stops_at_the_first_bad_chunk_and_resumes_after_the_good_ones,
 );
 
 /// Where a test server's bytes are, to look at them or tamper with them
@@ -570,4 +571,95 @@ async fn a_multipart_blob_is_whole_or_absent_and_survives_reopening(kind: Kind) 
 	let reopened = server.reopen().await;
 	assert_eq!((reopened.totals(), reopened.usage(&alice)), ((20 << 20, 1), 20 << 20));
 	assert_eq!(reopened.meta(&digest).unwrap().size, 20 << 20);
+}
+
+async fn a_checked_download_stops_at_the_first_bad_chunk_and_resumes_after_the_good_ones(
+	kind: Kind,
+) {
+	use hypha_blobstore::chunks::{ChunkError, Manifest};
+	let server = start(kind, 64 << 20).await;
+	let bytes: Vec<u8> =
+		(0..24u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+	let digest =
+		client(&server, Some(dev::alice())).put(bytes.clone(), &Access::public()).await.unwrap();
+	let root = Manifest::of(&bytes).root();
+	let reader = client(&server, None);
+	let dir = tempfile::tempdir().unwrap();
+	let target = dir.path().join("model.bin");
+	let part = dir.path().join("model.bin.part");
+	let received = Arc::new(std::sync::atomic::AtomicU64::new(0));
+	let progress: hypha_blobstore::Progress = {
+		let received = received.clone();
+		Arc::new(move |done: u64, _| {
+			received.fetch_max(done, std::sync::atomic::Ordering::Relaxed);
+		})
+	};
+	let seen = || received.swap(0, std::sync::atomic::Ordering::Relaxed);
+
+	// A root that is not the blob's: refused before any byte of it.
+	let wrong = reader
+		.get_to_file_checked(
+			&digest,
+			Some(&Digest([9; 32])),
+			64 << 20,
+			None,
+			&target,
+			Some(progress.clone()),
+		)
+		.await;
+	assert!(
+		matches!(wrong, Err(BlobError::Chunk { source: ChunkError::WrongRoot { .. }, .. })),
+		"{wrong:?}"
+	);
+	assert_eq!(seen(), 0);
+
+	// One byte flipped in the third MiB: the download stops there, and
+	// the part file keeps exactly the two chunks that checked.
+	let mut corrupt = bytes.clone();
+	corrupt[(2 << 20) + 500_000] ^= 0x40;
+	server.overwrite(&digest, corrupt.clone()).await;
+	let bad = reader
+		.get_to_file_checked(&digest, Some(&root), 64 << 20, None, &target, Some(progress.clone()))
+		.await;
+	assert!(
+		matches!(bad, Err(BlobError::Chunk { source: ChunkError::BadChunk { index: 2, .. }, .. })),
+		"{bad:?}"
+	);
+	let stopped_at = seen();
+	assert!(stopped_at < 4 << 20, "read {stopped_at} of 24 MiB before stopping");
+	assert_eq!(std::fs::metadata(&part).unwrap().len(), 2 << 20);
+	assert!(!target.exists());
+	// In memory, the same.
+	let in_memory = reader.get_checked(&digest, Some(&root), 64 << 20, None, None).await;
+	assert!(matches!(in_memory, Err(BlobError::Chunk { .. })), "{in_memory:?}");
+
+	// The store is repaired (or another store is asked): the download
+	// resumes after the two good chunks and ends whole.
+	server.overwrite(&digest, bytes.clone()).await;
+	let got = reader
+		.get_to_file_checked(&digest, Some(&root), 64 << 20, None, &target, Some(progress.clone()))
+		.await
+		.unwrap();
+	assert_eq!(got, 24 << 20);
+	assert_eq!(std::fs::read(&target).unwrap(), bytes);
+	assert!(!part.exists());
+
+	// A part file whose first chunk is damaged is not trusted: fetched again whole.
+	let mut damaged = bytes[..5 << 20].to_vec();
+	damaged[10] ^= 1;
+	std::fs::write(&part, &damaged).unwrap();
+	std::fs::remove_file(&target).unwrap();
+	reader.get_to_file_checked(&digest, Some(&root), 64 << 20, None, &target, None).await.unwrap();
+	assert_eq!(std::fs::read(&target).unwrap(), bytes);
+	// The manifest is as private as the blob.
+	let private = client(&server, Some(dev::bob()))
+		.put(b"private weights".to_vec(), &Access::private(vec![]))
+		.await
+		.unwrap();
+	let proot = Manifest::of(b"private weights").root();
+	let refused =
+		client(&server, Some(dev::charlie())).chunks(&private, &proot, 1 << 20, None).await;
+	assert_eq!(status(&refused), Some(403));
+	let own = client(&server, Some(dev::bob())).chunks(&private, &proot, 1 << 20, None).await;
+	assert_eq!(own.unwrap(), Manifest::of(b"private weights"));
 }

@@ -56,6 +56,11 @@ pub enum StoreCommand {
 		/// Refuse a blob larger than this, in MiB.
 		#[arg(long, default_value_t = 1024)]
 		max_mib: u64,
+		/// The blob's chunk root (the `b3=` of its URI, as `hypha store put`
+		/// prints it): every MiB is checked as it arrives, a bad one stops
+		/// the download, and a retry resumes after the chunks that checked.
+		#[arg(long, value_name = "ROOT")]
+		b3: Option<String>,
 	},
 }
 
@@ -127,8 +132,9 @@ impl StoreCommand {
 			StoreCommand::Put { file, store, seed, private, readers } => {
 				return runtime.block_on(put(&file, &store, &seed, private, &readers))
 			},
-			StoreCommand::Get { digest, out, store, seed, job, max_mib } => {
-				return runtime.block_on(get(&digest, &out, &store, seed.as_deref(), job, max_mib))
+			StoreCommand::Get { digest, out, store, seed, job, max_mib, b3 } => {
+				let read = Read { seed: seed.as_deref(), job, max_mib, b3: b3.as_deref() };
+				return runtime.block_on(get(&digest, &out, &store, read));
 			},
 		};
 		runtime.block_on(serve_store(
@@ -197,21 +203,35 @@ async fn put(
 		.await
 		.with_context(|| format!("uploading {} to the blob store at {store}", file.display()))?;
 	bar.finish_and_clear();
-	println!("{}", client.blob_url(&digest));
+	let root = hypha_blobstore::chunks::Manifest::of_file(file)
+		.await
+		.with_context(|| format!("hashing the chunks of {}", file.display()))?
+		.root();
+	println!("{}", hypha_agent::fetch::BlobUri::format(store, &digest, Some(&root)));
 	println!("digest 0x{}", digest.to_hex());
+	println!("chunks 0x{}", root.to_hex());
 	Ok(())
 }
 
-async fn get(
-	digest: &str,
-	out: &std::path::Path,
-	store: &str,
-	seed: Option<&str>,
+/// How `hypha store get` reads.
+struct Read<'a> {
+	seed: Option<&'a str>,
 	job: Option<u64>,
 	max_mib: u64,
-) -> Result<()> {
+	b3: Option<&'a str>,
+}
+
+async fn get(digest: &str, out: &std::path::Path, store: &str, read: Read<'_>) -> Result<()> {
+	let Read { seed, job, max_mib, b3 } = read;
 	let parsed = hypha_blobstore::Digest::from_hex(digest.trim_start_matches("0x"))
 		.with_context(|| format!("`{digest}` is not a 64-hex-digit digest"))?;
+	let root = match b3 {
+		Some(text) => Some(
+			hypha_blobstore::Digest::from_hex(text.trim_start_matches("0x"))
+				.with_context(|| format!("--b3 `{text}` is not 64 hex digits"))?,
+		),
+		None => None,
+	};
 	let mut client = hypha_blobstore::BlobClient::new(store.to_string())
 		.with_context(|| format!("--store {store}"))?;
 	if let Some(seed) = seed {
@@ -219,11 +239,20 @@ async fn get(
 	}
 	let (bar, progress) = progress_bar("downloading");
 	let bytes = client
-		.get_to_file(&parsed, max_mib.saturating_mul(1 << 20), job, out, Some(progress))
+		.get_to_file_checked(
+			&parsed,
+			root.as_ref(),
+			max_mib.saturating_mul(1 << 20),
+			job,
+			out,
+			Some(progress),
+		)
 		.await
 		.with_context(|| format!("downloading {digest} from the blob store at {store}"))?;
 	bar.finish_and_clear();
-	println!("wrote {bytes} bytes to {} (digest checked)", out.display());
+	let checked =
+		if root.is_some() { "every chunk and the digest checked" } else { "digest checked" };
+	println!("wrote {bytes} bytes to {} ({checked})", out.display());
 	Ok(())
 }
 

@@ -246,16 +246,45 @@ async fn hypha_store_put_and_get_stream_a_file_and_keep_a_private_one_private() 
 		.trim()
 		.to_string();
 	ensure!(digest == format!("0x{}", Digest::of(&bytes).to_hex()), "{put}");
+	let root = put
+		.lines()
+		.find_map(|line| line.strip_prefix("chunks "))
+		.context("no chunk root printed")?
+		.trim()
+		.to_string();
+	let expected = hypha_blobstore::chunks::Manifest::of(&bytes).root();
+	ensure!(root == format!("0x{}", expected.to_hex()), "{put}");
+	ensure!(put.contains(&format!("?b3={}", expected.to_hex())), "the URI names the root: {put}");
 
-	// The uploader gets it back, streamed to a file, digest-checked.
+	// The uploader gets it back, streamed to a file, every chunk checked.
 	let out = dir.join("fetched.bin");
 	let out_arg = out.display().to_string();
 	let got = hypha_e2e::hypha_cli(&[
-		"store", "get", &digest, "--out", &out_arg, "--store", &url, "--seed", "//Alice",
+		"store", "get", &digest, "--out", &out_arg, "--store", &url, "--seed", "//Alice", "--b3",
+		&root,
 	])
 	.await?;
-	ensure!(got.contains("digest checked"), "{got}");
+	ensure!(got.contains("every chunk and the digest checked"), "{got}");
 	ensure!(std::fs::read(&out)? == bytes, "the fetched file differs");
+	// A root that is not the blob's is refused before the blob is read.
+	std::fs::remove_file(&out)?;
+	let wrong_root = format!("0x{}", "00".repeat(32));
+	let wrong = hypha_e2e::hypha_cli_fails(&[
+		"store",
+		"get",
+		&digest,
+		"--out",
+		&out_arg,
+		"--store",
+		&url,
+		"--seed",
+		"//Alice",
+		"--b3",
+		&wrong_root,
+	])
+	.await?;
+	ensure!(wrong.contains("chunk manifest hashes to"), "{wrong}");
+	ensure!(!out.exists(), "a refused download left a file");
 	// Without a key, or as someone else, it is refused, and no file appears.
 	let other = dir.join("other.bin");
 	let other_arg = other.display().to_string();

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use anyhow::{ensure, Context, Result};
+use hypha_agent::fetch::BlobUri;
 use hypha_client::subxt_signer::sr25519::Keypair;
 use hypha_client::{api, chain, query, Client, JobSpec, Static, Uri, WorkloadKind};
 use hypha_primitives::{Balance, JobId, MAX_OUTPUT_BYTES};
@@ -171,10 +172,14 @@ async fn prepare(
 			})
 		}
 	};
+	// The URIs name each blob's chunk root, so that the provider and the
+	// verifiers check the blobs chunk by chunk as they arrive.
+	let program_chunks = hypha_blobstore::chunks::Manifest::of(&packaged.program).root();
+	let input_chunks = hypha_blobstore::chunks::Manifest::of(&packaged.input).root();
 	let program = upload("program", packaged.program).await?;
 	let input = upload("input", packaged.input).await?;
-	let program_uri = format!("{base}/blobs/{}", program.to_hex());
-	let input_uri = format!("{base}/blobs/{}", input.to_hex());
+	let program_uri = BlobUri::format(base, &program, Some(&program_chunks));
+	let input_uri = BlobUri::format(base, &input, Some(&input_chunks));
 	let bounded = |uri: &str| {
 		Uri::try_from(uri.as_bytes().to_vec()).map_err(|_| {
 			anyhow::anyhow!(

@@ -33,4 +33,5 @@ pub mod metrics;
 pub mod output;
 pub mod process;
 pub mod progress;
+pub mod seal;
 pub mod store_auth;

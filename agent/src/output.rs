@@ -231,21 +231,27 @@ pub async fn deposit(
 
 /// Fetches the output of `job` that its provider left in the client's blob
 /// store `store_url` ([`deposit`]), as the client `key`: of the blobs the
-/// provider `provider` tagged, the first for which `matches(digest)` (the
-/// chain's commitment) holds, read and digest-checked. `Ok(None)`: the
-/// store holds no matching output.
-pub async fn fetch_deposited(
+/// provider `provider` tagged, read and digest-checked, the first that
+/// `accept` takes (it opens a sealed output and checks it against the
+/// chain's commitment, and returns what the caller keeps). `Ok(None)`: the
+/// store holds no acceptable output.
+pub async fn fetch_deposited<T>(
 	store_url: &str,
 	key: &sr25519::Keypair,
 	job: JobId,
 	provider: [u8; 32],
 	max_bytes: u64,
-	matches: impl Fn(&[u8; 32]) -> bool,
-) -> Result<Option<Vec<u8>>, hypha_blobstore::BlobError> {
+	accept: impl Fn(&[u8]) -> Option<T>,
+) -> Result<Option<T>, hypha_blobstore::BlobError> {
 	let store = hypha_blobstore::BlobClient::new(store_url)?.with_signer(key.clone());
 	for digest in store.outputs_of(job, &provider).await? {
-		if matches(&digest.0) {
-			return store.get(&digest, max_bytes).await.map(Some);
+		let bytes = match store.get(&digest, max_bytes).await {
+			Ok(bytes) => bytes,
+			// Too large, or gone since it was listed: not this one.
+			Err(_) => continue,
+		};
+		if let Some(kept) = accept(&bytes) {
+			return Ok(Some(kept));
 		}
 	}
 	Ok(None)

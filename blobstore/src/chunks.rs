@@ -116,7 +116,7 @@ impl Manifest {
 
 	/// Parses the wire form, refusing anything inconsistent.
 	pub fn from_bytes(bytes: &[u8]) -> Result<Self, ChunkError> {
-		if bytes.len() < 16 || (bytes.len() - 16) % 32 != 0 {
+		if bytes.len() < 16 || !(bytes.len() - 16).is_multiple_of(32) {
 			return Err(ChunkError::Malformed("its length is not 16 + 32 × chunks"));
 		}
 		let word = |at: usize| {

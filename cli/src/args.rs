@@ -25,6 +25,17 @@ impl ChainArgs {
 		Ok(hypha_client::keys::signer_from_uri(seed)?)
 	}
 
+	/// The key outputs are sealed to, derived from the --seed secret URI
+	/// (`hypha_agent::seal`).
+	pub fn output_key(&self) -> anyhow::Result<hypha_agent::seal::OutputKey> {
+		let seed = self.seed.as_deref().ok_or_else(|| {
+			anyhow::anyhow!(
+				"sealed outputs are opened with the client's key: give --seed or set HYPHA_SEED"
+			)
+		})?;
+		Ok(hypha_agent::seal::OutputKey::from_secret_uri(seed))
+	}
+
 	/// The account a command is about: `account` (SS58) if given, else the
 	/// --seed account.
 	pub fn account(&self, account: Option<&str>) -> anyhow::Result<AccountId> {

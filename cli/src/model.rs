@@ -356,6 +356,7 @@ impl MarketGenerateArgs {
 	/// checks the output, and returns the completion.
 	pub fn run(self) -> Result<MarketCompletion> {
 		let payer = self.chain.signer()?;
+		let output_key = self.chain.output_key()?;
 		let sampling = self.sampling.to_sampling()?;
 		let scratch = std::env::temp_dir().join(format!("hypha-generate-{}", std::process::id()));
 		std::fs::create_dir_all(&scratch)?;
@@ -377,6 +378,8 @@ impl MarketGenerateArgs {
 				result_window: self.result_window,
 				max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
 				private: false,
+				// The completion is the buyer's alone: sealed to its key.
+				output_key: Some(output_key.public()),
 			};
 			let submitted = submit(&client, &payer, &spec_path, &options).await?;
 			println!(
@@ -386,8 +389,14 @@ impl MarketGenerateArgs {
 				format_hypha(submitted.budget)
 			);
 			let outcome = crate::job::watch(&client, submitted.job).await?;
-			let fetched =
-				crate::job::fetch::fetch(&client, &payer, submitted.job, &scratch).await?;
+			let fetched = crate::job::fetch::fetch(
+				&client,
+				&payer,
+				Some(&output_key),
+				submitted.job,
+				&scratch,
+			)
+			.await?;
 			let output = JobOutput::from_canonical_bytes(&fetched.bytes)?;
 			let (_, tokens) = output.u32("tokens")?;
 			let model = load_model(&model_path)?;

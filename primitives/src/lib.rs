@@ -253,6 +253,12 @@ pub struct JobSpec {
 	pub compute_units: u64,
 	/// The largest output the client accepts, in bytes.
 	pub max_output_bytes: u32,
+	/// The client's X25519 public key. With it, the provider seals the
+	/// output to the client (HPKE, RFC 9180: DHKEM(X25519, HKDF-SHA256),
+	/// HKDF-SHA256, ChaCha20-Poly1305; 48 bytes more than the output) before
+	/// serving or storing it anywhere; the commitment still binds the digest
+	/// of the plaintext. `None`: the output travels and is stored as is.
+	pub output_key: Option<[u8; 32]>,
 }
 
 /// Why a [`JobSpec`] is not acceptable.
@@ -321,6 +327,7 @@ mod tests {
 			input_uri: Uri::truncate_from(b"http://127.0.0.1:8000/blob/02".to_vec()),
 			compute_units: 10,
 			max_output_bytes: 1024,
+			output_key: None,
 		}
 	}
 

@@ -345,6 +345,7 @@ async fn the_retention_sweep_keeps_what_a_live_job_names_and_evicts_the_rest() -
 		input_uri: uri(&input),
 		compute_units: 10,
 		max_output_bytes: 1 << 20,
+		output_key: None,
 	};
 	let budget = 5 * hypha_primitives::HYPHA;
 	hypha_client::submit(

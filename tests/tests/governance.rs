@@ -171,6 +171,7 @@ impl Chain {
 			input_uri: Uri::truncate_from(b"http://127.0.0.1:1/input".to_vec()),
 			compute_units: 10,
 			max_output_bytes: 1024,
+			output_key: None,
 		};
 		let call = api::tx().jobs().submit_job(Static(spec), HYPHA, result_window);
 		match self.send("submit_job", &call, client).await {

@@ -164,6 +164,7 @@ impl Market {
 			input_uri: uri("http://127.0.0.1:1/input"),
 			compute_units: COMPUTE_UNITS,
 			max_output_bytes: 1024,
+			output_key: None,
 		};
 		let events = self
 			.send("submit_job", &api::tx().jobs().submit_job(Static(spec), BUDGET, 20), client)

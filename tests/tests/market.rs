@@ -787,6 +787,7 @@ async fn a_job_whose_input_does_not_match_its_digest_is_refused_and_the_client_r
 		input_uri: uri(&format!("http://127.0.0.1:{lying_store}"), &hex::encode(declared)),
 		compute_units: 10,
 		max_output_bytes: 1 << 20,
+		output_key: None,
 	};
 
 	let before = Ledger::now(&market.client).await?;
@@ -980,6 +981,39 @@ async fn a_private_job_is_read_by_its_provider_and_auditor_and_by_no_stranger_an
 
 	let at = market.client.at_current_block().await?;
 	let record = at.storage().fetch(api::storage().jobs().jobs(), (job,)).await?.decode()?;
+	// The output was sealed to Bob (`--private` implies `--seal`): the copy
+	// in the store, on its disk too, is ciphertext that only Bob's key
+	// opens, and what it opens to is what the provider committed to.
+	let bob_key = hypha_agent::seal::OutputKey::from_secret_uri("//Bob");
+	ensure!(record.spec.output_key == Some(bob_key.public()), "the job names Bob's output key");
+	let hypha_client::JobStatus::Settled { provider: paid, commitment, .. } = &*record.status
+	else {
+		anyhow::bail!("job {job} is not settled");
+	};
+	let bob_store =
+		hypha_blobstore::BlobClient::new(market.store_url.clone())?.with_signer(client.clone());
+	let deposited = bob_store.outputs_of(job, &provider.public_key().0).await?;
+	ensure!(deposited.len() == 1, "one output copy in the store: {deposited:?}");
+	let sealed = bob_store.get(&deposited[0], 1 << 20).await?;
+	let on_disk = std::fs::read(
+		market
+			.dir
+			.join("store/blobs")
+			.join(&deposited[0].to_hex()[..2])
+			.join(deposited[0].to_hex()),
+	)?;
+	ensure!(on_disk == sealed, "the store's file is the sealed output");
+	let opened = bob_key.open(job, &sealed)?;
+	ensure!(opened.len() + hypha_agent::seal::OVERHEAD == sealed.len());
+	let committed = |bytes: &[u8]| {
+		hypha_client::commitment(job, paid, &hypha_primitives::blake2_256(bytes)) == *commitment
+	};
+	ensure!(committed(&opened), "the opened output is the committed one");
+	ensure!(!committed(&sealed), "the store holds no plaintext output");
+	ensure!(
+		hypha_agent::seal::OutputKey::from_secret_uri("//Charlie").open(job, &sealed).is_err(),
+		"a stranger's key opened the sealed output"
+	);
 	let program = hypha_blobstore::Digest(record.spec.program_digest);
 	let input = hypha_blobstore::Digest(record.spec.input_digest);
 	let reader = |key: Option<Keypair>| -> Result<hypha_blobstore::BlobClient> {

@@ -101,7 +101,14 @@ pub(crate) async fn initial_scan(shared: &Shared) -> Result<Queue> {
 			JobStatus::Assigned { provider, .. } if *provider == shared.account => {
 				tracing::info!(job = id, "resuming a job assigned to this worker");
 				if state.get(*id).is_none() {
-					state.put(*id, HeldJob { phase: Phase::Claimed, client: job.client.0 })?;
+					state.put(
+						*id,
+						HeldJob {
+							phase: Phase::Claimed,
+							client: job.client.0,
+							sealed_digest: None,
+						},
+					)?;
 				}
 				queue.resume.push(*id);
 			},

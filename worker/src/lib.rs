@@ -209,16 +209,24 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 		tracing::warn!(faults = ?shared.faults, "fault injection on (end-to-end tests only)");
 	}
 	// Outputs computed before a restart are served again.
-	let computed: Vec<(JobId, [u8; 32])> = shared
+	let computed: Vec<(JobId, [u8; 32], Option<String>)> = shared
 		.state()
 		.jobs()
 		.iter()
 		.filter(|(_, held)| matches!(held.phase, Phase::Computed | Phase::Committed))
-		.map(|(job, held)| (*job, held.client))
+		.map(|(job, held)| (*job, held.client, held.sealed_digest.clone()))
 		.collect();
-	for (job, client_account) in computed {
+	for (job, client_account, sealed_digest) in computed {
 		let bytes = shared.state().read_output(job)?;
-		let digest = hypha_primitives::blake2_256(&bytes);
+		// A sealed output's receipt signs its plaintext's digest.
+		let digest = match sealed_digest.as_deref().map(hex::decode) {
+			Some(Ok(plain)) if plain.len() == 32 => {
+				let mut digest = [0u8; 32];
+				digest.copy_from_slice(&plain);
+				digest
+			},
+			_ => hypha_primitives::blake2_256(&bytes),
+		};
 		shared.serve(job, client_account, bytes.into(), &digest);
 	}
 	let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();

@@ -191,6 +191,13 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 			spec.max_output_bytes
 		)));
 	}
+	if let Some(key) = &spec.output_key {
+		// A key nothing can be sealed to (a low-order point) would only
+		// cost this worker its collateral once the output is computed.
+		if let Err(error) = hypha_agent::seal::seal(job, key, &[]) {
+			return Ok(refuse(format!("the job's output key is unusable: {error}")));
+		}
+	}
 	tracing::info!(
 		job,
 		program_bytes = program.len(),
@@ -210,7 +217,7 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 		if !verifiers.iter().any(|who| *who != shared.account && *who != record.client) {
 			return Ok(Attempt::Retry("no verifier could audit it yet".into()));
 		}
-		let held = HeldJob { phase: Phase::Claiming, client: record.client.0 };
+		let held = HeldJob { phase: Phase::Claiming, client: record.client.0, sealed_digest: None };
 		shared.state().put(job, held.clone())?;
 		// Computing starts on the claim's inclusion in a best block: the
 		// commitment is checked against the chain before it is sent.
@@ -279,10 +286,19 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 		digest
 	};
 
+	// Sealed to the client if the job names its key: the endpoint and the
+	// copy in the client's store hold only ciphertext. The commitment and
+	// the receipt bind the plaintext's digest.
+	let bytes = match &spec.output_key {
+		Some(key) => hypha_agent::seal::seal(job, key, &bytes)?,
+		None => bytes,
+	};
+	let sealed_digest = spec.output_key.map(|_| hex::encode(served_digest));
 	{
 		let mut state = shared.state();
 		state.write_output(job, &bytes)?;
-		state.put(job, HeldJob { phase: Phase::Computed, client: record.client.0 })?;
+		state
+			.put(job, HeldJob { phase: Phase::Computed, client: record.client.0, sealed_digest })?;
 	}
 	// A copy in the client's store (where the program came from), private to
 	// the client, so that it can fetch the output after this worker is gone.

@@ -38,6 +38,11 @@ pub struct HeldJob {
 	/// fetch the output.
 	#[serde(with = "hex::serde")]
 	pub client: [u8; 32],
+	/// When the output file holds the output sealed to the client
+	/// (`JobSpec::output_key`): the plaintext's digest, in hex, which the
+	/// receipt signs.
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub sealed_digest: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -135,7 +140,7 @@ mod tests {
 		let dir = std::env::temp_dir().join(format!("hypha-state-{}", std::process::id()));
 		let _ = std::fs::remove_dir_all(&dir);
 		let mut state = State::open(&dir).unwrap();
-		let held = HeldJob { phase: Phase::Computed, client: [0xab; 32] };
+		let held = HeldJob { phase: Phase::Computed, client: [0xab; 32], sealed_digest: None };
 		state.write_output(7, b"output").unwrap();
 		state.put(7, held.clone()).unwrap();
 		let mut reopened = State::open(&dir).unwrap();

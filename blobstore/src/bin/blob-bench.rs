@@ -88,6 +88,71 @@ fn median(mut values: Vec<f64>) -> f64 {
 	values[values.len() / 2]
 }
 
+/// Put and get times of one backend, one entry per round.
+#[derive(Default)]
+struct Timings {
+	put: Vec<f64>,
+	get: Vec<f64>,
+	checked: Vec<f64>,
+	peak_mib: f64,
+}
+
+/// Serves `store` on loopback and times `rounds` of put, get and
+/// chunk-checked get of `source` through it.
+async fn time_store(
+	store: BlobStore,
+	args: &Args,
+	source: &Path,
+	bytes: u64,
+) -> Result<Timings, Box<dyn std::error::Error>> {
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+	let base = format!("http://{}", listener.local_addr()?);
+	let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+	let server = tokio::spawn(hypha_blobstore::serve(
+		listener,
+		store.clone(),
+		ServerConfig::default(),
+		async {
+			let _ = stopped.await;
+		},
+	));
+	let client = BlobClient::new(base)?.with_signer(sr25519::dev::alice());
+	let root = hypha_blobstore::chunks::Manifest::of_file(source).await?.root();
+	let mut timings = Timings::default();
+	for round in 0..args.rounds {
+		// A fresh store each round, so every put writes the whole blob.
+		store.sweep(&Default::default(), u64::MAX, 0).await?;
+		reset_peak_rss();
+		let started = Instant::now();
+		let digest = client.put_file(source, &Access::public(), None).await?;
+		timings.put.push(started.elapsed().as_secs_f64());
+		let fetched = args.dir.join("fetched.bin");
+		for checked in [false, true] {
+			drop_caches();
+			let _ = std::fs::remove_file(&fetched);
+			let started = Instant::now();
+			let root = checked.then_some(&root);
+			client.get_to_file_checked(&digest, root, bytes, None, &fetched, None).await?;
+			let seconds = started.elapsed().as_secs_f64();
+			if checked { &mut timings.checked } else { &mut timings.get }.push(seconds);
+		}
+		timings.peak_mib = timings.peak_mib.max(peak_rss_mib());
+		std::fs::remove_file(&fetched)?;
+		eprintln!(
+			"  {} round {}: put {:.0} MB/s, get {:.0} MB/s, checked get {:.0} MB/s",
+			store.backend().describe(),
+			round + 1,
+			mb_per_s(bytes, timings.put[timings.put.len() - 1]),
+			mb_per_s(bytes, timings.get[timings.get.len() - 1]),
+			mb_per_s(bytes, timings.checked[timings.checked.len() - 1]),
+		);
+	}
+	store.sweep(&Default::default(), u64::MAX, 0).await?;
+	let _ = stop.send(());
+	server.await??;
+	Ok(timings)
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let args = parse_args()?;
@@ -103,38 +168,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 		quota_per_account: u64::MAX,
 		max_total_bytes: u64::MAX,
 	};
-	let store = BlobStore::open(args.dir.join("store"), limits).await?;
-	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-	let base = format!("http://{}", listener.local_addr()?);
-	let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-	let server = tokio::spawn(hypha_blobstore::serve(
-		listener,
-		store.clone(),
-		ServerConfig::default(),
-		async {
-			let _ = stopped.await;
-		},
-	));
-	let client = BlobClient::new(base)?.with_signer(sr25519::dev::alice());
-
 	let rss_before = peak_rss_mib();
-	let (mut put, mut get, mut copy, mut read) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-	let mut peak_stream = 0f64;
-	for round in 0..args.rounds {
-		// A fresh store each round, so every put writes the whole blob.
-		store.sweep(&Default::default(), u64::MAX, 0).await?;
-		reset_peak_rss();
-		let started = Instant::now();
-		let digest = client.put_file(&source, &Access::public(), None).await?;
-		put.push(started.elapsed().as_secs_f64());
-		drop_caches();
-		let fetched = args.dir.join("fetched.bin");
-		let _ = std::fs::remove_file(&fetched);
-		let started = Instant::now();
-		client.get_to_file(&digest, bytes, None, &fetched, None).await?;
-		get.push(started.elapsed().as_secs_f64());
-		peak_stream = peak_stream.max(peak_rss_mib());
+	let disk = BlobStore::open(args.dir.join("store"), limits).await?;
+	let on_disk = time_store(disk, &args, &source, bytes).await?;
+	// The S3 backend against s3s-fs (the S3 API over a directory on the
+	// same disk), a separate process on loopback.
+	let s3_root = args.dir.join("s3");
+	let s3 = hypha_blobstore::s3::LocalS3::start_in(&s3_root, "bench").await?;
+	let backend = std::sync::Arc::new(hypha_blobstore::S3::new(&s3.config("bench", ""))?);
+	let on_s3 = time_store(BlobStore::on(backend, limits).await?, &args, &source, bytes).await?;
+	drop(s3);
 
+	let (mut copy, mut read) = (Vec::new(), Vec::new());
+	for _ in 0..args.rounds {
 		let copied = args.dir.join("copied.bin");
 		let started = Instant::now();
 		std::fs::copy(&source, &copied)?;
@@ -146,18 +192,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 		std::io::copy(&mut file, &mut std::io::sink())?;
 		read.push(started.elapsed().as_secs_f64());
 		std::fs::remove_file(&copied)?;
-		std::fs::remove_file(&fetched)?;
-		eprintln!(
-			"round {}: put {:.0} MB/s, get {:.0} MB/s, copy {:.0} MB/s, read {:.0} MB/s",
-			round + 1,
-			mb_per_s(bytes, put[put.len() - 1]),
-			mb_per_s(bytes, get[get.len() - 1]),
-			mb_per_s(bytes, copy[copy.len() - 1]),
-			mb_per_s(bytes, read[read.len() - 1]),
-		);
 	}
-	let _ = stop.send(());
-	server.await??;
 
 	println!(
 		"blob of {} MiB, {} rounds, medians; directory {}",
@@ -165,24 +200,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 		args.rounds,
 		args.dir.display()
 	);
-	println!("| operation | MB/s |");
-	println!("| --- | ---: |");
+	let rate = |times: &[f64]| mb_per_s(bytes, median(times.to_vec()));
+	println!("| operation | disk backend MB/s | S3 backend (s3s-fs) MB/s |");
+	println!("| --- | ---: | ---: |");
 	println!(
-		"| store put (HTTP, hash + write + fsync + rename) | {:.0} |",
-		mb_per_s(bytes, median(put))
+		"| store put (HTTP, hash + chunk hashes + write + sync + publish) | {:.0} | {:.0} |",
+		rate(&on_disk.put),
+		rate(&on_s3.put)
 	);
 	println!(
-		"| disk copy, same file (`std::fs::copy` + fsync) | {:.0} |",
-		mb_per_s(bytes, median(copy))
+		"| store get to a file (HTTP, blake2 + write + fsync) | {:.0} | {:.0} |",
+		rate(&on_disk.get),
+		rate(&on_s3.get)
 	);
 	println!(
-		"| store get to a file (HTTP, hash + write + fsync) | {:.0} |",
-		mb_per_s(bytes, median(get))
+		"| store get to a file, every 1 MiB chunk checked (BLAKE3) | {:.0} | {:.0} |",
+		rate(&on_disk.checked),
+		rate(&on_s3.checked)
 	);
-	println!("| disk read, same file | {:.0} |", mb_per_s(bytes, median(read)));
 	println!(
-		"peak RSS while streaming: {peak_stream:.0} MiB (at start {rss_before:.0} MiB) for a {} MiB blob",
-		args.mib
+		"| reference: disk copy, same file (`std::fs::copy` + fsync) | {:.0} | |",
+		rate(&copy)
+	);
+	println!("| reference: disk read, same file | {:.0} | |", rate(&read));
+	println!(
+		"peak RSS while streaming (store and client in this process; s3s-fs not counted): disk {:.0} MiB, S3 {:.0} MiB (at start {rss_before:.0} MiB) for a {} MiB blob",
+		on_disk.peak_mib, on_s3.peak_mib, args.mib
 	);
 	std::fs::remove_dir_all(&args.dir)?;
 	Ok(())

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, ensure, Context, Result};
+use hypha_agent::seal::{OutputKey, OVERHEAD};
 use hypha_client::subxt_signer::sr25519::Keypair;
 use hypha_client::{api, keys, query, Client, JobStatus};
 use hypha_compute::output::JobOutput;
@@ -28,10 +29,16 @@ pub struct Fetched {
 
 /// Downloads `job`'s output from its provider as the job's client `signer`
 /// (or, if the provider does not serve it, the copy the provider left in
-/// the client's store), checks it against the provider's commitment on
-/// chain, and writes
-/// `output.bin` (canonical) and `output.safetensors` into `out`.
-pub async fn fetch(client: &Client, signer: &Keypair, job: JobId, out: &Path) -> Result<Fetched> {
+/// the client's store), opens it with `output_key` if the job has it sealed
+/// to the client, checks it against the provider's commitment on chain, and
+/// writes `output.bin` (canonical) and `output.safetensors` into `out`.
+pub async fn fetch(
+	client: &Client,
+	signer: &Keypair,
+	output_key: Option<&OutputKey>,
+	job: JobId,
+	out: &Path,
+) -> Result<Fetched> {
 	let record = query::job(client, job)
 		.await?
 		.with_context(|| format!("there is no job {job} on this chain"))?;
@@ -60,9 +67,47 @@ pub async fn fetch(client: &Client, signer: &Keypair, job: JobId, out: &Path) ->
 		),
 	};
 	let uri = String::from_utf8(uri.to_vec()).context("the output URI on chain is not UTF-8")?;
-	let max_bytes = u64::from(record.spec.max_output_bytes);
-	let served = match hypha_agent::output::fetch_output(&uri, job, signer, max_bytes).await {
-		Ok(served) => served,
+	let sealed_to = record.spec.output_key;
+	let key = match (sealed_to, output_key) {
+		(None, _) => None,
+		(Some(_), None) => bail!("job {job}'s output is sealed to its client's key: give --seed"),
+		(Some(named), Some(key)) => {
+			ensure!(
+				key.public() == named,
+				"job {job}'s output is sealed to the key 0x{}, and this --seed derives 0x{} (the same account written as another secret URI derives another key)",
+				hex::encode(named),
+				hex::encode(key.public())
+			);
+			Some(key)
+		},
+	};
+	// Opens a sealed output (the plaintext as is otherwise) and checks it
+	// against the provider's commitment.
+	let check = |bytes: &[u8]| -> Result<(Vec<u8>, [u8; 32])> {
+		let plain = match key {
+			Some(key) => key.open(job, bytes)?,
+			None => bytes.to_vec(),
+		};
+		let digest = hypha_primitives::blake2_256(&plain);
+		ensure!(
+			hypha_client::commitment(job, provider, &digest) == *commitment,
+			"the output (digest 0x{}) does not match the provider's commitment on chain: do not use it",
+			hex::encode(digest)
+		);
+		Ok((plain, digest))
+	};
+	let max_bytes =
+		u64::from(record.spec.max_output_bytes) + if key.is_some() { OVERHEAD as u64 } else { 0 };
+	let (bytes, digest, served_receipt) = match hypha_agent::output::fetch_output(
+		&uri, job, signer, max_bytes,
+	)
+	.await
+	{
+		Ok(served) => {
+			let (bytes, digest) =
+				check(&served.bytes).with_context(|| format!("the output served at {uri}"))?;
+			(bytes, digest, served.receipt)
+		},
 		Err(from_provider) => {
 			// The provider may be gone: the copy it left in the client's
 			// store (where the program came from), if any, will do.
@@ -70,25 +115,17 @@ pub async fn fetch(client: &Client, signer: &Keypair, job: JobId, out: &Path) ->
 			let Ok((store, _)) = hypha_agent::fetch::split_blob_uri(&program_uri) else {
 				return Err(from_provider.into());
 			};
-			let matches =
-				|digest: &[u8; 32]| hypha_client::commitment(job, provider, digest) == *commitment;
-			match hypha_agent::output::fetch_deposited(&store, signer, job, provider.0, max_bytes, matches).await {
-				Ok(Some(bytes)) => {
-					tracing::info!(job, %store, "the provider did not serve the output ({from_provider}); read the copy it left in the store");
-					hypha_agent::output::FetchedOutput { bytes, receipt: None }
-				},
-				Ok(None) => bail!("{from_provider}; and the store at {store} holds no copy of this job's output"),
-				Err(error) => bail!("{from_provider}; and the store at {store} could not be asked for a copy: {error}"),
-			}
+			let accept = |bytes: &[u8]| check(bytes).ok();
+			match hypha_agent::output::fetch_deposited(&store, signer, job, provider.0, max_bytes, accept).await {
+					Ok(Some((bytes, digest))) => {
+						tracing::info!(job, %store, "the provider did not serve the output ({from_provider}); read the copy it left in the store");
+						(bytes, digest, None)
+					},
+					Ok(None) => bail!("{from_provider}; and the store at {store} holds no copy of this job's output"),
+					Err(error) => bail!("{from_provider}; and the store at {store} could not be asked for a copy: {error}"),
+				}
 		},
 	};
-	let bytes = served.bytes;
-	let digest = hypha_primitives::blake2_256(&bytes);
-	ensure!(
-		hypha_client::commitment(job, provider, &digest) == *commitment,
-		"the output served at {uri} (digest 0x{}) does not match the provider's commitment on chain: do not use it",
-		hex::encode(digest)
-	);
 	// The receipt proves which bytes this provider handed over; check it
 	// against the receipt key the provider registered.
 	let offer = client
@@ -99,7 +136,7 @@ pub async fn fetch(client: &Client, signer: &Keypair, job: JobId, out: &Path) ->
 		.await?
 		.map(|info| info.decode())
 		.transpose()?;
-	let receipt = match (served.receipt, offer) {
+	let receipt = match (served_receipt, offer) {
 		(Some(receipt), Some(info))
 			if hypha_agent::output::verify_receipt(
 				&info.capabilities.receipt_key,

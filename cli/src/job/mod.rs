@@ -94,9 +94,14 @@ pub struct SubmitArgs {
 	store: String,
 	/// Upload the program and input as private blobs: only this account,
 	/// and the provider and verifiers of this job (checked by a store run
-	/// with --node), may read them.
+	/// with --node), may read them. Implies --seal.
 	#[arg(long)]
 	private: bool,
+	/// Have the provider seal the output to this client (HPKE to a key
+	/// derived from --seed): the provider's endpoint and the copy in the
+	/// store hold only ciphertext, and `hypha job fetch --seed` opens it.
+	#[arg(long)]
+	seal: bool,
 	/// The budget held in escrow, in HYPHA (`2`, `2 HYPHA`; the smallest unit
 	/// only as `5 units`) [default: compute units times --max-price-per-unit,
 	/// plus the most the verifiers can be paid].
@@ -147,8 +152,10 @@ impl JobCommand {
 			},
 			JobCommand::Fetch { chain, job, out } => {
 				let reader = chain.signer()?;
-				let fetched =
-					chain.run(async |client| fetch::fetch(&client, &reader, job, &out).await)?;
+				let key = chain.output_key()?;
+				let fetched = chain.run(async |client| {
+					fetch::fetch(&client, &reader, Some(&key), job, &out).await
+				})?;
 				println!(
 					"output of job {job}: {} bytes, digest 0x{}",
 					fetched.bytes.len(),
@@ -187,6 +194,10 @@ fn run_submit(args: SubmitArgs) -> Result<()> {
 		result_window: args.result_window,
 		max_output_bytes: args.max_output_bytes,
 		private: args.private,
+		output_key: match args.seal || args.private {
+			true => Some(args.chain.output_key()?.public()),
+			false => None,
+		},
 	};
 	let (wait, specs) = (args.wait, args.specs);
 	args.chain.run(async |client| {

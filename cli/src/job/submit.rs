@@ -31,6 +31,9 @@ pub struct SubmitOptions {
 	/// client, and (through a store that asks the chain) by the provider
 	/// and the verifiers of the client's live jobs that name them.
 	pub private: bool,
+	/// The client's X25519 key to seal the output to
+	/// (`hypha_agent::seal`); `None`: the output is not encrypted.
+	pub output_key: Option<[u8; 32]>,
 }
 
 /// A job on chain.
@@ -203,6 +206,7 @@ async fn prepare(
 		input_uri: bounded(&input_uri)?,
 		compute_units: packaged.compute_units,
 		max_output_bytes: options.max_output_bytes,
+		output_key: options.output_key,
 	};
 	spec.validate().map_err(|e| {
 		anyhow::anyhow!("the job spec {} is not acceptable: {e:?}", spec_path.display())

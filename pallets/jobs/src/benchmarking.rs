@@ -38,6 +38,7 @@ fn spec() -> JobSpec {
 		input_uri: long_uri(),
 		compute_units: 100,
 		max_output_bytes: 1024,
+		output_key: None,
 	}
 }
 

@@ -133,6 +133,7 @@ pub fn spec() -> JobSpec {
 		input_uri: Uri::truncate_from(b"http://127.0.0.1:8000/blob/02".to_vec()),
 		compute_units: 10,
 		max_output_bytes: 1_024,
+		output_key: None,
 	}
 }
 

@@ -68,7 +68,7 @@ LM_BENCH_TARGET := $(HOME)/.cache/hypha-target-native
 bench-lm: setup ## The shipped language model on the CPU: Hypha's integer path against candle's q8_0 Llama, prompt and generated tokens/s (numbers go to docs/BENCHMARKS.md)
 	RUSTFLAGS="-C target-cpu=native" HYPHA_TARGET_DIR=$(LM_BENCH_TARGET) $(CARGO) run --release -p hypha-lm-bench --bin lm-bench
 
-bench-blobstore: setup ## The blob store over loopback HTTP against the disk: put/get MB/s and peak RSS streaming a 512 MiB blob (ARGS="--mib 2048"; numbers go to docs/BENCHMARKS.md)
+bench-blobstore: setup ## The blob store over loopback HTTP, on disk and on S3 (s3s-fs), against the disk: put/get/checked-get MB/s and peak RSS streaming a 512 MiB blob (ARGS="--mib 2048"; numbers go to docs/BENCHMARKS.md)
 	$(CARGO) run --release -q -p hypha-blobstore --bin blob-bench -- $(ARGS)
 
 weights: setup ## Benchmark the pallets on the runtime's wasm and rewrite their weights.rs (long: builds the node with benchmarks)

@@ -24,6 +24,14 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long connecting may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The slowest a download may average once [`SLOW_GRACE`] has passed:
+/// a store that trickles a byte now and then (a tarpit) never trips the
+/// idle timeout, and would otherwise hold a worker's fetch slot forever.
+pub const MIN_BYTES_PER_SECOND: u64 = 64 * 1024;
+
+/// How long a download may run before [`MIN_BYTES_PER_SECOND`] applies.
+pub const SLOW_GRACE: Duration = Duration::from_secs(30);
+
 /// Called with (bytes done, bytes in all) as a transfer goes.
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
@@ -75,6 +83,18 @@ pub enum BlobError {
 		expected: Digest,
 		/// Received.
 		actual: Digest,
+	},
+	/// The store sends too slowly (see [`MIN_BYTES_PER_SECOND`]).
+	#[error("the store at {base} sent {bytes} bytes in {seconds} s, slower than the floor of {floor} bytes/s: gave up")]
+	TooSlow {
+		/// The store.
+		base: String,
+		/// Received.
+		bytes: u64,
+		/// Since the request.
+		seconds: u64,
+		/// The floor.
+		floor: u64,
 	},
 	/// The server's reply to an upload is not the digest of what was sent.
 	#[error("the store acknowledged the upload with {0:?}, not its digest")]
@@ -134,7 +154,39 @@ pub struct BlobClient {
 	base_url: String,
 	authority: String,
 	timeout: Duration,
+	/// Minimum average download rate, and how long before it applies.
+	floor: (u64, Duration),
 	signer: Option<sr25519::Keypair>,
+}
+
+/// Watches a download's average rate against a client's floor.
+struct RateFloor {
+	started: std::time::Instant,
+	received: u64,
+	floor: (u64, Duration),
+}
+
+impl RateFloor {
+	fn new(floor: (u64, Duration)) -> Self {
+		Self { started: std::time::Instant::now(), received: 0, floor }
+	}
+
+	/// Counts `bytes` more; an error once the grace is over and the average
+	/// is below the floor.
+	fn count(&mut self, bytes: usize, base: &str) -> Result<(), BlobError> {
+		self.received += bytes as u64;
+		let elapsed = self.started.elapsed();
+		let (rate, grace) = self.floor;
+		if elapsed > grace && (self.received as f64) < rate as f64 * elapsed.as_secs_f64() {
+			return Err(BlobError::TooSlow {
+				base: base.to_string(),
+				bytes: self.received,
+				seconds: elapsed.as_secs(),
+				floor: rate,
+			});
+		}
+		Ok(())
+	}
 }
 
 impl std::fmt::Debug for BlobClient {
@@ -169,7 +221,21 @@ impl BlobClient {
 			.redirect(reqwest::redirect::Policy::none())
 			.build()
 			.map_err(|source| BlobError::Http { base: base_url.clone(), source })?;
-		Ok(Self { http, base_url, authority, timeout, signer: None })
+		Ok(Self {
+			http,
+			base_url,
+			authority,
+			timeout,
+			floor: (MIN_BYTES_PER_SECOND, SLOW_GRACE),
+			signer: None,
+		})
+	}
+
+	/// Gives up on a download averaging under `bytes_per_second` once
+	/// `grace` has passed (default [`MIN_BYTES_PER_SECOND`], [`SLOW_GRACE`]).
+	pub fn with_rate_floor(mut self, bytes_per_second: u64, grace: Duration) -> Self {
+		self.floor = (bytes_per_second, grace);
+		self
 	}
 
 	/// Signs uploads and reads with `key`.
@@ -361,13 +427,32 @@ impl BlobClient {
 				limit: bound,
 			});
 		}
-		let bytes = read_bounded(response, bound).await.map_err(|e| self.transport(e))?;
+		let bytes = self.read_bounded(response, bound).await?;
 		let manifest =
 			Manifest::verified(&bytes, root).map_err(|source| self.chunk_error(source))?;
 		if manifest.size > max_bytes {
 			return Err(BlobError::TooLarge { size: manifest.size, limit: max_bytes });
 		}
 		Ok(manifest)
+	}
+
+	/// Reads a response body of at most `bound` bytes (what is past it is
+	/// not read), at no less than the client's rate floor.
+	async fn read_bounded(
+		&self,
+		mut response: reqwest::Response,
+		bound: u64,
+	) -> Result<Vec<u8>, BlobError> {
+		let mut bytes = Vec::new();
+		let mut pace = RateFloor::new(self.floor);
+		while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
+			pace.count(chunk.len(), &self.base_url)?;
+			if (bytes.len() + chunk.len()) as u64 > bound {
+				break;
+			}
+			bytes.extend_from_slice(&chunk);
+		}
+		Ok(bytes)
 	}
 
 	fn chunk_error(&self, source: crate::chunks::ChunkError) -> BlobError {
@@ -447,7 +532,9 @@ impl BlobClient {
 		let mut bytes =
 			Vec::with_capacity(response.content_length().unwrap_or(0).min(1 << 26) as usize);
 		let mut hasher = Hasher::default();
+		let mut pace = RateFloor::new(self.floor);
 		while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
+			pace.count(chunk.len(), &self.base_url)?;
 			let size = bytes.len() as u64 + chunk.len() as u64;
 			if size > max_bytes {
 				return Err(BlobError::TooLarge { size, limit: max_bytes });
@@ -538,7 +625,13 @@ impl BlobClient {
 		file.seek(std::io::SeekFrom::Start(done)).await.map_err(io_error)?;
 		// Buffered: a download that breaks off loses at most the buffer,
 		// and resumes from what reached the file.
+		let mut pace = RateFloor::new(self.floor);
 		while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
+			if let Err(slow) = pace.count(chunk.len(), &self.base_url) {
+				// What arrived stays for a resume (checked again then).
+				file.flush().await.map_err(io_error)?;
+				return Err(slow);
+			}
 			done += chunk.len() as u64;
 			if done > max_bytes {
 				drop(file);
@@ -576,21 +669,6 @@ impl BlobClient {
 			.map_err(|source| BlobError::Io { path: path.display().to_string(), source })?;
 		Ok(done)
 	}
-}
-
-/// Reads a response body of at most `bound` bytes.
-async fn read_bounded(
-	mut response: reqwest::Response,
-	bound: u64,
-) -> Result<Vec<u8>, reqwest::Error> {
-	let mut bytes = Vec::new();
-	while let Some(chunk) = response.chunk().await? {
-		if (bytes.len() + chunk.len()) as u64 > bound {
-			break;
-		}
-		bytes.extend_from_slice(&chunk);
-	}
-	Ok(bytes)
 }
 
 /// Checks the first `had` bytes of the part file at `path` against

@@ -301,6 +301,48 @@ async fn a_store_that_does_not_answer_times_out_with_a_clear_error() {
 	assert!(result.unwrap_err().to_string().contains("did not answer in 0.3 s"));
 }
 
+#[tokio::test]
+async fn a_tarpit_store_that_trickles_bytes_is_given_up_on() {
+	// Answers at once, announces a megabyte and sends a byte every 100 ms:
+	// never idle long enough for the idle timeout, slow enough to hold a
+	// fetch for a day.
+	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let url = format!("http://{}", listener.local_addr().unwrap());
+	tokio::spawn(async move {
+		while let Ok((mut socket, _)) = listener.accept().await {
+			tokio::spawn(async move {
+				let mut request = [0u8; 4096];
+				let _ = socket.read(&mut request).await;
+				let head = "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n";
+				if socket.write_all(head.as_bytes()).await.is_err() {
+					return;
+				}
+				loop {
+					if socket.write_all(b"x").await.is_err() {
+						return;
+					}
+					tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+				}
+			});
+		}
+	});
+	let floor = std::time::Duration::from_millis(500);
+	let client = BlobClient::new(&url).unwrap().with_rate_floor(10_000, floor);
+	let started = std::time::Instant::now();
+	let result = client.get(&Digest::of(b"x"), 1 << 20).await;
+	assert!(matches!(result, Err(BlobError::TooSlow { .. })), "{result:?}");
+	assert!(started.elapsed() < std::time::Duration::from_secs(5));
+	let dir = tempfile::tempdir().unwrap();
+	let to_file =
+		client.get_to_file(&Digest::of(b"x"), 1 << 20, None, &dir.path().join("x"), None).await;
+	assert!(matches!(to_file, Err(BlobError::TooSlow { .. })), "{to_file:?}");
+	assert!(to_file.unwrap_err().to_string().contains("slower than the floor"));
+	// The manifest request too.
+	let chunks = client.chunks(&Digest::of(b"x"), &Digest([1; 32]), 1 << 40, None).await;
+	assert!(matches!(chunks, Err(BlobError::TooSlow { .. })), "{chunks:?}");
+}
+
 async fn private_blobs_are_served_only_to_owners_and_listed_readers(kind: Kind) {
 	let server = start(kind, 1 << 20).await;
 	let reader = dev::charlie();

@@ -328,6 +328,11 @@ pub mod pallet {
 	pub const AGENDA_SEARCH: u32 = 16;
 
 	/// Defaults of [`Params`]: one-second blocks, so windows are in seconds.
+	/// These are the pallet's own defaults, which a genesis without
+	/// `params` gets. They differ from the runtime's genesis on purpose:
+	/// `runtime/src/genesis_config_presets.rs` (and so `chain-spec/*.json`)
+	/// sets `collateral_percent` to 3 000, so that a spotless provider is
+	/// audited at 4.84 % (docs/PROTOCOL.md); the default here stays 2 500.
 	pub struct DefaultParams<T>(core::marker::PhantomData<T>);
 	impl<T: Config> Get<ParamsOf<T>> for DefaultParams<T> {
 		fn get() -> ParamsOf<T> {

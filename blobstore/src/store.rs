@@ -135,8 +135,9 @@ pub struct BlobMeta {
 	pub output_of: Vec<u64>,
 	/// Its BLAKE3 chunk hashes, for readers that check as they download
 	/// (`None` for a blob stored before the store computed them; the next
-	/// upload of the same bytes fills them in).
-	pub chunks: Option<Manifest>,
+	/// upload of the same bytes fills them in). Shared: every read of the
+	/// metadata clones it, and a 64 GiB blob's manifest is 2 MiB.
+	pub chunks: Option<Arc<Manifest>>,
 }
 
 /// Bytes buffered between the network and a blob's file.
@@ -154,10 +155,10 @@ impl BlobMeta {
 		self.access.public || self.owners.contains(account) || self.access.readers.contains(account)
 	}
 
-	fn merge(&mut self, uploader: Account, access: &Access, chunks: &Manifest) -> bool {
+	fn merge(&mut self, uploader: Account, access: &Access, chunks: &Arc<Manifest>) -> bool {
 		let before = self.clone();
 		if self.chunks.is_none() {
-			self.chunks = Some(chunks.clone());
+			self.chunks = Some(Arc::clone(chunks));
 		}
 		if !self.owners.contains(&uploader) {
 			self.owners.push(uploader);
@@ -428,7 +429,7 @@ impl BlobStore {
 			return Err(StoreError::DigestMismatch { expected: digest, actual });
 		}
 		upload.finish().await?;
-		let chunks = chunks.finish();
+		let chunks = Arc::new(chunks.finish());
 		self.commit(digest, size, uploader, &access, chunks, reservation, upload).await
 	}
 
@@ -470,7 +471,7 @@ impl BlobStore {
 		size: u64,
 		uploader: Account,
 		access: &Access,
-		chunks: Manifest,
+		chunks: Arc<Manifest>,
 		mut reservation: Reservation,
 		upload: Box<dyn Upload>,
 	) -> Result<BlobMeta, StoreError> {
@@ -684,7 +685,7 @@ impl MetaFile {
 			public: meta.access.public,
 			readers: meta.access.readers.iter().map(hex::encode).collect(),
 			output_of: meta.output_of.clone(),
-			chunks: meta.chunks.as_ref().map(Manifest::chunks_hex),
+			chunks: meta.chunks.as_deref().map(Manifest::chunks_hex),
 		}
 	}
 
@@ -702,7 +703,7 @@ impl MetaFile {
 			output_of: self.output_of.into_iter().take(MAX_OUTPUT_TAGS).collect(),
 			chunks: match &self.chunks {
 				// A record whose list does not fit the size is not the store's.
-				Some(text) => Some(Manifest::from_hex(self.size, text)?),
+				Some(text) => Some(Arc::new(Manifest::from_hex(self.size, text)?)),
 				None => None,
 			},
 		})

@@ -239,19 +239,13 @@ async fn hypha_store_put_and_get_stream_a_file_and_keep_a_private_one_private() 
 		"--private",
 	])
 	.await?;
-	let digest = put
-		.lines()
-		.find_map(|line| line.strip_prefix("digest "))
-		.context("no digest printed")?
-		.trim()
-		.to_string();
+	let printed = |label: &str| -> Result<String> {
+		let line = put.lines().find_map(|line| line.strip_prefix(label));
+		Ok(line.with_context(|| format!("no `{label}` line printed: {put}"))?.trim().to_string())
+	};
+	let digest = printed("digest ")?;
 	ensure!(digest == format!("0x{}", Digest::of(&bytes).to_hex()), "{put}");
-	let root = put
-		.lines()
-		.find_map(|line| line.strip_prefix("chunks "))
-		.context("no chunk root printed")?
-		.trim()
-		.to_string();
+	let root = printed("chunks ")?;
 	let expected = hypha_blobstore::chunks::Manifest::of(&bytes).root();
 	ensure!(root == format!("0x{}", expected.to_hex()), "{put}");
 	ensure!(put.contains(&format!("?b3={}", expected.to_hex())), "the URI names the root: {put}");

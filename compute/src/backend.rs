@@ -12,6 +12,7 @@ use std::str::FromStr;
 #[cfg(feature = "gpu")]
 use std::sync::Arc;
 
+use crate::kernels::transformer::{self, AttentionShape, RopeShape, Scale};
 use crate::kernels::{argmax, gemm_i8, matmul_fixed, mse_grad, requantize, sgd_update};
 use crate::ComputeError;
 use gemm_i8::GemmShape;
@@ -241,6 +242,81 @@ impl Backend {
 			Self::Reference | Self::Cpu => Ok(sgd_update::cpu::reference(w, g, lr)?),
 			#[cfg(feature = "gpu")]
 			Self::Gpu(ctx) => sgd_update::gpu::run(ctx, w, g, lr),
+		}
+	}
+
+	/// [`transformer::cpu::requantize_channels`].
+	pub fn requantize_channels(
+		&self,
+		acc: &[i32],
+		scales: &[Scale],
+		base: Option<&[i32]>,
+		lo: i32,
+		hi: i32,
+	) -> Result<Vec<i32>, ComputeError> {
+		match self {
+			Self::Reference | Self::Cpu => {
+				Ok(transformer::cpu::requantize_channels(acc, scales, base, lo, hi)?)
+			},
+			#[cfg(feature = "gpu")]
+			Self::Gpu(ctx) => transformer::gpu::requantize_channels(ctx, acc, scales, base, lo, hi),
+		}
+	}
+
+	/// [`transformer::cpu::rms_norm`].
+	pub fn rms_norm(&self, x: &[i32], gain: &[i32], eps: u64) -> Result<Vec<i8>, ComputeError> {
+		match self {
+			Self::Reference => Ok(transformer::cpu::rms_norm(x, gain, eps)?),
+			Self::Cpu => Ok(transformer::cpu::rms_norm_fast(x, gain, eps)?),
+			#[cfg(feature = "gpu")]
+			Self::Gpu(ctx) => transformer::gpu::rms_norm(ctx, x, gain, eps),
+		}
+	}
+
+	/// [`transformer::cpu::rope`].
+	pub fn rope(
+		&self,
+		x: &[i8],
+		shape: RopeShape,
+		cos: &[i16],
+		sin: &[i16],
+	) -> Result<Vec<i8>, ComputeError> {
+		match self {
+			Self::Reference | Self::Cpu => Ok(transformer::cpu::rope(x, shape, cos, sin)?),
+			#[cfg(feature = "gpu")]
+			Self::Gpu(ctx) => transformer::gpu::rope(ctx, x, shape, cos, sin),
+		}
+	}
+
+	/// [`transformer::cpu::attention`].
+	pub fn attention(
+		&self,
+		q: &[i8],
+		keys: &[i8],
+		values: &[i8],
+		shape: AttentionShape,
+		score: Scale,
+	) -> Result<Vec<i8>, ComputeError> {
+		match self {
+			Self::Reference => Ok(transformer::cpu::attention(q, keys, values, shape, score)?),
+			Self::Cpu => Ok(transformer::cpu::attention_fast(q, keys, values, shape, score)?),
+			#[cfg(feature = "gpu")]
+			Self::Gpu(ctx) => transformer::gpu::attention(ctx, q, keys, values, shape, score),
+		}
+	}
+
+	/// [`transformer::cpu::silu_gate`].
+	pub fn silu_gate(
+		&self,
+		g: &[i8],
+		u: &[i8],
+		table: &[i8],
+		hidden: Scale,
+	) -> Result<Vec<i8>, ComputeError> {
+		match self {
+			Self::Reference | Self::Cpu => Ok(transformer::cpu::silu_gate(g, u, table, hidden)?),
+			#[cfg(feature = "gpu")]
+			Self::Gpu(ctx) => transformer::gpu::silu_gate(ctx, g, u, table, hidden),
 		}
 	}
 }

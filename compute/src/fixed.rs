@@ -52,6 +52,27 @@ pub fn scale_round_saturate(a: i32, b: i32, shift: u32, min: i32, max: i32) -> i
 	saturate(round_shift_i64(a as i64 * b as i64, shift), min, max)
 }
 
+/// A fixed-point factor `multiplier / 2^shift`: one output channel's
+/// requantization (a projection's per-channel scales, the transformer's
+/// per-layer scales).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scale {
+	/// `1..=i32::MAX`.
+	pub multiplier: i32,
+	/// `0..=62`.
+	pub shift: u32,
+}
+
+impl Scale {
+	/// `saturate(round(value · multiplier / 2^shift), lo, hi)`, `value`
+	/// first clamped to `i32`.
+	#[inline]
+	pub fn apply(&self, value: i64, lo: i64, hi: i64) -> i64 {
+		let value = value.clamp(i32::MIN as i64, i32::MAX as i64);
+		round_shift_i64(value * self.multiplier as i64, self.shift).clamp(lo, hi)
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;

@@ -98,3 +98,109 @@ fn saturate64(v: vec2<u32>, lo: i32, hi: i32) -> i32 {
 	}
 	return clamp(value, lo, hi);
 }
+
+// a - b, wrapping.
+fn sub64(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+	return add64(a, neg64(b));
+}
+
+// a >= b, both unsigned 64-bit.
+fn ge64(a: vec2<u32>, b: vec2<u32>) -> bool {
+	return a.y > b.y || (a.y == b.y && a.x >= b.x);
+}
+
+// Left shift of a 64-bit value, 0 <= s <= 63, dropping the bits shifted out.
+fn shl64(a: vec2<u32>, s: u32) -> vec2<u32> {
+	if (s == 0u) {
+		return a;
+	}
+	if (s < 32u) {
+		return vec2<u32>(a.x << s, (a.y << s) | (a.x >> (32u - s)));
+	}
+	return vec2<u32>(0u, a.x << (s - 32u));
+}
+
+// Unsigned 64-bit addition that stops at 2^64 - 1 (u64::saturating_add).
+fn add64_saturating(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+	let sum = add64(a, b);
+	if (!ge64(sum, a)) {
+		return vec2<u32>(0xffffffffu, 0xffffffffu);
+	}
+	return sum;
+}
+
+// Quotient and remainder of an unsigned 64-bit value by a nonzero u32, by
+// long division: returns (quotient low, quotient high, remainder).
+fn divmod64_32(n: vec2<u32>, d: u32) -> vec3<u32> {
+	var q = vec2<u32>(0u, 0u);
+	var r = 0u;
+	for (var i = 0u; i < 64u; i = i + 1u) {
+		let bit = 63u - i;
+		var nb: u32;
+		if (bit >= 32u) {
+			nb = (n.y >> (bit - 32u)) & 1u;
+		} else {
+			nb = (n.x >> bit) & 1u;
+		}
+		// r < d < 2^32 before the shift; the bit shifted out of r (top)
+		// makes the true value at least 2^32 > d.
+		let top = r >> 31u;
+		r = (r << 1u) | nb;
+		if (top == 1u || r >= d) {
+			r = r - d;
+			if (bit >= 32u) {
+				q.y = q.y | (1u << (bit - 32u));
+			} else {
+				q.x = q.x | (1u << bit);
+			}
+		}
+	}
+	return vec3<u32>(q.x, q.y, r);
+}
+
+// floor(sqrt(n)) of an unsigned 64-bit value (u64::isqrt), digit by digit.
+fn isqrt64(n: vec2<u32>) -> u32 {
+	var op = n;
+	var res = vec2<u32>(0u, 0u);
+	var one = pow2_64(62u);
+	for (var i = 0u; i < 32u; i = i + 1u) {
+		if (ge64(op, one) || (one.x == 0u && one.y == 0u)) {
+			break;
+		}
+		one = shr64(one, 2u);
+	}
+	for (var i = 0u; i < 32u; i = i + 1u) {
+		if (one.x == 0u && one.y == 0u) {
+			break;
+		}
+		let t = add64(res, one);
+		if (ge64(op, t)) {
+			op = sub64(op, t);
+			res = add64(shr64(res, 1u), one);
+		} else {
+			res = shr64(res, 1u);
+		}
+		one = shr64(one, 2u);
+	}
+	return res.x;
+}
+
+// a * b for an i32 and an unsigned 64-bit b, wrapping modulo 2^64 (i64
+// multiplication in two's complement).
+fn mul_i32_u64(a: i32, b: vec2<u32>) -> vec2<u32> {
+	let magnitude = select(bitcast<u32>(a), ~bitcast<u32>(a) + 1u, a < 0);
+	var p = mul_u32_wide(magnitude, b.x);
+	p.y = p.y + magnitude * b.y;
+	return select(p, neg64(p), a < 0);
+}
+
+// round_shift on an i32 whose magnitude plus 2^(shift-1) fits in u32,
+// 0 <= shift <= 31.
+fn round_shift32(v: i32, shift: u32) -> i32 {
+	if (shift == 0u) {
+		return v;
+	}
+	let magnitude = select(bitcast<u32>(v), ~bitcast<u32>(v) + 1u, v < 0);
+	let rounded = bitcast<i32>((magnitude + (1u << (shift - 1u))) >> shift);
+	return select(rounded, -rounded, v < 0);
+}

@@ -8,3 +8,5 @@ pub mod matmul_fixed;
 pub mod mse_grad;
 pub mod requantize;
 pub mod sgd_update;
+#[cfg(feature = "std")]
+pub mod transformer;

@@ -27,14 +27,15 @@
 
 use std::collections::HashMap;
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::config::LmConfig;
-use super::ops::{self, LOGIT_LIMIT, RESIDUAL_LIMIT};
+use super::ops::{LOGIT_LIMIT, RESIDUAL_LIMIT};
 use crate::backend::Backend;
-use crate::fixed::{round_shift_i64, saturate, MAX_SHIFT};
+pub use crate::fixed::Scale;
+use crate::fixed::MAX_SHIFT;
 use crate::kernels::gemm_i8::GemmShape;
+use crate::kernels::transformer::{AttentionShape, RopeShape};
 use crate::tensors::{write_safetensors, OwnedTensor, TensorFile};
 use crate::ComputeError;
 
@@ -58,18 +59,9 @@ pub struct LmHeader {
 	pub format: String,
 	/// The architecture.
 	pub config: LmConfig,
-	/// RMSNorm's ε in the units [`ops::rms_norm_row`] adds it in
+	/// RMSNorm's ε in the units [`super::ops::rms_norm_row`] adds it in
 	/// (`ε / s_r² · 2^16`).
 	pub norm_eps: u64,
-}
-
-/// A fixed-point factor `multiplier / 2^shift`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Scale {
-	/// `1..=i32::MAX`.
-	pub multiplier: i32,
-	/// `0..=62`.
-	pub shift: u32,
 }
 
 impl Scale {
@@ -102,13 +94,6 @@ impl Scale {
 		}
 		Ok(())
 	}
-
-	/// `saturate(round(value · multiplier / 2^shift), lo, hi)`.
-	#[inline]
-	pub fn apply(&self, value: i64, lo: i64, hi: i64) -> i64 {
-		let value = value.clamp(i32::MIN as i64, i32::MAX as i64);
-		round_shift_i64(value * self.multiplier as i64, self.shift).clamp(lo, hi)
-	}
 }
 
 /// A projection `[outputs, inputs]` with int8 weights, i32 biases and one
@@ -140,11 +125,8 @@ impl Linear {
 	/// `x · Wᵀ + b`, requantized per channel to int8.
 	fn to_i8(&self, backend: &Backend, x: &[i8], rows: usize) -> Result<Vec<i8>, ComputeError> {
 		let acc = self.gemm(backend, x, rows)?;
-		Ok(acc
-			.iter()
-			.enumerate()
-			.map(|(i, &a)| self.scales[i % self.outputs].apply(a as i64, -128, 127) as i8)
-			.collect())
+		let out = backend.requantize_channels(&acc, &self.scales, None, -128, 127)?;
+		Ok(out.into_iter().map(|v| v as i8).collect())
 	}
 
 	/// `r += x · Wᵀ + b`, requantized per channel to the residual scale.
@@ -153,14 +135,11 @@ impl Linear {
 		backend: &Backend,
 		x: &[i8],
 		rows: usize,
-		r: &mut [i32],
+		r: &mut Vec<i32>,
 	) -> Result<(), ComputeError> {
 		let acc = self.gemm(backend, x, rows)?;
-		for (i, (r, &a)) in r.iter_mut().zip(&acc).enumerate() {
-			let add =
-				self.scales[i % self.outputs].apply(a as i64, -RESIDUAL_LIMIT, RESIDUAL_LIMIT);
-			*r = (*r as i64 + add).clamp(-RESIDUAL_LIMIT, RESIDUAL_LIMIT) as i32;
-		}
+		let limit = RESIDUAL_LIMIT as i32;
+		*r = backend.requantize_channels(&acc, &self.scales, Some(r), -limit, limit)?;
 		Ok(())
 	}
 
@@ -330,7 +309,6 @@ impl IntLm {
 			)));
 		}
 		let d = c.hidden;
-		let parallel = !matches!(backend, Backend::Reference);
 		let mut r = vec![0i32; m * d];
 		for (row, &t) in r.chunks_exact_mut(d).zip(tokens) {
 			let t = t as usize;
@@ -339,34 +317,33 @@ impl IntLm {
 				*x = scale.apply(w as i64, -RESIDUAL_LIMIT, RESIDUAL_LIMIT) as i32;
 			}
 		}
-		let mut x = vec![0i8; m * d];
 		for (layer, (keys, values)) in
 			self.layers.iter().zip(cache.keys.iter_mut().zip(cache.values.iter_mut()))
 		{
-			self.norm(&r, &layer.attn_norm, &mut x);
-			let mut q = layer.q.to_i8(backend, &x, m)?;
-			let mut k = layer.k.to_i8(backend, &x, m)?;
+			let x = backend.rms_norm(&r, &layer.attn_norm, self.header.norm_eps)?;
+			let q = layer.q.to_i8(backend, &x, m)?;
+			let k = layer.k.to_i8(backend, &x, m)?;
 			let v = layer.v.to_i8(backend, &x, m)?;
-			for i in 0..m {
-				let pos = start + i;
-				self.rope(&mut q[i * c.q_width()..(i + 1) * c.q_width()], pos);
-				self.rope(&mut k[i * c.kv_width()..(i + 1) * c.kv_width()], pos);
-			}
-			keys.extend_from_slice(&k);
+			let rope = |x: &[i8], width| {
+				let shape = RopeShape { rows: m, width, head_dim: c.head_dim, start };
+				backend.rope(x, shape, &self.rope_cos, &self.rope_sin)
+			};
+			let q = rope(&q, c.q_width())?;
+			keys.extend_from_slice(&rope(&k, c.kv_width())?);
 			values.extend_from_slice(&v);
-			let attn = self.attention(layer, &q, keys, values, start, m, parallel);
+			let shape = AttentionShape {
+				rows: m,
+				start,
+				heads: c.heads,
+				kv_heads: c.kv_heads,
+				head_dim: c.head_dim,
+			};
+			let attn = backend.attention(&q, keys, values, shape, layer.score)?;
 			layer.o.add_to(backend, &attn, m, &mut r)?;
-			self.norm(&r, &layer.mlp_norm, &mut x);
+			let x = backend.rms_norm(&r, &layer.mlp_norm, self.header.norm_eps)?;
 			let g = layer.gate.to_i8(backend, &x, m)?;
 			let u = layer.up.to_i8(backend, &x, m)?;
-			let h: Vec<i8> = g
-				.iter()
-				.zip(&u)
-				.map(|(&g, &u)| {
-					let s = layer.silu[(g as i16 + 128) as usize] as i64;
-					layer.hidden.apply(s * u as i64, -128, 127) as i8
-				})
-				.collect();
+			let h = backend.silu_gate(&g, &u, &layer.silu, layer.hidden)?;
 			layer.down.add_to(backend, &h, m, &mut r)?;
 		}
 		cache.len += m;
@@ -375,85 +352,10 @@ impl IntLm {
 			Logits::Last => &r[(m - 1) * d..],
 		};
 		let n = rows.len() / d;
-		let mut x = vec![0i8; n * d];
-		self.norm(rows, &self.final_norm, &mut x);
+		let x = backend.rms_norm(rows, &self.final_norm, self.header.norm_eps)?;
 		let acc = self.lm_head.gemm(backend, &x, n)?;
-		Ok(acc
-			.iter()
-			.enumerate()
-			.map(|(i, &a)| {
-				self.lm_head.scales[i % c.vocab].apply(a as i64, -LOGIT_LIMIT, LOGIT_LIMIT) as i32
-			})
-			.collect())
-	}
-
-	fn norm(&self, r: &[i32], gain: &[i32], x: &mut [i8]) {
-		let d = self.config().hidden;
-		for (row, out) in r.chunks_exact(d).zip(x.chunks_exact_mut(d)) {
-			ops::rms_norm_row(row, gain, self.header.norm_eps, out);
-		}
-	}
-
-	fn rope(&self, x: &mut [i8], pos: usize) {
-		let hd = self.config().head_dim;
-		let half = hd / 2;
-		let (cos, sin) = (
-			&self.rope_cos[pos * half..(pos + 1) * half],
-			&self.rope_sin[pos * half..(pos + 1) * half],
-		);
-		for head in x.chunks_exact_mut(hd) {
-			ops::rope_head(head, cos, sin);
-		}
-	}
-
-	/// Causal attention of `m` new rows (positions `start..start+m`) over the
-	/// cache, `[m, heads·head_dim]` int8 at the value scale.
-	#[allow(clippy::too_many_arguments)]
-	fn attention(
-		&self,
-		layer: &Layer,
-		q: &[i8],
-		keys: &[i8],
-		values: &[i8],
-		start: usize,
-		m: usize,
-		parallel: bool,
-	) -> Vec<i8> {
-		let c = self.config();
-		let (hd, qw, kvw) = (c.head_dim, c.q_width(), c.kv_width());
-		let group = c.heads / c.kv_heads;
-		let row = |i: usize, out: &mut [i8]| {
-			let pos = start + i;
-			let mut scores = vec![0i32; pos + 1];
-			let mut probs = vec![0i32; pos + 1];
-			for h in 0..c.heads {
-				let kvh = h / group;
-				let qh = &q[i * qw + h * hd..i * qw + (h + 1) * hd];
-				for (j, s) in scores.iter_mut().enumerate() {
-					let kj = &keys[j * kvw + kvh * hd..j * kvw + (kvh + 1) * hd];
-					*s = qh
-						.iter()
-						.zip(kj)
-						.fold(0i32, |acc, (&a, &b)| acc.wrapping_add(a as i32 * b as i32));
-				}
-				ops::softmax_row(&scores, layer.score.multiplier, layer.score.shift, &mut probs);
-				for dim in 0..hd {
-					let mut acc = 0i64;
-					for (j, &p) in probs.iter().enumerate() {
-						acc += p as i64 * values[j * kvw + kvh * hd + dim] as i64;
-					}
-					out[h * hd + dim] =
-						saturate(round_shift_i64(acc, ops::PROB_BITS), -128, 127) as i8;
-				}
-			}
-		};
-		let mut out = vec![0i8; m * qw];
-		if parallel {
-			out.par_chunks_mut(qw).enumerate().for_each(|(i, o)| row(i, o));
-		} else {
-			out.chunks_mut(qw).enumerate().for_each(|(i, o)| row(i, o));
-		}
-		out
+		let limit = LOGIT_LIMIT as i32;
+		backend.requantize_channels(&acc, &self.lm_head.scales, None, -limit, limit)
 	}
 
 	/// The model file: safetensors, integers only.

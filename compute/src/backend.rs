@@ -150,7 +150,8 @@ impl Backend {
 			#[cfg(feature = "gpu")]
 			Self::Gpu(ctx) => {
 				let info = ctx.adapter_info();
-				format!("gpu ({}, {:?}, {:?})", info.name, info.backend, info.device_type)
+				let dot = if ctx.packed_dot() { "dot4I8Packed" } else { "unpacked int8 dots" };
+				format!("gpu ({}, {:?}, {:?}, {dot})", info.name, info.backend, info.device_type)
 			},
 		}
 	}

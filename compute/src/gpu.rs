@@ -74,6 +74,7 @@ pub struct GpuContext {
 	queue: wgpu::Queue,
 	info: wgpu::AdapterInfo,
 	max_binding: u64,
+	packed_dot: bool,
 	pipelines: Mutex<HashMap<&'static str, wgpu::ComputePipeline>>,
 }
 
@@ -92,6 +93,9 @@ impl GpuContext {
 		}
 		let backends = descriptor.backends;
 		let instance = wgpu::Instance::new(descriptor);
+		let packed_dot = instance
+			.wgsl_language_features()
+			.contains(wgpu::WgslLanguageFeatures::Packed4x8IntegerDotProduct);
 		let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
 			power_preference: wgpu::PowerPreference::HighPerformance,
 			force_fallback_adapter: false,
@@ -110,12 +114,29 @@ impl GpuContext {
 		.map_err(|e| GpuError::RequestDevice(e.to_string()))?;
 		let max_binding =
 			(limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
-		Ok(Self { device, queue, info, max_binding, pipelines: Mutex::new(HashMap::new()) })
+		Ok(Self {
+			device,
+			queue,
+			info,
+			max_binding,
+			packed_dot,
+			pipelines: Mutex::new(HashMap::new()),
+		})
 	}
 
 	/// The adapter in use (name, backend, device type).
 	pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
 		&self.info
+	}
+
+	/// Whether the kernels may use WGSL's `packed_4x8_integer_dot_product`
+	/// (`dot4I8Packed`): wgpu's WGSL front end has it on every native
+	/// backend and turns it into the device's integer dot-product
+	/// instruction where there is one (SPIR-V `OpSDot` with Vulkan's
+	/// `VK_KHR_shader_integer_dot_product`), an equivalent expansion
+	/// elsewhere. `gemm_i8` falls back to unpacked bytes without it.
+	pub fn packed_dot(&self) -> bool {
+		self.packed_dot
 	}
 
 	/// True for a software adapter such as lavapipe: correct, but slower

@@ -4,6 +4,7 @@
 
 mod common;
 
+use hypha_compute::kernels::gemm_i8::gpu::Dot4;
 use hypha_compute::kernels::gemm_i8::{self, GemmShape};
 use hypha_compute::kernels::matmul_fixed::{self, Epilogue, MatmulFixed, MatrixView};
 use hypha_compute::kernels::requantize::{self, Requantization};
@@ -45,7 +46,11 @@ proptest! {
 	#[test]
 	fn gemm_i8_gpu_equals_reference((shape, a, w, bias) in gemm_case()) {
 		let expected = gemm_i8::cpu::reference(&a, &w, &bias, shape).unwrap();
-		prop_assert_eq!(gemm_i8::gpu::run(&common::gpu(), &a, &w, &bias, shape).unwrap(), expected);
+		prop_assert_eq!(&gemm_i8::gpu::run(&common::gpu(), &a, &w, &bias, shape).unwrap(), &expected);
+		// Both ways of taking the four-byte dot products give the same bits.
+		for dot in [Dot4::Packed, Dot4::Unpacked] {
+			prop_assert_eq!(&gemm_i8::gpu::run_with(&common::gpu(), dot, &a, &w, &bias, shape).unwrap(), &expected, "{:?}", dot);
+		}
 	}
 
 	#[test]
@@ -132,7 +137,12 @@ fn gemm_i8_gpu_equals_reference_at_256_with_wrapping_accumulators() {
 	let bias: Vec<i32> = (0..256).map(|i| i32::MAX - i).collect();
 	let expected = gemm_i8::cpu::reference(&a, &w, &bias, shape).unwrap();
 	assert!(expected.iter().all(|&v| v < 0), "the accumulators wrapped");
-	assert_eq!(gemm_i8::gpu::run(&common::gpu(), &a, &w, &bias, shape).unwrap(), expected);
+	for dot in [Dot4::Packed, Dot4::Unpacked] {
+		assert_eq!(
+			gemm_i8::gpu::run_with(&common::gpu(), dot, &a, &w, &bias, shape).unwrap(),
+			expected
+		);
+	}
 }
 
 #[test]
@@ -153,4 +163,11 @@ fn requantize_gpu_saturates_like_reference_at_the_extremes() {
 #[test]
 fn gpu_adapter_is_vulkan() {
 	assert_eq!(common::gpu().adapter_info().backend, wgpu::Backend::Vulkan);
+}
+
+#[test]
+fn the_gpu_path_takes_its_int8_dot_products_with_dot4i8packed() {
+	// wgpu's WGSL front end has packed_4x8_integer_dot_product on Vulkan,
+	// so `gemm_i8::gpu::run` takes the packed kernel.
+	assert!(common::gpu().packed_dot());
 }

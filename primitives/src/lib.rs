@@ -288,6 +288,14 @@ impl JobSpec {
 	}
 }
 
+/// The verdict of a verifier that could get a job's program or input from
+/// neither the client's store nor the provider (or got bytes that fail
+/// their digests): "inputs unavailable". It is committed and revealed like
+/// any verdict, so the chain can check it, and a dispute panel, which tries
+/// the same sources, confirms or refutes it. All `0xff`: no output hashes to
+/// it short of a BLAKE2 preimage.
+pub const INPUTS_UNAVAILABLE: Digest = [0xff; 32];
+
 /// The commitment a party puts on chain for an output digest:
 /// `BLAKE2-256(SCALE(job, party, digest))`.
 ///

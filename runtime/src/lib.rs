@@ -44,7 +44,7 @@ pub mod governance;
 
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstBool, ConstU32, ConstU64, ConstU8, VariantCountOf},
+	traits::{ConstBool, ConstU32, ConstU64, ConstU8, Get, VariantCountOf},
 	weights::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		IdentityFee, Weight,
@@ -277,10 +277,29 @@ pub type MarketParamsOrigin = frame_support::traits::EitherOf<
 
 impl pallet_governance::Config for Runtime {}
 
+/// A verifier's liability for a job at the Jobs pallet's current windows:
+/// the Stake pallet's unbonding period must be longer.
+pub struct VerifierLiability;
+impl Get<BlockNumber> for VerifierLiability {
+	fn get() -> BlockNumber {
+		Jobs::verifier_liability(&pallet_jobs::Params::<Runtime>::get())
+	}
+}
+
+/// The Stake pallet's unbonding period, which the Jobs pallet's windows
+/// must keep below it.
+pub struct UnbondingPeriod;
+impl Get<BlockNumber> for UnbondingPeriod {
+	fn get() -> BlockNumber {
+		pallet_stake::Params::<Runtime>::get().unbonding_period
+	}
+}
+
 impl pallet_stake::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type GovernanceOrigin = MarketParamsOrigin;
+	type UnbondingFloor = VerifierLiability;
 	type MaxVerifiers = MaxVerifiers;
 	type MaxUnbondingChunks = MaxUnbondingChunks;
 	type WeightInfo = pallet_stake::weights::SubstrateWeight<Runtime>;
@@ -308,6 +327,7 @@ impl pallet_jobs::Config for Runtime {
 	type Stake = Stake;
 	type Reputation = Reputation;
 	type GovernanceOrigin = MarketParamsOrigin;
+	type UnbondingPeriod = UnbondingPeriod;
 	type MaxAgendaPerBlock = MaxAgendaPerBlock;
 	type MaxOverflow = MaxOverflow;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;

@@ -941,6 +941,74 @@ async fn draining_verifiers_an_auditor_gets_the_inputs_from_the_provider_when_th
 	Ok(())
 }
 
+#[tokio::test]
+async fn draining_verifiers_an_auditor_whose_inputs_client_and_provider_both_withhold_says_so_and_loses_nothing(
+) -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
+	// Issue 11, attack 4, the case the provider's mirror does not cover: the
+	// client's store and the provider both go away once the provider has
+	// committed. The auditor, a single verifier on the chain, can get the
+	// inputs from nobody; it answers "inputs unavailable" (committed, as any
+	// disagreement) instead of staying silent and being slashed for it. No
+	// panel can be drawn, so the job is refunded: nobody is paid, nobody
+	// slashed.
+	let mut market = Market::start("unavailable", &[]).await?;
+	let (client, provider, verifier) = (dev::bob(), dev::eve(), dev::ferdie());
+	market.start_worker(&provider, &[])?;
+	market.start_verifier(&verifier, &[])?;
+	market.wait_for_provider(&provider).await?;
+	market.wait_for_verifier(&verifier).await?;
+	market.daemon("verifier-ferdie")?.process.kill();
+	market.daemons.remove("verifier-ferdie");
+	let spec = market.training_job().await?;
+
+	let before = Ledger::now(&market.client).await?;
+	let (job, _) = market.submit(&client, &spec, &[]).await?;
+	let verifier_id = id(&verifier);
+	market
+		.wait_for_status(job, "an audit by the verifier", |status| match status {
+			JobStatus::Audit { verifiers, .. }
+				if verifiers.last().is_some_and(|slot| slot.verifier == verifier_id) =>
+			{
+				Some(())
+			},
+			_ => None,
+		})
+		.await?;
+	market.store.process.kill();
+	market.daemon("worker-eve")?.process.kill();
+	market.daemons.remove("worker-eve");
+	market.start_verifier(&verifier, &[])?;
+	market
+		.wait_for_status(job, "the end of the job", |status| match status {
+			JobStatus::Settled { .. } | JobStatus::Refunded { .. } | JobStatus::Slashed { .. } => {
+				Some(())
+			},
+			_ => None,
+		})
+		.await?;
+	ensure!(
+		matches!(market.status(job).await?, JobStatus::Refunded { .. }),
+		"job {job} should be refunded: {:?}\n{}",
+		market.status(job).await?,
+		market.logs()
+	);
+	let after = Ledger::now(&market.client).await?;
+	let books =
+		Books::read(&market.client, &before, &after, &[&client, &provider, &verifier]).await?;
+	// The auditor answered and lost nothing; the provider is unpaid but
+	// keeps its collateral; the client gets everything back.
+	books.check(&verifier, 0, 0, 0)?;
+	books.check(&provider, 0, 0, 0)?;
+	books.check(&client, 0, 0, 0)?;
+	let log = market.daemon("verifier-ferdie")?.process.log();
+	ensure!(
+		log.contains("answering \"inputs unavailable\""),
+		"the verifier did not report the inputs unavailable:\n{log}"
+	);
+	Ok(())
+}
+
 /// Charlie (no provider, no verifier) reads `digest` through `job`.
 async fn charlie_reads(
 	store: &str,

@@ -40,9 +40,16 @@
 //!
 //! ## Failure modes
 //!
-//! Startup errors end [`run`]. A job whose blobs cannot be had or do not match
-//! is logged and counted as failed; without a verdict in the audit window the
-//! chain penalizes the verifier (`no_show_slash`) and picks another. On
+//! Startup errors end [`run`]. A job whose program or input comes from
+//! neither the client's store nor the provider (after [`FETCH_ROUNDS`]
+//! tries of both), arrives with the wrong digest, or does not form a job,
+//! is answered [`INPUTS_UNAVAILABLE`], committed and revealed like any
+//! verdict: a dispute panel tries the same sources, and if a majority of its
+//! seats agree the job is refunded and no verifier loses anything (a
+//! client and provider who withhold the inputs cannot drain the auditors'
+//! stakes). A job that fails to run for another reason is logged and
+//! counted as failed; without a verdict in the audit window the chain
+//! penalizes the verifier (`no_show_slash`) and picks another. On
 //! shutdown a re-execution in flight is abandoned; a restart finds the job
 //! still waiting for its verdict and does it again.
 //!
@@ -69,7 +76,9 @@ use hypha_client::subxt::config::substrate::H256;
 use hypha_client::subxt_signer::sr25519::Keypair;
 use hypha_client::{api, chain, keys, query, AccountId, Client, Events};
 use hypha_compute::Backend;
-use hypha_primitives::{digest_commitment, Digest, JobId, VerdictDue, MAX_INPUT_BYTES};
+use hypha_primitives::{
+	digest_commitment, Digest, JobId, VerdictDue, INPUTS_UNAVAILABLE, MAX_INPUT_BYTES,
+};
 
 pub use config::VerifierConfig;
 use metrics::Metrics;
@@ -464,10 +473,17 @@ fn watch_finality(shared: &Shared, job: JobId, included: hypha_client::Included)
 	});
 }
 
+/// Rounds of tries (the client's store, then the provider) before a
+/// verifier answers [`INPUTS_UNAVAILABLE`].
+pub const FETCH_ROUNDS: u32 = 3;
+/// The pause between two rounds.
+const FETCH_PAUSE: Duration = Duration::from_secs(2);
+
 /// Fetches the blob at `uri` (the client's store); if that store does not
-/// answer, the same blob from the job's provider, which serves the blobs of
-/// the jobs it holds (`/blobs/<digest>`) so that a client cannot exhaust its
-/// auditors by withholding them. Digest-checked either way.
+/// serve it (down, refusing, or serving other bytes), the same blob from the
+/// job's provider, which serves the blobs of the jobs it holds
+/// (`/blobs/<digest>`) so that a client cannot exhaust its auditors by
+/// withholding them. Digest-checked either way.
 async fn fetch_or_ask_provider(
 	shared: &Shared,
 	job: JobId,
@@ -477,8 +493,7 @@ async fn fetch_or_ask_provider(
 ) -> Result<Vec<u8>> {
 	let error = match fetch_blob(uri, digest, MAX_INPUT_BYTES, Some((&shared.signer, job))).await {
 		Ok(bytes) => return Ok(bytes),
-		Err(error) if error.is_transient() => error,
-		Err(error) => return Err(error.into()),
+		Err(error) => error,
 	};
 	let provider = record.status.provider().context("the job has no provider")?;
 	let offer = query::provider_capabilities(&shared.client, provider)
@@ -492,19 +507,65 @@ async fn fetch_or_ask_provider(
 		.with_context(|| format!("neither the client's store ({error}) nor the provider served it"))
 }
 
+/// `job`'s program and input as a runnable job: each blob from the client's
+/// store or the provider, in up to [`FETCH_ROUNDS`] rounds.
+async fn fetch_job(
+	shared: &Shared,
+	job: JobId,
+	record: &hypha_client::Job,
+) -> Result<hypha_compute::spec::Job> {
+	let spec = &*record.spec;
+	let mut round = 1;
+	let (program, input) = loop {
+		let fetched = async {
+			let program =
+				fetch_or_ask_provider(shared, job, record, &spec.program_uri, &spec.program_digest)
+					.await
+					.context("fetching the program")?;
+			let input =
+				fetch_or_ask_provider(shared, job, record, &spec.input_uri, &spec.input_digest)
+					.await
+					.context("fetching the input")?;
+			anyhow::Ok((program, input))
+		}
+		.await;
+		match fetched {
+			Ok(blobs) => break blobs,
+			Err(error) if round < FETCH_ROUNDS => {
+				tracing::warn!(
+					job,
+					round,
+					error = format!("{error:#}"),
+					"the inputs could not be had; trying again"
+				);
+				round += 1;
+				tokio::time::sleep(FETCH_PAUSE).await;
+			},
+			Err(error) => return Err(error),
+		}
+	};
+	Ok(hypha_compute::package::load(spec.kind, &program, &input)?)
+}
+
 /// Fetches `job`'s program and input and re-executes it; returns the
-/// output digest (flipped under the `lie` fault).
+/// output digest (flipped under the `lie` fault), or
+/// [`INPUTS_UNAVAILABLE`] if the inputs could not be had or do not form a
+/// job (an honest provider would not have claimed it).
 async fn reexecute(shared: &Shared, job: JobId, record: &hypha_client::Job) -> Result<Digest> {
 	let spec = &*record.spec;
 	tracing::info!(job, kind = %spec.kind, "fetching the program and input");
-	let program =
-		fetch_or_ask_provider(shared, job, record, &spec.program_uri, &spec.program_digest)
-			.await
-			.context("fetching the program")?;
-	let input = fetch_or_ask_provider(shared, job, record, &spec.input_uri, &spec.input_digest)
-		.await
-		.context("fetching the input")?;
-	let compute_job = hypha_compute::package::load(spec.kind, &program, &input)?;
+	let compute_job = match fetch_job(shared, job, record).await {
+		Ok(compute_job) => compute_job,
+		Err(error) => {
+			tracing::warn!(
+				job,
+				error = format!("{error:#}"),
+				"the job's inputs are unavailable from the client's store and from the provider: answering \"inputs unavailable\""
+			);
+			shared.metrics.unavailable.inc();
+			return Ok(INPUTS_UNAVAILABLE);
+		},
+	};
 	let _slot = shared.device.acquire().await.context("the device queue closed")?;
 	tracing::info!(job, backend = %shared.backend.describe(), "re-executing");
 	let (output, seconds) =

@@ -14,6 +14,7 @@ pub struct Metrics {
 	pub(crate) agreements: IntCounter,
 	pub(crate) disagreements: IntCounter,
 	pub(crate) failed: IntCounter,
+	pub(crate) unavailable: IntCounter,
 	pub(crate) slashed: IntCounter,
 	pub(crate) compute_seconds: Counter,
 	pub(crate) in_flight: IntGauge,
@@ -44,6 +45,11 @@ impl Metrics {
 				&registry,
 				"failed_total",
 				"Assigned jobs this verifier could not re-execute",
+			)?,
+			unavailable: int_counter(
+				&registry,
+				"inputs_unavailable_total",
+				"Verdicts of \"inputs unavailable\": the program or input came from neither the client's store nor the provider, or did not form a job",
 			)?,
 			slashed: int_counter(
 				&registry,

@@ -86,8 +86,9 @@ impl Lm for Hypha<'_> {
 		match self.backend {
 			Backend::Cpu => "hypha int8 (Backend::Cpu)".into(),
 			Backend::Reference => "hypha int8 (Backend::Reference)".into(),
-			#[allow(unreachable_patterns)]
-			_ => "hypha int8".into(),
+			Backend::Gpu(ref ctx) => {
+				format!("hypha int8 (Backend::Gpu, {})", ctx.adapter_info().name)
+			},
 		}
 	}
 
@@ -307,6 +308,12 @@ fn main() -> Result<()> {
 		Box::new(Hypha { model: &imported.model, backend: Backend::Reference }),
 		Box::new(candle),
 	];
+	// The wgpu path too where there is an adapter (lavapipe on a machine
+	// without a GPU: for the record, not a speed path).
+	match Backend::gpu(&Default::default()) {
+		Ok(gpu) => impls.insert(2, Box::new(Hypha { model: &imported.model, backend: gpu })),
+		Err(error) => println!("no wgpu adapter, no GPU row: {error}"),
+	}
 	let mut results = Vec::new();
 	for lm in impls.iter_mut() {
 		// Warm-up: page in the weights, start the pool's threads.

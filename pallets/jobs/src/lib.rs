@@ -266,6 +266,12 @@ pub mod pallet {
 		/// Who may change [`Params`]: root today, a referendum track later.
 		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
+		/// The verifiers' unbonding period (the Stake pallet's parameter):
+		/// [`Pallet::set_params`] refuses windows that would keep a verifier
+		/// liable for longer ([`Pallet::verifier_liability`]), since an
+		/// unbonded stake can be withdrawn before the slash lands.
+		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
+
 		/// Most timed steps scheduled for one block.
 		#[pallet::constant]
 		type MaxAgendaPerBlock: Get<u32>;
@@ -671,12 +677,18 @@ pub mod pallet {
 
 		/// Replaces the marketplace parameters. Governance origin only.
 		///
-		/// Errors: `InvalidParams`, `BadOrigin`.
+		/// Errors: `InvalidParams` (a value out of its bounds, or windows
+		/// under which a verifier stays liable for a job as long as the
+		/// verifiers' unbonding period or longer), `BadOrigin`.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::set_params())]
 		pub fn set_params(origin: OriginFor<T>, params: ParamsOf<T>) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			ensure!(Self::params_are_valid(&params), Error::<T>::InvalidParams);
+			ensure!(
+				Self::verifier_liability(&params) < T::UnbondingPeriod::get(),
+				Error::<T>::InvalidParams
+			);
 			Params::<T>::put(&params);
 			Self::deposit_event(Event::ParamsUpdated { params });
 			Ok(())
@@ -764,6 +776,20 @@ pub mod pallet {
 			(price / hundred).saturating_mul(params.collateral_percent.into()).saturating_add(
 				(price % hundred).saturating_mul(params.collateral_percent.into()) / hundred,
 			)
+		}
+
+		/// The blocks a verifier stays liable for a job under `params`: up to
+		/// three verdict windows (the audit, a dispute's commit phase and its
+		/// reveal), each `max(audit_window, max_result_window)` long, plus
+		/// the block each step runs in and up to [`AGENDA_SEARCH`] blocks of
+		/// agenda search. A verifier's unbonding stake stays slashable only
+		/// until it is withdrawn, so the unbonding period must be longer
+		/// (checked by both pallets' `set_params`; a step delayed in the
+		/// overflow queue can run later still, see docs/PROTOCOL.md).
+		pub fn verifier_liability(params: &ParamsOf<T>) -> BlockNumberFor<T> {
+			let window = params.audit_window.max(params.max_result_window);
+			let slack: BlockNumberFor<T> = (1 + AGENDA_SEARCH).into();
+			window.saturating_add(slack).saturating_mul(3u32.into())
 		}
 
 		/// Whether `params` keep the protocol's rules (checked by `set_params`

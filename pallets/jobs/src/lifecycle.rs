@@ -21,7 +21,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use hypha_primitives::{
 	blake2_256, current_auditor_slot, digest_commitment,
 	sampling::{audit_probability_ppm, is_sampled},
-	Digest, JobId, JobStatus, Uri, VerdictDue, VerifierSlot, VerifierSlots,
+	Digest, JobId, JobStatus, Uri, VerdictDue, VerifierSlot, VerifierSlots, INPUTS_UNAVAILABLE,
 };
 use pallet_reputation::{Outcome, ReputationInterface};
 use pallet_stake::{SlashDestination, StakeInterface};
@@ -190,6 +190,9 @@ enum Ruling {
 	Upheld,
 	/// A strict majority agree on this other digest.
 	Overturned(Digest),
+	/// A strict majority of the seats could not get the job's inputs
+	/// ([`INPUTS_UNAVAILABLE`]) from the client's store or the provider.
+	Unavailable,
 	/// No strict majority of the seats.
 	Undecided,
 }
@@ -220,9 +223,10 @@ impl<T: Config> Pallet<T> {
 	/// | `Dispute` (commit) | `Dispute` (commit or reveal) | `CommitVerdict` | `commit_verdict`; the last seat to commit opens the reveal | none | `VerdictCommitted`, `RevealOpened` |
 	/// | `Dispute` (commit) | `Dispute` (reveal) | `CloseDispute` | `DisputeDeadline` step | none | `RevealOpened` |
 	/// | `Dispute` (reveal) | `Dispute` (reveal) | `Reveal` | `submit_verdict`, not the last | none | `VerdictSubmitted` |
-	/// | `Dispute` (reveal) | `Settled` | `Reveal`, `CloseDispute` | last reveal or `DisputeDeadline`; a strict majority of the seats (auditor + full panel) back the provider | absent seats' no-show slash burned; losers slashed to the provider; fees to winners | `VerdictSubmitted` or `VerifierAbsent`s, `VerifierSlashed`, `JobSettled` |
+	/// | `Dispute` (reveal) | `Settled` | `Reveal`, `CloseDispute` | last reveal or `DisputeDeadline`; a strict majority of the seats (auditor + full panel) back the provider | absent seats' and "inputs unavailable" seats' no-show slash burned; losers slashed to the provider; fees to winners | `VerdictSubmitted` or `VerifierAbsent`s, `VerifierSlashed`, `JobSettled` |
 	/// | `Dispute` (reveal) | `Slashed` | same | same; a strict majority agree on another digest | same burns; losers slashed to the client; collateral pays winners' fees, rest to the client; budget released | same, `VerifierSlashed`, `ProviderSlashed` |
-	/// | `Dispute` (reveal) | `Refunded` | same | same; no strict majority of the seats (a tie, or too few answers) | same burns; no fees (a tie must not pay a liar), budget and collateral released | same, `JobRefunded` |
+	/// | `Dispute` (reveal) | `Refunded` | same | same; a strict majority of the seats answered [`INPUTS_UNAVAILABLE`] | absent seats' burns only; no fees, budget and collateral released | same, `JobRefunded` |
+	/// | `Dispute` (reveal) | `Refunded` | same | same; no strict majority of the seats (a tie, or too few answers) | absent seats' burns; no fees (a tie must not pay a liar), budget and collateral released | same, `JobRefunded` |
 	///
 	/// Conditions of the timed moves: `Expire` once `now >= expires_at`;
 	/// `MissDeadline`, `ReplaceAuditor`, `AbandonAudit` and `CloseDispute`
@@ -638,12 +642,23 @@ impl<T: Config> Pallet<T> {
 	) -> Next<T> {
 		let terms = record.terms.clone();
 		let mut answers: Vec<(T::AccountId, Digest)> = Vec::new();
+		// Seats that answered "inputs unavailable": no digest to count.
+		let mut unavailable: Vec<T::AccountId> = Vec::new();
 		for slot in verifiers {
 			match slot.digest {
+				Some(INPUTS_UNAVAILABLE) => unavailable.push(slot.verifier.clone()),
 				Some(digest) => answers.push((slot.verifier.clone(), digest)),
 				None => Self::penalize_absent(job, &slot.verifier, record),
 			}
 		}
+		// Once a majority of the seats got the inputs and answered, the
+		// inputs were there to be had: an "unavailable" answer then counts
+		// as no answer (the no-show slash, burned), never as a lost vote.
+		let refuted = || {
+			for verifier in &unavailable {
+				Self::penalize_absent(job, verifier, record);
+			}
+		};
 
 		let slash_losers = |winners: &dyn Fn(&Digest) -> bool, to: &T::AccountId| {
 			for (verifier, digest) in answers.iter() {
@@ -675,18 +690,29 @@ impl<T: Config> Pallet<T> {
 		// The seats of the dispute: the auditor and the full panel asked for
 		// (more if the slots hold more), whether or not they could be drawn.
 		let seats = (terms.dispute_verifiers as usize).saturating_add(1).max(verifiers.len());
-		match Self::rule(job, &work, &answers, seats) {
+		match Self::rule(job, &work, &answers, unavailable.len(), seats) {
 			Ruling::Upheld => {
+				refuted();
 				let upheld = |digest: &Digest| work.backed_by(job, digest);
 				slash_losers(&upheld, &work.provider);
 				let winners = backing(&upheld);
 				Self::settle(job, record, work, &winners, now)
 			},
 			Ruling::Overturned(winner) => {
+				refuted();
 				let overturned = |digest: &Digest| *digest == winner;
 				slash_losers(&overturned, &record.client);
 				let winners = backing(&overturned);
 				Self::slash_provider(job, record, work, &winners, now)
+			},
+			Ruling::Unavailable => {
+				// Client and provider both withheld the inputs (or served
+				// bytes that fail their digests): the work cannot be checked,
+				// so it is not paid, and the verifiers who said so honestly
+				// lose nothing. Nobody is slashed: the chain cannot tell who
+				// withheld, and a slash paid to the client would reward a
+				// client that withholds.
+				Self::refund(job, record, Some(&work), now)
 			},
 			Ruling::Undecided => {
 				// Nobody is proven wrong, and nobody is paid: in a tie one of
@@ -701,11 +727,14 @@ impl<T: Config> Pallet<T> {
 	/// against the `seats` of the dispute (the auditor and the full panel
 	/// the parameters ask for), not the answers that came in: a digest wins
 	/// only with a strict majority of the seats. So a lone auditor (no panel
-	/// could be drawn, or every member stayed away) decides nothing.
+	/// could be drawn, or every member stayed away) decides nothing. The
+	/// `unavailable` seats that answered [`INPUTS_UNAVAILABLE`] win only with
+	/// a strict majority too, and only if no digest has one.
 	fn rule(
 		job: JobId,
 		work: &Work<T>,
 		answers: &[(T::AccountId, Digest)],
+		unavailable: usize,
 		seats: usize,
 	) -> Ruling {
 		let provider_votes =
@@ -718,11 +747,12 @@ impl<T: Config> Pallet<T> {
 				rival = Some((*digest, votes));
 			}
 		}
-		let seats = seats.max(answers.len());
+		let seats = seats.max(answers.len().saturating_add(unavailable));
 		let majority = |votes: usize| votes.saturating_mul(2) > seats;
 		match rival {
 			_ if majority(provider_votes) => Ruling::Upheld,
 			Some((digest, votes)) if majority(votes) => Ruling::Overturned(digest),
+			_ if majority(unavailable) => Ruling::Unavailable,
 			_ => Ruling::Undecided,
 		}
 	}

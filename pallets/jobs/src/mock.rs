@@ -48,6 +48,7 @@ impl pallet_stake::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type GovernanceOrigin = frame_system::EnsureRoot<u64>;
+	type UnbondingFloor = VerifierLiability;
 	type MaxVerifiers = MaxVerifiers;
 	type MaxUnbondingChunks = ConstU32<4>;
 	type WeightInfo = ();
@@ -58,12 +59,30 @@ impl pallet_reputation::Config for Test {
 	type InitialScore = InitialScore;
 }
 
+/// The two pallets check each other as in the runtime: the Stake pallet's
+/// unbonding period against the Jobs pallet's windows.
+pub struct VerifierLiability;
+impl frame_support::traits::Get<u64> for VerifierLiability {
+	fn get() -> u64 {
+		Jobs::verifier_liability(&crate::pallet::Params::<Test>::get())
+	}
+}
+
+/// The Stake pallet's unbonding period, for the Jobs pallet's check.
+pub struct UnbondingPeriod;
+impl frame_support::traits::Get<u64> for UnbondingPeriod {
+	fn get() -> u64 {
+		pallet_stake::Params::<Test>::get().unbonding_period
+	}
+}
+
 impl pallet_jobs::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Stake = Stake;
 	type Reputation = Reputation;
 	type GovernanceOrigin = frame_system::EnsureRoot<u64>;
+	type UnbondingPeriod = UnbondingPeriod;
 	type MaxAgendaPerBlock = ConstU32<8>;
 	type MaxOverflow = ConstU32<16>;
 	type WeightInfo = ();
@@ -180,7 +199,8 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		params: Some(pallet_stake::StakeParams {
 			min_provider_stake: 1_000,
 			min_verifier_stake: 1_000,
-			unbonding_period: pallet_stake::MIN_UNBONDING_BLOCKS.into(),
+			// Longer than a verifier's liability at `test_params` (351 blocks).
+			unbonding_period: 400,
 		}),
 	}
 	.assimilate_storage(&mut storage)

@@ -13,7 +13,7 @@ use frame_support::{
 };
 use hypha_primitives::{
 	current_auditor_slot, digest_commitment, sampling::PPM, Digest, JobId, JobStatus, Uri,
-	WorkloadKind,
+	WorkloadKind, INPUTS_UNAVAILABLE,
 };
 use pallet_stake::StakeInterface;
 use sp_runtime::DispatchError;
@@ -504,6 +504,90 @@ fn a_tied_dispute_refunds_the_client_and_pays_no_verifier() {
 }
 
 #[test]
+fn draining_verifiers_inputs_unavailable_confirmed_by_the_panel_refunds_and_costs_no_verifier() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		// Client and provider both withhold the inputs: the auditor and the
+		// whole panel say so.
+		let first = auditor(job);
+		let unavailable = Some(INPUTS_UNAVAILABLE);
+		let panel = dispute(job, first, INPUTS_UNAVAILABLE, &[unavailable, unavailable]);
+		assert_eq!(status(job), JobStatus::Refunded { at: 3 });
+		for verifier in core::iter::once(first).chain(panel) {
+			assert_eq!(verifier_stake(verifier), VERIFIER_BOND, "verifier {verifier}");
+			assert_eq!(free(verifier), ENDOWMENT - VERIFIER_BOND);
+		}
+		// Nobody is slashed: not the provider (the chain cannot tell who
+		// withheld), and no penalty goes to the client.
+		assert_eq!(free(CLIENT), ENDOWMENT);
+		assert_eq!(provider_stake(PROVIDER), PROVIDER_BOND);
+		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND);
+		assert!(!jobs_events().iter().any(|event| matches!(
+			event,
+			Event::VerifierSlashed { .. }
+				| Event::VerifierAbsent { .. }
+				| Event::ProviderSlashed { .. }
+		)));
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn draining_verifiers_a_false_inputs_unavailable_costs_the_no_show_slash_and_the_provider_is_paid()
+{
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		// A lazy auditor claims the inputs were unavailable; the panel got
+		// them and backs the provider.
+		let lazy = auditor(job);
+		dispute(job, lazy, INPUTS_UNAVAILABLE, &[Some(OUTPUT), Some(OUTPUT)]);
+		assert_eq!(status(job), settled(job, PROVIDER, 3));
+		// The claim counts as no answer: the no-show slash, burned (not a
+		// lost vote's slash paid to the provider).
+		assert_eq!(verifier_stake(lazy), VERIFIER_BOND - 50);
+		System::assert_has_event(Event::VerifierAbsent { job, verifier: lazy, slashed: 50 }.into());
+		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND + PRICE);
+		assert_eq!(free(CLIENT), ENDOWMENT - PRICE - 2 * FEE);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
+fn draining_verifiers_an_unavailable_claim_does_not_shield_a_cheat_the_panel_catches() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, WRONG);
+		run_to_block(3);
+		// An auditor colluding with the cheat claims the inputs were
+		// unavailable; the panel computes the true output.
+		let colluder = auditor(job);
+		dispute(job, colluder, INPUTS_UNAVAILABLE, &[Some(OUTPUT), Some(OUTPUT)]);
+		assert_eq!(status(job), JobStatus::Slashed { provider: PROVIDER, at: 3 });
+		assert_eq!(verifier_stake(colluder), VERIFIER_BOND - 50);
+		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND);
+		// The two panel members' fees come out of the collateral.
+		assert_eq!(free(CLIENT), ENDOWMENT + COLLATERAL - 2 * FEE);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
 fn verdicts_from_strangers_or_twice_are_refused() {
 	new_test_ext().execute_with(|| {
 		register_verifiers(3);
@@ -668,12 +752,65 @@ fn set_params_refuses_parameters_that_break_the_rules() {
 				Error::<Test>::InvalidParams
 			);
 		}
+		// The longest windows need the longest unbonding period (a verifier
+		// stays liable for three of them).
+		let stake = pallet_stake::StakeParams {
+			unbonding_period: pallet_stake::MAX_UNBONDING_BLOCKS.into(),
+			..pallet_stake::Params::<Test>::get()
+		};
+		assert_ok!(Stake::set_params(RuntimeOrigin::root(), stake));
 		let mut edge = test_params();
 		edge.safety_permille = 1_000;
 		edge.p_min_ppm = 1;
 		edge.collateral_percent = 1;
 		edge.audit_window = crate::MAX_WINDOW_BLOCKS.into();
 		assert_ok!(Jobs::set_params(RuntimeOrigin::root(), edge));
+	});
+}
+
+#[test]
+fn parameters_that_break_the_rules_the_windows_cannot_outlast_the_verifiers_unbonding() {
+	new_test_ext().execute_with(|| {
+		// The mock's unbonding period is 400 blocks; at `test_params` a
+		// verifier is liable for 3 × (100 + 1 + 16) = 351.
+		let params = Params::<Test>::get();
+		assert_eq!(Jobs::verifier_liability(&params), 351);
+		// A longest result window of 117 makes it 402: refused, since the
+		// verifier could withdraw its stake before a dispute's slash.
+		let too_long = ParamsOf::<Test> { max_result_window: 117, ..params.clone() };
+		assert_noop!(
+			Jobs::set_params(RuntimeOrigin::root(), too_long),
+			Error::<Test>::InvalidParams
+		);
+		let audit_too_long = ParamsOf::<Test> { audit_window: 117, ..params.clone() };
+		assert_noop!(
+			Jobs::set_params(RuntimeOrigin::root(), audit_too_long),
+			Error::<Test>::InvalidParams
+		);
+		// 116 gives 399: accepted.
+		let longest = ParamsOf::<Test> { max_result_window: 116, ..params };
+		assert_ok!(Jobs::set_params(RuntimeOrigin::root(), longest));
+		// And the other way round: the Stake pallet refuses to shorten the
+		// unbonding period below what the new windows need.
+		let stake = pallet_stake::Params::<Test>::get();
+		assert_noop!(
+			Stake::set_params(
+				RuntimeOrigin::root(),
+				pallet_stake::StakeParams { unbonding_period: 399, ..stake.clone() }
+			),
+			pallet_stake::Error::<Test>::InvalidParams
+		);
+		assert_ok!(Stake::set_params(
+			RuntimeOrigin::root(),
+			pallet_stake::StakeParams { unbonding_period: 400, ..stake }
+		));
+		// With the windows back to 100, it can shorten to 352.
+		assert_ok!(Jobs::set_params(RuntimeOrigin::root(), test_params()));
+		let stake = pallet_stake::Params::<Test>::get();
+		assert_ok!(Stake::set_params(
+			RuntimeOrigin::root(),
+			pallet_stake::StakeParams { unbonding_period: 352, ..stake }
+		));
 	});
 }
 

@@ -243,7 +243,10 @@ mod benchmarks {
 		let params = StakeParams {
 			min_provider_stake: 1_000u32.into(),
 			min_verifier_stake: 1_000u32.into(),
-			unbonding_period: MIN_UNBONDING_BLOCKS.into(),
+			// The shortest period the runtime's windows allow.
+			unbonding_period: T::UnbondingFloor::get()
+				.saturating_add(1u32.into())
+				.max(MIN_UNBONDING_BLOCKS.into()),
 		};
 
 		#[extrinsic_call]

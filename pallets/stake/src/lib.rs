@@ -238,6 +238,12 @@ pub mod pallet {
 		/// Who may change [`Params`]: root today, a referendum track later.
 		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
+		/// The longest a verifier stays liable for a job it audits (the Jobs
+		/// pallet's `verifier_liability` at its current parameters):
+		/// [`Pallet::set_params`] refuses an unbonding period that is not
+		/// longer, since an unbonded stake can be withdrawn before its slash.
+		type UnbondingFloor: Get<BlockNumberFor<Self>>;
+
 		/// Most verifiers registered at once (the length bound of [`Verifiers`]).
 		#[pallet::constant]
 		type MaxVerifiers: Get<u32>;
@@ -664,7 +670,8 @@ pub mod pallet {
 		/// [`Pallet::params_are_valid`].
 		///
 		/// Origin: `GovernanceOrigin`. Errors: `ZeroMinimumStake`,
-		/// `InvalidParams` (the unbonding period is out of bounds).
+		/// `InvalidParams` (the unbonding period is out of bounds, or not
+		/// longer than a verifier's liability, [`Config::UnbondingFloor`]).
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::set_params())]
 		pub fn set_params(origin: OriginFor<T>, params: StakeParamsOf<T>) -> DispatchResult {
@@ -674,6 +681,7 @@ pub mod pallet {
 				Error::<T>::ZeroMinimumStake
 			);
 			ensure!(Self::params_are_valid(&params), Error::<T>::InvalidParams);
+			ensure!(params.unbonding_period > T::UnbondingFloor::get(), Error::<T>::InvalidParams);
 			Params::<T>::put(&params);
 			Self::deposit_event(Event::ParamsSet { params });
 			Ok(())

@@ -46,12 +46,16 @@ pub const MAX_CHUNKS: u32 = 3;
 
 parameter_types! {
 	pub const MaxVerifiers: u32 = MAX_VERIFIERS;
+	/// A verifier's liability in blocks, as the Jobs pallet would report it
+	/// (settable per test).
+	pub static UnbondingFloor: u64 = 0;
 }
 
 impl pallet_stake::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type GovernanceOrigin = frame_system::EnsureRoot<u64>;
+	type UnbondingFloor = UnbondingFloor;
 	type MaxVerifiers = MaxVerifiers;
 	type MaxUnbondingChunks = ConstU32<MAX_CHUNKS>;
 	type WeightInfo = ();

@@ -150,6 +150,28 @@ fn set_params_refuses_an_unbonding_period_that_lets_a_verifier_leave_before_its_
 }
 
 #[test]
+fn set_params_refuses_an_unbonding_period_no_longer_than_a_verifiers_liability() {
+	new_test_ext().execute_with(|| {
+		// The Jobs pallet says a verifier stays liable for 500 blocks: an
+		// unbonding period of 500 or less would let it withdraw first.
+		crate::mock::UnbondingFloor::set(500);
+		for too_short in [MIN_UNBONDING_BLOCKS as u64, 499, 500] {
+			assert_noop!(
+				Stake::set_params(
+					RuntimeOrigin::root(),
+					StakeParams { unbonding_period: too_short, ..test_params() }
+				),
+				StakeError::InvalidParams
+			);
+		}
+		let params = StakeParams { unbonding_period: 501, ..test_params() };
+		assert_ok!(Stake::set_params(RuntimeOrigin::root(), params.clone()));
+		assert_eq!(Params::<Test>::get(), params);
+		crate::mock::UnbondingFloor::set(0);
+	});
+}
+
+#[test]
 fn set_params_refuses_an_unbonding_period_longer_than_four_weeks() {
 	new_test_ext().execute_with(|| {
 		let longest = MAX_UNBONDING_BLOCKS as u64;

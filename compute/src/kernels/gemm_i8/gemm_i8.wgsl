@@ -7,6 +7,11 @@
 // (ceil(ceil(N/4)/8), ceil(ceil(M/4)/8)). Blocks that overhang the edge load
 // the last valid row/column and skip those writes, so M and N need not be
 // multiples of anything.
+//
+// `dot4(a, b)`, the dot product of two words' four signed bytes, comes
+// from dot4_packed.wgsl (WGSL's dot4I8Packed) or dot4_unpacked.wgsl (the
+// bytes sign-extended and multiplied one by one), prepended by gpu.rs:
+// the same sum either way, since no partial sum can overflow.
 
 struct Params {
 	m: u32,
@@ -20,12 +25,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> w: array<u32>;
 @group(0) @binding(3) var<storage, read> bias: array<i32>;
 @group(0) @binding(4) var<storage, read_write> out: array<i32>;
-
-// The four signed bytes of a word, sign-extended.
-fn unpack(x: u32) -> vec4<i32> {
-	let v = bitcast<i32>(x);
-	return vec4<i32>(extractBits(v, 0u, 8u), extractBits(v, 8u, 8u), extractBits(v, 16u, 8u), extractBits(v, 24u, 8u));
-}
 
 @compute @workgroup_size(8, 8, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -52,14 +51,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 		acc[r] = b;
 	}
 	for (var i = 0u; i < kw; i = i + 1u) {
-		let w0 = unpack(w[cols[0] + i]);
-		let w1 = unpack(w[cols[1] + i]);
-		let w2 = unpack(w[cols[2] + i]);
-		let w3 = unpack(w[cols[3] + i]);
+		let w0 = w[cols[0] + i];
+		let w1 = w[cols[1] + i];
+		let w2 = w[cols[2] + i];
+		let w3 = w[cols[3] + i];
 		for (var r = 0u; r < 4u; r = r + 1u) {
 			// Each dot is at most 4 * 128 * 128: no overflow before the wrapping add.
-			let x = unpack(a[rows[r] + i]);
-			acc[r] = acc[r] + vec4<i32>(dot(x, w0), dot(x, w1), dot(x, w2), dot(x, w3));
+			let x = a[rows[r] + i];
+			acc[r] = acc[r] + vec4<i32>(dot4(x, w0), dot4(x, w1), dot4(x, w2), dot4(x, w3));
 		}
 	}
 	for (var r = 0u; r < 4u; r = r + 1u) {

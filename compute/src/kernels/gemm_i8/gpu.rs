@@ -4,7 +4,26 @@ use super::GemmShape;
 use crate::gpu::{grid_2d, i32_bytes, i32_from_bytes, GpuContext, Kernel};
 use crate::ComputeError;
 
-const KERNEL: Kernel = Kernel { name: "gemm_i8", source: include_str!("gemm_i8.wgsl") };
+/// With WGSL's `dot4I8Packed`.
+const PACKED: Kernel = Kernel {
+	name: "gemm_i8",
+	source: concat!(include_str!("dot4_packed.wgsl"), include_str!("gemm_i8.wgsl")),
+};
+/// With the bytes unpacked one by one (same bits).
+const UNPACKED: Kernel = Kernel {
+	name: "gemm_i8_unpacked",
+	source: concat!(include_str!("dot4_unpacked.wgsl"), include_str!("gemm_i8.wgsl")),
+};
+
+/// How the kernel takes its dot products of four bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dot4 {
+	/// WGSL's `dot4I8Packed`, where the WGSL implementation has
+	/// `packed_4x8_integer_dot_product` ([`GpuContext::packed_dot`]).
+	Packed,
+	/// Four multiplications of sign-extended bytes.
+	Unpacked,
+}
 
 /// Packs rows of int8 values four to a `u32` word, each row padded with zeros
 /// to `k.div_ceil(4)` words, as little-endian bytes.
@@ -19,9 +38,24 @@ fn pack_rows(x: &[i8], rows: usize, k: usize) -> Vec<u8> {
 	out
 }
 
-/// Same contract as [`super::cpu::reference`], computed on the GPU.
+/// Same contract as [`super::cpu::reference`], computed on the GPU, with
+/// `dot4I8Packed` where the context has it.
 pub fn run(
 	ctx: &GpuContext,
+	a: &[i8],
+	w: &[i8],
+	bias: &[i32],
+	shape: GemmShape,
+) -> Result<Vec<i32>, ComputeError> {
+	let dot = if ctx.packed_dot() { Dot4::Packed } else { Dot4::Unpacked };
+	run_with(ctx, dot, a, w, bias, shape)
+}
+
+/// [`run`] with the dot product chosen by the caller (tests hold both to
+/// the same bits).
+pub fn run_with(
+	ctx: &GpuContext,
+	dot: Dot4,
 	a: &[i8],
 	w: &[i8],
 	bias: &[i32],
@@ -31,7 +65,10 @@ pub fn run(
 	let GemmShape { m, k, n } = shape;
 	let params = [m as u32, n as u32, k.div_ceil(4) as u32, 0];
 	let bytes = ctx.run(
-		&KERNEL,
+		match dot {
+			Dot4::Packed => &PACKED,
+			Dot4::Unpacked => &UNPACKED,
+		},
 		&params,
 		&[&pack_rows(a, m, k), &pack_rows(w, n, k), &i32_bytes(bias)],
 		m * n * 4,

@@ -48,8 +48,15 @@ pub fn rms_norm(x: &[i32], gain: &[i32], eps: u64) -> Result<Vec<i8>, KernelErro
 	Ok(out)
 }
 
+/// Below this many values a step runs on one thread: handing a row or two
+/// to rayon costs more than it saves (token-by-token decoding).
+const PARALLEL_MIN: usize = 1 << 14;
+
 /// [`rms_norm`], rows over threads.
 pub fn rms_norm_fast(x: &[i32], gain: &[i32], eps: u64) -> Result<Vec<i8>, KernelError> {
+	if x.len() < PARALLEL_MIN {
+		return rms_norm(x, gain, eps);
+	}
 	check_rms_norm(x, gain)?;
 	let mut out = vec![0i8; x.len()];
 	x.par_chunks_exact(gain.len())

@@ -21,7 +21,7 @@ fn i8s(rng: &mut SplitMix64, len: usize, extreme: bool) -> Vec<i8> {
 	(0..len)
 		.map(|_| {
 			let r = rng.next_u64();
-			if extreme && r % 3 == 0 {
+			if extreme && r.is_multiple_of(3) {
 				[i8::MIN, i8::MAX][(r >> 8) as usize % 2]
 			} else {
 				r as i8
@@ -51,7 +51,7 @@ proptest! {
 		seed in any::<u64>(),
 	) {
 		let mut rng = SplitMix64::new(seed);
-		let acc: Vec<i32> = (0..rows * channels).map(|_| { let r = rng.next_u64(); r as i32 >> (r >> 40) % 31 }).collect();
+		let acc: Vec<i32> = (0..rows * channels).map(|_| { let r = rng.next_u64(); r as i32 >> ((r >> 40) % 31) }).collect();
 		let base: Vec<i32> = (0..rows * channels).map(|_| rng.next_u64() as i32 >> 8).collect();
 		let base = with_base.then_some(&base[..]);
 		let scales = &scales[..channels];
@@ -74,7 +74,7 @@ proptest! {
 		let x: Vec<i32> = (0..rows * width)
 			.map(|_| {
 				let r = rng.next_u64();
-				if extreme && r % 4 == 0 { [-limit, limit][(r >> 9) as usize % 2] as i32 } else { ((r >> 1) as i64 % (2 * limit + 1) - limit) as i32 }
+				if extreme && r.is_multiple_of(4) { [-limit, limit][(r >> 9) as usize % 2] as i32 } else { ((r >> 1) as i64 % (2 * limit + 1) - limit) as i32 }
 			})
 			.collect();
 		let gain: Vec<i32> = (0..width).map(|_| { let r = rng.next_u64(); if extreme { r as i32 } else { (r % (1 << 18)) as i32 } }).collect();
@@ -97,7 +97,7 @@ proptest! {
 		let width = heads * head_dim;
 		let x = i8s(&mut rng, rows * width, extreme);
 		let positions = start + rows + (seed % 3) as usize;
-		let mut table = || -> Vec<i16> { (0..positions * half).map(|_| { let r = rng.next_u64(); if extreme && r % 5 == 0 { [i16::MIN, i16::MAX][(r >> 7) as usize % 2] } else { r as i16 >> 1 } }).collect() };
+		let mut table = || -> Vec<i16> { (0..positions * half).map(|_| { let r = rng.next_u64(); if extreme && r.is_multiple_of(5) { [i16::MIN, i16::MAX][(r >> 7) as usize % 2] } else { r as i16 >> 1 } }).collect() };
 		let (cos, sin) = (table(), table());
 		let shape = RopeShape { rows, width, head_dim, start };
 		let expected = cpu::rope(&x, shape, &cos, &sin).unwrap();

@@ -879,26 +879,20 @@ async fn a_job_whose_output_cannot_fit_its_own_bound_is_refused_before_any_claim
 	Ok(())
 }
 
-#[tokio::test]
-async fn draining_verifiers_an_auditor_gets_the_inputs_from_the_provider_when_the_client_withholds_them(
-) -> Result<()> {
-	let _serial = hypha_e2e::serial().await;
-	// Issue 11, attack 4: the client stops serving its program and input once
-	// the provider has them, hoping the auditors cannot re-execute and are
-	// slashed for not answering. The provider serves the blobs of the jobs
-	// it holds, so the auditor gets them there and the job settles.
-	let mut market = Market::start("withheld", &[]).await?;
+/// A market named `name` with Eve's worker and Ferdie registered as the
+/// only verifier but with its daemon down, and one job of Bob's committed
+/// and waiting for Ferdie's audit (so that Ferdie has fetched nothing yet).
+/// Returns the market, the job and the ledger before the job.
+async fn a_job_awaiting_a_stopped_auditor(name: &str) -> Result<(Market, u64, Ledger)> {
+	let mut market = Market::start(name, &[]).await?;
 	let (client, provider, verifier) = (dev::bob(), dev::eve(), dev::ferdie());
 	market.start_worker(&provider, &[])?;
 	market.start_verifier(&verifier, &[])?;
 	market.wait_for_provider(&provider).await?;
 	market.wait_for_verifier(&verifier).await?;
-	// The verifier stays registered but its daemon is down for now, so it
-	// cannot fetch the blobs before the store goes away.
 	market.daemon("verifier-ferdie")?.process.kill();
 	market.daemons.remove("verifier-ferdie");
 	let spec = market.training_job().await?;
-
 	let before = Ledger::now(&market.client).await?;
 	let (job, _) = market.submit(&client, &spec, &[]).await?;
 	let verifier_id = id(&verifier);
@@ -912,6 +906,21 @@ async fn draining_verifiers_an_auditor_gets_the_inputs_from_the_provider_when_th
 			_ => None,
 		})
 		.await?;
+	Ok((market, job, before))
+}
+
+#[tokio::test]
+async fn draining_verifiers_an_auditor_gets_the_inputs_from_the_provider_when_the_client_withholds_them(
+) -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
+	// Issue 11, attack 4: the client stops serving its program and input once
+	// the provider has them, hoping the auditors cannot re-execute and are
+	// slashed for not answering. The provider serves the blobs of the jobs
+	// it holds, so the auditor gets them there and the job settles.
+	// The verifier's daemon is down until the store has gone away, so it
+	// cannot fetch the blobs before.
+	let (mut market, job, before) = a_job_awaiting_a_stopped_auditor("withheld").await?;
+	let (client, provider, verifier) = (dev::bob(), dev::eve(), dev::ferdie());
 	market.store.process.kill();
 	market.start_verifier(&verifier, &[])?;
 	market
@@ -952,29 +961,8 @@ async fn draining_verifiers_an_auditor_whose_inputs_client_and_provider_both_wit
 	// disagreement) instead of staying silent and being slashed for it. No
 	// panel can be drawn, so the job is refunded: nobody is paid, nobody
 	// slashed.
-	let mut market = Market::start("unavailable", &[]).await?;
+	let (mut market, job, before) = a_job_awaiting_a_stopped_auditor("unavailable").await?;
 	let (client, provider, verifier) = (dev::bob(), dev::eve(), dev::ferdie());
-	market.start_worker(&provider, &[])?;
-	market.start_verifier(&verifier, &[])?;
-	market.wait_for_provider(&provider).await?;
-	market.wait_for_verifier(&verifier).await?;
-	market.daemon("verifier-ferdie")?.process.kill();
-	market.daemons.remove("verifier-ferdie");
-	let spec = market.training_job().await?;
-
-	let before = Ledger::now(&market.client).await?;
-	let (job, _) = market.submit(&client, &spec, &[]).await?;
-	let verifier_id = id(&verifier);
-	market
-		.wait_for_status(job, "an audit by the verifier", |status| match status {
-			JobStatus::Audit { verifiers, .. }
-				if verifiers.last().is_some_and(|slot| slot.verifier == verifier_id) =>
-			{
-				Some(())
-			},
-			_ => None,
-		})
-		.await?;
 	market.store.process.kill();
 	market.daemon("worker-eve")?.process.kill();
 	market.daemons.remove("worker-eve");

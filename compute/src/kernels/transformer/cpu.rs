@@ -95,13 +95,7 @@ pub fn attention(
 	shape: AttentionShape,
 	score: Scale,
 ) -> Result<Vec<i8>, KernelError> {
-	shape.check(q, keys, values, score)?;
-	let qw = shape.heads * shape.head_dim;
-	let mut out = vec![0i8; shape.rows * qw];
-	out.chunks_mut(qw)
-		.enumerate()
-		.for_each(|(i, o)| attention_row(q, keys, values, shape, score, i, o));
-	Ok(out)
+	attention_rows(q, keys, values, shape, score, false)
 }
 
 /// [`attention`], rows over threads.
@@ -112,12 +106,26 @@ pub fn attention_fast(
 	shape: AttentionShape,
 	score: Scale,
 ) -> Result<Vec<i8>, KernelError> {
+	attention_rows(q, keys, values, shape, score, true)
+}
+
+fn attention_rows(
+	q: &[i8],
+	keys: &[i8],
+	values: &[i8],
+	shape: AttentionShape,
+	score: Scale,
+	parallel: bool,
+) -> Result<Vec<i8>, KernelError> {
 	shape.check(q, keys, values, score)?;
 	let qw = shape.heads * shape.head_dim;
 	let mut out = vec![0i8; shape.rows * qw];
-	out.par_chunks_mut(qw)
-		.enumerate()
-		.for_each(|(i, o)| attention_row(q, keys, values, shape, score, i, o));
+	let row = |(i, o): (usize, &mut [i8])| attention_row(q, keys, values, shape, score, i, o);
+	if parallel {
+		out.par_chunks_mut(qw).enumerate().for_each(row);
+	} else {
+		out.chunks_mut(qw).enumerate().for_each(row);
+	}
 	Ok(out)
 }
 

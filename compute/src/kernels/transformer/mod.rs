@@ -58,7 +58,10 @@ impl RopeShape {
 	/// tables.
 	pub fn check(&self, x: &[i8], cos: &[i16], sin: &[i16]) -> Result<(), KernelError> {
 		check_dims(&[self.rows, self.width])?;
-		if self.head_dim == 0 || self.head_dim % 2 != 0 || self.width % self.head_dim != 0 {
+		if self.head_dim == 0
+			|| !self.head_dim.is_multiple_of(2)
+			|| !self.width.is_multiple_of(self.head_dim)
+		{
 			return Err(KernelError::BadParameter {
 				reason: "rope: head_dim must be even and divide the row width",
 			});
@@ -106,7 +109,7 @@ impl AttentionShape {
 		score: Scale,
 	) -> Result<(), KernelError> {
 		check_dims(&[self.rows, self.heads, self.head_dim])?;
-		if self.kv_heads == 0 || self.heads % self.kv_heads != 0 {
+		if self.kv_heads == 0 || !self.heads.is_multiple_of(self.kv_heads) {
 			return Err(KernelError::BadParameter {
 				reason: "attention: kv_heads must divide heads",
 			});
@@ -139,7 +142,7 @@ fn check_scales(scales: &[Scale]) -> Result<(), KernelError> {
 
 /// Checks [`cpu::rms_norm`]'s arguments.
 pub fn check_rms_norm(x: &[i32], gain: &[i32]) -> Result<(), KernelError> {
-	if gain.is_empty() || gain.len() > MAX_NORM_WIDTH || x.len() % gain.len() != 0 {
+	if gain.is_empty() || gain.len() > MAX_NORM_WIDTH || !x.len().is_multiple_of(gain.len()) {
 		return Err(KernelError::BadParameter {
 			reason: "rms_norm: the row width (gain) must be 1..=2^15 and divide x",
 		});
@@ -160,7 +163,7 @@ pub fn check_requantize_channels(
 	lo: i32,
 	hi: i32,
 ) -> Result<(), KernelError> {
-	if scales.is_empty() || acc.len() % scales.len() != 0 {
+	if scales.is_empty() || !acc.len().is_multiple_of(scales.len()) {
 		return Err(KernelError::BadParameter {
 			reason: "requantize_channels: the channels (scales) must divide the accumulators",
 		});

@@ -15,9 +15,15 @@
 //!   the true output [`OUTPUT`]), *cheating* (commits [`WRONG`] on every job,
 //!   without computing) or *lazy* (claims jobs and never commits);
 //! - each verifier is *honest* (answers [`OUTPUT`]), *lazy* (never answers),
-//!   *lying* (answers a wrong digest of its own, [`lie`]) or *colluding*
+//!   *lying* (answers a wrong digest of its own, [`lie`]), *colluding*
 //!   (backs a cheating provider's [`WRONG`]; on an honest provider's job it
-//!   answers honestly, to keep its stake).
+//!   answers honestly, to keep its stake) or *shirking* (claims
+//!   [`INPUTS_UNAVAILABLE`] without trying, to skip the work);
+//! - in one cast in four the client *and* the providers withhold every
+//!   job's inputs from the auditors (the client's store and the providers'
+//!   mirrors both refuse): an honest verifier then answers
+//!   [`INPUTS_UNAVAILABLE`], as does a colluder on an honest provider's job
+//!   (it cannot compute either).
 //!
 //! Every actor that answers reads [`crate::pallet::Jobs`] each block and does
 //! what the protocol's phase asks of it ([`JobStatus::verdict_due`]): in an
@@ -72,7 +78,7 @@ use frame_support::traits::fungible::{Inspect, InspectHold};
 use hypha_primitives::{
 	digest_commitment,
 	sampling::{audit_probability_ppm, PPM},
-	Digest, JobId, JobStatus, Uri, VerdictDue, WorkloadKind,
+	Digest, JobId, JobStatus, Uri, VerdictDue, WorkloadKind, INPUTS_UNAVAILABLE,
 };
 use pallet_stake::StakeInterface;
 use proptest::{
@@ -124,12 +130,17 @@ enum VerifierRole {
 	Lying,
 	/// [`WRONG`] on a cheating provider's jobs, the true output on others.
 	Colluding,
+	/// [`INPUTS_UNAVAILABLE`] on every job, without trying.
+	Shirking,
 }
 
 /// The roles of one sequence.
 #[derive(Clone, Debug)]
 struct Cast {
 	griefing_client: bool,
+	/// The client and the providers withhold every job's inputs from the
+	/// auditors.
+	inputs_withheld: bool,
 	/// Of [`PROVIDER`] and [`OTHER_PROVIDER`].
 	providers: [ProviderRole; 2],
 	/// Of [`VERIFIERS`], in order.
@@ -159,14 +170,17 @@ impl Cast {
 	/// The digest `verifier` answers on a job of `provider`, `None` if it
 	/// never answers.
 	fn verdict(&self, verifier: u64, provider: u64) -> Option<Digest> {
+		// What re-executing gives: the true output, if the inputs can be had.
+		let computed = if self.inputs_withheld { INPUTS_UNAVAILABLE } else { OUTPUT };
 		match self.verifier(verifier)? {
-			VerifierRole::Honest => Some(OUTPUT),
+			VerifierRole::Honest => Some(computed),
 			VerifierRole::Lazy => None,
 			VerifierRole::Lying => Some(lie(verifier)),
 			VerifierRole::Colluding if self.provider(provider) == Some(ProviderRole::Cheating) => {
 				Some(WRONG)
 			},
-			VerifierRole::Colluding => Some(OUTPUT),
+			VerifierRole::Colluding => Some(computed),
+			VerifierRole::Shirking => Some(INPUTS_UNAVAILABLE),
 		}
 	}
 
@@ -237,17 +251,20 @@ fn verifier_role() -> impl Strategy<Value = VerifierRole> {
 		Just(VerifierRole::Lazy),
 		Just(VerifierRole::Lying),
 		Just(VerifierRole::Colluding),
+		Just(VerifierRole::Shirking),
 	]
 }
 
 fn cast() -> impl Strategy<Value = Cast> {
 	(
 		any::<bool>(),
+		proptest::bool::weighted(0.25),
 		proptest::array::uniform2(provider_role()),
 		proptest::array::uniform5(verifier_role()),
 	)
-		.prop_map(|(griefing_client, providers, verifiers)| Cast {
+		.prop_map(|(griefing_client, inputs_withheld, providers, verifiers)| Cast {
 			griefing_client,
+			inputs_withheld,
 			providers,
 			verifiers,
 		})
@@ -369,6 +386,9 @@ struct Tally {
 	/// majority: a liar's disagreement among absent or lying seats. No
 	/// money lost, but work unpaid, and the liar pays nothing.
 	honest_unpaid_after_dispute: u64,
+	/// Honest results refunded after a dispute in a cast that withheld the
+	/// inputs: the panel found them unavailable (or could not decide).
+	unavailable_refunds: u64,
 	/// Honest results refunded, not paid, without a dispute: every auditor
 	/// drawn stayed away, or the last one disagreed with no panel left.
 	honest_unpaid_unaudited: u64,
@@ -731,9 +751,14 @@ impl<'a> Sim<'a> {
 					self.burned += slashed;
 					self.tally.deadlines_missed += 1;
 				},
-				Event::VerifierAbsent { slashed, .. } => {
+				Event::VerifierAbsent { job, verifier, slashed } => {
 					self.burned += slashed;
 					self.tally.absentees += 1;
+					// An honest verifier is absent only when its "inputs
+					// unavailable" was refuted by a majority that answered:
+					// with the inputs withheld, only colluders backing a
+					// cheat can be that majority.
+					slashes.push((job, verifier, slashed));
 				},
 				Event::DisputeOpened { job, .. } => {
 					self.tally.disputes += 1;
@@ -783,6 +808,9 @@ impl<'a> Sim<'a> {
 				},
 				Event::JobRefunded { job, .. } => match self.results.get(&job) {
 					Some(result) if result.cheated => self.tally.cheats_refunded += 1,
+					Some(result) if result.disputed && self.cast.inputs_withheld => {
+						self.tally.unavailable_refunds += 1
+					},
 					Some(result) if result.disputed => self.tally.honest_unpaid_after_dispute += 1,
 					Some(_) => self.tally.honest_unpaid_unaudited += 1,
 					None => {},
@@ -941,6 +969,7 @@ fn simulate(cast: &Cast, plan: &[Plan], tally: &RefCell<Tally>) -> TestCaseResul
 		total.cheats_refunded += figures.cheats_refunded;
 		total.honest_unpaid_after_dispute += figures.honest_unpaid_after_dispute;
 		total.honest_unpaid_unaudited += figures.honest_unpaid_unaudited;
+		total.unavailable_refunds += figures.unavailable_refunds;
 		total.disputes += figures.disputes;
 		total.reveals += figures.reveals;
 		total.absentees += figures.absentees;
@@ -995,8 +1024,8 @@ fn adversarial_simulation_honest_parties_never_lose_and_cheating_does_not_pay() 
 		 ({} refused) in {:.1?}; cheats committed {}, caught (Slashed) {}, paid unaudited {}, \
 		 paid by colluders {}, refunded {}; cheat gain {:+.1}/job over all casts, {:+.1}/job \
 		 with an honest majority; honest losses {}; honest verifiers outvoted by colluders {} \
-		 times ({} tokens); honest results refunded unpaid {} after a dispute, {} without; \
-		 tokens burned {}",
+		 times ({} tokens); honest results refunded unpaid {} after a dispute, {} without, \
+		 {} with the inputs withheld; tokens burned {}",
 		tally.sequences,
 		tally.blocks,
 		tally.jobs,
@@ -1015,6 +1044,7 @@ fn adversarial_simulation_honest_parties_never_lose_and_cheating_does_not_pay() 
 		tally.outvoted,
 		tally.honest_unpaid_after_dispute,
 		tally.honest_unpaid_unaudited,
+		tally.unavailable_refunds,
 		tally.burned,
 	);
 	eprintln!(

@@ -13,7 +13,9 @@
 //!   them (plus whatever routes a daemon adds);
 //! - [`config`]: a daemon's settings from a TOML file, flags on top;
 //! - [`blocks`]: following finalized blocks with their events;
-//! - [`progress`]: progress lines for long-running jobs.
+//! - [`progress`]: progress lines for long-running jobs;
+//! - [`load`]: a job from its blobs, off the runtime's threads and within
+//!   a time bound.
 //!
 //! Chain access itself is `hypha-client`'s; job packaging is
 //! `hypha-compute`'s.
@@ -29,6 +31,7 @@
 pub mod blocks;
 pub mod config;
 pub mod fetch;
+pub mod load;
 pub mod metrics;
 pub mod output;
 pub mod process;

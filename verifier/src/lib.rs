@@ -16,7 +16,7 @@
 //!    (verdicts recorded, slashes, ends of jobs);
 //! 3. for each queued job: fetches the program and input from the URIs of the
 //!    job's spec (digest-checked, [`hypha_agent::fetch`]), builds the same
-//!    compute job as the worker ([`hypha_compute::package::load`]), runs it,
+//!    compute job as the worker ([`hypha_agent::load::load_job`]), runs it,
 //!    and answers what the chain asks of it: as auditor, a digest that backs
 //!    the provider's commitment is revealed at once (`submit_verdict`) and
 //!    one that does not is committed (`commit_verdict`, opening a dispute);
@@ -42,7 +42,9 @@
 //!
 //! Startup errors end [`run`]. A job whose program or input comes from
 //! neither the client's store nor the provider (after [`FETCH_ROUNDS`]
-//! tries of both), arrives with the wrong digest, or does not form a job,
+//! tries of both), arrives with the wrong digest, or does not form a job
+//! (within [`hypha_agent::load::LOAD_TIMEOUT`]: a hostile model file cannot
+//! stall the verifier past its deadline),
 //! is answered [`INPUTS_UNAVAILABLE`], committed and revealed like any
 //! verdict: a dispute panel tries the same sources, and if a majority of its
 //! seats agree the job is refunded and no verifier loses anything (a
@@ -544,13 +546,16 @@ async fn fetch_job(
 			Err(error) => return Err(error),
 		}
 	};
-	Ok(hypha_compute::package::load(spec.kind, &program, &input)?)
+	let limit = hypha_agent::load::LOAD_TIMEOUT;
+	let (job, _, _) = hypha_agent::load::load_job(spec.kind, program, input, limit).await?;
+	Ok(job)
 }
 
 /// Fetches `job`'s program and input and re-executes it; returns the
 /// output digest (flipped under the `lie` fault), or
 /// [`INPUTS_UNAVAILABLE`] if the inputs could not be had or do not form a
-/// job (an honest provider would not have claimed it).
+/// job within [`hypha_agent::load::LOAD_TIMEOUT`] (an honest provider would
+/// not have claimed it: it loads the same way before claiming).
 async fn reexecute(shared: &Shared, job: JobId, record: &hypha_client::Job) -> Result<Digest> {
 	let spec = &*record.spec;
 	tracing::info!(job, kind = %spec.kind, "fetching the program and input");

@@ -4,7 +4,8 @@
 //!    covers our price and the verifier fees);
 //! 2. fetch the program and input, digest-checked ([`hypha_agent::fetch`]),
 //!    and check they fit in the memory offered;
-//! 3. rebuild the job from them ([`hypha_compute::package::load`]) and check
+//! 3. rebuild the job from them ([`hypha_agent::load::load_job`]: on a
+//!    blocking thread, given up after a minute) and check
 //!    that the compute units it declares are the ones its shapes give and
 //!    that its output fits the bound it declares;
 //! 4. claim it (recorded in the state directory first), once some verifier
@@ -157,10 +158,12 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 			shared.memory_mib
 		)));
 	}
-	let compute_job = match hypha_compute::package::load(kind, &program, &input) {
-		Ok(job) => job,
-		Err(error) => return Ok(refuse(format!("invalid job: {error}"))),
-	};
+	let limit = hypha_agent::load::LOAD_TIMEOUT;
+	let (compute_job, program, input) =
+		match hypha_agent::load::load_job(kind, program, input, limit).await {
+			Ok(loaded) => loaded,
+			Err(error) => return Ok(refuse(error.to_string())),
+		};
 	// A language model's KV cache and temporaries come on top of its blobs.
 	let working = hypha_compute::package::working_bytes(&compute_job);
 	if working > 0

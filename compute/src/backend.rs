@@ -9,7 +9,6 @@
 
 use std::fmt;
 use std::str::FromStr;
-#[cfg(feature = "gpu")]
 use std::sync::Arc;
 
 use crate::kernels::transformer::{self, AttentionShape, RopeShape, Scale};
@@ -169,6 +168,23 @@ impl Backend {
 			Self::Cpu => Ok(gemm_i8::cpu::fast(a, w, bias, shape)?),
 			#[cfg(feature = "gpu")]
 			Self::Gpu(ctx) => gemm_i8::gpu::run(ctx, a, w, bias, shape),
+		}
+	}
+
+	/// [`gemm_i8`] with a weight matrix that many calls share: on the GPU it
+	/// stays on the device from its first use until it is dropped, instead
+	/// of being uploaded with every call. The same bits as [`Self::gemm_i8`].
+	pub fn gemm_i8_shared(
+		&self,
+		a: &[i8],
+		w: &Arc<[i8]>,
+		bias: &[i32],
+		shape: GemmShape,
+	) -> Result<Vec<i32>, ComputeError> {
+		match self {
+			#[cfg(feature = "gpu")]
+			Self::Gpu(ctx) => gemm_i8::gpu::run_resident(ctx, a, w, bias, shape),
+			_ => self.gemm_i8(a, w, bias, shape),
 		}
 	}
 

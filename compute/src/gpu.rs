@@ -5,11 +5,12 @@
 //! parameters, bindings 1..=n its read-only inputs, and binding n+1 its
 //! output. Kernels are dispatched one at a time and their output is read back
 //! at once: simple and easy to check against the CPU, at the price of a
-//! round trip per call (the jobs here are small; a resident-buffer pipeline is
-//! future work, see docs/COMPUTE.md).
+//! round trip per call. Weights that many calls share (a language model's
+//! projections) stay on the device ([`GpuContext::resident`]): uploaded once
+//! per context and weight matrix, and kept while the matrix lives.
 
 use std::collections::HashMap;
-use std::sync::{mpsc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, Weak};
 
 use wgpu::util::DeviceExt;
 
@@ -68,6 +69,26 @@ pub(crate) struct Kernel {
 	pub source: &'static str,
 }
 
+/// A kernel input: bytes uploaded for this call, or a buffer already on
+/// the device.
+pub(crate) enum Input<'a> {
+	/// Uploaded for this call.
+	Bytes(&'a [u8]),
+	/// Resident ([`GpuContext::resident`]).
+	Buffer(&'a wgpu::Buffer),
+}
+
+/// A weight matrix on the device, for as long as the host matrix lives.
+struct ResidentEntry {
+	/// The host matrix. While this weak reference exists its allocation is
+	/// not freed, so no other matrix can appear at the same address: the
+	/// address identifies the matrix for as long as the entry exists.
+	host: Weak<[i8]>,
+	/// How the bytes were laid out (the kernel's packing of `host`).
+	layout: (usize, usize),
+	buffer: wgpu::Buffer,
+}
+
 /// An open wgpu device with its pipeline cache.
 pub struct GpuContext {
 	device: wgpu::Device,
@@ -76,6 +97,7 @@ pub struct GpuContext {
 	max_binding: u64,
 	packed_dot: bool,
 	pipelines: Mutex<HashMap<&'static str, wgpu::ComputePipeline>>,
+	resident: Mutex<HashMap<usize, ResidentEntry>>,
 }
 
 impl std::fmt::Debug for GpuContext {
@@ -121,6 +143,7 @@ impl GpuContext {
 			max_binding,
 			packed_dot,
 			pipelines: Mutex::new(HashMap::new()),
+			resident: Mutex::new(HashMap::new()),
 		})
 	}
 
@@ -166,6 +189,45 @@ impl GpuContext {
 			.clone()
 	}
 
+	/// The device buffer holding `host` laid out by `pack` (called once per
+	/// matrix and `layout`, a key of the caller's choosing for the
+	/// packing), uploaded on first use and kept until `host` is dropped.
+	/// Entries of dropped matrices are removed on the next upload.
+	pub(crate) fn resident(
+		&self,
+		host: &Arc<[i8]>,
+		layout: (usize, usize),
+		pack: impl FnOnce(&[i8]) -> Vec<u8>,
+	) -> Result<wgpu::Buffer, GpuError> {
+		let key = Arc::as_ptr(host) as *const i8 as usize;
+		let mut cache = self.resident.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		if let Some(entry) = cache.get(&key) {
+			if entry.layout == layout && entry.host.strong_count() > 0 {
+				return Ok(entry.buffer.clone());
+			}
+		}
+		cache.retain(|_, entry| entry.host.strong_count() > 0);
+		let mut bytes = pack(host);
+		bytes.resize(bytes.len().max(4).div_ceil(4) * 4, 0);
+		self.check_size(bytes.len() as u64)?;
+		let buffer = self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+			label: Some("resident weights"),
+			contents: &bytes,
+			usage: wgpu::BufferUsages::STORAGE,
+		});
+		cache.insert(
+			key,
+			ResidentEntry { host: Arc::downgrade(host), layout, buffer: buffer.clone() },
+		);
+		Ok(buffer)
+	}
+
+	/// Weight matrices on the device now (for tests and logs).
+	pub fn resident_matrices(&self) -> usize {
+		let cache = self.resident.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		cache.values().filter(|entry| entry.host.strong_count() > 0).count()
+	}
+
 	fn check_size(&self, bytes: u64) -> Result<(), GpuError> {
 		if bytes > self.max_binding {
 			Err(GpuError::BufferTooLarge { bytes, limit: self.max_binding })
@@ -183,13 +245,28 @@ impl GpuContext {
 		output_bytes: usize,
 		workgroups: [u32; 3],
 	) -> Result<Vec<u8>, GpuError> {
+		let inputs: Vec<Input<'_>> = inputs.iter().map(|bytes| Input::Bytes(bytes)).collect();
+		self.run_with(kernel, params, &inputs, output_bytes, workgroups)
+	}
+
+	/// [`Self::run`] with inputs that may already be on the device.
+	pub(crate) fn run_with(
+		&self,
+		kernel: &Kernel,
+		params: &[u32],
+		inputs: &[Input<'_>],
+		output_bytes: usize,
+		workgroups: [u32; 3],
+	) -> Result<Vec<u8>, GpuError> {
 		// Uniform blocks are sized in 16-byte steps; storage bindings must not be empty.
 		let mut params = params.to_vec();
 		params.resize(params.len().div_ceil(4).max(1) * 4, 0);
 		let output_size = (output_bytes.max(4).div_ceil(4) * 4) as u64;
 		self.check_size(output_size)?;
 		for input in inputs {
-			self.check_size(input.len() as u64)?;
+			if let Input::Bytes(bytes) = input {
+				self.check_size(bytes.len() as u64)?;
+			}
 		}
 
 		let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -202,14 +279,17 @@ impl GpuContext {
 		});
 		let input_buffers: Vec<wgpu::Buffer> = inputs
 			.iter()
-			.map(|bytes| {
-				let mut padded = bytes.to_vec();
-				padded.resize(bytes.len().max(4).div_ceil(4) * 4, 0);
-				self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-					label: Some("input"),
-					contents: &padded,
-					usage: wgpu::BufferUsages::STORAGE,
-				})
+			.map(|input| match input {
+				Input::Buffer(buffer) => (*buffer).clone(),
+				Input::Bytes(bytes) => {
+					let mut padded = bytes.to_vec();
+					padded.resize(bytes.len().max(4).div_ceil(4) * 4, 0);
+					self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+						label: Some("input"),
+						contents: &padded,
+						usage: wgpu::BufferUsages::STORAGE,
+					})
+				},
 			})
 			.collect();
 		let output = self.device.create_buffer(&wgpu::BufferDescriptor {

@@ -171,3 +171,42 @@ fn the_gpu_path_takes_its_int8_dot_products_with_dot4i8packed() {
 	// so `gemm_i8::gpu::run` takes the packed kernel.
 	assert!(common::gpu().packed_dot());
 }
+
+#[test]
+fn resident_weights_give_the_same_bits_stay_on_the_device_and_leave_with_their_matrix() {
+	let ctx = common::gpu();
+	let mut rng = hypha_compute::training::SplitMix64::new(5);
+	let mut draw = |len: usize| -> Vec<i8> { (0..len).map(|_| rng.next_u64() as i8).collect() };
+	let shape = GemmShape { m: 3, k: 37, n: 11 };
+	let a = draw(3 * 37);
+	let w: std::sync::Arc<[i8]> = draw(37 * 11).into();
+	let bias = vec![7; 11];
+	let expected = gemm_i8::cpu::reference(&a, &w, &bias, shape).unwrap();
+	let before = ctx.resident_matrices();
+	assert_eq!(gemm_i8::gpu::run_resident(&ctx, &a, &w, &bias, shape).unwrap(), expected);
+	assert_eq!(ctx.resident_matrices(), before + 1, "the matrix stays on the device");
+	// Later calls reuse it, with other activations too.
+	assert_eq!(gemm_i8::gpu::run_resident(&ctx, &a, &w, &bias, shape).unwrap(), expected);
+	let b = draw(3 * 37);
+	assert_eq!(
+		gemm_i8::gpu::run_resident(&ctx, &b, &w, &bias, shape).unwrap(),
+		gemm_i8::cpu::reference(&b, &w, &bias, shape).unwrap()
+	);
+	assert_eq!(ctx.resident_matrices(), before + 1);
+	// The same bytes read as another shape are packed again, not reused.
+	let other = GemmShape { m: 3, k: 11, n: 37 };
+	let (a11, bias37) = (draw(3 * 11), vec![0; 37]);
+	assert_eq!(
+		gemm_i8::gpu::run_resident(&ctx, &a11, &w, &bias37, other).unwrap(),
+		gemm_i8::cpu::reference(&a11, &w, &bias37, other).unwrap()
+	);
+	// Once the matrix is dropped, a new one (at whatever address) is its
+	// own, and the old one leaves the device.
+	drop(w);
+	let w2: std::sync::Arc<[i8]> = draw(37 * 11).into();
+	assert_eq!(
+		gemm_i8::gpu::run_resident(&ctx, &a, &w2, &bias, shape).unwrap(),
+		gemm_i8::cpu::reference(&a, &w2, &bias, shape).unwrap()
+	);
+	assert_eq!(ctx.resident_matrices(), before + 1);
+}

@@ -102,7 +102,7 @@ fn linear(
 		.collect();
 	let scales =
 		sw.iter().map(|&s| Scale::from_factor(s_in * s / s_out)).collect::<Result<_, _>>()?;
-	Ok(Linear { outputs: rows, inputs: cols, weight, bias, scales })
+	Ok(Linear { outputs: rows, inputs: cols, weight: weight.into(), bias, scales })
 }
 
 fn gains(gamma: &[f32], s_out: f64) -> Result<Vec<i32>, ComputeError> {
@@ -130,7 +130,7 @@ pub fn quantize(float: &FloatLm, ranges: &Ranges, tokenizer: &str) -> Result<Int
 	let embed = Linear {
 		outputs: c.vocab,
 		inputs: d,
-		weight: embed_q,
+		weight: embed_q.into(),
 		bias: vec![0; c.vocab],
 		scales: embed_s.iter().map(|&s| Scale::from_factor(s / s_r)).collect::<Result<_, _>>()?,
 	};

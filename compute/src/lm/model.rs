@@ -26,6 +26,7 @@
 //! GPU, all the same bits); the steps between them are [`super::ops`].
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -104,8 +105,10 @@ pub struct Linear {
 	pub outputs: usize,
 	/// Input features.
 	pub inputs: usize,
-	/// `[outputs, inputs]`, row-major.
-	pub weight: Vec<i8>,
+	/// `[outputs, inputs]`, row-major. Shared: a GPU backend keeps it on
+	/// the device for as long as it lives, and a tied output projection is
+	/// the embedding's matrix itself.
+	pub weight: Arc<[i8]>,
 	/// `[outputs]`, in accumulator units.
 	pub bias: Vec<i32>,
 	/// `[outputs]`.
@@ -114,7 +117,7 @@ pub struct Linear {
 
 impl Linear {
 	fn gemm(&self, backend: &Backend, x: &[i8], rows: usize) -> Result<Vec<i32>, ComputeError> {
-		backend.gemm_i8(
+		backend.gemm_i8_shared(
 			x,
 			&self.weight,
 			&self.bias,
@@ -162,14 +165,14 @@ impl Linear {
 		name: &str,
 		outputs: usize,
 		inputs: usize,
-		weight: Option<&[i8]>,
+		weight: Option<&Arc<[i8]>>,
 		names: &mut Vec<String>,
 	) -> Result<Self, ComputeError> {
 		let weight = match weight {
-			Some(w) => w.to_vec(),
+			Some(w) => w.clone(),
 			None => {
 				names.push(format!("{name}.weight"));
-				file.i8(&format!("{name}.weight"), Some(&[outputs, inputs]))?
+				file.i8(&format!("{name}.weight"), Some(&[outputs, inputs]))?.into()
 			},
 		};
 		let bias = file.i32(&format!("{name}.bias"), Some(&[outputs]))?;
@@ -473,7 +476,7 @@ impl IntLm {
 			layers.push(layer);
 		}
 		let final_norm = file.i32("final_norm", Some(&[d]))?;
-		let tied = c.tied_embeddings.then_some(&embed.weight[..]);
+		let tied = c.tied_embeddings.then_some(&embed.weight);
 		let lm_head = Linear::load(&file, "lm_head", c.vocab, d, tied, &mut names)?;
 		let half = c.head_dim / 2;
 		let rope_cos = file.i16("rope.cos", Some(&[c.max_positions, half]))?;

@@ -1,7 +1,9 @@
 //! `gemm_i8` on wgpu.
 
+use std::sync::Arc;
+
 use super::GemmShape;
-use crate::gpu::{grid_2d, i32_bytes, i32_from_bytes, GpuContext, Kernel};
+use crate::gpu::{grid_2d, i32_bytes, i32_from_bytes, GpuContext, Input, Kernel};
 use crate::ComputeError;
 
 /// With WGSL's `dot4I8Packed`.
@@ -62,15 +64,47 @@ pub fn run_with(
 	shape: GemmShape,
 ) -> Result<Vec<i32>, ComputeError> {
 	shape.check(a, w, bias)?;
+	let packed = pack_rows(w, shape.n, shape.k);
+	dispatch(ctx, dot, a, Input::Bytes(&packed), bias, shape)
+}
+
+/// [`run`] with weights that stay on the device: `w` is packed and
+/// uploaded on its first use with this context and shape, and reused by
+/// every later call until it is dropped ([`GpuContext::resident`]).
+pub fn run_resident(
+	ctx: &GpuContext,
+	a: &[i8],
+	w: &Arc<[i8]>,
+	bias: &[i32],
+	shape: GemmShape,
+) -> Result<Vec<i32>, ComputeError> {
+	shape.check(a, w, bias)?;
+	let dot = if ctx.packed_dot() { Dot4::Packed } else { Dot4::Unpacked };
+	let (n, k) = (shape.n, shape.k);
+	let weights = ctx.resident(w, (n, k), |w| pack_rows(w, n, k))?;
+	dispatch(ctx, dot, a, Input::Buffer(&weights), bias, shape)
+}
+
+fn dispatch(
+	ctx: &GpuContext,
+	dot: Dot4,
+	a: &[i8],
+	w: Input<'_>,
+	bias: &[i32],
+	shape: GemmShape,
+) -> Result<Vec<i32>, ComputeError> {
 	let GemmShape { m, k, n } = shape;
 	let params = [m as u32, n as u32, k.div_ceil(4) as u32, 0];
-	let bytes = ctx.run(
-		match dot {
-			Dot4::Packed => &PACKED,
-			Dot4::Unpacked => &UNPACKED,
-		},
+	let kernel = match dot {
+		Dot4::Packed => &PACKED,
+		Dot4::Unpacked => &UNPACKED,
+	};
+	let a = pack_rows(a, m, k);
+	let bias = i32_bytes(bias);
+	let bytes = ctx.run_with(
+		kernel,
 		&params,
-		&[&pack_rows(a, m, k), &pack_rows(w, n, k), &i32_bytes(bias)],
+		&[Input::Bytes(&a), w, Input::Bytes(&bias)],
 		m * n * 4,
 		grid_2d(m.div_ceil(4), n.div_ceil(4)),
 	)?;

@@ -151,6 +151,8 @@ pub struct LayerRanges {
 	pub up: Stat,
 	/// `silu(gate)·up`.
 	pub hidden: Stat,
+	/// Largest `|silu(gate)·up|` of each intermediate channel.
+	pub hidden_channels: Vec<f32>,
 }
 
 fn max_abs(x: &[f32]) -> f32 {
@@ -358,24 +360,19 @@ impl FloatLm {
 		let scale = 1.0 / (hd as f64).sqrt();
 		for (li, l) in self.layers.iter().enumerate() {
 			let mut stats = ranges.as_deref_mut().map(|r| &mut r.layers[li]);
-			let mut observe = |pick: fn(&mut LayerRanges) -> &mut Stat, x: &[f32]| {
-				if let Some(stats) = stats.as_deref_mut() {
-					pick(stats).observe(x);
-				}
-			};
 			let mut resid_max = max_abs(&x);
 			let y = self.rms_norm(&x, &l.attn_norm);
-			observe(|r| &mut r.attn_norm, &y);
+			observe(&mut stats, |r| &mut r.attn_norm, &y);
 			let mut q = matmul(&y, &l.q, &l.q_bias, m, d, qw);
 			let mut k = matmul(&y, &l.k, &l.k_bias, m, d, kvw);
 			let v = matmul(&y, &l.v, &l.v_bias, m, d, kvw);
-			observe(|r| &mut r.q, &q);
-			observe(|r| &mut r.k, &k);
-			observe(|r| &mut r.v, &v);
+			observe(&mut stats, |r| &mut r.q, &q);
+			observe(&mut stats, |r| &mut r.k, &k);
+			observe(&mut stats, |r| &mut r.v, &v);
 			self.rope(&mut q, qw, &inv_freq);
 			self.rope(&mut k, kvw, &inv_freq);
-			observe(|r| &mut r.q, &q);
-			observe(|r| &mut r.k, &k);
+			observe(&mut stats, |r| &mut r.q, &q);
+			observe(&mut stats, |r| &mut r.k, &k);
 			let mut a = vec![0f32; m * qw];
 			for i in 0..m {
 				for h in 0..c.heads {
@@ -405,15 +402,18 @@ impl FloatLm {
 			x.iter_mut().zip(&o).for_each(|(x, o)| *x += o);
 			resid_max = resid_max.max(max_abs(&x));
 			let y = self.rms_norm(&x, &l.mlp_norm);
-			observe(|r| &mut r.mlp_norm, &y);
+			observe(&mut stats, |r| &mut r.mlp_norm, &y);
 			let g = matmul(&y, &l.gate, &[], m, d, c.intermediate);
 			let u = matmul(&y, &l.up, &[], m, d, c.intermediate);
-			observe(|r| &mut r.gate, &g);
-			observe(|r| &mut r.up, &u);
+			observe(&mut stats, |r| &mut r.gate, &g);
+			observe(&mut stats, |r| &mut r.up, &u);
 			let s: Vec<f32> = g.iter().map(|&g| silu(g)).collect();
-			observe(|r| &mut r.silu, &s);
+			observe(&mut stats, |r| &mut r.silu, &s);
 			let h: Vec<f32> = s.iter().zip(&u).map(|(s, u)| s * u).collect();
-			observe(|r| &mut r.hidden, &h);
+			observe(&mut stats, |r| &mut r.hidden, &h);
+			if let Some(stats) = &mut stats {
+				channel_max(&mut stats.hidden_channels, &h, c.intermediate);
+			}
 			let dn = matmul(&h, &l.down, &[], m, c.intermediate, d);
 			x.iter_mut().zip(&dn).for_each(|(x, o)| *x += o);
 			resid_max = resid_max.max(max_abs(&x));
@@ -439,6 +439,27 @@ pub fn argmax(logits: &[f32]) -> u32 {
 		}
 	}
 	best as u32
+}
+
+/// Records `x` in the statistic `pick` chooses, when calibrating.
+fn observe(
+	stats: &mut Option<&mut LayerRanges>,
+	pick: fn(&mut LayerRanges) -> &mut Stat,
+	x: &[f32],
+) {
+	if let Some(stats) = stats.as_deref_mut() {
+		pick(stats).observe(x);
+	}
+}
+
+/// Keeps in `max[i]` the largest `|x[r·width + i]|` over the rows of `x`.
+fn channel_max(max: &mut Vec<f32>, x: &[f32], width: usize) {
+	max.resize(width, 0.0);
+	for row in x.chunks_exact(width) {
+		for (m, v) in max.iter_mut().zip(row) {
+			*m = m.max(v.abs());
+		}
+	}
 }
 
 /// `x · σ(x)`.

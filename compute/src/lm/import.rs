@@ -5,6 +5,8 @@
 //! Scales (real value = integer · scale):
 //!
 //! - weights: per output channel, `s_w[o] = max|W[o, :]| / 127`;
+//! - before any of it, the down projection's input is smoothed
+//!   ([`smooth`]): its outlier channels move into the weights;
 //! - int8 activations: `s = α · max|activation| / 127` over the calibration
 //!   text, with the clipping ratio `α` (1 down to 0.3) that gives the least
 //!   squared quantization error on a sample of the values
@@ -198,6 +200,40 @@ pub fn quantize(float: &FloatLm, ranges: &Ranges, tokenizer: &str) -> Result<Int
 	})
 }
 
+/// SmoothQuant's migration strength: how much of an outlier's range moves
+/// into the weights.
+const ALPHA: f32 = 0.5;
+
+/// SmoothQuant on the down projection's input: channel `j` of
+/// `silu(gate)·up` is divided by `σ_j = max|h_j|^α / max|W_down[:, j]|^(1-α)`
+/// (through the up projection's row `j`) and the down projection's column
+/// `j` multiplied by it, so the float model computes the same function but
+/// its outlier channels no longer set the int8 scale of the others.
+pub fn smooth(float: &FloatLm, ranges: &Ranges) -> FloatLm {
+	let mut out = float.clone();
+	let (d, f) = (float.config.hidden, float.config.intermediate);
+	for (l, r) in out.layers.iter_mut().zip(&ranges.layers) {
+		if r.hidden_channels.len() != f {
+			continue;
+		}
+		for j in 0..f {
+			let w_max = (0..d).map(|o| l.down[o * f + j].abs()).fold(0f32, f32::max);
+			let h_max = r.hidden_channels[j];
+			if !(w_max > 0.0 && h_max > 0.0) {
+				continue;
+			}
+			let sigma = h_max.powf(ALPHA) / w_max.powf(1.0 - ALPHA);
+			for v in &mut l.up[j * d..(j + 1) * d] {
+				*v /= sigma;
+			}
+			for o in 0..d {
+				l.down[o * f + j] *= sigma;
+			}
+		}
+	}
+	out
+}
+
 /// What [`import`] produces.
 pub struct Imported {
 	/// The float checkpoint (the reference).
@@ -230,7 +266,9 @@ pub fn import(
 		)));
 	}
 	let ranges = calibrate(&float, &tokenizer, calibration_text, cal)?;
-	let model = quantize(&float, &ranges, &tokenizer_json)?;
+	let smoothed = smooth(&float, &ranges);
+	let ranges = calibrate(&smoothed, &tokenizer, calibration_text, cal)?;
+	let model = quantize(&smoothed, &ranges, &tokenizer_json)?;
 	let bytes = model.to_safetensors()?;
 	let digest = IntLm::digest(&bytes);
 	Ok(Imported { float, model, bytes, digest })

@@ -425,8 +425,10 @@ async fn verify(shared: &Shared, job: JobId, block: Option<H256>) -> Result<()> 
 		None => reexecute(shared, job, &record).await?,
 	};
 	let reveal = match (&due, &*record.status) {
+		// "Unavailable" never confirms, even a provider that committed it
+		// (the chain refuses that): it is committed, opening a dispute.
 		(VerdictDue::Audit, hypha_client::JobStatus::Audit { provider, commitment, .. }) => {
-			digest_commitment(job, provider, &digest) == *commitment
+			digest != INPUTS_UNAVAILABLE && digest_commitment(job, provider, &digest) == *commitment
 		},
 		(VerdictDue::Reveal, _) => true,
 		_ => false,
@@ -485,70 +487,84 @@ const FETCH_PAUSE: Duration = Duration::from_secs(2);
 /// serve it (down, refusing, or serving other bytes), the same blob from the
 /// job's provider, which serves the blobs of the jobs it holds
 /// (`/blobs/<digest>`) so that a client cannot exhaust its auditors by
-/// withholding them. Digest-checked either way.
+/// withholding them. Digest-checked either way. The outer error is this
+/// verifier's own (the chain could not be asked who the provider is); the
+/// inner one says that neither source served the blob.
 async fn fetch_or_ask_provider(
 	shared: &Shared,
 	job: JobId,
 	record: &hypha_client::Job,
 	uri: &[u8],
 	digest: &Digest,
-) -> Result<Vec<u8>> {
+) -> Result<Result<Vec<u8>>> {
 	let error = match fetch_blob(uri, digest, MAX_INPUT_BYTES, Some((&shared.signer, job))).await {
-		Ok(bytes) => return Ok(bytes),
+		Ok(bytes) => return Ok(Ok(bytes)),
 		Err(error) => error,
 	};
 	let provider = record.status.provider().context("the job has no provider")?;
-	let offer = query::provider_capabilities(&shared.client, provider)
-		.await?
-		.context("the job's provider is no longer registered")?;
+	let Some(offer) = query::provider_capabilities(&shared.client, provider).await? else {
+		return Ok(Err(anyhow::anyhow!(
+			"the client's store did not serve it ({error}) and the job's provider is no longer registered"
+		)));
+	};
 	let endpoint = String::from_utf8_lossy(&offer.endpoint).trim_end_matches('/').to_string();
 	let fallback = format!("{endpoint}/blobs/{}", hex::encode(digest));
 	tracing::warn!(job, %error, %fallback, "the client's store did not answer; asking the provider");
-	fetch_blob(fallback.as_bytes(), digest, MAX_INPUT_BYTES, Some((&shared.signer, job)))
+	Ok(fetch_blob(fallback.as_bytes(), digest, MAX_INPUT_BYTES, Some((&shared.signer, job)))
 		.await
-		.with_context(|| format!("neither the client's store ({error}) nor the provider served it"))
+		.with_context(|| {
+			format!("neither the client's store ({error}) nor the provider served it")
+		}))
 }
 
 /// `job`'s program and input as a runnable job: each blob from the client's
-/// store or the provider, in up to [`FETCH_ROUNDS`] rounds.
+/// store or the provider, in up to [`FETCH_ROUNDS`] rounds (a blob once had
+/// is kept). The outer error is this verifier's own (answer nothing now);
+/// the inner one means the inputs are unavailable: neither source served
+/// them, or they do not form a job within the load bound.
 async fn fetch_job(
 	shared: &Shared,
 	job: JobId,
 	record: &hypha_client::Job,
-) -> Result<hypha_compute::spec::Job> {
+) -> Result<Result<hypha_compute::spec::Job>> {
 	let spec = &*record.spec;
-	let mut round = 1;
-	let (program, input) = loop {
-		let fetched = async {
-			let program =
-				fetch_or_ask_provider(shared, job, record, &spec.program_uri, &spec.program_digest)
-					.await
-					.context("fetching the program")?;
-			let input =
-				fetch_or_ask_provider(shared, job, record, &spec.input_uri, &spec.input_digest)
-					.await
-					.context("fetching the input")?;
-			anyhow::Ok((program, input))
+	let sources = [
+		("program", &spec.program_uri, &spec.program_digest),
+		("input", &spec.input_uri, &spec.input_digest),
+	];
+	let mut blobs: [Option<Vec<u8>>; 2] = [None, None];
+	for round in 1..=FETCH_ROUNDS {
+		let mut missing = None;
+		for ((what, uri, digest), blob) in sources.iter().zip(blobs.iter_mut()) {
+			if blob.is_none() {
+				match fetch_or_ask_provider(shared, job, record, uri, digest).await? {
+					Ok(bytes) => *blob = Some(bytes),
+					Err(error) => missing = Some(error.context(format!("fetching the {what}"))),
+				}
+			}
 		}
-		.await;
-		match fetched {
-			Ok(blobs) => break blobs,
-			Err(error) if round < FETCH_ROUNDS => {
+		match missing {
+			None => break,
+			Some(error) if round == FETCH_ROUNDS => return Ok(Err(error)),
+			Some(error) => {
 				tracing::warn!(
 					job,
 					round,
 					error = format!("{error:#}"),
 					"the inputs could not be had; trying again"
 				);
-				round += 1;
 				tokio::time::sleep(FETCH_PAUSE).await;
 			},
-			Err(error) => return Err(error),
 		}
+	}
+	let [Some(program), Some(input)] = blobs else {
+		return Ok(Err(anyhow::anyhow!("the inputs could not be had")));
 	};
 	let limit = hypha_agent::load::LOAD_TIMEOUT;
-	let (job, _, _) = hypha_agent::load::load_job(spec.kind, program, input, limit).await?;
-	Ok(job)
+	Ok(hypha_agent::load::load_job(spec.kind, program, input, limit)
+		.await
+		.map(|(job, _, _)| job)
+		.map_err(anyhow::Error::from))
 }
 
 /// Fetches `job`'s program and input and re-executes it; returns the
@@ -559,7 +575,7 @@ async fn fetch_job(
 async fn reexecute(shared: &Shared, job: JobId, record: &hypha_client::Job) -> Result<Digest> {
 	let spec = &*record.spec;
 	tracing::info!(job, kind = %spec.kind, "fetching the program and input");
-	let compute_job = match fetch_job(shared, job, record).await {
+	let compute_job = match fetch_job(shared, job, record).await? {
 		Ok(compute_job) => compute_job,
 		Err(error) => {
 			tracing::warn!(

@@ -137,8 +137,13 @@ impl<T: Config> Work<T> {
 	}
 
 	/// Whether a verifier that computed `digest` backs the provider.
+	/// Whether `digest` is the one the provider committed. Never for
+	/// [`INPUTS_UNAVAILABLE`]: a provider that committed it (computing
+	/// nothing, while the inputs are withheld) must not be confirmed by an
+	/// auditor that could not get them either.
 	fn backed_by(&self, job: JobId, digest: &Digest) -> bool {
-		digest_commitment(job, &self.provider, digest) == self.commitment
+		*digest != INPUTS_UNAVAILABLE
+			&& digest_commitment(job, &self.provider, digest) == self.commitment
 	}
 
 	fn audit(
@@ -975,7 +980,8 @@ impl<T: Config> Pallet<T> {
 			JobStatus::Audit { provider, commitment, .. } => {
 				Self::awaited_slot(&record.status, &verifier, VerdictDue::Audit)?;
 				ensure!(
-					digest_commitment(job, provider, &digest) == *commitment,
+					digest != INPUTS_UNAVAILABLE
+						&& digest_commitment(job, provider, &digest) == *commitment,
 					Error::<T>::DisagreementMustBeCommitted
 				);
 				Move::Confirm { verifier, digest }

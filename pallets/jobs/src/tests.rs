@@ -588,6 +588,36 @@ fn draining_verifiers_an_unavailable_claim_does_not_shield_a_cheat_the_panel_cat
 }
 
 #[test]
+fn draining_verifiers_a_provider_that_commits_inputs_unavailable_is_never_paid_for_it() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = PPM);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		// A cheat computes nothing and commits the "unavailable" digest,
+		// hoping that auditors who cannot get the withheld inputs either
+		// confirm it.
+		commit(job, PROVIDER, INPUTS_UNAVAILABLE);
+		run_to_block(3);
+		let first = auditor(job);
+		assert_noop!(
+			Jobs::submit_verdict(RuntimeOrigin::signed(first), job, INPUTS_UNAVAILABLE),
+			Error::<Test>::DisagreementMustBeCommitted
+		);
+		let unavailable = Some(INPUTS_UNAVAILABLE);
+		dispute(job, first, INPUTS_UNAVAILABLE, &[unavailable, unavailable]);
+		// Refunded: the provider is not paid (nor slashed: nobody could
+		// check its work), and no verifier loses anything.
+		assert_eq!(status(job), JobStatus::Refunded { at: 3 });
+		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND);
+		assert_eq!(free(CLIENT), ENDOWMENT);
+		assert_eq!(verifier_stake(first), VERIFIER_BOND);
+		assert_conserved(issuance);
+	});
+}
+
+#[test]
 fn verdicts_from_strangers_or_twice_are_refused() {
 	new_test_ext().execute_with(|| {
 		register_verifiers(3);

@@ -1,6 +1,6 @@
 //! # hypha-node
 //!
-//! The node of the Hypha chain: Aura produces blocks, GRANDPA finalizes them,
+//! The node of the Hypha chain: BABE produces blocks, GRANDPA finalizes them,
 //! JSON-RPC listens on 9944 and Prometheus on 9615 (the standard Substrate
 //! flags apply; `hypha-node --help` lists them).
 //!

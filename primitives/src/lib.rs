@@ -40,7 +40,7 @@ pub const MILLI_HYPHA: Balance = HYPHA / 1_000;
 /// Target block time of every Hypha chain, in milliseconds.
 ///
 /// One second keeps the marketplace responsive (a job's life spans a handful of
-/// blocks) and is well within what Aura and GRANDPA handle on a local network.
+/// blocks) and is well within what BABE and GRANDPA handle on a local network.
 pub const MILLISECS_PER_BLOCK: u64 = 1_000;
 
 /// A job's number, assigned by the chain in submission order.
@@ -599,6 +599,11 @@ pub enum JobStatus<AccountId, Balance, BlockNumber> {
 		commitment: Digest,
 		/// Where the client fetches the output.
 		output_uri: Uri,
+		/// The verifiers whose verdicts backed the payment (none for an
+		/// unaudited result). Each re-executed the job and left its own copy
+		/// of the output in the client's store before answering, so the
+		/// client can read the output even if the provider withholds it.
+		auditors: BoundedVec<AccountId, ConstU32<MAX_VERIFIERS_PER_JOB>>,
 		/// The block of settlement.
 		at: BlockNumber,
 	},

@@ -9,7 +9,7 @@ use crate::{
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
-use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_babe::AuthorityId as BabeId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
@@ -18,7 +18,7 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 pub const ENDOWMENT: crate::Balance = 1_000_000 * HYPHA;
 
 fn testnet_genesis(
-	initial_authorities: Vec<(AuraId, GrandpaId, u64)>,
+	initial_authorities: Vec<(BabeId, GrandpaId, u64)>,
 	endowed_accounts: Vec<AccountId>,
 	sudo: Option<AccountId>,
 	governance: Option<pallet_governance::TrackTimings<crate::BlockNumber>>,
@@ -31,8 +31,9 @@ fn testnet_genesis(
 				.map(|account| (account, ENDOWMENT))
 				.collect::<Vec<_>>(),
 		},
-		aura: pallet_aura::GenesisConfig {
-			authorities: initial_authorities.iter().map(|x| x.0.clone()).collect::<Vec<_>>(),
+		babe: pallet_babe::GenesisConfig {
+			authorities: initial_authorities.iter().map(|x| (x.0.clone(), 1)).collect::<Vec<_>>(),
+			epoch_config: crate::BABE_GENESIS_EPOCH_CONFIG,
 		},
 		grandpa: pallet_grandpa::GenesisConfig {
 			authorities: initial_authorities.iter().map(|x| (x.1.clone(), x.2)).collect::<Vec<_>>(),
@@ -83,13 +84,13 @@ fn job_params() -> pallet_jobs::JobParams<crate::Balance, crate::BlockNumber> {
 	}
 }
 
-/// Aura and GRANDPA keys of a well-known dev account, with its GRANDPA vote weight.
+/// BABE and GRANDPA keys of a well-known dev account, with its GRANDPA vote weight.
 fn authority_keys(
-	aura: Sr25519Keyring,
+	babe: Sr25519Keyring,
 	grandpa: Ed25519Keyring,
 	grandpa_weight: u64,
-) -> (AuraId, GrandpaId, u64) {
-	(aura.public().into(), grandpa.public().into(), grandpa_weight)
+) -> (BabeId, GrandpaId, u64) {
+	(babe.public().into(), grandpa.public().into(), grandpa_weight)
 }
 
 /// The `development` preset: Alice produces and finalizes every block alone.

@@ -5,7 +5,7 @@
 //! ## Overview
 //!
 //! Today it holds the base of a proof-of-authority chain: `System`, `Timestamp`,
-//! `Aura` (block production), `Grandpa` (finality), `Balances` (the HYPHA token,
+//! `Babe` (block production), `Grandpa` (finality), `Balances` (the HYPHA token,
 //! 12 decimals), `TransactionPayment` and `Sudo` (dev chains only; governance
 //! replaces it). The marketplace pallets (`Jobs`, `Stake`, `Reputation`) and
 //! the governance pallets are added by later work.
@@ -44,14 +44,13 @@ pub mod governance;
 
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstBool, ConstU32, ConstU64, ConstU8, Get, VariantCountOf},
+	traits::{ConstU32, ConstU64, ConstU8, Get, VariantCountOf},
 	weights::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		IdentityFee, Weight,
 	},
 };
 use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
-use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::{
 	generic, impl_opaque_keys,
 	traits::{BlakeTwo256, IdentifyAccount, One, Verify},
@@ -83,7 +82,7 @@ pub mod opaque {
 	impl_opaque_keys! {
 		/// The keys a block-producing validator holds.
 		pub struct SessionKeys {
-			pub aura: Aura,
+			pub babe: Babe,
 			pub grandpa: Grandpa,
 		}
 	}
@@ -119,7 +118,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	system_version: 1,
 };
 
-/// Slot duration of Aura: one block per slot.
+/// Slot duration of BABE: at most one block per slot.
 pub const SLOT_DURATION: u64 = MILLISECS_PER_BLOCK;
 
 /// Blocks per minute at the target block time.
@@ -171,12 +170,49 @@ impl frame_system::Config for Runtime {
 	type MaxConsumers = ConstU32<16>;
 }
 
-impl pallet_aura::Config for Runtime {
-	type AuthorityId = AuraId;
+/// Slots per BABE epoch: ten minutes. An epoch's randomness is fixed from
+/// the VRF outputs of the epoch two before it; it cannot change once the
+/// chain runs.
+pub const EPOCH_DURATION_IN_SLOTS: u64 = 10 * MINUTES as u64;
+
+/// BABE's genesis configuration: `c = 1/4` (a slot has a primary author, one
+/// whose VRF output fell below the threshold, with probability 1/4), and a
+/// slot without one gets its secondary author, fixed by the epoch randomness,
+/// who also signs a VRF output: every block carries one, and the jobs pallet
+/// draws its audits from them.
+pub const BABE_GENESIS_EPOCH_CONFIG: sp_consensus_babe::BabeEpochConfiguration =
+	sp_consensus_babe::BabeEpochConfiguration {
+		c: (1, 4),
+		allowed_slots: sp_consensus_babe::AllowedSlots::PrimaryAndSecondaryVRFSlots,
+	};
+
+parameter_types! {
+	pub const EpochDuration: u64 = EPOCH_DURATION_IN_SLOTS;
+	pub const ExpectedBlockTime: u64 = MILLISECS_PER_BLOCK;
+}
+
+impl pallet_babe::Config for Runtime {
+	type EpochDuration = EpochDuration;
+	type ExpectedBlockTime = ExpectedBlockTime;
+	/// The authorities are fixed at genesis until validators by stake arrive
+	/// (pallet-session's trigger then takes over).
+	type EpochChangeTrigger = pallet_babe::SameAuthoritiesForever;
 	type DisabledValidators = ();
+	type WeightInfo = ();
 	type MaxAuthorities = ConstU32<32>;
-	type AllowMultipleBlocksPerSlot = ConstBool<false>;
-	type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
+	type MaxNominators = ConstU32<0>;
+	type KeyOwnerProof = sp_core::Void;
+	type EquivocationReportSystem = ();
+}
+
+/// The jobs pallet's randomness: the VRF output of the parent block, which
+/// its author could not choose (BABE's `AuthorVrfRandomness` holds it until
+/// this block's `on_finalize` replaces it).
+pub struct ParentVrfOutput;
+impl pallet_jobs::BlockRandomness for ParentVrfOutput {
+	fn parent_vrf_output() -> Option<[u8; 32]> {
+		pallet_babe::AuthorVrfRandomness::<Runtime>::get()
+	}
 }
 
 impl pallet_grandpa::Config for Runtime {
@@ -192,7 +228,7 @@ impl pallet_grandpa::Config for Runtime {
 impl pallet_timestamp::Config for Runtime {
 	/// Milliseconds since the unix epoch.
 	type Moment = u64;
-	type OnTimestampSet = Aura;
+	type OnTimestampSet = Babe;
 	type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
 	type WeightInfo = ();
 }
@@ -330,6 +366,8 @@ impl pallet_jobs::Config for Runtime {
 	type UnbondingPeriod = UnbondingPeriod;
 	type MaxAgendaPerBlock = MaxAgendaPerBlock;
 	type MaxOverflow = MaxOverflow;
+	type BlockRandomness = ParentVrfOutput;
+	type DrawBlocks = ConstU32<3>;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = benchmark_setup::Setup;
@@ -397,7 +435,7 @@ mod runtime {
 	pub type Timestamp = pallet_timestamp;
 
 	#[runtime::pallet_index(2)]
-	pub type Aura = pallet_aura;
+	pub type Babe = pallet_babe;
 
 	#[runtime::pallet_index(3)]
 	pub type Grandpa = pallet_grandpa;

@@ -29,7 +29,7 @@ fn preset(name: &str) -> serde_json::Value {
 #[test]
 fn development_preset_has_alice_as_the_only_authority_and_sudo() {
 	let genesis = preset(sp_genesis_builder::DEV_RUNTIME_PRESET);
-	assert_eq!(genesis["aura"]["authorities"].as_array().map(Vec::len), Some(1));
+	assert_eq!(genesis["babe"]["authorities"].as_array().map(Vec::len), Some(1));
 	assert_eq!(genesis["grandpa"]["authorities"].as_array().map(Vec::len), Some(1));
 	assert!(genesis["sudo"]["key"].is_string());
 }
@@ -37,7 +37,7 @@ fn development_preset_has_alice_as_the_only_authority_and_sudo() {
 #[test]
 fn local_testnet_preset_has_three_authorities_and_alice_weighs_two() {
 	let genesis = preset(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET);
-	assert_eq!(genesis["aura"]["authorities"].as_array().map(Vec::len), Some(3));
+	assert_eq!(genesis["babe"]["authorities"].as_array().map(Vec::len), Some(3));
 	let weights: Vec<u64> = genesis["grandpa"]["authorities"]
 		.as_array()
 		.expect("grandpa authorities")

@@ -58,6 +58,43 @@ async fn dev_node_finalizes_blocks_and_a_transfer_lands() -> Result<()> {
 	Ok(())
 }
 
+/// Issue 11, attack 6, on a real node: every block carries its BABE author's
+/// VRF output (secondary slots sign one too), and the jobs pallet folds each
+/// into the beacon the audit draw reads, so the draw depends on values that
+/// no author can grind by choosing its block's contents.
+#[tokio::test]
+async fn the_draw_can_be_steered_no_more_every_block_carries_a_vrf_output_that_moves_the_beacon(
+) -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
+	let mut node = NodeProcess::start("babe", &["--dev"])?;
+	let client = node.client(STARTUP).await?;
+	let mut number = wait_for_finalized(&client, 2, Duration::from_secs(60))
+		.await
+		.with_context(|| node.log_tail())?;
+	let mut outputs = std::collections::BTreeSet::new();
+	let mut beacons = std::collections::BTreeSet::new();
+	for _ in 0..4 {
+		let at = client.at_current_block().await?;
+		let vrf_output = at
+			.storage()
+			.entry(api::storage().babe().author_vrf_randomness())?
+			.fetch(())
+			.await?
+			.decode()?
+			.with_context(|| format!("block #{number} carries no VRF output"))?;
+		let beacon =
+			at.storage().entry(api::storage().jobs().beacon())?.fetch(()).await?.decode()?;
+		outputs.insert(vrf_output);
+		beacons.insert(beacon);
+		number = wait_for_finalized(&client, number + 1, Duration::from_secs(60))
+			.await
+			.with_context(|| node.log_tail())?;
+	}
+	ensure!(outputs.len() == 4, "VRF outputs repeat across four blocks: {outputs:?}");
+	ensure!(beacons.len() == 4, "the beacon did not move with every block: {beacons:?}");
+	Ok(())
+}
+
 #[tokio::test]
 async fn three_validator_testnet_keeps_finalizing_without_one_validator() -> Result<()> {
 	let _serial = hypha_e2e::serial().await;
@@ -146,13 +183,13 @@ fn checked_in_chain_specs_match_the_runtime_presets() -> Result<()> {
 }
 
 #[test]
-fn local_testnet_spec_names_three_aura_authorities() -> Result<()> {
+fn local_testnet_spec_names_three_babe_authorities() -> Result<()> {
 	let spec: serde_json::Value =
 		serde_json::from_slice(&std::fs::read(repo_root().join("chain-spec/local.json"))?)?;
 	let authorities = spec
-		.pointer("/genesis/runtimeGenesis/patch/aura/authorities")
+		.pointer("/genesis/runtimeGenesis/patch/babe/authorities")
 		.and_then(|a| a.as_array())
-		.context("no Aura authorities in chain-spec/local.json")?;
-	ensure!(authorities.len() == 3, "expected 3 Aura authorities, found {}", authorities.len());
+		.context("no BABE authorities in chain-spec/local.json")?;
+	ensure!(authorities.len() == 3, "expected 3 BABE authorities, found {}", authorities.len());
 	Ok(())
 }

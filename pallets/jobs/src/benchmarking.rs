@@ -166,6 +166,22 @@ mod benchmarks {
 		assert!(matches!(Jobs::<T>::get(job).map(|j| j.status), Some(JobStatus::Committed { .. })));
 	}
 
+	/// A client reports an undelivered output: the job's status is
+	/// rewritten and a second draw scheduled.
+	#[benchmark]
+	fn report_undelivered() {
+		let (client, _, job) = committed::<T>(0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(client), job);
+		assert!(matches!(
+			Jobs::<T>::get(job).map(|j| j.status),
+			Some(JobStatus::Committed {
+				audit_probability_ppm: hypha_primitives::sampling::PPM,
+				..
+			})
+		));
+	}
+
 	/// The last reveal of a full dispute panel that outvotes the provider:
 	/// it slashes the provider, pays every verifier and refunds the client.
 	#[benchmark]

@@ -42,14 +42,28 @@
 //!
 //! ## Randomness
 //!
-//! Whether a result is audited, and who audits it, are drawn from the hash of
-//! the block *after* the one that holds the commitment (read in the block
-//! after that), mixed with the job id. The provider cannot know that hash when
-//! it commits. What can bias it: the author of that next block can choose its
-//! contents (or skip its slot) to re-roll the draw once per authored block. On
-//! a proof-of-authority chain whose authors are not providers this is
-//! acceptable; once providers may author blocks, a VRF (BABE's) or a
-//! commit-reveal beacon should replace it.
+//! Whether a result is audited, and who audits it, are drawn from the
+//! [`Beacon`]: every block folds the VRF output of its parent block
+//! ([`Config::BlockRandomness`], BABE's in the runtime) into it. The `Sample`
+//! step of a result committed in block `c` runs in block `c + 1 + d` or later
+//! (`d` is [`Config::DrawBlocks`], 3 in the runtime), so the beacon it reads
+//! holds the VRF outputs of the `d` blocks after the commitment, mixed with
+//! the job id.
+//!
+//! A VRF output is fixed by the author's key, the slot and the epoch
+//! randomness: unlike a block hash, its author cannot grind it by reordering
+//! extrinsics or changing the timestamp. The provider cannot know those
+//! outputs when it commits, and other authors' outputs stay unknown to it even
+//! when it authors blocks itself, so it cannot time its commitment either.
+//! What bias remains: the author of the last of those blocks sees the outcome
+//! before it publishes and may withhold its block (skipping its slot, giving
+//! up the block's reward), which re-rolls the draw once with the next slot's
+//! author. A provider that authors a share `f` of the blocks is audited with
+//! probability at least `p·(1 − f) + p²·f` instead of `p`; with `safety` 1.5
+//! the PoSP condition holds for `f` up to about a third. Withholding more
+//! than one block in a row costs a block each and gains nothing more unless
+//! the next slot is its own too. A block without a VRF output (genesis; a
+//! node whose runtime has none, as in the pallet's mock) folds in its hash.
 //!
 //! ## Terms
 //!
@@ -76,6 +90,14 @@ mod simulation;
 mod tests;
 
 pub use weights::WeightInfo;
+
+/// Where the audit draw's randomness comes from: the VRF output that the
+/// author of the parent block had to publish with it.
+pub trait BlockRandomness {
+	/// The parent block's VRF output; `None` if it has none (genesis, or a
+	/// chain without VRF-based block production).
+	fn parent_vrf_output() -> Option<[u8; 32]>;
+}
 
 #[frame_support::pallet]
 pub mod pallet {
@@ -281,6 +303,15 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxOverflow: Get<u32>;
 
+		/// The VRF output of the parent block (BABE's in the runtime).
+		type BlockRandomness: crate::BlockRandomness;
+
+		/// Blocks after a commitment whose VRF outputs the audit draw waits
+		/// for (at least 1). More blocks make it likelier that several
+		/// authors took part, so that none knows the outcome in advance.
+		#[pallet::constant]
+		type DrawBlocks: Get<u32>;
+
 		/// Weights of the calls and of the block hook.
 		type WeightInfo: WeightInfo;
 
@@ -317,6 +348,11 @@ pub mod pallet {
 
 	/// The most overflowed steps one block runs.
 	pub const OVERFLOW_PER_BLOCK: u32 = 16;
+
+	/// The randomness beacon: `BLAKE2-256(beacon, parent block, its VRF
+	/// output)`, updated at the start of every block (see the crate docs).
+	#[pallet::storage]
+	pub type Beacon<T: Config> = StorageValue<_, [u8; 32], ValueQuery>;
 
 	/// The marketplace parameters.
 	#[pallet::storage]
@@ -422,6 +458,11 @@ pub mod pallet {
 		/// passed: the seats reveal the digests behind their commitments by
 		/// `deadline`.
 		RevealOpened { job: JobId, deadline: BlockNumberFor<T> },
+		/// The client says the provider did not hand over the output: the
+		/// result will be audited, and the auditor leaves its own copy of the
+		/// output in the client's store before the provider is paid. The
+		/// draw that picks the auditor happens in block `draw_at`.
+		DeliveryReported { job: JobId, draw_at: BlockNumberFor<T> },
 		/// A timed step found no room on the agenda and waits in the overflow queue.
 		StepOverflowed { job: JobId, step: Step, due: BlockNumberFor<T> },
 		/// A verifier did not answer in time: its `no_show_slash` was burned.
@@ -510,11 +551,21 @@ pub mod pallet {
 		/// provider: a disagreement is committed with `commit_verdict`, so
 		/// that the dispute panel has nothing to copy.
 		DisagreementMustBeCommitted,
+		/// `report_undelivered` for a job without a committed result waiting
+		/// for settlement (open, assigned, in audit or dispute, or ended).
+		/// In an audit or dispute the verifiers leave their copies anyway.
+		NotCommitted,
+		/// `report_undelivered` too close to settlement: the forced audit's
+		/// draw would come after the job is paid.
+		TooLateToReport,
+		/// `report_undelivered` a second time for the same job.
+		AlreadyReported,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::fold_beacon(now);
 			let steps = Agenda::<T>::take(now);
 			let mut count = steps.len() as u32;
 			for (job, step) in steps {
@@ -526,8 +577,11 @@ pub mod pallet {
 				Self::run_step(job, step, now);
 			}
 			// The costlier of the two worst cases per step: closing a full
-			// dispute, or drawing from a full verifier set.
-			T::WeightInfo::on_initialize(count).max(T::WeightInfo::on_initialize_sample(count))
+			// dispute, or drawing from a full verifier set; and the beacon
+			// (its read, the parent's hash and VRF output, one write).
+			T::WeightInfo::on_initialize(count)
+				.max(T::WeightInfo::on_initialize_sample(count))
+				.saturating_add(T::DbWeight::get().reads_writes(3, 1))
 		}
 	}
 
@@ -673,6 +727,43 @@ pub mod pallet {
 		) -> DispatchResult {
 			let verifier = ensure_signed(origin)?;
 			Self::do_commit_verdict(job, verifier, commitment)
+		}
+
+		/// Reports that the provider of a committed result did not hand the
+		/// output over (its endpoint does not serve it, and it left no copy
+		/// in the client's store). The job's client only, once, while the
+		/// result waits for settlement and at least `DrawBlocks + 1` blocks
+		/// before it. The result is then audited whatever the draw said: an
+		/// auditor is drawn `DrawBlocks + 1` blocks later from the beacon,
+		/// and every auditor leaves its own re-executed copy of the output
+		/// (sealed to the client's key if the job names one) in the client's
+		/// store before it answers, so the provider is paid only once the
+		/// client can read the output. The chain cannot tell who is right
+		/// about a delivery, so nobody is slashed for it: the client pays the
+		/// auditor's fee from its budget, which also makes a false report
+		/// cost the reporter, and an honest provider is paid as usual.
+		///
+		/// Errors: `JobNotFound`, `NotJobClient`, `NotCommitted`,
+		/// `AlreadyReported`, `TooLateToReport`, `AgendaFull`.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::report_undelivered())]
+		pub fn report_undelivered(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
+			ensure!(record.client == who, Error::<T>::NotJobClient);
+			let JobStatus::Committed { committed_at, audit_probability_ppm, .. } = &record.status
+			else {
+				return Err(Error::<T>::NotCommitted.into());
+			};
+			ensure!(
+				*audit_probability_ppm < hypha_primitives::sampling::PPM,
+				Error::<T>::AlreadyReported
+			);
+			let now = frame_system::Pallet::<T>::block_number();
+			let draw_at = now.saturating_add(T::DrawBlocks::get().max(1).saturating_add(1).into());
+			let settle_at = committed_at.saturating_add(record.terms.challenge_window);
+			ensure!(draw_at < settle_at, Error::<T>::TooLateToReport);
+			Self::transition(job, Move::ReportUndelivered { draw_at }, now)
 		}
 
 		/// Replaces the marketplace parameters. Governance origin only.

@@ -20,14 +20,14 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use hypha_primitives::{
 	blake2_256, current_auditor_slot, digest_commitment,
-	sampling::{audit_probability_ppm, is_sampled},
+	sampling::{audit_probability_ppm, is_sampled, PPM},
 	Digest, JobId, JobStatus, Uri, VerdictDue, VerifierSlot, VerifierSlots, INPUTS_UNAVAILABLE,
 };
 use pallet_reputation::{Outcome, ReputationInterface};
 use pallet_stake::{SlashDestination, StakeInterface};
 use sp_runtime::traits::{Saturating, UniqueSaturatedInto, Zero};
 
-use crate::pallet::*;
+use crate::{pallet::*, BlockRandomness as _};
 
 /// The error of a move that no extrinsic makes (a timed step's) when the
 /// job's status does not allow it. The moves of extrinsics fail with the
@@ -69,6 +69,10 @@ pub(crate) enum Move<AccountId, Balance, BlockNumber> {
 	/// `Committed` → `Refunded`: the draw asked for an audit and no verifier
 	/// could be picked. A drawn result is never paid unaudited (`Sample` step).
 	Unauditable,
+	/// `Committed` → `Committed`: the client reports that the output was not
+	/// handed over; the result will be audited, drawn at `draw_at`
+	/// (`report_undelivered`).
+	ReportUndelivered { draw_at: BlockNumber },
 	/// `Committed` → `Settled`: the challenge window passed (`Settle` step).
 	Settle,
 	/// `Audit` → `Settled`: the current auditor `verifier` revealed a
@@ -219,6 +223,7 @@ impl<T: Config> Pallet<T> {
 	/// | `Committed` | `Audit` | `Audit` | `Sample` step, drawn | none | `SamplingDrawn`, `AuditAssigned` |
 	/// | `Committed` | `Committed` | `SkipAudit` | `Sample` step, not drawn | none | `SamplingDrawn` |
 	/// | `Committed` | `Refunded` | `Unauditable` | `Sample` step, drawn, no verifier to pick | budget and collateral released, nobody paid | `SamplingDrawn`, `JobRefunded` |
+	/// | `Committed` | `Committed` | `ReportUndelivered` | `report_undelivered` by the client, once, `DrawBlocks + 1` blocks or more before settlement | none; audit probability set to one, a second `Sample` scheduled | `DeliveryReported` |
 	/// | `Committed` | `Settled` | `Settle` | `Settle` step | price to provider, rest released, collateral released | `JobSettled` |
 	/// | `Audit` | `Settled` | `Confirm` | `submit_verdict`, agreeing | as above, plus the auditor's fee | `VerdictSubmitted`, `JobSettled` |
 	/// | `Audit` | `Audit` | `ReplaceAuditor` | `AuditDeadline` step | absent auditor's no-show slash burned | `VerifierAbsent`, `AuditAssigned` |
@@ -325,6 +330,35 @@ impl<T: Config> Pallet<T> {
 						probability_ppm: audit_probability_ppm,
 					});
 					Self::refund(job, &record, Some(&work), now)
+				},
+				(
+					Move::ReportUndelivered { draw_at },
+					JobStatus::Committed {
+						provider,
+						price,
+						collateral,
+						commitment,
+						output_uri,
+						committed_at,
+						..
+					},
+					_,
+				) => {
+					// Drawn for audit whatever the first draw said: a
+					// probability of one, and a second draw (the first may
+					// have skipped the audit already; if not, it audits and
+					// this one finds the job in audit and does nothing).
+					Self::schedule(job, Step::Sample, draw_at)?;
+					let status = JobStatus::Committed {
+						provider,
+						price,
+						collateral,
+						commitment,
+						output_uri,
+						committed_at,
+						audit_probability_ppm: PPM,
+					};
+					(status, Some(Event::DeliveryReported { job, draw_at }))
 				},
 				(Move::Settle, JobStatus::Committed { .. }, Some(work)) => {
 					Self::settle(job, &record, work, &[], now)
@@ -436,6 +470,7 @@ impl<T: Config> Pallet<T> {
 		match mv {
 			Move::Cancel | Move::Claim { .. } => Error::<T>::JobNotOpen.into(),
 			Move::Commit { .. } => Error::<T>::JobNotAssigned.into(),
+			Move::ReportUndelivered { .. } => Error::<T>::NotCommitted.into(),
 			Move::Confirm { .. }
 			| Move::Escalate { .. }
 			| Move::CommitVerdict { .. }
@@ -504,8 +539,14 @@ impl<T: Config> Pallet<T> {
 			params.p_min_ppm,
 			T::Reputation::score(&provider).deconstruct(),
 		);
-		// The draw needs the hash of block now + 1, readable from block now + 2.
-		Self::schedule(job, Step::Sample, now.saturating_add(2u32.into()))?;
+		// The draw needs the VRF outputs of the `DrawBlocks` blocks after this
+		// one, all in the beacon from block now + 1 + DrawBlocks on.
+		let draw_blocks = T::DrawBlocks::get().max(1);
+		Self::schedule(
+			job,
+			Step::Sample,
+			now.saturating_add(draw_blocks.saturating_add(1).into()),
+		)?;
 		let event = Event::ResultCommitted {
 			job,
 			provider: provider.clone(),
@@ -786,7 +827,8 @@ impl<T: Config> Pallet<T> {
 		T::Reputation::record(&provider, Outcome::Completed);
 		let event =
 			Event::JobSettled { job, provider: provider.clone(), paid, verifier_fees, refunded };
-		(JobStatus::Settled { provider, commitment, output_uri, at: now }, Some(event))
+		let auditors = BoundedVec::truncate_from(paid_verifiers.to_vec());
+		(JobStatus::Settled { provider, commitment, output_uri, auditors, at: now }, Some(event))
 	}
 
 	/// Ends a job `Slashed`: the provider's collateral pays the `winners`'
@@ -845,16 +887,9 @@ impl<T: Config> Pallet<T> {
 			(Step::Deadline, JobStatus::Assigned { deadline, .. }) if now > *deadline => {
 				Move::MissDeadline
 			},
-			(
-				Step::Sample,
-				JobStatus::Committed { provider, committed_at, audit_probability_ppm, .. },
-			) => Self::draw_sample(
-				job,
-				&record.client,
-				provider,
-				*committed_at,
-				*audit_probability_ppm,
-			),
+			(Step::Sample, JobStatus::Committed { provider, audit_probability_ppm, .. }) => {
+				Self::draw_sample(job, &record.client, provider, *audit_probability_ppm)
+			},
 			(Step::Settle, JobStatus::Committed { .. }) => Move::Settle,
 			(Step::AuditDeadline, JobStatus::Audit { provider, verifiers, deadline, seed, .. })
 				if now > *deadline =>
@@ -871,24 +906,35 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Randomness for `job` in block `now`: the hash of block `source` mixed
-	/// with the job id and a domain tag (see the pallet docs on bias).
-	fn randomness(tag: &[u8], job: JobId, source: BlockNumberFor<T>) -> [u8; 32] {
-		let block_hash = frame_system::Pallet::<T>::block_hash(source);
-		blake2_256(&(tag, job, block_hash).encode())
+	/// Folds the parent block's VRF output (its hash where it has none) into
+	/// the [`Beacon`], first thing in block `now`.
+	pub(crate) fn fold_beacon(now: BlockNumberFor<T>) {
+		let parent = now.saturating_sub(1u32.into());
+		let folded = match T::BlockRandomness::parent_vrf_output() {
+			Some(vrf_output) => (Beacon::<T>::get(), parent, vrf_output).encode(),
+			None => {
+				(Beacon::<T>::get(), parent, frame_system::Pallet::<T>::block_hash(parent)).encode()
+			},
+		};
+		Beacon::<T>::put(blake2_256(&folded));
 	}
 
-	/// The `Sample` step's move: draws whether to audit a result committed at
-	/// `committed_at` and, if so, picks the auditor.
+	/// Randomness for `job`: the [`Beacon`] mixed with the job id and a
+	/// domain tag (see the pallet docs on bias).
+	fn randomness(tag: &[u8], job: JobId) -> [u8; 32] {
+		blake2_256(&(tag, job, Beacon::<T>::get()).encode())
+	}
+
+	/// The `Sample` step's move: draws whether to audit a committed result
+	/// and, if so, picks the auditor. It runs at least `DrawBlocks` blocks
+	/// after the commitment, so the beacon holds their VRF outputs.
 	fn draw_sample(
 		job: JobId,
 		client: &T::AccountId,
 		provider: &T::AccountId,
-		committed_at: BlockNumberFor<T>,
 		audit_probability_ppm: u32,
 	) -> MoveOf<T> {
-		let source = committed_at.saturating_add(1u32.into());
-		let randomness = Self::randomness(b"hypha/sample", job, source);
+		let randomness = Self::randomness(b"hypha/sample", job);
 		if !is_sampled(&randomness, audit_probability_ppm) {
 			return Move::SkipAudit;
 		}

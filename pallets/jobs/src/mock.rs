@@ -85,9 +85,34 @@ impl pallet_jobs::Config for Test {
 	type UnbondingPeriod = UnbondingPeriod;
 	type MaxAgendaPerBlock = ConstU32<8>;
 	type MaxOverflow = ConstU32<16>;
+	type BlockRandomness = MockVrf;
+	/// One block, so that the tests' block numbers read simply: the draw of
+	/// a result committed in block 1 happens in block 3.
+	type DrawBlocks = ConstU32<1>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchmarkSetup;
+}
+
+std::thread_local! {
+	static VRF_SEED: core::cell::Cell<Option<u64>> = const { core::cell::Cell::new(None) };
+}
+
+/// Stands in for BABE: with a seed set ([`set_vrf_seed`]), block `n`'s VRF
+/// output is `BLAKE2-256(seed, n)`, whatever the block's hash; without one,
+/// blocks have none and the beacon folds in their hashes.
+pub struct MockVrf;
+impl pallet_jobs::BlockRandomness for MockVrf {
+	fn parent_vrf_output() -> Option<[u8; 32]> {
+		use codec::Encode;
+		let parent = System::block_number().saturating_sub(1);
+		VRF_SEED.get().map(|seed| sp_io::hashing::blake2_256(&(seed, parent).encode()))
+	}
+}
+
+/// Gives every block from now on a VRF output derived from `seed`.
+pub fn set_vrf_seed(seed: Option<u64>) {
+	VRF_SEED.set(seed);
 }
 
 /// Sets up benchmark accounts in the test runtime.

@@ -6,10 +6,13 @@ use crate::{
 	mock::{Jobs, *},
 	pallet::*,
 };
-use frame_support::BoundedVec;
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::fungible::{Inspect, InspectHold},
+};
+use frame_support::{
+	traits::{Get, Hooks},
+	BoundedVec,
 };
 use hypha_primitives::{
 	current_auditor_slot, digest_commitment, sampling::PPM, Digest, JobId, JobStatus, Uri,
@@ -85,9 +88,10 @@ fn status(job: JobId) -> StatusOf<Test> {
 }
 
 /// `Settled` for a provider that committed the right output.
-fn settled(job: JobId, provider: u64, at: u64) -> StatusOf<Test> {
+fn settled(job: JobId, provider: u64, auditors: &[u64], at: u64) -> StatusOf<Test> {
 	let commitment = digest_commitment(job, &provider, &OUTPUT);
-	JobStatus::Settled { provider, commitment, output_uri: output_uri(), at }
+	let auditors = BoundedVec::truncate_from(auditors.to_vec());
+	JobStatus::Settled { provider, commitment, output_uri: output_uri(), auditors, at }
 }
 
 fn set_params(change: impl FnOnce(&mut ParamsOf<Test>)) {
@@ -384,7 +388,7 @@ fn unaudited_honest_job_settles_after_the_challenge_window_and_pays_exactly() {
 		run_to_block(5);
 		assert!(matches!(status(job), JobStatus::Committed { .. }));
 		run_to_block(6);
-		assert_eq!(status(job), settled(job, PROVIDER, 6));
+		assert_eq!(status(job), settled(job, PROVIDER, &[], 6));
 		assert_eq!(free(CLIENT), ENDOWMENT - PRICE);
 		assert_eq!(escrow(CLIENT), 0);
 		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND + PRICE);
@@ -414,7 +418,7 @@ fn audited_honest_job_settles_when_the_auditor_agrees() {
 		run_to_block(3);
 		let verifier = auditor(job);
 		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(verifier), job, OUTPUT));
-		assert_eq!(status(job), settled(job, PROVIDER, 3));
+		assert_eq!(status(job), settled(job, PROVIDER, &[verifier], 3));
 		assert_eq!(free(CLIENT), ENDOWMENT - PRICE - FEE);
 		assert_eq!(free(verifier), ENDOWMENT - VERIFIER_BOND + FEE);
 		assert_conserved(issuance);
@@ -466,8 +470,8 @@ fn a_lying_auditor_loses_the_dispute_and_is_slashed() {
 		commit(job, PROVIDER, OUTPUT);
 		run_to_block(3);
 		let liar = auditor(job);
-		dispute(job, liar, WRONG, &[Some(OUTPUT), Some(OUTPUT)]);
-		assert_eq!(status(job), settled(job, PROVIDER, 3));
+		let panel = dispute(job, liar, WRONG, &[Some(OUTPUT), Some(OUTPUT)]);
+		assert_eq!(status(job), settled(job, PROVIDER, &panel, 3));
 		// The liar's slash goes to the provider; honest panel members get their fee.
 		assert_eq!(free(liar), ENDOWMENT - VERIFIER_BOND);
 		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND + PRICE + 100);
@@ -552,8 +556,8 @@ fn draining_verifiers_a_false_inputs_unavailable_costs_the_no_show_slash_and_the
 		// A lazy auditor claims the inputs were unavailable; the panel got
 		// them and backs the provider.
 		let lazy = auditor(job);
-		dispute(job, lazy, INPUTS_UNAVAILABLE, &[Some(OUTPUT), Some(OUTPUT)]);
-		assert_eq!(status(job), settled(job, PROVIDER, 3));
+		let panel = dispute(job, lazy, INPUTS_UNAVAILABLE, &[Some(OUTPUT), Some(OUTPUT)]);
+		assert_eq!(status(job), settled(job, PROVIDER, &panel, 3));
 		// The claim counts as no answer: the no-show slash, burned (not a
 		// lost vote's slash paid to the provider).
 		assert_eq!(verifier_stake(lazy), VERIFIER_BOND - 50);
@@ -670,7 +674,7 @@ fn an_absent_auditor_is_penalized_and_replaced() {
 			Event::VerifierAbsent { job, verifier: absent, slashed: 50 }.into(),
 		);
 		assert_ok!(Jobs::submit_verdict(RuntimeOrigin::signed(replacement), job, OUTPUT));
-		assert_eq!(status(job), settled(job, PROVIDER, 14));
+		assert_eq!(status(job), settled(job, PROVIDER, &[replacement], 14));
 		// The absent auditor's slash was burned, not paid to the client.
 		assert_eq!(free(CLIENT), ENDOWMENT - PRICE - FEE);
 		assert_eq!(burned(), 50);
@@ -693,7 +697,7 @@ fn a_missed_deadline_penalizes_the_provider_and_another_completes_the_job() {
 		claim(job, OTHER_PROVIDER);
 		commit(job, OTHER_PROVIDER, OUTPUT);
 		run_to_block(12);
-		assert_eq!(status(job), settled(job, OTHER_PROVIDER, 12));
+		assert_eq!(status(job), settled(job, OTHER_PROVIDER, &[], 12));
 		// The penalty was burned: the client pays the price and gains nothing.
 		assert_eq!(free(CLIENT), ENDOWMENT - PRICE);
 		assert_eq!(burned(), COLLATERAL / 10);
@@ -898,7 +902,7 @@ fn a_result_not_drawn_for_audit_settles_after_the_challenge_window() {
 		);
 		assert!(matches!(status(job), JobStatus::Committed { .. }));
 		run_to_block(6);
-		assert_eq!(status(job), settled(job, PROVIDER, 6));
+		assert_eq!(status(job), settled(job, PROVIDER, &[], 6));
 		assert_eq!(free(CLIENT), ENDOWMENT - PRICE);
 		assert_eq!(free(PROVIDER), ENDOWMENT - PROVIDER_BOND + PRICE);
 		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND);
@@ -1418,6 +1422,225 @@ fn the_panel_is_drawn_from_the_seed_of_the_draw_not_the_block_of_the_verdict() {
 	}
 }
 
+/// The outcome of one job's audit draw (the auditor, or none) when the
+/// author of the block after the commitment "grinds" its hash to `grind`,
+/// with BABE-like VRF outputs from `vrf_seed` (or none, as on the old code,
+/// where the draw came from that block's hash).
+fn draw_when_the_next_block_hash_is(grind: u64, vrf_seed: Option<u64>) -> Option<u64> {
+	new_test_ext().execute_with(|| {
+		register_verifiers(5);
+		set_vrf_seed(vrf_seed);
+		set_params(|p| p.p_min_ppm = PPM / 2);
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		// Block 2 is the one after the commitment: its author picks its
+		// contents, so its hash, at will.
+		System::set_block_number(2);
+		frame_system::BlockHash::<Test>::insert(1, sp_core::H256::repeat_byte(1));
+		Jobs::on_initialize(2);
+		System::set_block_number(3);
+		frame_system::BlockHash::<Test>::insert(2, sp_core::H256::from_low_u64_be(grind));
+		Jobs::on_initialize(3);
+		set_vrf_seed(None);
+		match status(job) {
+			JobStatus::Audit { .. } => Some(auditor(job)),
+			JobStatus::Committed { .. } => None,
+			other => panic!("job {job} neither drawn nor skipped: {other:?}"),
+		}
+	})
+}
+
+/// Issue 11, attack 6: the author of the block after a commitment cannot
+/// steer the draw by grinding that block's contents: the draw comes from VRF
+/// outputs, which its key, its slot and the epoch fix. On the old code (the
+/// block's hash, as here without VRF outputs) grinding chose the outcome.
+#[test]
+fn the_draw_can_be_steered_no_more_grinding_the_next_block_changes_nothing() {
+	let grinds = 0..24u64;
+	let with_vrf: Vec<_> =
+		grinds.clone().map(|g| draw_when_the_next_block_hash_is(g, Some(7))).collect();
+	assert!(
+		with_vrf.iter().all(|outcome| *outcome == with_vrf[0]),
+		"grinding the block hash changed a VRF-based draw: {with_vrf:?}"
+	);
+	// Without VRF outputs the same grinding finds both outcomes: the attack
+	// the beacon closes.
+	let from_hashes: Vec<_> = grinds.map(|g| draw_when_the_next_block_hash_is(g, None)).collect();
+	assert!(from_hashes.iter().any(Option::is_some) && from_hashes.iter().any(Option::is_none));
+}
+
+/// Issue 11, attack 6: the draw does follow the VRF outputs of the blocks
+/// after the commitment (different outputs, different outcomes), so it is a
+/// draw at all, with about the audit probability.
+#[test]
+fn the_draw_can_be_steered_no_more_it_follows_the_vrf_outputs_after_the_commitment() {
+	let outcomes: Vec<_> =
+		(0..40u64).map(|seed| draw_when_the_next_block_hash_is(0, Some(seed))).collect();
+	let audited = outcomes.iter().filter(|outcome| outcome.is_some()).count();
+	// p = 1/2: 40 draws give between 8 and 32 audits except with
+	// probability below 1e-4, and the seeds are fixed, so this never flakes.
+	assert!((8..=32).contains(&audited), "{audited} of 40 drawn at p = 1/2");
+	let auditors: std::collections::BTreeSet<_> = outcomes.iter().flatten().collect();
+	assert!(auditors.len() > 1, "every draw picked the same auditor: {auditors:?}");
+}
+
+/// Issue 11, attack 6: the draw waits for `DrawBlocks` blocks after the
+/// commitment, and the beacon moves every block.
+#[test]
+fn the_beacon_folds_every_block_and_the_draw_waits_for_the_blocks_after_the_commitment() {
+	new_test_ext().execute_with(|| {
+		set_vrf_seed(Some(3));
+		let before = Beacon::<Test>::get();
+		run_to_block(2);
+		let after = Beacon::<Test>::get();
+		assert_ne!(before, after);
+		set_params(|p| p.p_min_ppm = PPM);
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		let draw_blocks: u32 = <Test as crate::Config>::DrawBlocks::get();
+		let due = 2 + 1 + u64::from(draw_blocks);
+		assert!(Agenda::<Test>::get(due).iter().any(|entry| *entry == (job, Step::Sample)));
+		run_to_block(due - 1);
+		assert!(matches!(status(job), JobStatus::Committed { .. }));
+		run_to_block(due);
+		assert!(matches!(status(job), JobStatus::Audit { .. }));
+		set_vrf_seed(None);
+	});
+}
+
+/// Issue 11, attack 10: a client whose provider withholds the output
+/// reports it before settlement; the result is audited although its draw
+/// said no, and the provider is paid only once an auditor (who leaves its
+/// own copy of the output in the client's store, off chain) confirmed it.
+/// Settlement names that auditor, so the client knows whose copy to read.
+#[test]
+fn withholding_a_reported_output_is_audited_before_the_provider_is_paid() {
+	// A seed whose draw skips the audit (about one in two at this price).
+	let skipping_seed = (0..64u64)
+		.find(|seed| draw_when_the_next_block_hash_is(0, Some(*seed)).is_none())
+		.expect("some draw skips the audit at p = 1/2");
+	new_test_ext().execute_with(|| {
+		register_verifiers(5);
+		set_vrf_seed(Some(skipping_seed));
+		set_params(|p| {
+			p.p_min_ppm = PPM / 2;
+			p.challenge_window = 12;
+		});
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		run_to_block(3);
+		assert!(jobs_events()
+			.iter()
+			.any(|event| matches!(event, Event::SamplingDrawn { audited: false, .. })));
+		assert!(matches!(status(job), JobStatus::Committed { .. }));
+		// The provider does not hand the output over; the client reports it.
+		assert_ok!(Jobs::report_undelivered(RuntimeOrigin::signed(CLIENT), job));
+		System::assert_last_event(Event::DeliveryReported { job, draw_at: 5 }.into());
+		run_to_block(5);
+		System::assert_has_event(
+			Event::SamplingDrawn { job, audited: true, probability_ppm: PPM }.into(),
+		);
+		let verifier = auditor(job);
+		reveal(job, verifier, OUTPUT);
+		assert_eq!(status(job), settled(job, PROVIDER, &[verifier], 5));
+		// An honest provider is paid its price as usual; the client paid the
+		// auditor's fee for the check it asked for.
+		assert_eq!(free(CLIENT), ENDOWMENT - PRICE - FEE);
+		assert_eq!(free_stake(PROVIDER), PROVIDER_BOND);
+		// The settlement step of the skipped draw finds the job ended.
+		run_to_block(14);
+		assert_eq!(status(job), settled(job, PROVIDER, &[verifier], 5));
+		set_vrf_seed(None);
+		assert_conserved(issuance);
+	});
+}
+
+/// Issue 11, attack 10: a report before the first draw makes that draw an
+/// audit; the second draw then finds the job in audit and does nothing.
+#[test]
+fn withholding_reported_before_the_draw_makes_the_draw_an_audit() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = 1);
+		let issuance = issuance();
+		let job = submit();
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		assert_ok!(Jobs::report_undelivered(RuntimeOrigin::signed(CLIENT), job));
+		run_to_block(3);
+		let verifier = auditor(job);
+		run_to_block(4);
+		assert_eq!(auditor(job), verifier);
+		reveal(job, verifier, OUTPUT);
+		assert_eq!(status(job), settled(job, PROVIDER, &[verifier], 4));
+		assert_conserved(issuance);
+	});
+}
+
+/// Issue 11, attack 10: only the client reports, once, while the result
+/// waits for settlement and early enough for the audit to come first; a
+/// refused report changes nothing.
+#[test]
+fn withholding_reports_are_refused_from_strangers_twice_too_late_or_without_a_result() {
+	new_test_ext().execute_with(|| {
+		register_verifiers(3);
+		set_params(|p| p.p_min_ppm = 1);
+		let job = submit();
+		assert_noop!(
+			Jobs::report_undelivered(RuntimeOrigin::signed(CLIENT), job),
+			Error::<Test>::NotCommitted
+		);
+		claim(job, PROVIDER);
+		assert_noop!(
+			Jobs::report_undelivered(RuntimeOrigin::signed(CLIENT), job),
+			Error::<Test>::NotCommitted
+		);
+		commit(job, PROVIDER, OUTPUT);
+		for stranger in [PROVIDER, VERIFIERS[0], 999] {
+			assert_noop!(
+				Jobs::report_undelivered(RuntimeOrigin::signed(stranger), job),
+				Error::<Test>::NotJobClient
+			);
+		}
+		assert_noop!(
+			Jobs::report_undelivered(RuntimeOrigin::signed(CLIENT), 77),
+			Error::<Test>::JobNotFound
+		);
+		assert_ok!(Jobs::report_undelivered(RuntimeOrigin::signed(CLIENT), job));
+		assert_noop!(
+			Jobs::report_undelivered(RuntimeOrigin::signed(CLIENT), job),
+			Error::<Test>::AlreadyReported
+		);
+
+		// Committed in block 1 with a challenge window of 5: settlement at
+		// block 6; a report in block 4 would be drawn in block 6, too late.
+		let late = submit();
+		claim(late, OTHER_PROVIDER);
+		commit(late, OTHER_PROVIDER, OUTPUT);
+		run_to_block(3);
+		if matches!(status(late), JobStatus::Committed { .. }) {
+			run_to_block(4);
+			assert_noop!(
+				Jobs::report_undelivered(RuntimeOrigin::signed(CLIENT), late),
+				Error::<Test>::TooLateToReport
+			);
+		}
+		// After settlement there is nothing left to report.
+		run_to_block(20);
+		for ended in [job, late] {
+			assert!(!matches!(status(ended), JobStatus::Committed { .. }));
+			assert_noop!(
+				Jobs::report_undelivered(RuntimeOrigin::signed(CLIENT), ended),
+				Error::<Test>::NotCommitted
+			);
+		}
+	});
+}
+
 /// Issue 11, attack 9: a job keeps the terms of its claim.
 #[test]
 fn terms_change_under_a_running_job_the_job_keeps_the_terms_of_its_claim() {
@@ -1441,7 +1664,7 @@ fn terms_change_under_a_running_job_the_job_keeps_the_terms_of_its_claim() {
 		run_to_block(14);
 		let replacement = auditor(job);
 		reveal(job, replacement, OUTPUT);
-		assert_eq!(status(job), settled(job, PROVIDER, 14));
+		assert_eq!(status(job), settled(job, PROVIDER, &[replacement], 14));
 		assert_eq!(free(replacement), ENDOWMENT - VERIFIER_BOND + FEE);
 		assert_eq!(free(CLIENT), ENDOWMENT - PRICE - FEE);
 		assert_eq!(verifier_stake(absent), VERIFIER_BOND - 50);
@@ -1530,8 +1753,9 @@ fn filling_the_agenda_delays_an_audit_never_skips_it() {
 		run_to_block(3);
 		// It ran from the overflow queue, on time: the result is audited.
 		assert!(matches!(status(job), JobStatus::Audit { .. }));
-		reveal(job, auditor(job), OUTPUT);
-		assert_eq!(status(job), settled(job, PROVIDER, 3));
+		let verifier = auditor(job);
+		reveal(job, verifier, OUTPUT);
+		assert_eq!(status(job), settled(job, PROVIDER, &[verifier], 3));
 		assert!(Overflow::<Test>::get().is_empty());
 		assert_conserved(issuance);
 	});
@@ -1587,7 +1811,7 @@ fn the_job_deposit_is_held_with_the_budget_and_returned_whatever_the_outcome() {
 		claim(job, PROVIDER);
 		commit(job, PROVIDER, OUTPUT);
 		run_to_block(6);
-		assert_eq!(status(job), settled(job, PROVIDER, 6));
+		assert_eq!(status(job), settled(job, PROVIDER, &[], 6));
 		assert_eq!(escrow(CLIENT), 0);
 		assert_eq!(free(CLIENT), ENDOWMENT - PRICE);
 		assert_conserved(issuance);

@@ -46,6 +46,7 @@ pub trait WeightInfo {
 	fn submit_verdict() -> Weight;
 	fn commit_verdict() -> Weight;
 	fn set_params() -> Weight;
+	fn report_undelivered() -> Weight;
 	fn on_initialize(n: u32, ) -> Weight;
 	fn on_initialize_sample(n: u32, ) -> Weight;
 }
@@ -117,6 +118,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn submit_result() -> Weight {
 		// Proof size: measured `1134`, estimated `5100` bytes.
 		// Fastest run: 129_221_000 ps.
+		Weight::from_parts(134_479_000, 5100)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
+	/// Not measured yet (added after the last `make weights`): the
+	/// measurement of `submit_result`, which reads and writes the same items
+	/// (`Jobs::Jobs`, `Jobs::Params`, `Jobs::Agenda`) and more, stands in
+	/// until the next run rewrites this file from the `report_undelivered`
+	/// benchmark.
+	fn report_undelivered() -> Weight {
 		Weight::from_parts(134_479_000, 5100)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -239,6 +250,11 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn submit_result() -> Weight {
+		Weight::from_parts(134_479_000, 5100)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
+	}
+	fn report_undelivered() -> Weight {
 		Weight::from_parts(134_479_000, 5100)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))

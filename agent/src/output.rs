@@ -211,11 +211,49 @@ pub async fn fetch_output(
 	Ok(FetchedOutput { bytes, receipt })
 }
 
+/// The longest a provider or verifier spends leaving a copy of an output in
+/// the client's store ([`deposit_within`]).
+pub const DEPOSIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// [`deposit`] within [`DEPOSIT_TIMEOUT`], logged (`who`: "provider" or
+/// "auditor"); whether the copy is in the store. A store that fails or
+/// stalls (a tarpit) costs the caller at most the timeout.
+pub async fn deposit_within(
+	who: &str,
+	store: &str,
+	key: &sr25519::Keypair,
+	job: JobId,
+	client: [u8; 32],
+	bytes: Vec<u8>,
+) -> bool {
+	match tokio::time::timeout(DEPOSIT_TIMEOUT, deposit(store, key, job, client, bytes)).await {
+		Ok(Ok(digest)) => {
+			tracing::info!(job, %store, %digest, who, "output deposited in the client's store");
+			true
+		},
+		Ok(Err(error)) => {
+			tracing::warn!(job, %store, %error, who, "could not deposit the output in the client's store");
+			false
+		},
+		Err(_) => {
+			tracing::warn!(job, %store, who, "the client's store took more than {DEPOSIT_TIMEOUT:?} to take the output");
+			false
+		},
+	}
+}
+
+/// The store a job's client named: where its program came from.
+pub fn client_store(spec: &hypha_primitives::JobSpec) -> Option<String> {
+	let program_uri = std::str::from_utf8(&spec.program_uri).ok()?;
+	crate::fetch::split_blob_uri(program_uri).ok().map(|(store, _)| store)
+}
+
 /// Leaves a copy of `job`'s output in the client's blob store `store_url`
 /// (where the job's program came from), private to the client `client` and
 /// tagged as the output of `job`, so that the client can fetch it after
-/// this provider has gone ([`fetch_deposited`]). Signed by the provider's
-/// `key`, and charged to it.
+/// this provider has gone ([`fetch_deposited`]). Signed by the depositor's
+/// `key` (the provider, or an auditor that re-executed the job), and
+/// charged to it.
 pub async fn deposit(
 	store_url: &str,
 	key: &sr25519::Keypair,

@@ -1007,6 +1007,77 @@ async fn charlie_reads(
 	Ok(charlie.get_through_job(digest, 1 << 30, Some(job), None).await)
 }
 
+/// Issue 11, attack 10, real processes: a provider commits the right digest
+/// and never hands the output over (nothing at its endpoint, no copy in the
+/// client's store). `hypha job fetch` says so and points at
+/// `hypha job report-undelivered`; after the report the result is audited
+/// although its draw (about 5 %) said no, the auditor leaves its own sealed
+/// copy in the client's store before it answers, the provider is paid only
+/// then, the settled job names the auditor, and the client's fetch reads the
+/// auditor's copy, checked against the provider's commitment.
+#[tokio::test]
+async fn withholding_the_output_is_reported_audited_and_the_client_reads_the_auditors_copy(
+) -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
+	// Audits by the draw only (p from price and collateral), and a challenge
+	// window long enough for a client to notice and report.
+	let mut market = Market::start("withheld", &["p_min_ppm=1", "challenge_window=60"]).await?;
+	let (client, provider, verifier) = (dev::bob(), dev::eve(), dev::ferdie());
+	market.start_worker(&provider, &["--withhold-output"])?;
+	market.start_verifier(&verifier, &[])?;
+	market.wait_for_provider(&provider).await?;
+	market.wait_for_verifier(&verifier).await?;
+	let spec = market.training_job().await?;
+	let (job, _) = market.submit(&client, &spec, &["--seal"]).await?;
+	let committed_before_the_draw = market
+		.wait_for_status(job, "a committed result", |status| match status {
+			JobStatus::Committed { .. } => Some(true),
+			JobStatus::Audit { .. } => Some(false),
+			_ => None,
+		})
+		.await?;
+	let url = market.url();
+	let out = market.dir.join(format!("fetched-{job}"));
+	let (job_arg, out_arg) = (job.to_string(), out.display().to_string());
+	let fetch_args =
+		["job", "fetch", &job_arg, "--url", &url, "--seed", "//Bob", "--out", &out_arg];
+	if committed_before_the_draw && matches!(market.status(job).await?, JobStatus::Committed { .. })
+	{
+		let refused = hypha_cli_fails(&fetch_args).await?;
+		ensure!(refused.contains("holds no copy"), "{refused}");
+		let report = ["job", "report-undelivered", &job_arg, "--url", &url, "--seed", "//Bob"];
+		match hypha_cli(&report).await {
+			Ok(reported) => {
+				ensure!(refused.contains("report-undelivered"), "{refused}");
+				ensure!(reported.contains("will be audited"), "{reported}");
+			},
+			// The draw audited on its own between the two commands.
+			Err(error) => ensure!(
+				!matches!(market.status(job).await?, JobStatus::Committed { .. }),
+				"the report failed while the result waited for settlement: {error:#}\n{}",
+				market.logs()
+			),
+		}
+	}
+	// (A draw that audited on its own, one time in twenty, takes the same
+	// path from here: every auditor that backs a provider leaves its copy.)
+	let auditors = market
+		.wait_for_status(job, "settlement", |status| match status {
+			JobStatus::Settled { auditors, .. } => Some(auditors.clone()),
+			_ => None,
+		})
+		.await?;
+	ensure!(auditors.to_vec() == vec![id(&verifier)], "settled on {auditors:?}");
+	let verifier_log = market.daemon("verifier-ferdie")?.process.log();
+	ensure!(verifier_log.contains("output deposited in the client's store"), "{verifier_log}");
+	ensure!(market.metric("verifier-ferdie", "hypha_verifier_output_copies_total")? >= 1.0);
+	let worker_log = market.daemon("worker-eve")?.process.log();
+	ensure!(!worker_log.contains("output deposited in the client's store"), "{worker_log}");
+	let local = market.fetch_and_rerun(job, &spec).await?;
+	ensure!(local.contains("digest matches"), "{local}");
+	Ok(())
+}
+
 #[tokio::test]
 async fn a_private_job_is_read_by_its_provider_and_auditor_and_by_no_stranger_and_its_output_outlives_the_worker(
 ) -> Result<()> {

@@ -24,8 +24,15 @@
 //!    phase. The verifier never sees the provider's digest, and no seat sees
 //!    another's before it has committed its own, so nobody can copy.
 //!
+//! A verifier whose output backs the provider's commitment first leaves its
+//! own copy of the output in the client's store (sealed to the client's key
+//! if the job names one), so that a provider that withholds its output is
+//! never paid on a verdict while the client cannot read it (issue 11,
+//! attack 10; the client forces such an audit with `report_undelivered`).
+//!
 //! Prometheus metrics at `/metrics` ([`metrics`]): audits and dispute seats
-//! assigned, verdicts, agreements, disagreements, slashes.
+//! assigned, verdicts, agreements, disagreements, slashes, output copies
+//! left in clients' stores and those that failed.
 //!
 //! Up to `max_audits` jobs are worked on at once, each its own task, with
 //! `compute_slots` re-executions at a time on the device. A verdict acts on
@@ -567,6 +574,55 @@ async fn fetch_job(
 		.map_err(anyhow::Error::from))
 }
 
+/// Leaves this verifier's own copy of `output` in the client's store before
+/// it answers, if the output backs the provider's commitment (issue 11,
+/// attack 10): the provider is paid on this verdict, so the client must be
+/// able to read the output even if the provider withholds it, and the
+/// settled job names this verifier among its `auditors`, whose copies
+/// `hypha job fetch` reads. Sealed to the client's key if the job names one.
+/// A store that fails or stalls costs at most
+/// [`hypha_agent::output::DEPOSIT_TIMEOUT`]; the verdict goes out anyway (a
+/// missing copy is no reason to lose the no-show slash).
+async fn deposit_copy(
+	shared: &Shared,
+	job: JobId,
+	record: &hypha_client::Job,
+	output: &hypha_compute::output::JobOutput,
+	digest: &Digest,
+) {
+	let (hypha_client::JobStatus::Audit { provider, commitment, .. }
+	| hypha_client::JobStatus::Dispute { provider, commitment, .. }) = &*record.status
+	else {
+		return;
+	};
+	if digest_commitment(job, provider, digest) != *commitment {
+		return;
+	}
+	let Some(store) = hypha_agent::output::client_store(&record.spec) else {
+		return;
+	};
+	let bytes = output.canonical_bytes();
+	let bytes = match &record.spec.output_key {
+		Some(key) => match hypha_agent::seal::seal(job, key, &bytes) {
+			Ok(sealed) => sealed,
+			Err(error) => {
+				tracing::warn!(job, %error, "could not seal the output copy to the client's key");
+				shared.metrics.copies_failed.inc();
+				return;
+			},
+		},
+		None => bytes,
+	};
+	let client = record.client.0;
+	if hypha_agent::output::deposit_within("auditor", &store, &shared.signer, job, client, bytes)
+		.await
+	{
+		shared.metrics.copies_deposited.inc();
+	} else {
+		shared.metrics.copies_failed.inc();
+	}
+}
+
 /// Fetches `job`'s program and input and re-executes it; returns the
 /// output digest (flipped under the `lie` fault), or
 /// [`INPUTS_UNAVAILABLE`] if the inputs could not be had or do not form a
@@ -595,6 +651,7 @@ async fn reexecute(shared: &Shared, job: JobId, record: &hypha_client::Job) -> R
 	shared.metrics.compute_seconds.inc_by(seconds);
 	let digest = output.digest();
 	tracing::info!(job, seconds = format!("{seconds:.3}"), digest = %format!("0x{}", hex::encode(digest)), "re-executed");
+	deposit_copy(shared, job, record, &output, &digest).await;
 	#[cfg(feature = "faults")]
 	let digest = {
 		let mut digest = digest;

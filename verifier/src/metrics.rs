@@ -16,6 +16,8 @@ pub struct Metrics {
 	pub(crate) failed: IntCounter,
 	pub(crate) unavailable: IntCounter,
 	pub(crate) slashed: IntCounter,
+	pub(crate) copies_deposited: IntCounter,
+	pub(crate) copies_failed: IntCounter,
 	pub(crate) compute_seconds: Counter,
 	pub(crate) in_flight: IntGauge,
 }
@@ -55,6 +57,16 @@ impl Metrics {
 				&registry,
 				"slashed_total",
 				"Times this verifier was slashed (lost dispute or absent)",
+			)?,
+			copies_deposited: int_counter(
+				&registry,
+				"output_copies_total",
+				"Outputs that backed the provider and were left in the client's store before answering",
+			)?,
+			copies_failed: int_counter(
+				&registry,
+				"output_copy_failures_total",
+				"Outputs that backed the provider but that the client's store did not take in time",
 			)?,
 			compute_seconds: counter(
 				&registry,

@@ -64,6 +64,9 @@ pub struct Faults {
 	pub cheat: bool,
 	/// Wait this long after claiming before computing, in milliseconds.
 	pub compute_delay_ms: u64,
+	/// Commit the right digest but never hand the output over (a
+	/// withholding provider): no copy in the client's store, nothing served.
+	pub withhold_output: bool,
 }
 
 impl Default for WorkerConfig {

@@ -38,33 +38,6 @@ use crate::serve::ServedOutput;
 use crate::state::{HeldJob, Phase};
 use crate::Shared;
 
-/// The longest a worker spends leaving a copy of an output in the client's
-/// store (a background task: the commitment does not wait for it).
-const DEPOSIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// Leaves a copy of `job`'s output in the client's store `store`, within
-/// [`DEPOSIT_TIMEOUT`]; logs how it went.
-async fn deposit_output(
-	store: String,
-	signer: std::sync::Arc<hypha_client::subxt_signer::sr25519::Keypair>,
-	job: JobId,
-	client: [u8; 32],
-	bytes: Vec<u8>,
-) {
-	let deposit = hypha_agent::output::deposit(&store, &signer, job, client, bytes);
-	match tokio::time::timeout(DEPOSIT_TIMEOUT, deposit).await {
-		Ok(Ok(digest)) => {
-			tracing::info!(job, %store, %digest, "output deposited in the client's store")
-		},
-		Ok(Err(error)) => {
-			tracing::warn!(job, %store, %error, "could not deposit the output in the client's store; serving it here only")
-		},
-		Err(_) => {
-			tracing::warn!(job, %store, "the client's store took more than {DEPOSIT_TIMEOUT:?} to take the output; serving it here only")
-		},
-	}
-}
-
 /// How an attempt at a job ended.
 #[derive(Debug)]
 pub(crate) enum Attempt {
@@ -308,18 +281,22 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 	// In the background, beside the commitment: the store is the client's,
 	// and a store that stalls (a tarpit) must not make this worker miss its
 	// deadline and lose its collateral.
-	if let Ok(program_uri) = std::str::from_utf8(&spec.program_uri) {
-		if let Ok((store, _)) = hypha_agent::fetch::split_blob_uri(program_uri) {
-			tokio::spawn(deposit_output(
-				store,
-				shared.signer.clone(),
-				job,
-				record.client.0,
-				bytes.clone(),
-			));
+	#[cfg(feature = "faults")]
+	let withhold = shared.faults.withhold_output;
+	#[cfg(not(feature = "faults"))]
+	let withhold = false;
+	if withhold {
+		tracing::warn!(job, "fault injection: withholding the output");
+	} else {
+		if let Some(store) = hypha_agent::output::client_store(spec) {
+			let (signer, client, bytes) = (shared.signer.clone(), record.client.0, bytes.clone());
+			tokio::spawn(async move {
+				hypha_agent::output::deposit_within("provider", &store, &signer, job, client, bytes)
+					.await
+			});
 		}
+		shared.serve(job, record.client.0, bytes.into(), &served_digest);
 	}
-	shared.serve(job, record.client.0, bytes.into(), &served_digest);
 
 	match still_held(shared, job, claim).await? {
 		Held::Assigned => {},

@@ -48,14 +48,33 @@ pub async fn fetch(
 		"only the job's client may read its output: --seed is {me}, the client is {}",
 		record.client
 	);
-	let (provider, commitment, uri, settled) = match &*record.status {
-		JobStatus::Committed { provider, commitment, output_uri, .. }
-		| JobStatus::Audit { provider, commitment, output_uri, .. }
-		| JobStatus::Dispute { provider, commitment, output_uri, .. } => {
-			(provider, commitment, output_uri, false)
+	// Who may have left a copy in the client's store: the provider, and the
+	// verifiers that re-executed the job (each leaves one before it backs
+	// the provider; a settled job names those whose verdicts paid it).
+	let (provider, commitment, uri, settled, depositors) = match &*record.status {
+		JobStatus::Committed { provider, commitment, output_uri, .. } => {
+			(provider, commitment, output_uri, false, vec![provider.0])
 		},
-		JobStatus::Settled { provider, commitment, output_uri, .. } => {
-			(provider, commitment, output_uri, true)
+		JobStatus::Audit { provider, commitment, output_uri, verifiers, .. }
+		| JobStatus::Dispute { provider, commitment, output_uri, verifiers, .. } => {
+			let seats = verifiers.iter().map(|slot| slot.verifier.0);
+			(
+				provider,
+				commitment,
+				output_uri,
+				false,
+				std::iter::once(provider.0).chain(seats).collect(),
+			)
+		},
+		JobStatus::Settled { provider, commitment, output_uri, auditors, .. } => {
+			let auditors = auditors.iter().map(|auditor| auditor.0);
+			(
+				provider,
+				commitment,
+				output_uri,
+				true,
+				std::iter::once(provider.0).chain(auditors).collect(),
+			)
 		},
 		JobStatus::Slashed { .. } => {
 			bail!("job {job}'s result was proven wrong and slashed: there is no output to fetch")
@@ -109,21 +128,43 @@ pub async fn fetch(
 			(bytes, digest, served.receipt)
 		},
 		Err(from_provider) => {
-			// The provider may be gone: the copy it left in the client's
-			// store (where the program came from), if any, will do.
-			let program_uri = String::from_utf8_lossy(&record.spec.program_uri).to_string();
-			let Ok((store, _)) = hypha_agent::fetch::split_blob_uri(&program_uri) else {
+			// The provider may be gone or withholding: a copy that it or an
+			// auditor left in the client's store (where the program came
+			// from) will do; each is checked against the commitment.
+			let Some(store) = hypha_agent::output::client_store(&record.spec) else {
 				return Err(from_provider.into());
 			};
 			let accept = |bytes: &[u8]| check(bytes).ok();
-			match hypha_agent::output::fetch_deposited(&store, signer, job, provider.0, max_bytes, accept).await {
-					Ok(Some((bytes, digest))) => {
-						tracing::info!(job, %store, "the provider did not serve the output ({from_provider}); read the copy it left in the store");
-						(bytes, digest, None)
+			let mut asked = Vec::new();
+			let mut found = None;
+			for depositor in &depositors {
+				match hypha_agent::output::fetch_deposited(
+					&store, signer, job, *depositor, max_bytes, &accept,
+				)
+				.await
+				{
+					Ok(Some(kept)) => {
+						found = Some(kept);
+						break;
 					},
-					Ok(None) => bail!("{from_provider}; and the store at {store} holds no copy of this job's output"),
-					Err(error) => bail!("{from_provider}; and the store at {store} could not be asked for a copy: {error}"),
+					Ok(None) => asked.push(format!("0x{}: no copy", hex::encode(depositor))),
+					Err(error) => asked.push(format!("0x{}: {error}", hex::encode(depositor))),
 				}
+			}
+			match found {
+				Some((bytes, digest)) => {
+					tracing::info!(job, %store, "the provider did not serve the output ({from_provider}); read a copy left in the store");
+					(bytes, digest, None)
+				},
+				None if matches!(&*record.status, JobStatus::Committed { .. }) => bail!(
+					"{from_provider}; and the store at {store} holds no copy of this job's output ({}). The result is not paid yet: `hypha job report-undelivered {job}` has it audited, and the auditor leaves its own copy there before the provider is paid",
+					asked.join("; ")
+				),
+				None => bail!(
+					"{from_provider}; and the store at {store} holds no copy of this job's output ({})",
+					asked.join("; ")
+				),
+			}
 		},
 	};
 	// The receipt proves which bytes this provider handed over; check it
@@ -158,4 +199,19 @@ pub async fn fetch(
 	std::fs::write(&safetensors, output.to_safetensors()?)
 		.with_context(|| format!("writing {}", safetensors.display()))?;
 	Ok(Fetched { digest, bytes, settled, receipt, files: vec![bin, safetensors] })
+}
+
+/// `hypha job report-undelivered`: as the job's client `signer`, reports
+/// that the provider did not hand the output over, so that the result is
+/// audited (and an auditor's copy left in the client's store) before it is
+/// paid. Returns the block of the audit draw.
+pub async fn report_undelivered(client: &Client, signer: &Keypair, job: JobId) -> Result<u32> {
+	let events =
+		hypha_client::chain::submit(client, &api::tx().jobs().report_undelivered(job), signer)
+			.await
+			.with_context(|| format!("reporting job {job}'s output as undelivered"))?;
+	let reported = events
+		.find_first::<api::jobs::events::DeliveryReported>()
+		.context("the chain took the report but emitted no DeliveryReported")??;
+	Ok(reported.draw_at)
 }

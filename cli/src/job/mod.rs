@@ -70,6 +70,20 @@ pub enum JobCommand {
 		#[arg(long, default_value = ".")]
 		out: PathBuf,
 	},
+	/// Tell the chain the provider did not hand a committed result's output
+	/// over (its endpoint and the store hold no copy), as the job's client.
+	///
+	/// The result is then audited whatever its draw said, before it is
+	/// paid, and the auditor leaves its own re-executed copy in the store
+	/// the program came from; `hypha job fetch` reads it once the job is
+	/// settled. Costs one verifier fee from the budget. Only while the
+	/// result waits for settlement, a few blocks before it at the latest.
+	ReportUndelivered {
+		#[command(flatten)]
+		chain: ChainArgs,
+		/// The job id.
+		job: u64,
+	},
 	/// Train an int8 MLP on the digits data set and check its test accuracy.
 	///
 	/// Runs the training job (fixed-point SGD) on the training split,
@@ -177,6 +191,15 @@ impl JobCommand {
 				for file in &fetched.files {
 					println!("wrote {}", file.display());
 				}
+				Ok(())
+			},
+			JobCommand::ReportUndelivered { chain, job } => {
+				let client_key = chain.signer()?;
+				let draw_at = chain.run(async |client| {
+					fetch::report_undelivered(&client, &client_key, job).await
+				})?;
+				println!("reported: job {job}'s result will be audited, its auditor drawn in block #{draw_at}");
+				println!("the auditor leaves its own copy of the output in your store before the provider is paid; then: hypha job fetch {job}");
 				Ok(())
 			},
 			JobCommand::RunLocal(args) => run_local(args),

@@ -555,11 +555,9 @@ pub mod pallet {
 		/// for settlement (open, assigned, in audit or dispute, or ended).
 		/// In an audit or dispute the verifiers leave their copies anyway.
 		NotCommitted,
-		/// `report_undelivered` too close to settlement: the forced audit's
-		/// draw would come after the job is paid.
-		TooLateToReport,
-		/// `report_undelivered` a second time for the same job.
-		AlreadyReported,
+		/// `report_undelivered` for a result that an audit draw with
+		/// certainty awaits already (reported before, or `p_min` of one).
+		AuditPending,
 	}
 
 	#[pallet::hooks]
@@ -731,10 +729,10 @@ pub mod pallet {
 
 		/// Reports that the provider of a committed result did not hand the
 		/// output over (its endpoint does not serve it, and it left no copy
-		/// in the client's store). The job's client only, once, while the
-		/// result waits for settlement and at least `DrawBlocks + 1` blocks
-		/// before it. The result is then audited whatever the draw said: an
-		/// auditor is drawn `DrawBlocks + 1` blocks later from the beacon,
+		/// in the client's store). The job's client only, while the result
+		/// waits for settlement (`Committed`). The result is then audited
+		/// whatever the draw said, and not settled before: an auditor is
+		/// drawn `DrawBlocks + 1` blocks later from the beacon,
 		/// and every auditor leaves its own re-executed copy of the output
 		/// (sealed to the client's key if the job names one) in the client's
 		/// store before it answers, so the provider is paid only once the
@@ -744,25 +742,24 @@ pub mod pallet {
 		/// cost the reporter, and an honest provider is paid as usual.
 		///
 		/// Errors: `JobNotFound`, `NotJobClient`, `NotCommitted`,
-		/// `AlreadyReported`, `TooLateToReport`, `AgendaFull`.
+		/// `AuditPending`, `AgendaFull`.
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::report_undelivered())]
 		pub fn report_undelivered(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let record = Jobs::<T>::get(job).ok_or(Error::<T>::JobNotFound)?;
 			ensure!(record.client == who, Error::<T>::NotJobClient);
-			let JobStatus::Committed { committed_at, audit_probability_ppm, .. } = &record.status
-			else {
+			let JobStatus::Committed { audit_probability_ppm, .. } = &record.status else {
 				return Err(Error::<T>::NotCommitted.into());
 			};
+			// A result committed with probability one leaves `Committed` at
+			// its draw: still `Committed`, that draw is yet to come.
 			ensure!(
 				*audit_probability_ppm < hypha_primitives::sampling::PPM,
-				Error::<T>::AlreadyReported
+				Error::<T>::AuditPending
 			);
 			let now = frame_system::Pallet::<T>::block_number();
 			let draw_at = now.saturating_add(T::DrawBlocks::get().max(1).saturating_add(1).into());
-			let settle_at = committed_at.saturating_add(record.terms.challenge_window);
-			ensure!(draw_at < settle_at, Error::<T>::TooLateToReport);
 			Self::transition(job, Move::ReportUndelivered { draw_at }, now)
 		}
 

@@ -223,8 +223,8 @@ impl<T: Config> Pallet<T> {
 	/// | `Committed` | `Audit` | `Audit` | `Sample` step, drawn | none | `SamplingDrawn`, `AuditAssigned` |
 	/// | `Committed` | `Committed` | `SkipAudit` | `Sample` step, not drawn | none | `SamplingDrawn` |
 	/// | `Committed` | `Refunded` | `Unauditable` | `Sample` step, drawn, no verifier to pick | budget and collateral released, nobody paid | `SamplingDrawn`, `JobRefunded` |
-	/// | `Committed` | `Committed` | `ReportUndelivered` | `report_undelivered` by the client, once, `DrawBlocks + 1` blocks or more before settlement | none; audit probability set to one, a second `Sample` scheduled | `DeliveryReported` |
-	/// | `Committed` | `Settled` | `Settle` | `Settle` step | price to provider, rest released, collateral released | `JobSettled` |
+	/// | `Committed` | `Committed` | `ReportUndelivered` | `report_undelivered` by the client, unless a draw with certainty is pending | none; audit probability set to one, a second `Sample` scheduled | `DeliveryReported` |
+	/// | `Committed` | `Settled` | `Settle` | `Settle` step, unless the result was reported (its audit draw comes instead) | price to provider, rest released, collateral released | `JobSettled` |
 	/// | `Audit` | `Settled` | `Confirm` | `submit_verdict`, agreeing | as above, plus the auditor's fee | `VerdictSubmitted`, `JobSettled` |
 	/// | `Audit` | `Audit` | `ReplaceAuditor` | `AuditDeadline` step | absent auditor's no-show slash burned | `VerifierAbsent`, `AuditAssigned` |
 	/// | `Audit` | `Refunded` | `AbandonAudit` | `AuditDeadline` step, nobody left to audit | the same burn; budget and collateral released, nobody paid | `VerifierAbsent`, `JobRefunded` |
@@ -890,7 +890,13 @@ impl<T: Config> Pallet<T> {
 			(Step::Sample, JobStatus::Committed { provider, audit_probability_ppm, .. }) => {
 				Self::draw_sample(job, &record.client, provider, *audit_probability_ppm)
 			},
-			(Step::Settle, JobStatus::Committed { .. }) => Move::Settle,
+			// A reported result waits for its audit draw instead (a draw
+			// with probability one: the job leaves `Committed` there).
+			(Step::Settle, JobStatus::Committed { audit_probability_ppm, .. })
+				if *audit_probability_ppm < PPM =>
+			{
+				Move::Settle
+			},
 			(Step::AuditDeadline, JobStatus::Audit { provider, verifiers, deadline, seed, .. })
 				if now > *deadline =>
 			{

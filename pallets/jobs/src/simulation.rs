@@ -9,8 +9,9 @@
 //! registered, and draws a role for every actor of the mock:
 //!
 //! - the client ([`CLIENT`]) is honest or *griefing*: a griefing client
-//!   cancels open jobs and asks for result windows of 2 to 4 blocks (the
-//!   honest one asks for 5 to 20);
+//!   cancels open jobs, asks for result windows of 2 to 4 blocks (the
+//!   honest one asks for 5 to 20) and falsely reports delivered outputs as
+//!   undelivered (`report_undelivered`), forcing audits of honest results;
 //! - each provider ([`PROVIDER`], [`OTHER_PROVIDER`]) is *honest* (commits
 //!   the true output [`OUTPUT`]), *cheating* (commits [`WRONG`] on every job,
 //!   without computing) or *lazy* (claims jobs and never commits);
@@ -228,6 +229,9 @@ enum ClientMove {
 	Submit(u8),
 	/// Cancels the n-th open job (a griefing client only).
 	Cancel(u8),
+	/// Reports the n-th committed job's output undelivered (a griefing
+	/// client only: every provider of the simulation delivers).
+	Report(u8),
 }
 
 /// One block of a sequence's plan.
@@ -286,6 +290,7 @@ fn plan() -> impl Strategy<Value = Plan> {
 		3 => Just(ClientMove::Wait),
 		2 => any::<u8>().prop_map(ClientMove::Submit),
 		1 => any::<u8>().prop_map(ClientMove::Cancel),
+		1 => any::<u8>().prop_map(ClientMove::Report),
 	];
 	(
 		proptest::option::weighted(0.1, edit()),
@@ -361,6 +366,8 @@ impl CheatTally {
 #[derive(Debug, Default)]
 struct Tally {
 	sequences: u64,
+	/// Delivered outputs a griefing client reported undelivered.
+	false_reports: u64,
 	blocks: u64,
 	jobs: u64,
 	edits_applied: u64,
@@ -606,19 +613,33 @@ impl<'a> Sim<'a> {
 				}
 			},
 			ClientMove::Cancel(_) => {},
+			ClientMove::Report(pick) if self.cast.griefing_client => {
+				if let Some(job) = self.job_in(pick, |status| {
+					matches!(status, JobStatus::Committed { audit_probability_ppm, .. } if *audit_probability_ppm < PPM)
+				}) {
+					prop_assert!(Jobs::report_undelivered(RuntimeOrigin::signed(CLIENT), job).is_ok());
+					self.tally.false_reports += 1;
+				}
+			},
+			ClientMove::Report(_) => {},
 		}
 		Ok(())
 	}
 
-	/// The `pick`-th open job, counting round.
-	fn open_job(&self, pick: u8) -> Option<JobId> {
-		let open: Vec<JobId> = self
+	/// The `pick`-th live job whose status passes `accept`, counting round.
+	fn job_in(&self, pick: u8, accept: impl Fn(&StatusOf<Test>) -> bool) -> Option<JobId> {
+		let found: Vec<JobId> = self
 			.live
 			.iter()
 			.copied()
-			.filter(|job| matches!(load(*job).map(|r| r.status), Some(JobStatus::Open { .. })))
+			.filter(|job| load(*job).is_some_and(|record| accept(&record.status)))
 			.collect();
-		(!open.is_empty()).then(|| open[usize::from(pick) % open.len()])
+		(!found.is_empty()).then(|| found[usize::from(pick) % found.len()])
+	}
+
+	/// The `pick`-th open job, counting round.
+	fn open_job(&self, pick: u8) -> Option<JobId> {
+		self.job_in(pick, |status| matches!(status, JobStatus::Open { .. }))
 	}
 
 	/// Every provider, honest or not, claims what it can; a refusal
@@ -975,6 +996,7 @@ fn simulate(cast: &Cast, plan: &[Plan], tally: &RefCell<Tally>) -> TestCaseResul
 		total.absentees += figures.absentees;
 		total.deadlines_missed += figures.deadlines_missed;
 		total.overflowed += figures.overflowed;
+		total.false_reports += figures.false_reports;
 		total.honest_losses += figures.honest_losses;
 		total.outvoted += figures.outvoted;
 		total.outvoted_slashes += figures.outvoted_slashes;
@@ -1049,8 +1071,13 @@ fn adversarial_simulation_honest_parties_never_lose_and_cheating_does_not_pay() 
 	);
 	eprintln!(
 		"  paths: {} disputes, {} reveal phases, {} absent verifiers, {} missed deadlines, \
-		 {} overflowed steps",
-		tally.disputes, tally.reveals, tally.absentees, tally.deadlines_missed, tally.overflowed,
+		 {} overflowed steps, {} false reports of undelivered outputs",
+		tally.disputes,
+		tally.reveals,
+		tally.absentees,
+		tally.deadlines_missed,
+		tally.overflowed,
+		tally.false_reports,
 	);
 	eprintln!("  {}", tally.all.line("all casts"));
 	for (honest, cheats) in tally.by_honest_verifiers.iter().enumerate() {

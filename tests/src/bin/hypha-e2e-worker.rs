@@ -1,5 +1,5 @@
 //! `hypha-e2e-worker`: `hypha-worker` plus the test-only flags of its
-//! `faults` feature (a cheating or slow provider). Only the end-to-end
+//! `faults` feature (a cheating, slow or withholding provider). Only the end-to-end
 //! tests start it; the product binary has no way to cheat.
 
 use clap::Parser;
@@ -15,13 +15,20 @@ struct E2eWorkerArgs {
 	/// Wait this many milliseconds after claiming before computing.
 	#[arg(long, default_value_t = 0)]
 	compute_delay_ms: u64,
+	/// Commit the right digest but never hand the output over: no copy in
+	/// the client's store, nothing served at the output URI.
+	#[arg(long)]
+	withhold_output: bool,
 }
 
 fn main() -> std::process::ExitCode {
 	hypha_agent::process::quiet_mesa();
 	let args = E2eWorkerArgs::parse();
-	let faults =
-		hypha_worker::Faults { cheat: args.cheat, compute_delay_ms: args.compute_delay_ms };
+	let faults = hypha_worker::Faults {
+		cheat: args.cheat,
+		compute_delay_ms: args.compute_delay_ms,
+		withhold_output: args.withhold_output,
+	};
 	hypha_worker::cli::main_with(
 		async move |mut config| {
 			config.faults = faults;

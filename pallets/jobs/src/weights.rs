@@ -3,7 +3,7 @@
 //! pallet's `benchmarking.rs`, run by `hypha-node benchmark pallet` (benchmark
 //! CLI 64.0.0) on the runtime's wasm. Do not edit by hand.
 //!
-//! Date: 2026-12-02; steps: 20; repeat: 5;
+//! Date: 2026-12-03; steps: 20; repeat: 5;
 //! machine: `vm`, CPU `AMD EPYC`; wasm execution: Compiled.
 //! Measured on a small 2-core development machine, not reference hardware:
 //! the execution times are an upper bound for faster validators.
@@ -43,10 +43,10 @@ pub trait WeightInfo {
 	fn cancel_job() -> Weight;
 	fn claim_job() -> Weight;
 	fn submit_result() -> Weight;
+	fn report_undelivered() -> Weight;
 	fn submit_verdict() -> Weight;
 	fn commit_verdict() -> Weight;
 	fn set_params() -> Weight;
-	fn report_undelivered() -> Weight;
 	fn on_initialize(n: u32, ) -> Weight;
 	fn on_initialize_sample(n: u32, ) -> Weight;
 }
@@ -65,29 +65,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:0 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1635), added: 4110, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
 	fn submit_job() -> Weight {
-		// Proof size: measured `355`, estimated `4055` bytes.
-		// Fastest run: 289_919_000 ps.
-		Weight::from_parts(311_872_000, 4055)
+		// Proof size: measured `393`, estimated `4055` bytes.
+		// Fastest run: 502_542_000 ps.
+		Weight::from_parts(535_825_000, 4055)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1635), added: 4110, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn cancel_job() -> Weight {
-		// Proof size: measured `1155`, estimated `5100` bytes.
-		// Fastest run: 422_806_000 ps.
-		Weight::from_parts(520_712_000, 5100)
+		// Proof size: measured `1194`, estimated `5133` bytes.
+		// Fastest run: 741_040_000 ps.
+		Weight::from_parts(782_989_000, 5133)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1635), added: 4110, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Params` (r:1 w:0)
 	/// Proof: `Jobs::Params` (`max_values`: Some(1), `max_size`: Some(112), added: 607, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::Records` (r:1 w:0)
@@ -96,19 +96,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Stake::Providers` (`max_values`: None, `max_size`: Some(392), added: 2867, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Verifiers` (r:1 w:0)
 	/// Proof: `Stake::Verifiers` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
-	/// Storage: `Stake::VerifierBonds` (r:1 w:0)
-	/// Proof: `Stake::VerifierBonds` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Agenda` (r:1 w:1)
 	/// Proof: `Jobs::Agenda` (`max_values`: None, `max_size`: Some(590), added: 3065, mode: `MaxEncodedLen`)
 	fn claim_job() -> Weight {
-		// Proof size: measured `1401`, estimated `5100` bytes.
-		// Fastest run: 181_539_000 ps.
-		Weight::from_parts(207_878_000, 5100)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
+		// Proof size: measured `1387`, estimated `5133` bytes.
+		// Fastest run: 290_004_000 ps.
+		Weight::from_parts(316_002_000, 5133)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1635), added: 4110, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Params` (r:1 w:0)
 	/// Proof: `Jobs::Params` (`max_values`: Some(1), `max_size`: Some(112), added: 607, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::Records` (r:1 w:0)
@@ -116,24 +114,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Agenda` (r:1 w:1)
 	/// Proof: `Jobs::Agenda` (`max_values`: None, `max_size`: Some(590), added: 3065, mode: `MaxEncodedLen`)
 	fn submit_result() -> Weight {
-		// Proof size: measured `1134`, estimated `5100` bytes.
-		// Fastest run: 129_221_000 ps.
-		Weight::from_parts(134_479_000, 5100)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
-	}
-	/// Not measured yet (added after the last `make weights`): the
-	/// measurement of `submit_result`, which reads and writes the same items
-	/// (`Jobs::Jobs`, `Jobs::Params`, `Jobs::Agenda`) and more, stands in
-	/// until the next run rewrites this file from the `report_undelivered`
-	/// benchmark.
-	fn report_undelivered() -> Weight {
-		Weight::from_parts(134_479_000, 5100)
+		// Proof size: measured `1173`, estimated `5133` bytes.
+		// Fastest run: 219_682_000 ps.
+		Weight::from_parts(238_297_000, 5133)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1635), added: 4110, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Agenda` (r:1 w:1)
+	/// Proof: `Jobs::Agenda` (`max_values`: None, `max_size`: Some(590), added: 3065, mode: `MaxEncodedLen`)
+	fn report_undelivered() -> Weight {
+		// Proof size: measured `1386`, estimated `5133` bytes.
+		// Fastest run: 196_208_000 ps.
+		Weight::from_parts(213_851_000, 5133)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
+	/// Storage: `Jobs::Jobs` (r:1 w:1)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::Records` (r:6 w:6)
 	/// Proof: `Reputation::Records` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Providers` (r:1 w:1)
@@ -143,41 +142,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn submit_verdict() -> Weight {
-		// Proof size: measured `2816`, estimated `16392` bytes.
-		// Fastest run: 987_403_000 ps.
-		Weight::from_parts(1_089_104_000, 16392)
+		// Proof size: measured `2855`, estimated `16392` bytes.
+		// Fastest run: 1_755_663_000 ps.
+		Weight::from_parts(1_838_498_000, 16392)
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(13_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1635), added: 4110, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Verifiers` (r:1 w:0)
 	/// Proof: `Stake::Verifiers` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::VerifierBonds` (r:64 w:0)
 	/// Proof: `Stake::VerifierBonds` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Reputation::Records` (r:1 w:1)
-	/// Proof: `Reputation::Records` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Agenda` (r:1 w:1)
 	/// Proof: `Jobs::Agenda` (`max_values`: None, `max_size`: Some(590), added: 3065, mode: `MaxEncodedLen`)
 	fn commit_verdict() -> Weight {
-		// Proof size: measured `8109`, estimated `163486` bytes.
-		// Fastest run: 982_576_000 ps.
-		Weight::from_parts(1_137_876_000, 163486)
-			.saturating_add(T::DbWeight::get().reads(68_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+		// Proof size: measured `8144`, estimated `163486` bytes.
+		// Fastest run: 1_546_411_000 ps.
+		Weight::from_parts(1_663_089_000, 163486)
+			.saturating_add(T::DbWeight::get().reads(67_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
+	/// Storage: `Stake::Params` (r:1 w:0)
+	/// Proof: `Stake::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Params` (r:0 w:1)
 	/// Proof: `Jobs::Params` (`max_values`: Some(1), `max_size`: Some(112), added: 607, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
-		// Proof size: measured `0`, estimated `0` bytes.
-		// Fastest run: 38_126_000 ps.
-		Weight::from_parts(52_938_000, 0)
+		// Proof size: measured `66`, estimated `1521` bytes.
+		// Fastest run: 81_903_000 ps.
+		Weight::from_parts(85_711_000, 1521)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	/// Storage: `Babe::AuthorVrfRandomness` (r:1 w:0)
+	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Beacon` (r:1 w:1)
+	/// Proof: `Jobs::Beacon` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Agenda` (r:1 w:1)
 	/// Proof: `Jobs::Agenda` (`max_values`: None, `max_size`: Some(590), added: 3065, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:80 w:80)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1635), added: 4110, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::VerifierBonds` (r:1 w:1)
 	/// Proof: `Stake::VerifierBonds` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Unbonding` (r:1 w:0)
@@ -194,23 +200,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Overflow` (`max_values`: Some(1), `max_size`: Some(13314), added: 13809, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[0, 80]`.
 	fn on_initialize(n: u32, ) -> Weight {
-		// Proof size: measured `1187`, estimated `14799` bytes.
-		// Fastest run: 45_097_000 ps.
-		Weight::from_parts(1_969_802_322, 14799)
-			// Standard error: 74_190_672
-			.saturating_add(Weight::from_parts(1_452_480_891, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(10_u64))
+		// Proof size: measured `1411`, estimated `14799` bytes.
+		// Fastest run: 105_739_000 ps.
+		Weight::from_parts(143_172_222, 14799)
+			// Standard error: 8_355_982
+			.saturating_add(Weight::from_parts(1_934_254_757, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
 	}
+	/// Storage: `Babe::AuthorVrfRandomness` (r:1 w:0)
+	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Beacon` (r:1 w:1)
+	/// Proof: `Jobs::Beacon` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Agenda` (r:3 w:3)
 	/// Proof: `Jobs::Agenda` (`max_values`: None, `max_size`: Some(590), added: 3065, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:80 w:80)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1635), added: 4110, mode: `MaxEncodedLen`)
-	/// Storage: `System::BlockHash` (r:1 w:0)
-	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Verifiers` (r:1 w:0)
 	/// Proof: `Stake::Verifiers` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::VerifierBonds` (r:64 w:0)
@@ -219,76 +229,77 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Overflow` (`max_values`: Some(1), `max_size`: Some(13314), added: 13809, mode: `MaxEncodedLen`)
 	/// Component `n` ranges over `[0, 80]`.
 	fn on_initialize_sample(n: u32, ) -> Weight {
-		// Proof size: measured `7031`, estimated `163486` bytes.
-		// Fastest run: 36_244_000 ps.
-		Weight::from_parts(2_105_963_538, 163486)
-			// Standard error: 29_208_107
-			.saturating_add(Weight::from_parts(747_787_521, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(56_u64))
+		// Proof size: measured `7204`, estimated `163486` bytes.
+		// Fastest run: 114_124_000 ps.
+		Weight::from_parts(1_856_288_767, 163486)
+			// Standard error: 19_248_643
+			.saturating_add(Weight::from_parts(1_137_817_287, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(59_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 4110).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 4143).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn submit_job() -> Weight {
-		Weight::from_parts(311_872_000, 4055)
+		Weight::from_parts(535_825_000, 4055)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn cancel_job() -> Weight {
-		Weight::from_parts(520_712_000, 5100)
+		Weight::from_parts(782_989_000, 5133)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn claim_job() -> Weight {
-		Weight::from_parts(207_878_000, 5100)
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
+		Weight::from_parts(316_002_000, 5133)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn submit_result() -> Weight {
-		Weight::from_parts(134_479_000, 5100)
+		Weight::from_parts(238_297_000, 5133)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn report_undelivered() -> Weight {
-		Weight::from_parts(134_479_000, 5100)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
+		Weight::from_parts(213_851_000, 5133)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn submit_verdict() -> Weight {
-		Weight::from_parts(1_089_104_000, 16392)
+		Weight::from_parts(1_838_498_000, 16392)
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().writes(13_u64))
 	}
 	fn commit_verdict() -> Weight {
-		Weight::from_parts(1_137_876_000, 163486)
-			.saturating_add(ParityDbWeight::get().reads(68_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+		Weight::from_parts(1_663_089_000, 163486)
+			.saturating_add(ParityDbWeight::get().reads(67_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(52_938_000, 0)
+		Weight::from_parts(85_711_000, 1521)
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize(n: u32, ) -> Weight {
-		Weight::from_parts(1_969_802_322, 14799)
-			.saturating_add(Weight::from_parts(1_452_480_891, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(10_u64))
+		Weight::from_parts(143_172_222, 14799)
+			.saturating_add(Weight::from_parts(1_934_254_757, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
 	}
 	fn on_initialize_sample(n: u32, ) -> Weight {
-		Weight::from_parts(2_105_963_538, 163486)
-			.saturating_add(Weight::from_parts(747_787_521, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(56_u64))
+		Weight::from_parts(1_856_288_767, 163486)
+			.saturating_add(Weight::from_parts(1_137_817_287, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(59_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 4110).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 4143).saturating_mul(n.into()))
 	}
 }

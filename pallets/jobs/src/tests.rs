@@ -1501,7 +1501,7 @@ fn the_beacon_folds_every_block_and_the_draw_waits_for_the_blocks_after_the_comm
 		commit(job, PROVIDER, OUTPUT);
 		let draw_blocks: u32 = <Test as crate::Config>::DrawBlocks::get();
 		let due = 2 + 1 + u64::from(draw_blocks);
-		assert!(Agenda::<Test>::get(due).iter().any(|entry| *entry == (job, Step::Sample)));
+		assert!(Agenda::<Test>::get(due).contains(&(job, Step::Sample)));
 		run_to_block(due - 1);
 		assert!(matches!(status(job), JobStatus::Committed { .. }));
 		run_to_block(due);

@@ -331,33 +331,16 @@ impl<T: Config> Pallet<T> {
 					});
 					Self::refund(job, &record, Some(&work), now)
 				},
-				(
-					Move::ReportUndelivered { draw_at },
-					JobStatus::Committed {
-						provider,
-						price,
-						collateral,
-						commitment,
-						output_uri,
-						committed_at,
-						..
-					},
-					_,
-				) => {
+				(Move::ReportUndelivered { draw_at }, JobStatus::Committed { .. }, _) => {
 					// Drawn for audit whatever the first draw said: a
 					// probability of one, and a second draw (the first may
 					// have skipped the audit already; if not, it audits and
 					// this one finds the job in audit and does nothing).
 					Self::schedule(job, Step::Sample, draw_at)?;
-					let status = JobStatus::Committed {
-						provider,
-						price,
-						collateral,
-						commitment,
-						output_uri,
-						committed_at,
-						audit_probability_ppm: PPM,
-					};
+					let mut status = record.status.clone();
+					if let JobStatus::Committed { audit_probability_ppm, .. } = &mut status {
+						*audit_probability_ppm = PPM;
+					}
 					(status, Some(Event::DeliveryReported { job, draw_at }))
 				},
 				(Move::Settle, JobStatus::Committed { .. }, Some(work)) => {

@@ -1510,6 +1510,15 @@ fn the_beacon_folds_every_block_and_the_draw_waits_for_the_blocks_after_the_comm
 	});
 }
 
+/// A VRF seed under which the first draw of a result committed in block 1,
+/// at p = 1/2 with five verifiers, skips the audit (call outside
+/// externalities: it tries seeds in its own).
+fn skipping_seed() -> u64 {
+	(0..64u64)
+		.find(|seed| draw_when_the_next_block_hash_is(0, Some(*seed)).is_none())
+		.expect("some draw skips the audit at p = 1/2")
+}
+
 /// Issue 11, attack 10: a client whose provider withholds the output
 /// reports it before settlement; the result is audited although its draw
 /// said no, and the provider is paid only once an auditor (who leaves its
@@ -1518,12 +1527,10 @@ fn the_beacon_folds_every_block_and_the_draw_waits_for_the_blocks_after_the_comm
 #[test]
 fn withholding_a_reported_output_is_audited_before_the_provider_is_paid() {
 	// A seed whose draw skips the audit (about one in two at this price).
-	let skipping_seed = (0..64u64)
-		.find(|seed| draw_when_the_next_block_hash_is(0, Some(*seed)).is_none())
-		.expect("some draw skips the audit at p = 1/2");
+	let seed = skipping_seed();
 	new_test_ext().execute_with(|| {
 		register_verifiers(5);
-		set_vrf_seed(Some(skipping_seed));
+		set_vrf_seed(Some(seed));
 		set_params(|p| {
 			p.p_min_ppm = PPM / 2;
 			p.challenge_window = 12;
@@ -1564,12 +1571,10 @@ fn withholding_a_reported_output_is_audited_before_the_provider_is_paid() {
 /// to its audit draw, so the provider is not paid before the audit.
 #[test]
 fn withholding_reported_just_before_settlement_delays_settlement_until_the_audit() {
-	let skipping_seed = (0..64u64)
-		.find(|seed| draw_when_the_next_block_hash_is(0, Some(*seed)).is_none())
-		.expect("some draw skips the audit at p = 1/2");
+	let seed = skipping_seed();
 	new_test_ext().execute_with(|| {
 		register_verifiers(5);
-		set_vrf_seed(Some(skipping_seed));
+		set_vrf_seed(Some(seed));
 		set_params(|p| p.p_min_ppm = PPM / 2);
 		let issuance = issuance();
 		let job = submit();

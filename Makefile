@@ -8,7 +8,7 @@ NODE  := $(shell . ./scripts/env.sh && echo $$CARGO_TARGET_DIR)/debug/hypha-node
 HYPHA := $(dir $(NODE))hypha
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build node dev-node test e2e soak fmt lint bench bench-market soak-market bench-lm bench-blobstore weights metadata chain-specs demo digits-check lm-check polkadot-js-check
+.PHONY: help setup build node dev-node test e2e soak fmt lint bench bench-market bench-gateway soak-market bench-lm bench-blobstore weights metadata chain-specs demo digits-check lm-check polkadot-js-check
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -55,6 +55,10 @@ RELEASE_BINS := -p hypha-node -p hypha-worker -p hypha-verifier -p hypha-cli -p 
 bench-market: setup ## The market against the chain: transfers/s, job lifecycles/s with 4 workers and 2 verifiers, latency percentiles, verification overhead; release builds (ARGS="--jobs 480" to change; numbers go to docs/BENCHMARKS.md)
 	$(CARGO) build --release $(RELEASE_BINS) --bins
 	$(CARGO) run --release -q -p hypha-e2e --bin market-bench -- $(ARGS)
+
+bench-gateway: setup ## A completion through the OpenAI gateway on a dev chain (time to first token, total) against the compute alone; release builds (ARGS="--requests 20"; numbers go to docs/BENCHMARKS.md)
+	$(CARGO) build --release $(RELEASE_BINS) -p hypha-gateway --bins
+	$(CARGO) run --release -q -p hypha-e2e --bin gateway-bench -- $(ARGS)
 
 soak-market: setup ## 1000 jobs on a 3-validator testnet while a worker, a verifier and a validator are killed at random; every token must add up (release builds; ARGS="--jobs 200 --seed 3")
 	$(CARGO) build --release $(RELEASE_BINS) --bins

@@ -12,6 +12,9 @@
 #   3. s3s-fs, the S3-compatible server the blob store's S3 tests run
 #      against (`cargo install s3s-fs`, about 5 minutes once, into
 #      ~/.cache/hypha-tools/bin; docs/DATA.md).
+#   4. The official `openai` Python package, in a virtual environment
+#      (~/.cache/hypha-tools/openai-venv), that the gateway's end-to-end test
+#      calls the gateway with (docs/GATEWAY.md).
 set -euo pipefail
 
 say() { printf 'setup: %s\n' "$*"; }
@@ -84,6 +87,18 @@ if "$s3s_root/bin/s3s-fs" --version 2>/dev/null | grep -q "$s3s_version"; then
 else
 	say "installing s3s-fs $s3s_version (the S3 test server) into $s3s_root/bin (about 5 minutes)"
 	cargo install -q s3s-fs@"$s3s_version" --locked --features binary --root "$s3s_root"
+fi
+
+# 4. The OpenAI client for the gateway's e2e test.
+openai_version=3.60.0
+openai_venv="$s3s_root/openai-venv"
+if "$openai_venv/bin/python" -c "import openai, sys; sys.exit(openai.__version__ != '$openai_version')" 2>/dev/null; then
+	say "openai $openai_version (Python): present"
+else
+	say "installing the openai Python package $openai_version into $openai_venv"
+	python3 -m venv --help >/dev/null 2>&1 || apt_install python3-venv
+	python3 -m venv "$openai_venv"
+	"$openai_venv/bin/pip" install -q --disable-pip-version-check "openai==$openai_version"
 fi
 
 # shellcheck source=env.sh

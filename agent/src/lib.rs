@@ -15,7 +15,9 @@
 //! - [`blocks`]: following finalized blocks with their events;
 //! - [`progress`]: progress lines for long-running jobs;
 //! - [`load`]: a job from its blobs, off the runtime's threads and within
-//!   a time bound.
+//!   a time bound;
+//! - [`stream`]: a `generate` job's tokens streamed to its client before
+//!   the commitment.
 //!
 //! Chain access itself is `hypha-client`'s; job packaging is
 //! `hypha-compute`'s.
@@ -38,3 +40,4 @@ pub mod process;
 pub mod progress;
 pub mod seal;
 pub mod store_auth;
+pub mod stream;

@@ -27,11 +27,35 @@ pub async fn run_job(
 	compute: Job,
 	backend: &Backend,
 ) -> Result<(JobOutput, f64), RunError> {
+	run_job_streaming(job, compute, backend, None).await
+}
+
+/// [`run_job`], pushing each token a `generate` job chooses into `feed`
+/// as it is chosen ([`crate::stream`]), and ending the feed when the job
+/// ends, computed or not.
+pub async fn run_job_streaming(
+	job: JobId,
+	compute: Job,
+	backend: &Backend,
+	feed: Option<crate::stream::Feed>,
+) -> Result<(JobOutput, f64), RunError> {
 	let backend = backend.clone();
 	let started = Instant::now();
 	let output = tokio::task::spawn_blocking(move || {
-		compute
-			.run_with_progress(&backend, |step, steps, loss| log_progress(job, step, steps, loss))
+		let mut on_token = |token: u32| {
+			if let Some(feed) = &feed {
+				feed.push(token);
+			}
+		};
+		let output = compute.run_streaming(
+			&backend,
+			|step, steps, loss| log_progress(job, step, steps, loss),
+			&mut on_token,
+		);
+		if let Some(feed) = &feed {
+			feed.finish();
+		}
+		output
 	})
 	.await??;
 	Ok((output, started.elapsed().as_secs_f64()))

@@ -380,6 +380,7 @@ impl MarketGenerateArgs {
 				private: false,
 				// The completion is the buyer's alone: sealed to its key.
 				output_key: Some(output_key.public()),
+				best_block: false,
 			};
 			let submitted = submit(&client, &payer, &spec_path, &options).await?;
 			println!(

@@ -277,7 +277,18 @@ impl Job {
 	pub fn run_with_progress(
 		&self,
 		backend: &Backend,
+		progress: impl FnMut(u32, u32, i64),
+	) -> Result<JobOutput, ComputeError> {
+		self.run_streaming(backend, progress, &mut |_| {})
+	}
+
+	/// [`Self::run_with_progress`], calling `on_token` with each token a
+	/// `generate` job chooses, as it chooses it. Same output.
+	pub fn run_streaming(
+		&self,
+		backend: &Backend,
 		mut progress: impl FnMut(u32, u32, i64),
+		on_token: &mut dyn FnMut(u32),
 	) -> Result<JobOutput, ComputeError> {
 		match self {
 			Job::Inference(job) => {
@@ -287,7 +298,7 @@ impl Job {
 			},
 			Job::Training(job) => Ok(job.run_with_progress(backend, progress)?.to_output()),
 			Job::Lm(job) => {
-				let output = job.run(backend)?;
+				let output = job.run_streaming(backend, on_token)?;
 				progress(1, 1, 0);
 				Ok(output)
 			},

@@ -378,8 +378,14 @@ pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
 }
 
 /// Flags only the tests' own daemon binaries know (feature `faults`).
-const FAULT_FLAGS: [&str; 5] =
-	["--cheat", "--compute-delay-ms", "--withhold-output", "--lie", "--verdict-delay-ms"];
+const FAULT_FLAGS: [&str; 6] = [
+	"--cheat",
+	"--compute-delay-ms",
+	"--withhold-output",
+	"--token-delay-ms",
+	"--lie",
+	"--verdict-delay-ms",
+];
 
 /// The daemon binary to start with `extra` flags: the product binary, or
 /// the tests' fault-injecting one (`hypha-e2e-worker`, `hypha-e2e-verifier`)

@@ -1291,3 +1291,249 @@ async fn four_jobs_submitted_in_one_transaction_run_side_by_side_on_one_worker_a
 	);
 	Ok(())
 }
+
+/// The Python with the official `openai` package that scripts/setup.sh
+/// installs (`make test` runs it first).
+fn openai_python() -> Result<PathBuf> {
+	let home = std::env::var("HOME").context("HOME is not set")?;
+	let python = PathBuf::from(home).join(".cache/hypha-tools/openai-venv/bin/python");
+	ensure!(
+		python.exists(),
+		"{} does not exist: run scripts/setup.sh (make test does), which installs the openai package",
+		python.display()
+	);
+	Ok(python)
+}
+
+/// Runs a command with a time bound; its stdout.
+async fn run_for(program: &std::path::Path, args: &[&str], limit: Duration) -> Result<String> {
+	let output = tokio::time::timeout(
+		limit,
+		tokio::process::Command::new(program).args(args).kill_on_drop(true).output(),
+	)
+	.await
+	.with_context(|| format!("{} {args:?} ran past {limit:?}", program.display()))??;
+	ensure!(
+		output.status.success(),
+		"{} {args:?} failed: {}\n{}",
+		program.display(),
+		String::from_utf8_lossy(&output.stdout),
+		String::from_utf8_lossy(&output.stderr)
+	);
+	Ok(String::from_utf8(output.stdout)?)
+}
+
+/// `text` is the committed `fetched` text, or its start cut at the chat
+/// endpoint's turn marker.
+fn is_committed_text(text: &str, fetched: &str) -> bool {
+	text == fetched || fetched.strip_prefix(text).is_some_and(|rest| rest.starts_with("\nUser:"))
+}
+
+#[tokio::test]
+async fn openai_clients_buy_plain_and_streamed_completions_through_the_gateway() -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
+	let python = openai_python()?;
+	let mut market = Market::start("gateway", &[]).await?;
+	let (buyer, provider, verifier) = (dev::charlie(), dev::eve(), dev::ferdie());
+	// A slow device (100 ms a token), so that the tokens of a completion
+	// come one by one, as from a real model on a real GPU.
+	market.start_worker(&provider, &["--token-delay-ms", "100"])?;
+	market.start_verifier(&verifier, &[])?;
+	market.wait_for_provider(&provider).await?;
+	market.wait_for_verifier(&verifier).await?;
+	let model = market.dir.join("fortune-lm.hypha.safetensors").display().to_string();
+	let checkpoint = hypha_e2e::repo_root().join("data/fortune-lm").display().to_string();
+	hypha_cli(&["model", "import", &checkpoint, "--out", &model]).await?;
+
+	// The gateway, paying as Charlie, with one API key.
+	let key = "sk-hypha-e2e-0123456789abcdef";
+	let port = hypha_e2e::free_port()?;
+	let listen = format!("127.0.0.1:{port}");
+	let url = market.url();
+	let gateway_args: Vec<String> = [
+		"--listen",
+		&listen,
+		"--node",
+		&url,
+		"--store",
+		&market.store_url,
+		"--seed",
+		"//Charlie",
+		"--model",
+		&format!("fortune-lm={model}"),
+		"--api-key",
+		&format!("{key}=50"),
+		"--max-price-per-unit",
+		"0.01",
+	]
+	.iter()
+	.map(|a| a.to_string())
+	.collect();
+	let binary = hypha_e2e::binary("hypha-gateway")?;
+	let gateway = hypha_e2e::Process::start("gateway", &binary, &gateway_args)?;
+	market.daemons.insert("gateway".into(), Daemon { process: gateway, port });
+	hypha_e2e::wait_for_port(port, STARTUP).await.with_context(|| market.logs())?;
+	let before = Ledger::now(&market.client).await?;
+
+	// The official client: a plain completion, a streamed chat, a chat, errors.
+	let script = hypha_e2e::repo_root().join("tests/gateway/openai_client.py");
+	let base = format!("http://{listen}/v1");
+	let report = run_for(
+		&python,
+		&[&script.display().to_string(), &base, key, "fortune-lm"],
+		Duration::from_secs(300),
+	)
+	.await
+	.with_context(|| market.logs())?;
+	let report: serde_json::Value = serde_json::from_str(report.trim())?;
+	ensure!(report["models"] == serde_json::json!(["fortune-lm"]), "{report}");
+	ensure!(report["unknown_model"] == "model_not_found", "{report}");
+	ensure!(report["wrong_key"] == "invalid_api_key", "{report}");
+	ensure!(report["n2"] == "unsupported_parameter", "{report}");
+	let stream = &report["stream"];
+	ensure!(
+		stream["finish_reason"].is_string()
+			&& stream["usage"]["completion_tokens"].as_u64() > Some(0),
+		"{report}"
+	);
+	ensure!(
+		stream["deltas"].as_u64() >= Some(2),
+		"the text came in one piece, not streamed: {report}"
+	);
+	ensure!(report["completion"]["usage"]["prompt_tokens"].as_u64() > Some(0), "{report}");
+
+	// curl, plain and streamed.
+	let curl = PathBuf::from("curl");
+	let post = |body: &str| {
+		vec![
+			"-sS".to_string(),
+			"-N".into(),
+			"-H".into(),
+			format!("Authorization: Bearer {key}"),
+			"-H".into(),
+			"Content-Type: application/json".into(),
+			"-d".into(),
+			body.to_string(),
+			format!("{base}/completions"),
+		]
+	};
+	let plain =
+		post(r#"{"model":"fortune-lm","prompt":"A friend is","max_tokens":10,"temperature":0}"#);
+	let plain =
+		run_for(&curl, &plain.iter().map(String::as_str).collect::<Vec<_>>(), PATIENCE).await?;
+	let plain: serde_json::Value = serde_json::from_str(&plain).with_context(|| plain.clone())?;
+	let streamed = post(
+		r#"{"model":"fortune-lm","prompt":"A friend is","max_tokens":10,"temperature":0,"stream":true}"#,
+	);
+	let streamed =
+		run_for(&curl, &streamed.iter().map(String::as_str).collect::<Vec<_>>(), PATIENCE).await?;
+	let events: Vec<&str> = streamed.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+	ensure!(events.last() == Some(&"[DONE]"), "no [DONE] at the end:\n{streamed}");
+	let mut curl_text = String::new();
+	let mut curl_job = None;
+	for event in &events[..events.len() - 1] {
+		let chunk: serde_json::Value = serde_json::from_str(event)?;
+		curl_text.push_str(chunk["choices"][0]["text"].as_str().unwrap_or_default());
+		if let Some(job) = chunk["hypha"]["job"].as_u64() {
+			curl_job = Some(job);
+		}
+	}
+	// Greedy decoding: the same prompt gives the same text, streamed or not.
+	ensure!(plain["choices"][0]["text"] == curl_text.as_str(), "{plain} vs {curl_text:?}");
+
+	// Every text is what `hypha job fetch` reads for the same job, checked
+	// against the commitment.
+	let texts = [
+		(report["completion"]["job"].as_u64(), report["completion"]["text"].as_str()),
+		(stream["job"].as_u64(), stream["text"].as_str()),
+		(report["chat"]["job"].as_u64(), report["chat"]["text"].as_str()),
+		(plain["hypha"]["job"].as_u64(), plain["choices"][0]["text"].as_str()),
+		(curl_job, Some(curl_text.as_str())),
+	];
+	let mut jobs = Vec::new();
+	for (job, text) in texts {
+		let (job, text) = (job.context("a response without its job")?, text.context("no text")?);
+		market
+			.wait_for_status(job, "settled", |s| {
+				matches!(s, JobStatus::Settled { .. }).then_some(())
+			})
+			.await?;
+		let out = market.dir.join(format!("fetched-{job}"));
+		let fetched = hypha_cli(&[
+			"job",
+			"fetch",
+			&job.to_string(),
+			"--url",
+			&url,
+			"--seed",
+			"//Charlie",
+			"--model",
+			&model,
+			"--out",
+			&out.display().to_string(),
+		])
+		.await?;
+		let line = fetched.lines().find_map(|l| l.strip_prefix("text: ")).context("no text")?;
+		let committed: String = serde_json::from_str(line).with_context(|| line.to_string())?;
+		ensure!(
+			is_committed_text(text, &committed),
+			"job {job}: the gateway said {text:?}, the commitment holds {committed:?}"
+		);
+		jobs.push(job);
+	}
+	// Streamed before settlement: the gateway relayed the provider's tokens.
+	let log = market.daemon("gateway")?.process.log();
+	ensure!(log.contains("streamed completion delivered") && !log.contains("streamed=0 "), "{log}");
+	ensure!(market.metric("gateway", "hypha_gateway_jobs_total")? == 5.0, "gateway metrics");
+	ensure!(
+		market.metric("gateway", "hypha_gateway_time_to_first_token_seconds_count")? == 2.0,
+		"gateway metrics"
+	);
+	// How the job ended, through the gateway (with the key only).
+	let unkeyed = hypha_e2e::http_get(port, &format!("/v1/hypha/jobs/{}", jobs[0]))?;
+	ensure!(unkeyed.contains("401") && unkeyed.contains("invalid_api_key"), "{unkeyed}");
+	let keyed = run_for(
+		&curl,
+		&[
+			"-sS",
+			"-H",
+			&format!("Authorization: Bearer {key}"),
+			&format!("{base}/hypha/jobs/{}", jobs[0]),
+		],
+		PATIENCE,
+	)
+	.await?;
+	let keyed: serde_json::Value = serde_json::from_str(&keyed)?;
+	ensure!(keyed["state"] == "settled" && keyed["audited"] == true, "{keyed}");
+
+	// Balances move as for any job: the price and one verifier fee (every
+	// result is audited here) for each, the rest refunded.
+	let after = Ledger::now(&market.client).await?;
+	let mut price = 0;
+	for job in &jobs {
+		price += PRICE_PER_UNIT * u128::from(market.compute_units(*job).await?);
+	}
+	let fees = VERIFIER_FEE * jobs.len() as u128;
+	let books =
+		Books::read(&market.client, &before, &after, &[&buyer, &provider, &verifier]).await?;
+	books.check(&buyer, 0, price + fees, 0)?;
+	books.check(&provider, price, 0, 0)?;
+	books.check(&verifier, fees, 0, 0)?;
+
+	// A provider that commits another output than it computed: the stream
+	// ends in an error, never `[DONE]`, and the client is made whole.
+	drop(market.daemons.remove("worker-eve")); // killed on drop
+	market.start_worker(&dev::dave(), &["--cheat"])?;
+	market.wait_for_provider(&dev::dave()).await?;
+	let cheated = run_for(
+		&curl,
+		&post(r#"{"model":"fortune-lm","prompt":"Luck is","max_tokens":6,"stream":true}"#)
+			.iter()
+			.map(String::as_str)
+			.collect::<Vec<_>>(),
+		PATIENCE,
+	)
+	.await?;
+	ensure!(!cheated.contains("[DONE]") && cheated.contains("output_rejected"), "{cheated}");
+	Ok(())
+}

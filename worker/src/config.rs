@@ -67,6 +67,9 @@ pub struct Faults {
 	/// Commit the right digest but never hand the output over (a
 	/// withholding provider): no copy in the client's store, nothing served.
 	pub withhold_output: bool,
+	/// Wait this long before each generated token is chosen, in
+	/// milliseconds (a slow device: tokens then stream one by one).
+	pub token_delay_ms: u64,
 }
 
 impl Default for WorkerConfig {

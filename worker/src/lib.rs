@@ -99,6 +99,8 @@ pub(crate) struct Shared {
 	public_url: String,
 	state: Arc<Mutex<State>>,
 	outputs: Outputs,
+	/// The tokens of the `generate` jobs computing here, for their clients.
+	streams: serve::Streams,
 	/// The programs and inputs of held jobs, served to their auditors.
 	inputs: serve::Inputs,
 	/// How fast this worker computes, from the jobs it ran.
@@ -152,6 +154,7 @@ impl Shared {
 	/// Stops serving `job`'s program and input: it ended, or is no longer this worker's.
 	pub(crate) fn drop_inputs(&self, job: JobId) {
 		self.inputs.write().unwrap_or_else(|p| p.into_inner()).remove(&job);
+		self.streams.write().unwrap_or_else(|p| p.into_inner()).remove(&job);
 	}
 }
 
@@ -192,6 +195,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 		public_url,
 		state: Arc::new(Mutex::new(state)),
 		outputs: Default::default(),
+		streams: Default::default(),
 		inputs: Default::default(),
 		pace: Default::default(),
 		metrics: Metrics::new()?,
@@ -205,7 +209,11 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 		config: Arc::new(config),
 	};
 	#[cfg(feature = "faults")]
-	if shared.faults.cheat || shared.faults.compute_delay_ms > 0 {
+	if shared.faults.cheat
+		|| shared.faults.compute_delay_ms > 0
+		|| shared.faults.withhold_output
+		|| shared.faults.token_delay_ms > 0
+	{
 		tracing::warn!(faults = ?shared.faults, "fault injection on (end-to-end tests only)");
 	}
 	// Outputs computed before a restart are served again.
@@ -234,6 +242,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 		listener,
 		serve::router(
 			shared.outputs.clone(),
+			shared.streams.clone(),
 			serve::Mirror {
 				inputs: shared.inputs.clone(),
 				chain: shared.client.clone(),
@@ -245,7 +254,7 @@ pub async fn run(config: WorkerConfig, shutdown: impl Future<Output = ()>) -> Re
 			let _ = server_stopped.await;
 		},
 	);
-	tracing::info!(%local, "serving outputs at /jobs/{{job}}/output, held jobs' blobs at /blobs/{{digest}} and metrics at /metrics");
+	tracing::info!(%local, "serving outputs at /jobs/{{job}}/output, tokens at /jobs/{{job}}/stream, held jobs' blobs at /blobs/{{digest}} and metrics at /metrics");
 
 	let result = follow(&shared, shutdown).await;
 	let _ = stop_server.send(());

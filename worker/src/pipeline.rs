@@ -34,7 +34,7 @@ use hypha_client::{api, chain, query, Job, JobStatus};
 use hypha_primitives::{JobId, MAX_INPUT_BYTES};
 
 use crate::registration::fits_in_memory;
-use crate::serve::ServedOutput;
+use crate::serve::{ServedOutput, ServedStream};
 use crate::state::{HeldJob, Phase};
 use crate::Shared;
 
@@ -236,7 +236,27 @@ async fn attempt_inner(shared: &Shared, job: JobId, resuming: bool) -> Result<At
 	let _permit = permit.map_err(|_| anyhow::anyhow!("the device queue closed"))?;
 	shared.metrics.computing.inc();
 	tracing::info!(job, %kind, backend = %shared.backend.describe(), "computing");
-	let ran = hypha_agent::progress::run_job(job, compute_job, &shared.backend).await;
+	// A generate job's tokens go to its client as they come (a preview:
+	// the client checks them against the commitment).
+	let feed = (kind == hypha_primitives::WorkloadKind::Generate).then(|| {
+		#[cfg(feature = "faults")]
+		let feed = hypha_agent::stream::Feed::slowed(std::time::Duration::from_millis(
+			shared.faults.token_delay_ms,
+		));
+		#[cfg(not(feature = "faults"))]
+		let feed = hypha_agent::stream::Feed::new();
+		let served =
+			ServedStream { client: record.client.0, key: spec.output_key, feed: feed.clone() };
+		shared.streams.write().unwrap_or_else(|p| p.into_inner()).insert(job, served);
+		feed
+	});
+	let ran =
+		hypha_agent::progress::run_job_streaming(job, compute_job, &shared.backend, feed.clone())
+			.await;
+	if let Some(feed) = &feed {
+		// Also when the compute thread panicked: the readers learn the end.
+		feed.finish();
+	}
 	shared.metrics.computing.dec();
 	drop(_permit);
 	let (output, seconds) = ran?;

@@ -39,9 +39,25 @@ pub async fn fetch(
 	job: JobId,
 	out: &Path,
 ) -> Result<Fetched> {
-	let record = query::job(client, job)
-		.await?
-		.with_context(|| format!("there is no job {job} on this chain"))?;
+	fetch_at(client, signer, output_key, job, Some(out), None).await
+}
+
+/// [`fetch`], reading the job as of block `at` (a best block that holds
+/// the commitment, before it is final; the finalized block if `None`), and
+/// writing the files only if `out` is given.
+pub async fn fetch_at(
+	client: &Client,
+	signer: &Keypair,
+	output_key: Option<&OutputKey>,
+	job: JobId,
+	out: Option<&Path>,
+	at: Option<hypha_client::subxt::config::substrate::H256>,
+) -> Result<Fetched> {
+	let record = match at {
+		Some(block) => query::job_at(client, block, job).await?,
+		None => query::job(client, job).await?,
+	}
+	.with_context(|| format!("there is no job {job} on this chain"))?;
 	let me = keys::account_of(signer);
 	ensure!(
 		record.client == me,
@@ -192,6 +208,9 @@ pub async fn fetch(
 	};
 	let output = JobOutput::from_canonical_bytes(&bytes)
 		.context("the output is not a canonical job output")?;
+	let Some(out) = out else {
+		return Ok(Fetched { digest, bytes, settled, receipt, files: Vec::new() });
+	};
 	std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
 	let bin = out.join("output.bin");
 	let safetensors = out.join("output.safetensors");

@@ -21,7 +21,7 @@ pub mod submit;
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use hypha_client::amount::{amount_arg, format_hypha};
 use hypha_client::Client;
 use hypha_primitives::Balance;
@@ -69,6 +69,10 @@ pub enum JobCommand {
 		/// Where to write the output files.
 		#[arg(long, default_value = ".")]
 		out: PathBuf,
+		/// For a `generate` job: the model file it ran (`hypha model
+		/// import`), to print the generated text with its tokenizer.
+		#[arg(long)]
+		model: Option<PathBuf>,
 	},
 	/// Tell the chain the provider did not hand a committed result's output
 	/// over (its endpoint and the store hold no copy), as the job's client.
@@ -164,7 +168,7 @@ impl JobCommand {
 			JobCommand::Watch { chain, job } => {
 				chain.run(async |client| watch(&client, job).await.map(drop))
 			},
-			JobCommand::Fetch { chain, job, out } => {
+			JobCommand::Fetch { chain, job, out, model } => {
 				let reader = chain.signer()?;
 				let key = chain.output_key()?;
 				let fetched = chain.run(async |client| {
@@ -190,6 +194,18 @@ impl JobCommand {
 				}
 				for file in &fetched.files {
 					println!("wrote {}", file.display());
+				}
+				if let Some(model) = model {
+					let output =
+						hypha_compute::output::JobOutput::from_canonical_bytes(&fetched.bytes)?;
+					let (_, tokens) = output.u32("tokens").context(
+						"--model decodes a generate job's tokens, and this output holds none",
+					)?;
+					let model = crate::model::load_model(&model)?;
+					let text = hypha_compute::lm::Tokenizer::from_json(&model.tokenizer)?
+						.decode(&tokens)?;
+					println!("tokens: {}", tokens.len());
+					println!("text: {text:?}");
 				}
 				Ok(())
 			},
@@ -221,6 +237,7 @@ fn run_submit(args: SubmitArgs) -> Result<()> {
 			true => Some(args.chain.output_key()?.public()),
 			false => None,
 		},
+		best_block: false,
 	};
 	let (wait, specs) = (args.wait, args.specs);
 	args.chain.run(async |client| {

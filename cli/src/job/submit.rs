@@ -34,6 +34,10 @@ pub struct SubmitOptions {
 	/// The client's X25519 key to seal the output to
 	/// (`hypha_agent::seal`); `None`: the output is not encrypted.
 	pub output_key: Option<[u8; 32]>,
+	/// Return once a best block includes the jobs, not at their finality
+	/// (the gateway: seconds count; a re-org that drops the submission
+	/// leaves no job, and nothing was paid).
+	pub best_block: bool,
 }
 
 /// A job on chain.
@@ -98,9 +102,47 @@ pub async fn submit_many(
 		params.min_result_window,
 		params.max_result_window
 	);
-	let mut prepared = Vec::with_capacity(spec_paths.len());
+	let mut packaged = Vec::with_capacity(spec_paths.len());
 	for path in spec_paths {
-		prepared.push(prepare(path, signer, options, &params).await?);
+		packaged.push(hypha_compute::package::program_and_input(path).with_context(|| {
+			format!("the job spec {} does not form a valid job", path.display())
+		})?);
+	}
+	submit_packaged_with(client, signer, packaged, options, &params).await
+}
+
+/// Uploads the blobs of already packed jobs and submits them, as
+/// [`submit_many`] does (a program the store already holds is stored once:
+/// the store is content-addressed).
+pub async fn submit_packaged(
+	client: &Client,
+	signer: &Keypair,
+	packaged: Vec<hypha_compute::package::PackagedJob>,
+	options: &SubmitOptions,
+) -> Result<Vec<Submitted>> {
+	ensure!(!packaged.is_empty(), "give at least one job");
+	let params = query::params(client).await?;
+	ensure!(
+		options.result_window >= params.min_result_window
+			&& options.result_window <= params.max_result_window,
+		"the result window {} is outside the chain's bounds {}..={} blocks",
+		options.result_window,
+		params.min_result_window,
+		params.max_result_window
+	);
+	submit_packaged_with(client, signer, packaged, options, &params).await
+}
+
+async fn submit_packaged_with(
+	client: &Client,
+	signer: &Keypair,
+	packaged: Vec<hypha_compute::package::PackagedJob>,
+	options: &SubmitOptions,
+	params: &hypha_client::JobParams,
+) -> Result<Vec<Submitted>> {
+	let mut prepared = Vec::with_capacity(packaged.len());
+	for job in packaged {
+		prepared.push(prepare(job, signer, options, params).await?);
 	}
 	let mut submitted = Vec::with_capacity(prepared.len());
 	for batch in prepared.chunks(JOBS_PER_BATCH) {
@@ -108,7 +150,7 @@ pub async fn submit_many(
 			api::tx().jobs().submit_job(Static(job.spec.clone()), job.budget, options.result_window)
 		};
 		let events = match batch {
-			[one] => chain::submit(client, &submit_job(one), signer).await?,
+			[one] => send(client, &submit_job(one), signer, options.best_block).await?,
 			many => {
 				use api::runtime_types::{hypha_runtime::RuntimeCall, pallet_jobs::pallet::Call};
 				let calls = many
@@ -121,7 +163,8 @@ pub async fn submit_many(
 						})
 					})
 					.collect();
-				chain::submit(client, &api::tx().utility().batch_all(calls), signer).await?
+				send(client, &api::tx().utility().batch_all(calls), signer, options.best_block)
+					.await?
 			},
 		};
 		let mut ids: Vec<JobId> = Vec::with_capacity(batch.len());
@@ -148,16 +191,25 @@ pub async fn submit_many(
 	Ok(submitted)
 }
 
-/// Uploads the blobs of `spec_path`'s job and builds its on-chain spec.
+/// Submits `call`; its events once a best block includes it
+/// (`best_block`) or once it is final.
+async fn send<Call: hypha_client::subxt::transactions::Payload>(
+	client: &Client,
+	call: &Call,
+	signer: &Keypair,
+	best_block: bool,
+) -> Result<hypha_client::TxEvents> {
+	let included = chain::submit_in_block(client, call, signer).await?;
+	Ok(if best_block { included.events } else { included.finalized().await? })
+}
+
+/// Uploads the blobs of a packed job and builds its on-chain spec.
 async fn prepare(
-	spec_path: &Path,
+	packaged: hypha_compute::package::PackagedJob,
 	signer: &Keypair,
 	options: &SubmitOptions,
 	params: &hypha_client::JobParams,
 ) -> Result<Prepared> {
-	let packaged = hypha_compute::package::program_and_input(spec_path).with_context(|| {
-		format!("the job spec {} does not form a valid job", spec_path.display())
-	})?;
 	let store = hypha_blobstore::BlobClient::new(options.store.clone())
 		.with_context(|| format!("--store {}", options.store))?
 		.with_signer(signer.clone());
@@ -208,8 +260,6 @@ async fn prepare(
 		max_output_bytes: options.max_output_bytes,
 		output_key: options.output_key,
 	};
-	spec.validate().map_err(|e| {
-		anyhow::anyhow!("the job spec {} is not acceptable: {e:?}", spec_path.display())
-	})?;
+	spec.validate().map_err(|e| anyhow::anyhow!("the job is not acceptable: {e:?}"))?;
 	Ok(Prepared { spec, budget, program_uri, input_uri })
 }

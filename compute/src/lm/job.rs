@@ -19,7 +19,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::model::IntLm;
-use super::sample::{generate, score, Sampling, CHUNK};
+use super::sample::{generate_streaming, score, Sampling, CHUNK};
 use super::tokenizer::Tokenizer;
 use crate::backend::Backend;
 use crate::output::{canonical_len, JobOutput, OutputDtype, OutputTensor};
@@ -264,10 +264,21 @@ impl LmJob {
 
 	/// Runs the job.
 	pub fn run(&self, backend: &Backend) -> Result<JobOutput, ComputeError> {
+		self.run_streaming(backend, &mut |_| {})
+	}
+
+	/// Runs the job, calling `on_token` with each generated token as it is
+	/// chosen (never for a `score` job). Same output as [`Self::run`].
+	pub fn run_streaming(
+		&self,
+		backend: &Backend,
+		on_token: &mut dyn FnMut(u32),
+	) -> Result<JobOutput, ComputeError> {
 		let mut out = JobOutput::default();
 		match &self.task {
 			LmTask::Generate { prompt, max_new, sampling } => {
-				let tokens = generate(&self.model, backend, prompt, *max_new, sampling)?;
+				let tokens =
+					generate_streaming(&self.model, backend, prompt, *max_new, sampling, on_token)?;
 				out.insert("prompt_tokens", OutputTensor::u32(vec![prompt.len()], prompt));
 				out.insert("tokens", OutputTensor::u32(vec![tokens.len()], &tokens));
 			},

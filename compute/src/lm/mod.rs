@@ -31,5 +31,5 @@ pub mod tokenizer;
 
 pub use config::LmConfig;
 pub use model::{IntLm, Logits};
-pub use sample::{generate, score, Sampling, Scored};
+pub use sample::{generate, generate_streaming, score, Sampling, Scored};
 pub use tokenizer::Tokenizer;

@@ -137,6 +137,20 @@ pub fn generate(
 	max_new: usize,
 	sampling: &Sampling,
 ) -> Result<Vec<u32>, ComputeError> {
+	generate_streaming(model, backend, prompt, max_new, sampling, &mut |_| {})
+}
+
+/// [`generate`], calling `on_token` with each token as soon as it is
+/// chosen (a worker streams them to the job's client before it commits).
+/// The tokens returned are the same, whatever `on_token` does.
+pub fn generate_streaming(
+	model: &IntLm,
+	backend: &Backend,
+	prompt: &[u32],
+	max_new: usize,
+	sampling: &Sampling,
+	on_token: &mut dyn FnMut(u32),
+) -> Result<Vec<u32>, ComputeError> {
 	sampling.validate()?;
 	if prompt.is_empty() {
 		return Err(ComputeError::InvalidData("the prompt has no tokens".into()));
@@ -162,6 +176,7 @@ pub fn generate(
 	while out.len() < max_new {
 		let next = pick(&logits, sampling, &mut rng);
 		out.push(next);
+		on_token(next);
 		if Some(next) == c.eos || out.len() == max_new {
 			break;
 		}

@@ -19,6 +19,10 @@ struct E2eWorkerArgs {
 	/// the client's store, nothing served at the output URI.
 	#[arg(long)]
 	withhold_output: bool,
+	/// Wait this many milliseconds before each generated token (a slow
+	/// device: the tokens of a generate job stream one by one).
+	#[arg(long, default_value_t = 0)]
+	token_delay_ms: u64,
 }
 
 fn main() -> std::process::ExitCode {
@@ -28,6 +32,7 @@ fn main() -> std::process::ExitCode {
 		cheat: args.cheat,
 		compute_delay_ms: args.compute_delay_ms,
 		withhold_output: args.withhold_output,
+		token_delay_ms: args.token_delay_ms,
 	};
 	hypha_worker::cli::main_with(
 		async move |mut config| {

@@ -338,10 +338,10 @@ impl Market {
 								self.signer.clone(),
 								self.output_key.clone(),
 								job,
-								provider.clone(),
+								*provider,
 								sink.clone(),
 							));
-							streaming = Some((provider.clone(), task));
+							streaming = Some((*provider, task));
 						}
 					}
 				},
@@ -350,7 +350,7 @@ impl Market {
 				| JobStatus::Dispute { provider, .. }
 				| JobStatus::Settled { provider, .. } => {
 					let state = record.status.name();
-					let provider = provider.clone();
+					let provider = *provider;
 					let fetched = hypha_cli::job::fetch::fetch_at(
 						&self.client,
 						&self.signer,

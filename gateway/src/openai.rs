@@ -322,19 +322,20 @@ pub fn chat_prompt(messages: &[Message]) -> Result<String, ApiError> {
 	}
 	let mut prompt = String::new();
 	for message in messages {
-		let speaker =
-			match message.role.as_str() {
-				"system" | "developer" => "System",
-				"user" => "User",
-				"assistant" => "Assistant",
-				other => return Err(ApiError::invalid(
+		let speaker = match message.role.as_str() {
+			"system" | "developer" => "System",
+			"user" => "User",
+			"assistant" => "Assistant",
+			other => {
+				return Err(ApiError::invalid(
 					"invalid_value",
 					Some("messages"),
 					format!(
 						"a message with role `{other}`: only system, developer, user and assistant"
 					),
-				)),
-			};
+				))
+			},
+		};
 		let content = match &message.content {
 			Value::String(text) => text.clone(),
 			Value::Null => String::new(),

@@ -158,6 +158,27 @@ pub enum OutputError {
 	TooLarge(u64),
 }
 
+/// A GET of `uri` signed as `job`'s client `key` ([`sign`]): a connection
+/// timeout of 10 s, `read_timeout` between bytes, and no redirects (the
+/// provider's endpoint and nothing else).
+pub async fn signed_get(
+	uri: &str,
+	job: JobId,
+	key: &sr25519::Keypair,
+	read_timeout: std::time::Duration,
+) -> Result<reqwest::Response, reqwest::Error> {
+	let http = reqwest::Client::builder()
+		.connect_timeout(std::time::Duration::from_secs(10))
+		.read_timeout(read_timeout)
+		.redirect(reqwest::redirect::Policy::none())
+		.build()?;
+	let mut request = http.get(uri);
+	for (name, value) in sign(key, job, hypha_blobstore::auth::unix_now()) {
+		request = request.header(name, value);
+	}
+	request.send().await
+}
+
 /// An output as the provider served it.
 #[derive(Debug, Clone)]
 pub struct FetchedOutput {
@@ -176,19 +197,9 @@ pub async fn fetch_output(
 	max_bytes: u64,
 ) -> Result<FetchedOutput, OutputError> {
 	let request_error = |source| OutputError::Request { uri: output_uri.to_string(), source };
-	// Timeouts on the connection and between bytes, and no redirects: the
-	// output channel is the provider's endpoint and nothing else.
-	let http = reqwest::Client::builder()
-		.connect_timeout(std::time::Duration::from_secs(10))
-		.read_timeout(hypha_blobstore::client::DEFAULT_TIMEOUT)
-		.redirect(reqwest::redirect::Policy::none())
-		.build()
+	let mut response = signed_get(output_uri, job, key, hypha_blobstore::client::DEFAULT_TIMEOUT)
+		.await
 		.map_err(request_error)?;
-	let mut request = http.get(output_uri);
-	for (name, value) in sign(key, job, hypha_blobstore::auth::unix_now()) {
-		request = request.header(name, value);
-	}
-	let mut response = request.send().await.map_err(request_error)?;
 	let status = response.status();
 	if !status.is_success() {
 		let body = response.text().await.unwrap_or_default().chars().take(300).collect();

@@ -199,17 +199,10 @@ pub async fn follow(
 	mut on_tokens: impl FnMut(usize, &[u32]),
 ) -> Result<Option<usize>, StreamError> {
 	let request_error = |source| StreamError::Request { uri: uri.to_string(), source };
-	let http = reqwest::Client::builder()
-		.connect_timeout(std::time::Duration::from_secs(10))
-		.read_timeout(std::time::Duration::from_secs(120))
-		.redirect(reqwest::redirect::Policy::none())
-		.build()
-		.map_err(request_error)?;
-	let mut request = http.get(uri);
-	for (name, value) in crate::output::sign(signer, job, hypha_blobstore::auth::unix_now()) {
-		request = request.header(name, value);
-	}
-	let mut response = request.send().await.map_err(request_error)?;
+	let mut response =
+		crate::output::signed_get(uri, job, signer, std::time::Duration::from_secs(120))
+			.await
+			.map_err(request_error)?;
 	let status = response.status();
 	if !status.is_success() {
 		let body = response.text().await.unwrap_or_default().chars().take(300).collect();

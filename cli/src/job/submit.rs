@@ -93,15 +93,7 @@ pub async fn submit_many(
 	options: &SubmitOptions,
 ) -> Result<Vec<Submitted>> {
 	ensure!(!spec_paths.is_empty(), "give at least one job spec");
-	let params = query::params(client).await?;
-	ensure!(
-		options.result_window >= params.min_result_window
-			&& options.result_window <= params.max_result_window,
-		"--result-window {} is outside the chain's bounds {}..={} blocks",
-		options.result_window,
-		params.min_result_window,
-		params.max_result_window
-	);
+	let params = checked_params(client, options).await?;
 	let mut packaged = Vec::with_capacity(spec_paths.len());
 	for path in spec_paths {
 		packaged.push(hypha_compute::package::program_and_input(path).with_context(|| {
@@ -121,16 +113,25 @@ pub async fn submit_packaged(
 	options: &SubmitOptions,
 ) -> Result<Vec<Submitted>> {
 	ensure!(!packaged.is_empty(), "give at least one job");
+	let params = checked_params(client, options).await?;
+	submit_packaged_with(client, signer, packaged, options, &params).await
+}
+
+/// The chain's job parameters, once `options`' result window is within them.
+async fn checked_params(
+	client: &Client,
+	options: &SubmitOptions,
+) -> Result<hypha_client::JobParams> {
 	let params = query::params(client).await?;
 	ensure!(
 		options.result_window >= params.min_result_window
 			&& options.result_window <= params.max_result_window,
-		"the result window {} is outside the chain's bounds {}..={} blocks",
+		"the result window (--result-window) {} is outside the chain's bounds {}..={} blocks",
 		options.result_window,
 		params.min_result_window,
 		params.max_result_window
 	);
-	submit_packaged_with(client, signer, packaged, options, &params).await
+	Ok(params)
 }
 
 async fn submit_packaged_with(

@@ -401,6 +401,11 @@ enum Held {
 	Lost(String),
 }
 
+/// How often, and how many times, [`still_held`] reads a job again at the
+/// best block before it waits for its claim's finality.
+const CLAIM_LOOK_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+const CLAIM_LOOKS: u32 = 8;
+
 /// Reads the job at the best block. If it does not look assigned to this
 /// worker there, that may be a re-org to a fork that does not include the
 /// claim *yet*: the claim is still in the pool and may land again, and
@@ -415,7 +420,17 @@ async fn still_held(shared: &Shared, job: JobId, claim: Option<chain::Included>)
 		},
 		status => Held::Lost(status.map_or("gone".to_string(), |s| s.name().to_string())),
 	};
-	let at_best = judge(shared.read_job(job).await?);
+	let mut at_best = judge(shared.read_job(job).await?);
+	// A job that computes in milliseconds is done before this worker's
+	// follower has taken the block that included its claim as its best:
+	// look again for a couple of blocks before waiting for the claim's
+	// finality (which cost such a job about four blocks).
+	let mut looks = 0;
+	while matches!(at_best, Held::Lost(_)) && claim.is_some() && looks < CLAIM_LOOKS {
+		tokio::time::sleep(CLAIM_LOOK_EVERY).await;
+		at_best = judge(shared.read_job(job).await?);
+		looks += 1;
+	}
 	if !matches!(at_best, Held::Lost(_)) {
 		return Ok(at_best);
 	}

@@ -11,7 +11,14 @@ use crate::{AccountId, Error};
 /// Loads the key of a daemon or of the CLI from exactly one of `seed` and
 /// `key_file`.
 pub fn load_signer(seed: Option<&str>, key_file: Option<&Path>) -> Result<Keypair, Error> {
-	let uri = match (seed, key_file) {
+	signer_from_uri(&secret_uri(seed, key_file)?)
+}
+
+/// The secret URI given as exactly one of `seed` and `key_file` (its first
+/// line): what [`load_signer`] derives the key from, and what a client's
+/// output key is derived from (`hypha_agent::seal`).
+pub fn secret_uri(seed: Option<&str>, key_file: Option<&Path>) -> Result<String, Error> {
+	Ok(match (seed, key_file) {
 		(Some(seed), None) => seed.to_string(),
 		(None, Some(path)) => std::fs::read_to_string(path)
 			.map_err(|e| Error::Key(format!("reading the key file {}: {e}", path.display())))?
@@ -26,8 +33,7 @@ pub fn load_signer(seed: Option<&str>, key_file: Option<&Path>) -> Result<Keypai
 				"no key: pass --seed (a dev seed such as //Eve on dev chains) or --key-file (a file holding a secret URI or mnemonic)".into(),
 			))
 		},
-	};
-	signer_from_uri(&uri)
+	})
 }
 
 /// The key of a secret URI.

@@ -167,20 +167,7 @@ impl GatewayConfig {
 /// The secret URI of exactly one of `seed` and `key_file` (its first line):
 /// it signs the jobs and derives the key their outputs are sealed to.
 pub fn secret_uri(seed: Option<&str>, key_file: Option<&Path>) -> anyhow::Result<String> {
-	match (seed, key_file) {
-		(Some(seed), None) => Ok(seed.to_string()),
-		(None, Some(path)) => Ok(std::fs::read_to_string(path)
-			.map_err(|e| anyhow::anyhow!("reading the key file {}: {e}", path.display()))?
-			.lines()
-			.next()
-			.unwrap_or_default()
-			.trim()
-			.to_string()),
-		(Some(_), Some(_)) => anyhow::bail!("give either seed or key_file, not both"),
-		(None, None) => anyhow::bail!(
-			"no paying account: set seed (//Alice on a dev chain) or key_file in the config, or pass --seed / --key-file"
-		),
-	}
+	Ok(hypha_client::keys::secret_uri(seed, key_file)?)
 }
 
 #[cfg(test)]
@@ -219,6 +206,6 @@ mod tests {
 		let short = parse("seed = \"//A\"\n[[models]]\nname = \"m\"\npath = \"a\"\n[[keys]]\nkey = \"short\"\nspending_limit = \"1\"\n").unwrap();
 		assert!(short.validate().unwrap_err().to_string().contains("shorter"));
 		let no_account = parse("[[models]]\nname = \"m\"\npath = \"a\"\n").unwrap();
-		assert!(no_account.validate().unwrap_err().to_string().contains("no paying account"));
+		assert!(no_account.validate().unwrap_err().to_string().contains("no key"));
 	}
 }

@@ -461,15 +461,30 @@ async fn stream_tokens(
 pub struct Received {
 	/// In order, without gaps.
 	pub tokens: Vec<u32>,
+	/// The most the job can generate: a provider that streams more is lying
+	/// (and would otherwise make the gateway hold and decode without end).
+	pub limit: usize,
 }
 
 impl Received {
+	/// Nothing yet, at most `limit` tokens.
+	pub fn new(limit: usize) -> Self {
+		Self { tokens: Vec::new(), limit }
+	}
+
 	/// Takes a run; returns whether it added tokens. A run that repeats what
 	/// is known is ignored (a reconnect streams from the start); one that
-	/// contradicts it or leaves a gap is refused.
+	/// contradicts it, leaves a gap or goes past the limit is refused.
 	pub fn take(&mut self, from: usize, run: &[u32]) -> Result<bool, String> {
 		if from > self.tokens.len() {
 			return Err(format!("tokens from {from}, only {} received", self.tokens.len()));
+		}
+		if from.saturating_add(run.len()) > self.limit {
+			return Err(format!(
+				"tokens up to {}, more than the {} the job asked for",
+				from.saturating_add(run.len()),
+				self.limit
+			));
 		}
 		let overlap = (self.tokens.len() - from).min(run.len());
 		if self.tokens[from..from + overlap] != run[..overlap] {
@@ -490,13 +505,15 @@ mod tests {
 
 	#[test]
 	fn runs_from_reconnects_are_merged_and_contradictions_refused() {
-		let mut received = Received::default();
+		let mut received = Received::new(4);
 		assert_eq!(received.take(0, &[1, 2]), Ok(true));
 		assert_eq!(received.take(0, &[1, 2, 3]), Ok(true), "a reconnect from the start");
 		assert_eq!(received.take(1, &[2]), Ok(false), "nothing new");
 		assert_eq!(received.tokens, vec![1, 2, 3]);
 		assert!(received.take(5, &[9]).is_err(), "a gap");
 		assert!(received.take(2, &[4, 5]).is_err(), "a different token 2");
-		assert_eq!(received.tokens, vec![1, 2, 3]);
+		assert!(received.take(3, &[4, 5]).is_err(), "past what the job asked for");
+		assert_eq!(received.take(3, &[4]), Ok(true), "up to it");
+		assert_eq!(received.tokens, vec![1, 2, 3, 4]);
 	}
 }

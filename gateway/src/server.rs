@@ -506,7 +506,7 @@ async fn stream_events(gateway: Arc<Gateway>, bought: Bought, events: mpsc::Send
 	let (tokens, mut runs) = mpsc::unbounded_channel();
 	let follow = gateway.market.follow(bought.job, Some(tokens));
 	tokio::pin!(follow);
-	let mut received = Received::default();
+	let mut received = Received::new(bought.max_new);
 	let mut sent = String::new();
 	let mut stopped = false;
 	let mut first_token: Option<Instant> = None;
@@ -571,16 +571,14 @@ async fn stream_events(gateway: Arc<Gateway>, bought: Bought, events: mpsc::Send
 	};
 	let checked = match contradicted {
 		Some(why) => Err(mismatch(why)),
-		None if !delivered.tokens.starts_with(&received.tokens) => Err(mismatch(format!(
-			"{} tokens streamed, {} committed, differing",
-			received.tokens.len(),
-			delivered.tokens.len()
-		))),
-		None => bought.finish(&delivered.tokens).and_then(|(text, reason)| {
-			text.strip_prefix(sent.as_str()).map(|rest| (rest.to_string(), reason)).ok_or_else(
-				|| mismatch("the streamed text is not the committed text's start".into()),
-			)
-		}),
+		None => match streamed_is_committed(&received.tokens, &delivered.tokens) {
+			Err(why) => Err(mismatch(why)),
+			Ok(()) => bought.finish(&delivered.tokens).and_then(|(text, reason)| {
+				text.strip_prefix(sent.as_str()).map(|rest| (rest.to_string(), reason)).ok_or_else(
+					|| mismatch("the streamed text is not the committed text's start".into()),
+				)
+			}),
+		},
 	};
 	let (rest, reason) = match checked {
 		Ok(checked) => checked,
@@ -619,6 +617,20 @@ async fn stream_events(gateway: Arc<Gateway>, bought: Bought, events: mpsc::Send
 		seconds = format!("{:.2}", bought.started.elapsed().as_secs_f64()),
 		"streamed completion delivered"
 	);
+}
+
+/// Whether every token a provider streamed is the committed output's (a
+/// stream cut at a stop string, or by a slow connection, may be shorter).
+fn streamed_is_committed(streamed: &[u32], committed: &[u32]) -> Result<(), String> {
+	if committed.starts_with(streamed) {
+		return Ok(());
+	}
+	let at = streamed.iter().zip(committed).position(|(s, c)| s != c).unwrap_or(committed.len());
+	Err(format!(
+		"{} tokens streamed, {} committed, differing from token {at}",
+		streamed.len(),
+		committed.len()
+	))
 }
 
 /// `GET /v1/hypha/jobs/{job}`: where a job the gateway bought stands, and
@@ -702,6 +714,19 @@ mod tests {
 		assert_eq!(chat_prompt(&chat.messages).unwrap(), "User: Hi\nAssistant:");
 		assert!(parse_value::<CompletionRequest>(&value).is_err(), "no prompt");
 		assert_eq!(parse::<Value>(b"{not json").unwrap_err().code, "invalid_json");
+	}
+
+	#[test]
+	fn a_stream_must_be_the_start_of_the_committed_output() {
+		assert_eq!(streamed_is_committed(&[], &[1, 2]), Ok(()));
+		assert_eq!(streamed_is_committed(&[1], &[1, 2]), Ok(()), "cut short");
+		assert_eq!(streamed_is_committed(&[1, 2], &[1, 2]), Ok(()));
+		// A provider that streams one text and commits another.
+		let other = streamed_is_committed(&[1, 3], &[1, 2]).unwrap_err();
+		assert!(other.contains("from token 1"), "{other}");
+		// Or streams more than it commits.
+		let longer = streamed_is_committed(&[1, 2, 3], &[1, 2]).unwrap_err();
+		assert!(longer.contains("from token 2"), "{longer}");
 	}
 
 	#[test]

@@ -42,6 +42,8 @@ apt_install() {
 # 1. System packages.
 apt_install protobuf-compiler clang libclang-dev libssl-dev pkg-config make \
 	mesa-vulkan-drivers libvulkan1
+# Headless Chromium for the explorer's browser test (tests/tests/explorer.rs).
+apt_install chromium fonts-dejavu-core
 command -v cargo >/dev/null || { say "cargo not found: install Rust with rustup first (https://rustup.rs)"; exit 1; }
 
 # 2. The wasm target.

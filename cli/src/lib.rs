@@ -15,6 +15,8 @@
 //! - [`model`]: language models (`hypha model import | check | generate |
 //!   score`);
 //! - [`gov`]: `hypha gov propose-params | vote | list | sudo-set-params`;
+//! - [`explorer`]: `hypha explorer`, the market as live web pages
+//!   (docs/EXPLORER.md);
 //! - [`args`]: the flags the groups share (`--url`, `--seed`, `--backend`).
 //!
 //! Every amount flag takes HYPHA (`2`, `0.5`, `2 HYPHA`), the smallest unit
@@ -28,6 +30,7 @@
 pub mod account;
 pub mod args;
 pub mod digits;
+pub mod explorer;
 pub mod gov;
 pub mod job;
 pub mod model;

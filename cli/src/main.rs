@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use hypha_cli::{account, digits, gov, job, model, stake, store};
+use hypha_cli::{account, digits, explorer, gov, job, model, stake, store};
 
 /// Hypha: a decentralized GPU compute marketplace with deterministic,
 /// re-executable integer workloads.
@@ -47,6 +47,9 @@ enum Command {
 	/// Buy a completion on the market: a `generate` job on a Hypha model,
 	/// followed until it is settled; prints the prompt and the completion.
 	Generate(model::MarketGenerateArgs),
+	/// Serve the market explorer: live web pages of the market, its jobs,
+	/// accounts, parameters and referenda.
+	Explorer(explorer::ExplorerArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
 		Command::Store(command) => command.run(),
 		Command::Digits(command) => command.run(),
 		Command::Model(command) => command.run(),
+		Command::Explorer(args) => args.run(),
 		Command::Generate(args) => {
 			let prompt = args.prompt().to_string();
 			args.run().map(|c| {

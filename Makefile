@@ -34,7 +34,7 @@ test: build ## Run every test: unit, property, compute and end-to-end
 
 e2e: build ## Run only the end-to-end tests (real node processes)
 	./scripts/upgrade-wasm.sh
-	$(CARGO) test --workspace --test chain --test lifecycle --test market --test governance --test daemons --test data --test soak
+	$(CARGO) test --workspace --test chain --test lifecycle --test market --test governance --test daemons --test data --test soak --test explorer
 
 soak: setup ## The adversarial simulation of the protocol over 10^5 random sequences (about 40 min on one core; figures in docs/PROTOCOL.md)
 	HYPHA_SIM_CASES=$${HYPHA_SIM_CASES:-100000} $(CARGO) test --workspace --lib adversarial_simulation -- --nocapture

@@ -11,10 +11,13 @@
 #     split, submits that, fetches the predictions and prints the accuracy;
 #     then imports the shipped language model (data/fortune-lm) as an
 #     integer-only model and buys a completion of a prompt (`hypha generate`);
-#  4. prints a summary (what was settled, paid, refunded and audited) and
-#     stops everything it started.
+#  4. prints a summary (what was settled, paid, refunded and audited), checks
+#     that the explorer (`hypha explorer`, started with the chain) shows each
+#     job settled, and stops everything it started.
 #
 # Logs of every process go to $HYPHA_DEMO_DIR (default: a fresh temp dir).
+# HYPHA_DEMO_KEEP=1 keeps the chain, the daemons and the explorer running
+# after the summary, until Ctrl-C, to look around in the explorer.
 # HYPHA_LOG sets the CLI's log filter (default: warnings only here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +31,7 @@ free_port() {
 }
 rpc=$(free_port); p2p=$(free_port); prom=$(free_port)
 store_port=$(free_port); worker_port=$(free_port); verifier_port=$(free_port)
+explorer_port=${HYPHA_EXPLORER_PORT:-$(free_port)}
 url="ws://127.0.0.1:$rpc"
 store="http://127.0.0.1:$store_port"
 
@@ -60,6 +64,11 @@ echo "demo:   JSON-RPC $url, Prometheus http://127.0.0.1:$prom/metrics"
 pids+=($!)
 wait_for_port "$store_port" "blob store"
 echo "demo:   blob store $store"
+
+"$bin/hypha" explorer --listen "127.0.0.1:$explorer_port" --url "$url" >"$dir/explorer.log" 2>&1 &
+pids+=($!)
+wait_for_port "$explorer_port" explorer
+echo "demo:   explorer http://127.0.0.1:$explorer_port (open it in a browser)"
 
 say "starting the provider (hypha-worker as Eve) and the verifier (hypha-verifier as Ferdie)"
 "$bin/hypha-worker" --node "$url" --seed //Eve --state-dir "$dir/worker" \
@@ -117,5 +126,15 @@ echo "demo:   client Bob's free balance: $bob_before -> $bob_after (budgets came
 echo "demo:   provider Eve's free balance: $eve_before -> $eve_after"
 echo "demo:   worker metrics: jobs done $(metric "$worker_port" hypha_worker_jobs_done_total), earned $(metric "$worker_port" hypha_worker_earnings_hypha_total) HYPHA"
 echo "demo:   verifier metrics: audits $(metric "$verifier_port" hypha_verifier_audits_total), agreements $(metric "$verifier_port" hypha_verifier_agreements_total)"
+shown() { python3 -c "import urllib.request,re; t=urllib.request.urlopen('http://127.0.0.1:$explorer_port/job/$1').read().decode(); m=re.search(r'<h1>Job #$1 <span class=\"state [a-z-]*\">([a-z ]*)</span>', t); print(m.group(1) if m else '?')"; }
+for _ in $(seq 1 30); do
+	[ "$(shown "$generate_job")" = settled ] && break
+	sleep 1
+done
+echo "demo:   explorer http://127.0.0.1:$explorer_port: job $train_job $(shown "$train_job"), job $infer_job $(shown "$infer_job"), job $generate_job $(shown "$generate_job")"
 echo "demo:   logs in $dir"
+if [ -n "${HYPHA_DEMO_KEEP:-}" ]; then
+	say "the chain, the daemons and the explorer keep running (HYPHA_DEMO_KEEP): Ctrl-C stops them"
+	wait
+fi
 say "done; stopping the chain, the store, the worker and the verifier"

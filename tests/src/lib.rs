@@ -14,8 +14,10 @@
 //! crate's own binaries, `hypha-e2e-worker` and `hypha-e2e-verifier`: the
 //! product daemons with their `faults` feature and the flags for it, which
 //! `hypha-worker` and `hypha-verifier` do not have. Tests take [`serial`]
-//! first, so each test binary runs one at a time.
+//! first, so each test binary runs one at a time. [`browser::Browser`] drives
+//! headless Chromium for the explorer's pages.
 
+pub mod browser;
 pub mod market;
 pub mod soak;
 

@@ -42,6 +42,8 @@ pub struct Shared {
 	pub client: Option<Client>,
 	/// Blocks read since the start.
 	pub blocks_read: u64,
+	/// The genesis hash of the chain the index is of.
+	pub genesis: Option<[u8; 32]>,
 }
 
 /// The shared state and a counter that ticks on every change (new blocks,
@@ -62,6 +64,7 @@ impl Default for State {
 				health: Health::Connecting,
 				client: None,
 				blocks_read: 0,
+				genesis: None,
 			})),
 			changes: watch::Sender::new(0),
 		}
@@ -103,12 +106,28 @@ const READ_AHEAD: usize = 16;
 
 /// Follows the node at `url` for ever: connects (retrying every second
 /// while it does not answer), reads every finalized block after the last
-/// one indexed, then polls for new ones.
+/// one indexed, then each new one as the node finalizes it.
 pub async fn follow(url: String, state: State) {
 	loop {
-		match hypha_client::connect(&url).await {
+		let connected = tokio::time::timeout(Duration::from_secs(10), hypha_client::connect(&url))
+			.await
+			.map_err(|_| format!("{url} did not answer within 10 s"))
+			.and_then(|result| result.map_err(|error| error.to_string()));
+		match connected {
 			Ok(client) => {
-				state.write().client = Some(client.clone());
+				{
+					let mut shared = state.write();
+					let genesis = client.genesis_hash().0;
+					// A node that comes back with another chain (purged, or
+					// another URL behind the same address): start over.
+					if shared.genesis.is_some_and(|known| known != genesis) {
+						tracing::warn!("the node at {url} serves another chain now: indexing it afresh");
+						shared.index = Index::default();
+					}
+					shared.genesis = Some(genesis);
+					shared.client = Some(client.clone());
+				}
+				state.changed();
 				if let Err(error) = follow_client(&client, &state).await {
 					tracing::warn!("lost the node at {url}: {error:#}");
 					state.write().client = None;
@@ -122,7 +141,7 @@ pub async fn follow(url: String, state: State) {
 				tracing::debug!("no node at {url}: {error}");
 				state.set_health(Health::Unreachable {
 					since: SystemTime::now(),
-					error: error.to_string(),
+					error,
 				});
 			},
 		}
@@ -130,7 +149,16 @@ pub async fn follow(url: String, state: State) {
 	}
 }
 
+/// Reads every finalized block after the last one indexed, then waits for
+/// the node's next finalized head (the subscription only wakes the reader,
+/// which reads by number, so a head that jumps several blocks skips none);
+/// a node silent for 10 s is asked again, and one that does not answer
+/// ends the call with an error.
 async fn follow_client(client: &Client, state: &State) -> Result<()> {
+	let mut heads = tokio::time::timeout(Duration::from_secs(10), client.stream_blocks())
+		.await
+		.context("the node did not answer within 10 s")?
+		.context("subscribing to the finalized blocks")?;
 	loop {
 		let finalized = tokio::time::timeout(Duration::from_secs(10), client.at_current_block())
 			.await
@@ -153,7 +181,11 @@ async fn follow_client(client: &Client, state: &State) -> Result<()> {
 				state.changed();
 			}
 		}
-		tokio::time::sleep(Duration::from_millis(500)).await;
+		match tokio::time::timeout(Duration::from_secs(10), heads.next()).await {
+			Ok(Some(Ok(_))) | Err(_) => {},
+			Ok(Some(Err(error))) => anyhow::bail!("following the finalized blocks: {error}"),
+			Ok(None) => anyhow::bail!("the node ended the subscription to finalized blocks"),
+		}
 	}
 }
 

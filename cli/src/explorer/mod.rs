@@ -147,7 +147,7 @@ fn router(app: App) -> Router {
 		.route("/assets/{file}", get(asset))
 		.route("/metrics", get(metrics))
 		.route("/healthz", get(healthz))
-		.fallback(get(unknown_route))
+		.fallback(unknown_route)
 		.with_state(app)
 }
 

@@ -545,6 +545,112 @@ mod tests {
 		assert_eq!(time(951_782_400_000 + 3_661_000), "2000-02-29 01:01:01 UTC");
 	}
 
+	fn settled_index() -> Index {
+		use crate::explorer::index::{SpecSummary, Stamp};
+		let (client, provider, verifier) =
+			(AccountId::from([1; 32]), AccountId::from([2; 32]), AccountId::from([3; 32]));
+		let at = |block: u32| Stamp { block, millis: 1_764_806_400_000 + u64::from(block) * 1000 };
+		let spec = SpecSummary {
+			kind: "Training".into(),
+			compute_units: 100,
+			program: ([0xab; 32], "blob://program".into()),
+			input: ([0xcd; 32], "blob://input".into()),
+			max_output_bytes: 4096,
+			sealed: true,
+			result_window: 12,
+		};
+		let mut index = Index::default();
+		let steps: Vec<Vec<Event>> = vec![
+			vec![Event::Submitted { job: 3, client, budget: 5 * hypha_primitives::HYPHA, spec: Some(spec) }],
+			vec![Event::Claimed { job: 3, provider, price: 2_000_000_000_000, collateral: 9, deadline: 20 }],
+			vec![Event::Committed { job: 3, provider, commitment: [9; 32], output_uri: "blob://out".into() }],
+			vec![
+				Event::Sampled { job: 3, audited: true, probability_ppm: 48_400 },
+				Event::AuditAssigned { job: 3, verifier, deadline: 40 },
+			],
+			vec![
+				Event::Verdict { job: 3, verifier, agrees: true },
+				Event::EscrowPaid { from: client, to: provider, amount: 2_000_000_000_000 },
+				Event::EscrowPaid { from: client, to: verifier, amount: 10_000_000_000 },
+				Event::Reputation { who: provider, outcome: "Agreed".into(), score_ppm: 812_345 },
+				Event::Settled {
+					job: 3,
+					provider,
+					paid: 2_000_000_000_000,
+					verifier_fees: 10_000_000_000,
+					refunded: 2_990_000_000_000,
+				},
+			],
+		];
+		for (i, events) in steps.into_iter().enumerate() {
+			index.apply(at(i as u32 + 1), events);
+		}
+		index
+	}
+
+	#[test]
+	fn a_settled_job_page_shows_every_step_and_the_money() {
+		let index = settled_index();
+		let html = content(&job(index.job(3).unwrap()), &Health::Following { finalized: 5 }, index.last)
+			.into_string();
+		for expected in [
+			"Job #3 <span class=\"state settled\">settled</span>",
+			"data-health=\"live\"",
+			"submitted by",
+			"claimed by",
+			"result committed by",
+			"sampling drawn at 4.84 %",
+			"<strong>audited</strong>",
+			"audit assigned to",
+			"agrees with the provider",
+			"<tr id=\"paid\"><th>paid to the provider</th><td>2 HYPHA</td></tr>",
+			"verifier fees</th><td>0.01 HYPHA",
+			"returned to the client</th><td>2.99 HYPHA",
+			"cost to the client</th><td>2.01 HYPHA",
+			"sealed to the client",
+			"0xabababab",
+			"2025-12-04 00:00:01 UTC",
+		] {
+			assert!(html.contains(expected), "no `{expected}` in\n{html}");
+		}
+		// Every step has a sentence, none falls back to the debug form.
+		assert!(!html.contains("Event::") && !html.contains("{ job"), "{html}");
+	}
+
+	#[test]
+	fn an_account_page_shows_each_role() {
+		let index = settled_index();
+		let provider = AccountId::from([2; 32]);
+		let page = account_page(&provider, &index.accounts[&provider], Some(7));
+		let html = page.content.into_string();
+		assert!(html.contains("<tr id=\"earned\"><th>earned</th><td>2 HYPHA</td></tr>"), "{html}");
+		assert!(html.contains("81.2 %"), "the reputation now: {html}");
+		assert!(html.contains("data-chart=\"reputation\""), "{html}");
+		assert!(!html.contains("id=\"verifier\""), "{html}");
+		let verifier = AccountId::from([3; 32]);
+		let html = account_page(&verifier, &index.accounts[&verifier], None).content.into_string();
+		assert!(html.contains("<tr id=\"fees\"><th>fees</th><td>0.01 HYPHA</td></tr>"), "{html}");
+		assert!(html.contains("1 agreed, 0 disagreed, 0 missed"), "{html}");
+		let nobody = AccountId::from([9; 32]);
+		let html = account_page(&nobody, &AccountRecord::default(), None).content.into_string();
+		assert!(html.contains("has not taken part"), "{html}");
+	}
+
+	#[test]
+	fn the_market_page_counts_the_states_and_says_when_the_node_is_gone() {
+		let index = settled_index();
+		let gone = Health::Unreachable { since: SystemTime::now(), error: "connection refused".into() };
+		let html = document(&market(&index), &gone, index.last).into_string();
+		assert!(html.contains("data-health=\"unreachable\""), "{html}");
+		assert!(html.contains("The node is unreachable"), "{html}");
+		assert!(html.contains("connection refused"), "{html}");
+		assert!(html.contains("id=\"stat-settled\"><div class=\"value\">1</div>"), "{html}");
+		assert!(html.contains("1 of 1 (100.0 %)"), "{html}");
+		assert!(html.contains("0.02 HYPHA / unit"), "the median price: {html}");
+		let empty = market(&Index::default()).content.into_string();
+		assert!(empty.contains("No job yet."), "{empty}");
+	}
+
 	#[test]
 	fn what_a_page_shows_is_escaped() {
 		let page = not_found("<script>alert(1)</script>", "x");

@@ -17,11 +17,10 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::{free_port, http_get, Process};
+use crate::{free_port, Process};
 
-type Socket = tokio_tungstenite::WebSocketStream<
-	tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Socket =
+	tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The browser: `$HYPHA_CHROMIUM`, or `chromium` on the `PATH` (installed by
 /// `scripts/setup.sh`).
@@ -82,7 +81,7 @@ impl Browser {
 		let deadline = Instant::now() + Duration::from_secs(60);
 		let url = loop {
 			process.ensure_running()?;
-			if let Some(url) = http_get(port, "/json/list").ok().and_then(|r| page_socket(&r)) {
+			if let Some(url) = targets(port).ok().and_then(|r| page_socket(&r)) {
 				break url;
 			}
 			if Instant::now() > deadline {
@@ -198,7 +197,10 @@ impl Browser {
 	/// Saves a PNG of the page (the whole page, beyond the window) to `path`.
 	pub async fn screenshot(&mut self, path: &Path) -> Result<()> {
 		let shot = self
-			.call("Page.captureScreenshot", json!({ "format": "png", "captureBeyondViewport": true }))
+			.call(
+				"Page.captureScreenshot",
+				json!({ "format": "png", "captureBeyondViewport": true }),
+			)
 			.await?;
 		let data = shot["data"].as_str().context("a screenshot without data")?;
 		let png = base64::engine::general_purpose::STANDARD.decode(data)?;
@@ -216,11 +218,42 @@ impl Drop for Browser {
 	}
 }
 
+/// The browser's `/json/list`. Its DevTools HTTP server speaks HTTP/1.1
+/// only and keeps the connection open, so the body is read by its length.
+fn targets(port: u16) -> Result<String> {
+	use std::io::{Read, Write};
+	let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+	stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+	write!(stream, "GET /json/list HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n")?;
+	let mut response = Vec::new();
+	let mut chunk = [0u8; 4096];
+	loop {
+		let n = stream.read(&mut chunk)?;
+		if n == 0 {
+			break;
+		}
+		response.extend_from_slice(&chunk[..n]);
+		let text = String::from_utf8_lossy(&response);
+		if let Some((head, body)) = text.split_once("\r\n\r\n") {
+			let length = head.lines().find_map(|line| {
+				let (name, value) = line.split_once(':')?;
+				name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse().ok())?
+			});
+			if length.is_some_and(|length: usize| body.len() >= length) {
+				break;
+			}
+		}
+	}
+	Ok(String::from_utf8_lossy(&response).into_owned())
+}
+
 /// The WebSocket URL of the first page in a `/json/list` HTTP response.
 fn page_socket(response: &str) -> Option<String> {
 	let body = response.split_once("\r\n\r\n")?.1;
 	let targets: Value = serde_json::from_str(body).ok()?;
-	targets.as_array()?.iter().find(|t| t["type"] == "page").and_then(|t| {
-		t["webSocketDebuggerUrl"].as_str().map(str::to_string)
-	})
+	targets
+		.as_array()?
+		.iter()
+		.find(|t| t["type"] == "page")
+		.and_then(|t| t["webSocketDebuggerUrl"].as_str().map(str::to_string))
 }

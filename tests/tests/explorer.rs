@@ -98,8 +98,8 @@ async fn wait_healthy(port: u16, explorer: &mut Process) -> Result<()> {
 }
 
 fn start_explorer(port: u16, url: &str) -> Result<Process> {
-	let args = ["explorer", "--listen", &format!("127.0.0.1:{port}"), "--url", url]
-		.map(String::from);
+	let args =
+		["explorer", "--listen", &format!("127.0.0.1:{port}"), "--url", url].map(String::from);
 	Process::start("explorer", &binary("hypha")?, &args)
 }
 
@@ -158,17 +158,14 @@ async fn the_explorer_shows_the_market_jobs_and_accounts_in_a_real_browser() -> 
 	let mut node = NodeProcess::start("explorer-node", &["--dev", "--base-path", &base])?;
 	let client = node.client(STARTUP).await?;
 	let url = node.ws_url();
-	let store = start_blob_store_in(
-		"explorer-store",
-		&dir.join("store"),
-		free_port()?,
-		&["--node", &url],
-	)
-	.await?;
+	let store =
+		start_blob_store_in("explorer-store", &dir.join("store"), free_port()?, &["--node", &url])
+			.await?;
 	sudo_set(&url, &["p_min_ppm=1000000", "verifier_fee=0.01"]).await?;
 	let (eve, ferdie): (AccountId, AccountId) =
 		(dev::eve().public_key().into(), dev::ferdie().public_key().into());
-	let mut worker = start_worker("explorer-worker", &url, "//Eve", &dir.join("worker"), "0.01", &[])?;
+	let mut worker =
+		start_worker("explorer-worker", &url, "//Eve", &dir.join("worker"), "0.001", &[])?;
 	let mut verifier = start_verifier("explorer-verifier", &url, "//Ferdie", &[])?;
 	let spec = digits_training_job(&dir.join("job"), 2).await?.display().to_string();
 	let store_url = store.url();
@@ -179,7 +176,14 @@ async fn the_explorer_shows_the_market_jobs_and_accounts_in_a_real_browser() -> 
 		.await?;
 		hypha_e2e::submitted_job(&out)
 	};
-	let logs = || format!("{}\n{}\n{}", node.log_tail(), worker.process.log_tail(), verifier.process.log_tail());
+	let logs = || {
+		format!(
+			"{}\n{}\n{}",
+			node.log_tail(),
+			worker.process.log_tail(),
+			verifier.process.log_tail()
+		)
+	};
 
 	// Job one: every result audited.
 	let audited = submit().await?;
@@ -219,7 +223,10 @@ async fn the_explorer_shows_the_market_jobs_and_accounts_in_a_real_browser() -> 
 		.find(|s| s.0 == audited)
 		.map(|s| s.2)
 		.context("no JobSettled for the audited job")?;
-	println!("jobs {jobs:?}: audited {audited}, unaudited {unaudited}; Eve earned {}", format_hypha(earned));
+	println!(
+		"jobs {jobs:?}: audited {audited}, unaudited {unaudited}; Eve earned {}",
+		format_hypha(earned)
+	);
 
 	// The explorer, from the chain's first block.
 	let port = free_port()?;
@@ -230,16 +237,31 @@ async fn the_explorer_shows_the_market_jobs_and_accounts_in_a_real_browser() -> 
 
 	// The market: counts, the audit share, the charts.
 	browser.goto(&format!("{base_url}/")).await?;
-	browser.wait_for("the market is live", "document.querySelector('#health').dataset.health === 'live'").await?;
 	browser
-		.wait_for("the three charts are drawn", "document.querySelectorAll('.chart .uplot').length === 3")
+		.wait_for(
+			"the market is live",
+			"document.querySelector('#health').dataset.health === 'live'",
+		)
+		.await?;
+	browser
+		.wait_for(
+			"the three charts are drawn",
+			"document.querySelectorAll('.chart .uplot').length === 3",
+		)
 		.await?;
 	let settled = browser.text("#stat-settled .value").await?;
-	ensure!(settled == jobs.len().to_string(), "the market shows {settled} settled jobs, not {}", jobs.len());
+	ensure!(
+		settled == jobs.len().to_string(),
+		"the market shows {settled} settled jobs, not {}",
+		jobs.len()
+	);
 	ensure!(browser.text("#stat-jobs .value").await? == jobs.len().to_string());
 	ensure!(browser.text("#stat-cheats .value").await? == "0");
 	let audit_share = browser.text("#stat-audited .value").await?;
-	ensure!(audit_share.contains(&format!(" of {} (", jobs.len())), "the audit share reads {audit_share}");
+	ensure!(
+		audit_share.contains(&format!(" of {} (", jobs.len())),
+		"the audit share reads {audit_share}"
+	);
 	ensure!(browser.text("#stat-paid .value").await? == format_hypha(earned));
 	let market_rows = browser.eval("document.querySelectorAll('tr[data-job]').length").await?;
 	ensure!(market_rows.as_u64() == Some(jobs.len() as u64), "{market_rows} job rows");
@@ -250,21 +272,40 @@ async fn the_explorer_shows_the_market_jobs_and_accounts_in_a_real_browser() -> 
 	let title = browser.text("h1").await?;
 	ensure!(title.contains(&format!("Job #{audited}")) && title.contains("settled"), "{title}");
 	let steps = browser.text("table.steps").await?;
-	for step in ["submitted by", "claimed by", "result committed by", "audited", "verdict of", "agrees with the provider", "settled"] {
+	for step in [
+		"submitted by",
+		"claimed by",
+		"result committed by",
+		"audited",
+		"verdict of",
+		"agrees with the provider",
+		"settled",
+	] {
 		ensure!(steps.contains(step), "the steps of job {audited} lack `{step}`:\n{steps}");
 	}
 	let paid = browser.text("#paid td").await?;
-	ensure!(paid == format_hypha(paid_audited), "job {audited} shows {paid} paid, the chain {}", format_hypha(paid_audited));
+	ensure!(
+		paid == format_hypha(paid_audited),
+		"job {audited} shows {paid} paid, the chain {}",
+		format_hypha(paid_audited)
+	);
 	browser.screenshot(&shot(&dir, "job")).await?;
 	// The unaudited one says so.
 	browser.goto(&format!("{base_url}/job/{unaudited}")).await?;
 	let steps = browser.text("table.steps").await?;
-	ensure!(steps.contains("not audited") && steps.contains("settled"), "job {unaudited}:\n{steps}");
+	ensure!(
+		steps.contains("not audited") && steps.contains("settled"),
+		"job {unaudited}:\n{steps}"
+	);
 
 	// The provider: its bond, its earning, its reputation over time.
 	browser.goto(&format!("{base_url}/account/{eve}")).await?;
 	let shown = browser.text("#earned td").await?;
-	ensure!(shown == format_hypha(earned), "Eve's page shows {shown} earned, the chain {}", format_hypha(earned));
+	ensure!(
+		shown == format_hypha(earned),
+		"Eve's page shows {shown} earned, the chain {}",
+		format_hypha(earned)
+	);
 	let bond = browser.text("#provider").await?;
 	ensure!(bond.contains("1000 HYPHA"), "Eve's bond:\n{bond}");
 	browser.wait_for("Eve's reputation chart", "document.querySelector('.chart .uplot')").await?;
@@ -272,7 +313,11 @@ async fn the_explorer_shows_the_market_jobs_and_accounts_in_a_real_browser() -> 
 	// The verifier: its fees.
 	browser.goto(&format!("{base_url}/account/{ferdie}")).await?;
 	let shown = browser.text("#fees td").await?;
-	ensure!(shown == format_hypha(fees), "Ferdie's page shows {shown} in fees, the chain {}", format_hypha(fees));
+	ensure!(
+		shown == format_hypha(fees),
+		"Ferdie's page shows {shown} in fees, the chain {}",
+		format_hypha(fees)
+	);
 	// The parameters, read now.
 	browser.goto(&format!("{base_url}/params")).await?;
 	let params = browser.text("#content").await?;
@@ -282,7 +327,9 @@ async fn the_explorer_shows_the_market_jobs_and_accounts_in_a_real_browser() -> 
 	browser.goto(&format!("{base_url}/job/999999")).await?;
 	let missing = browser.text("#content").await?;
 	ensure!(missing.contains("There is no job #999999"), "{missing}");
-	ensure!(missing.contains(&format!("#1 to #{}", jobs.iter().max().unwrap())), "{missing}");
+	let range =
+		format!("#{} to #{}", jobs.iter().min().unwrap_or(&0), jobs.iter().max().unwrap_or(&0));
+	ensure!(missing.contains(&range), "the not-found page should name {range}: {missing}");
 	for (path, status, says) in [
 		("/job/999999", "404", "There is no job #999999"),
 		("/job/abc", "400", "is not a job id"),
@@ -301,13 +348,41 @@ async fn the_explorer_shows_the_market_jobs_and_accounts_in_a_real_browser() -> 
 	let (line, _) = get(port, &format!("/search?q=%23{audited}"))?;
 	ensure!(line.contains("303"), "a search for #{audited} should redirect: {line}");
 
+	// The Grafana dashboard names only metrics the processes export (the
+	// daemons stop when their node goes away, so before it does).
+	let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+		repo_root().join("docs/grafana/hypha.json"),
+	)?)?;
+	let wanted = dashboard_metrics(&dashboard)?;
+	let mut have = BTreeSet::new();
+	for metrics in [node.ports.prometheus, worker.port, verifier.port, port] {
+		have.extend(exported(&http_get(metrics, "/metrics")?));
+	}
+	let missing: Vec<&String> = wanted
+		.iter()
+		.filter(|name| {
+			let family = ["_bucket", "_sum", "_count"]
+				.iter()
+				.find_map(|suffix| name.strip_suffix(suffix))
+				.unwrap_or(name);
+			!have.contains(family)
+		})
+		.collect();
+	ensure!(missing.is_empty(), "the dashboard queries metrics nobody exports: {missing:?}");
+	ensure!(wanted.iter().any(|m| m.starts_with("hypha_worker_")), "no worker metric");
+	ensure!(wanted.iter().any(|m| m.starts_with("hypha_verifier_")), "no verifier metric");
+	ensure!(wanted.iter().any(|m| m.starts_with("substrate_")), "no node metric");
+
 	// The node goes away while the market page is open: the banner says so
 	// without a reload, the content stays, and it recovers.
 	browser.goto(&format!("{base_url}/")).await?;
 	browser.eval("window.__kept = true").await?;
 	node.kill();
 	browser
-		.wait_for("the page says the node is unreachable", "document.querySelector('#health').dataset.health === 'unreachable'")
+		.wait_for(
+			"the page says the node is unreachable",
+			"document.querySelector('#health').dataset.health === 'unreachable'",
+		)
 		.await?;
 	ensure!(browser.text("#health").await?.contains("The node is unreachable"));
 	ensure!(browser.text("#stat-settled .value").await? == jobs.len().to_string());
@@ -340,37 +415,17 @@ async fn the_explorer_shows_the_market_jobs_and_accounts_in_a_real_browser() -> 
 		(format!("/account/{ferdie}"), "<section"),
 		("/".to_string(), "<h1>"),
 	];
-	let before: Vec<String> = pages.iter().map(|(p, from)| page_of(p, from)).collect::<Result<_>>()?;
+	let before: Vec<String> =
+		pages.iter().map(|(p, from)| page_of(p, from)).collect::<Result<_>>()?;
 	explorer.restart()?;
 	wait_healthy(port, &mut explorer).await?;
 	for ((path, from), before) in pages.iter().zip(&before) {
 		let after = page_of(path, from)?;
-		ensure!(&after == before, "{path} changed across the explorer's restart:\n{before}\n---\n{after}");
+		ensure!(
+			&after == before,
+			"{path} changed across the explorer's restart:\n{before}\n---\n{after}"
+		);
 	}
-
-	// The Grafana dashboard names only metrics the daemons export.
-	let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
-		repo_root().join("docs/grafana/hypha.json"),
-	)?)?;
-	let wanted = dashboard_metrics(&dashboard)?;
-	let mut have = BTreeSet::new();
-	for metrics in [node.ports.prometheus, worker.port, verifier.port, port] {
-		have.extend(exported(&http_get(metrics, "/metrics")?));
-	}
-	let missing: Vec<&String> = wanted
-		.iter()
-		.filter(|name| {
-			let family = ["_bucket", "_sum", "_count"]
-				.iter()
-				.find_map(|suffix| name.strip_suffix(suffix))
-				.unwrap_or(name);
-			!have.contains(family)
-		})
-		.collect();
-	ensure!(missing.is_empty(), "the dashboard queries metrics nobody exports: {missing:?}");
-	ensure!(wanted.iter().any(|m| m.starts_with("hypha_worker_")), "no worker metric");
-	ensure!(wanted.iter().any(|m| m.starts_with("hypha_verifier_")), "no verifier metric");
-	ensure!(wanted.iter().any(|m| m.starts_with("substrate_")), "no node metric");
 
 	if std::env::var_os("HYPHA_UPDATE_SCREENSHOTS").is_some() {
 		for name in ["market", "job", "account"] {

@@ -29,12 +29,21 @@
     }
   };
 
-  function plot(el, series, data) {
+  // At least `span` seconds of x axis, ending at the last point: a chart of
+  // a young chain shows its few minutes, not a scale of years.
+  function range(span) {
+    return function (u, min, max) {
+      if (min == null || max == null) { return [min, max]; }
+      return [Math.min(min, max - span), max + span / 30];
+    };
+  }
+
+  function plot(el, series, data, span) {
     var width = Math.max(260, el.clientWidth - 16);
     var opts = {
       width: width,
       height: 170,
-      scales: { x: { time: true } },
+      scales: { x: { time: true, range: range(span) } },
       series: [{}].concat(series),
       legend: { show: true }
     };
@@ -54,7 +63,7 @@
         .then(function (d) {
           market.forEach(function (el) {
             var kind = SERIES[el.dataset.chart];
-            plot(el, kind.series, kind.data(d));
+            plot(el, kind.series, kind.data(d), 1800);
           });
         })
         .catch(function () {});
@@ -62,7 +71,7 @@
     document.querySelectorAll("div.chart[data-chart=reputation]").forEach(function (el) {
       var points = JSON.parse(el.dataset.points || "[[],[]]");
       plot(el, [{ label: "score %", stroke: "#2563eb", width: 2, points: { show: true } }],
-           points);
+           points, 120);
     });
   }
 

@@ -121,7 +121,9 @@ pub async fn follow(url: String, state: State) {
 					// A node that comes back with another chain (purged, or
 					// another URL behind the same address): start over.
 					if shared.genesis.is_some_and(|known| known != genesis) {
-						tracing::warn!("the node at {url} serves another chain now: indexing it afresh");
+						tracing::warn!(
+							"the node at {url} serves another chain now: indexing it afresh"
+						);
 						shared.index = Index::default();
 					}
 					shared.genesis = Some(genesis);
@@ -139,10 +141,7 @@ pub async fn follow(url: String, state: State) {
 			},
 			Err(error) => {
 				tracing::debug!("no node at {url}: {error}");
-				state.set_health(Health::Unreachable {
-					since: SystemTime::now(),
-					error,
-				});
+				state.set_health(Health::Unreachable { since: SystemTime::now(), error });
 			},
 		}
 		tokio::time::sleep(Duration::from_secs(1)).await;

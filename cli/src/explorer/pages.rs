@@ -561,9 +561,25 @@ mod tests {
 		};
 		let mut index = Index::default();
 		let steps: Vec<Vec<Event>> = vec![
-			vec![Event::Submitted { job: 3, client, budget: 5 * hypha_primitives::HYPHA, spec: Some(spec) }],
-			vec![Event::Claimed { job: 3, provider, price: 2_000_000_000_000, collateral: 9, deadline: 20 }],
-			vec![Event::Committed { job: 3, provider, commitment: [9; 32], output_uri: "blob://out".into() }],
+			vec![Event::Submitted {
+				job: 3,
+				client,
+				budget: 5 * hypha_primitives::HYPHA,
+				spec: Some(spec),
+			}],
+			vec![Event::Claimed {
+				job: 3,
+				provider,
+				price: 2_000_000_000_000,
+				collateral: 9,
+				deadline: 20,
+			}],
+			vec![Event::Committed {
+				job: 3,
+				provider,
+				commitment: [9; 32],
+				output_uri: "blob://out".into(),
+			}],
 			vec![
 				Event::Sampled { job: 3, audited: true, probability_ppm: 48_400 },
 				Event::AuditAssigned { job: 3, verifier, deadline: 40 },
@@ -591,8 +607,9 @@ mod tests {
 	#[test]
 	fn a_settled_job_page_shows_every_step_and_the_money() {
 		let index = settled_index();
-		let html = content(&job(index.job(3).unwrap()), &Health::Following { finalized: 5 }, index.last)
-			.into_string();
+		let html =
+			content(&job(index.job(3).unwrap()), &Health::Following { finalized: 5 }, index.last)
+				.into_string();
 		for expected in [
 			"Job #3 <span class=\"state settled\">settled</span>",
 			"data-health=\"live\"",
@@ -639,7 +656,8 @@ mod tests {
 	#[test]
 	fn the_market_page_counts_the_states_and_says_when_the_node_is_gone() {
 		let index = settled_index();
-		let gone = Health::Unreachable { since: SystemTime::now(), error: "connection refused".into() };
+		let gone =
+			Health::Unreachable { since: SystemTime::now(), error: "connection refused".into() };
 		let html = document(&market(&index), &gone, index.last).into_string();
 		assert!(html.contains("data-health=\"unreachable\""), "{html}");
 		assert!(html.contains("The node is unreachable"), "{html}");

@@ -53,6 +53,11 @@ use pages::Page;
 /// then follows new ones. Open it in a browser at `--listen`; it needs no
 /// internet (its charting library is served from the binary).
 #[derive(Debug, clap::Args)]
+#[command(
+	after_help = "Pages: / (the market), /job/ID, /account/ADDRESS, /params (parameters and \
+	referenda), /search?q=; Prometheus metrics on /metrics, /healthz for probes. The index is \
+	rebuilt from the chain's first block on every start. Guide: docs/EXPLORER.md"
+)]
 pub struct ExplorerArgs {
 	/// Address to serve the pages (and /metrics) on.
 	#[arg(long, default_value = "127.0.0.1:8090")]

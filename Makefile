@@ -19,8 +19,8 @@ setup: ## Install system packages and the wasm toolchain (idempotent)
 build: setup ## Build the node (with the runtime's wasm) and every other crate
 	$(CARGO) build --workspace --bins
 
-node: build ## Run a development node (RPC ws://127.0.0.1:9944, Prometheus :9615) until Ctrl-C
-	$(NODE) --dev
+node: build ## Run a development node (RPC ws://127.0.0.1:9944, Prometheus :9615, archive state for the explorer) until Ctrl-C
+	$(NODE) --dev --state-pruning archive
 
 dev-node: node ## Same as `make node`
 

@@ -54,7 +54,7 @@ export HYPHA_LOG="${HYPHA_LOG:-warn}"
 hypha() { "$bin/hypha" "$@"; }
 
 say "starting a development chain (logs: $dir/node.log)"
-"$bin/hypha-node" --dev --rpc-port "$rpc" --port "$p2p" --prometheus-port "$prom" \
+"$bin/hypha-node" --dev --state-pruning archive --rpc-port "$rpc" --port "$p2p" --prometheus-port "$prom" \
 	--no-telemetry --no-mdns >"$dir/node.log" 2>&1 &
 pids+=($!)
 wait_for_port "$rpc" hypha-node

@@ -103,6 +103,14 @@ fn start_explorer(port: u16, url: &str) -> Result<Process> {
 	Process::start("explorer", &binary("hypha")?, &args)
 }
 
+/// Waits until the page shows `charts` drawn charts (a live refresh
+/// redraws them after swapping the content in), then saves a screenshot.
+async fn charts_then_shot(browser: &mut Browser, charts: usize, path: &Path) -> Result<()> {
+	let drawn = format!("document.querySelectorAll('.chart .uplot').length === {charts}");
+	browser.wait_for("the charts before a screenshot", &drawn).await?;
+	browser.screenshot(path).await
+}
+
 fn shot(dir: &Path, name: &str) -> PathBuf {
 	dir.join("screenshots").join(format!("explorer-{name}.png"))
 }
@@ -155,7 +163,12 @@ async fn the_explorer_shows_the_market_jobs_and_accounts_in_a_real_browser() -> 
 	std::fs::create_dir_all(&dir)?;
 	// A base path of its own, so that the node comes back with its chain.
 	let base = dir.join("node").display().to_string();
-	let mut node = NodeProcess::start("explorer-node", &["--dev", "--base-path", &base])?;
+	// Archive state: the explorer reads every block's events from the
+	// start, and by default a node keeps the state of the last 256 only.
+	let mut node = NodeProcess::start(
+		"explorer-node",
+		&["--dev", "--base-path", &base, "--state-pruning", "archive"],
+	)?;
 	let client = node.client(STARTUP).await?;
 	let url = node.ws_url();
 	let store =
@@ -265,7 +278,7 @@ async fn the_explorer_shows_the_market_jobs_and_accounts_in_a_real_browser() -> 
 	ensure!(browser.text("#stat-paid .value").await? == format_hypha(earned));
 	let market_rows = browser.eval("document.querySelectorAll('tr[data-job]').length").await?;
 	ensure!(market_rows.as_u64() == Some(jobs.len() as u64), "{market_rows} job rows");
-	browser.screenshot(&shot(&dir, "market")).await?;
+	charts_then_shot(&mut browser, 3, &shot(&dir, "market")).await?;
 
 	// The audited job: settled, its steps, the money.
 	browser.goto(&format!("{base_url}/job/{audited}")).await?;
@@ -276,10 +289,11 @@ async fn the_explorer_shows_the_market_jobs_and_accounts_in_a_real_browser() -> 
 		"submitted by",
 		"claimed by",
 		"result committed by",
-		"audited",
+		"sampling drawn at 100.00 %: audited",
+		"audit assigned to",
 		"verdict of",
 		"agrees with the provider",
-		"settled",
+		"settled:",
 	] {
 		ensure!(steps.contains(step), "the steps of job {audited} lack `{step}`:\n{steps}");
 	}
@@ -309,7 +323,7 @@ async fn the_explorer_shows_the_market_jobs_and_accounts_in_a_real_browser() -> 
 	let bond = browser.text("#provider").await?;
 	ensure!(bond.contains("1000 HYPHA"), "Eve's bond:\n{bond}");
 	browser.wait_for("Eve's reputation chart", "document.querySelector('.chart .uplot')").await?;
-	browser.screenshot(&shot(&dir, "account")).await?;
+	charts_then_shot(&mut browser, 1, &shot(&dir, "account")).await?;
 	// The verifier: its fees.
 	browser.goto(&format!("{base_url}/account/{ferdie}")).await?;
 	let shown = browser.text("#fees td").await?;

@@ -82,8 +82,13 @@
     if (busy) { again = true; return; }
     busy = true;
     fetch(location.href, { headers: { "X-Hypha-Fragment": "1" }, cache: "no-store" })
-      .then(function (r) { return r.text(); })
+      .then(function (r) {
+        // Only the same page: not a not-found page while a restarted
+        // explorer catches up, not a proxy's error page.
+        return String(r.status) === document.body.dataset.status ? r.text() : null;
+      })
       .then(function (html) {
+        if (html === null) { return; }
         document.getElementById("content").innerHTML = html;
         draw();
       })

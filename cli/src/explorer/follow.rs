@@ -22,6 +22,14 @@ pub enum Health {
 		/// The node's latest finalized block.
 		finalized: u32,
 	},
+	/// The node answers but cannot serve block `block` (its state pruned,
+	/// say); the index is as of the block before, and the follower retries.
+	Stuck {
+		/// The block that cannot be read.
+		block: u32,
+		/// Why.
+		error: String,
+	},
 	/// The node does not answer; the index is as of its last block.
 	Unreachable {
 		/// Since when (wall clock).
@@ -44,6 +52,16 @@ pub struct Shared {
 	pub blocks_read: u64,
 	/// The genesis hash of the chain the index is of.
 	pub genesis: Option<[u8; 32]>,
+	/// The hash of the last block indexed.
+	pub last_hash: Option<[u8; 32]>,
+}
+
+impl Shared {
+	/// Forgets the index (the node's chain is another one now).
+	fn reset(&mut self) {
+		self.index = Index::default();
+		self.last_hash = None;
+	}
 }
 
 /// The shared state and a counter that ticks on every change (new blocks,
@@ -65,6 +83,7 @@ impl Default for State {
 				client: None,
 				blocks_read: 0,
 				genesis: None,
+				last_hash: None,
 			})),
 			changes: watch::Sender::new(0),
 		}
@@ -106,111 +125,190 @@ const READ_AHEAD: usize = 16;
 
 /// Follows the node at `url` for ever: connects (retrying every second
 /// while it does not answer), reads every finalized block after the last
-/// one indexed, then each new one as the node finalizes it.
+/// one indexed, then each new one as the node finalizes it. A block the
+/// node answers for but cannot serve (its state pruned) is retried every
+/// five seconds, and the pages say why.
 pub async fn follow(url: String, state: State) {
 	loop {
-		let connected = tokio::time::timeout(Duration::from_secs(10), hypha_client::connect(&url))
+		let connected = tokio::time::timeout(ANSWER_WITHIN, hypha_client::connect(&url))
 			.await
 			.map_err(|_| format!("{url} did not answer within 10 s"))
 			.and_then(|result| result.map_err(|error| error.to_string()));
-		match connected {
-			Ok(client) => {
-				{
-					let mut shared = state.write();
-					let genesis = client.genesis_hash().0;
-					// A node that comes back with another chain (purged, or
-					// another URL behind the same address): start over.
-					if shared.genesis.is_some_and(|known| known != genesis) {
-						tracing::warn!(
-							"the node at {url} serves another chain now: indexing it afresh"
-						);
-						shared.index = Index::default();
-					}
-					shared.genesis = Some(genesis);
-					shared.client = Some(client.clone());
-				}
-				state.changed();
-				if let Err(error) = follow_client(&client, &state).await {
-					tracing::warn!("lost the node at {url}: {error:#}");
-					state.write().client = None;
-					state.set_health(Health::Unreachable {
-						since: SystemTime::now(),
-						error: format!("{error:#}"),
-					});
-				}
-			},
+		let client = match connected {
+			Ok(client) => client,
 			Err(error) => {
 				tracing::debug!("no node at {url}: {error}");
 				state.set_health(Health::Unreachable { since: SystemTime::now(), error });
+				tokio::time::sleep(Duration::from_secs(1)).await;
+				continue;
+			},
+		};
+		{
+			let mut shared = state.write();
+			let genesis = client.genesis_hash().0;
+			// A node that comes back with another chain (another network
+			// behind the same address): start over.
+			if shared.genesis.is_some_and(|known| known != genesis) {
+				tracing::warn!("the node at {url} serves another chain now: indexing it afresh");
+				shared.reset();
+			}
+			shared.genesis = Some(genesis);
+			shared.client = Some(client.clone());
+		}
+		state.changed();
+		let lost = follow_client(&client, &state).await;
+		state.write().client = None;
+		match lost {
+			Lost::Block(number, error) if finalized(&client).await.is_ok() => {
+				tracing::warn!("the node at {url} cannot serve block {number}: {error:#}");
+				state.set_health(Health::Stuck { block: number, error: format!("{error:#}") });
+				tokio::time::sleep(Duration::from_secs(5)).await;
+			},
+			Lost::Block(_, error) | Lost::Node(error) => {
+				tracing::warn!("lost the node at {url}: {error:#}");
+				state.set_health(Health::Unreachable {
+					since: SystemTime::now(),
+					error: format!("{error:#}"),
+				});
+				tokio::time::sleep(Duration::from_secs(1)).await;
 			},
 		}
-		tokio::time::sleep(Duration::from_secs(1)).await;
 	}
+}
+
+/// How long the node has to answer one call.
+const ANSWER_WITHIN: Duration = Duration::from_secs(10);
+
+/// Why [`follow_client`] stopped.
+enum Lost {
+	/// The node did not answer.
+	Node(anyhow::Error),
+	/// Block `.0` could not be read (the node may still answer: pruned
+	/// state, a block it does not have).
+	Block(u32, anyhow::Error),
+}
+
+/// The node's latest finalized block number.
+async fn finalized(client: &Client) -> Result<u32> {
+	let at = tokio::time::timeout(ANSWER_WITHIN, client.at_current_block())
+		.await
+		.context("the node did not answer within 10 s")?
+		.context("reading the finalized block")?;
+	u32::try_from(at.block_number()).context("block number")
+}
+
+/// Whether the node's chain is still the one the index is of: the block
+/// the index ended with is still there, with the same hash. A dev chain
+/// started afresh keeps its genesis, so the genesis alone cannot tell.
+/// `None` when the node cannot say (the old block's state pruned).
+async fn same_chain(client: &Client, state: &State, finalized: u32) -> Option<bool> {
+	let (last, hash) = {
+		let shared = state.read();
+		(shared.index.last?, shared.last_hash?)
+	};
+	if finalized < last.block {
+		return Some(false);
+	}
+	let at = tokio::time::timeout(ANSWER_WITHIN, client.at_block(u64::from(last.block)))
+		.await
+		.ok()?
+		.ok()?;
+	Some(at.block_hash().0 == hash)
 }
 
 /// Reads every finalized block after the last one indexed, then waits for
 /// the node's next finalized head (the subscription only wakes the reader,
 /// which reads by number, so a head that jumps several blocks skips none);
 /// a node silent for 10 s is asked again, and one that does not answer
-/// ends the call with an error.
-async fn follow_client(client: &Client, state: &State) -> Result<()> {
-	let mut heads = tokio::time::timeout(Duration::from_secs(10), client.stream_blocks())
-		.await
-		.context("the node did not answer within 10 s")?
-		.context("subscribing to the finalized blocks")?;
+/// ends the call.
+async fn follow_client(client: &Client, state: &State) -> Lost {
+	let subscribed = tokio::time::timeout(ANSWER_WITHIN, client.stream_blocks()).await;
+	let mut heads = match subscribed {
+		Ok(Ok(heads)) => heads,
+		Ok(Err(error)) => return Lost::Node(anyhow::anyhow!("subscribing to blocks: {error}")),
+		Err(_) => return Lost::Node(anyhow::anyhow!("the node did not answer within 10 s")),
+	};
+	let mut checked = false;
 	loop {
-		let finalized = tokio::time::timeout(Duration::from_secs(10), client.at_current_block())
-			.await
-			.context("the node did not answer within 10 s")?
-			.context("reading the finalized block")?;
-		let finalized = u32::try_from(finalized.block_number()).context("block number")?;
-		state.set_health(Health::Following { finalized });
+		let finalized = match finalized(client).await {
+			Ok(finalized) => finalized,
+			Err(error) => return Lost::Node(error),
+		};
+		if !checked {
+			if same_chain(client, state, finalized).await == Some(false) {
+				tracing::warn!("the node's chain is not the one indexed: indexing it afresh");
+				state.write().reset();
+				state.changed();
+			}
+			checked = true;
+		}
+		// A stuck follower says so until the block it is stuck at is read.
+		let mut stuck = matches!(state.read().health, Health::Stuck { .. });
+		if !stuck {
+			state.set_health(Health::Following { finalized });
+		}
 		let next = state.read().index.last.map_or(1, |last| last.block + 1);
 		if next <= finalized {
 			let mut blocks = futures::stream::iter(next..=finalized)
 				.map(|number| read_block(client, number))
 				.buffered(READ_AHEAD);
 			while let Some(block) = blocks.next().await {
-				let (stamp, events) = block?;
+				let (stamp, hash, events) = match block {
+					Ok(block) => block,
+					Err(lost) => return lost,
+				};
 				{
 					let mut shared = state.write();
 					shared.index.apply(stamp, events);
+					shared.last_hash = Some(hash);
 					shared.blocks_read += 1;
 				}
 				state.changed();
+				if stuck {
+					state.set_health(Health::Following { finalized });
+					stuck = false;
+				}
 			}
 		}
-		match tokio::time::timeout(Duration::from_secs(10), heads.next()).await {
+		match tokio::time::timeout(ANSWER_WITHIN, heads.next()).await {
 			Ok(Some(Ok(_))) | Err(_) => {},
-			Ok(Some(Err(error))) => anyhow::bail!("following the finalized blocks: {error}"),
-			Ok(None) => anyhow::bail!("the node ended the subscription to finalized blocks"),
+			Ok(Some(Err(error))) => {
+				return Lost::Node(anyhow::anyhow!("following the finalized blocks: {error}"))
+			},
+			Ok(None) => {
+				return Lost::Node(anyhow::anyhow!("the node ended the subscription to blocks"))
+			},
 		}
 	}
 }
 
-/// The stamp and the explorer's events of block `number`.
-async fn read_block(client: &Client, number: u32) -> Result<(Stamp, Vec<Event>)> {
+/// The stamp, hash and explorer's events of block `number`.
+async fn read_block(client: &Client, number: u32) -> Result<(Stamp, [u8; 32], Vec<Event>), Lost> {
 	let read = async {
 		let at = client.at_block(u64::from(number)).await?;
 		let millis = at.storage().fetch(api::storage().timestamp().now(), ()).await?.decode()?;
 		let events = at.events().fetch().await?;
 		let mut decoded = decode(&events)?;
-		// A submission's spec, from the block that stored it.
+		// A submission's spec, from the block that stored it (a record that
+		// does not decode leaves the spec unknown; the job is still indexed).
 		for event in &mut decoded {
 			if let Event::Submitted { job, spec, .. } = event {
 				let entry = at.storage().entry(api::storage().jobs().jobs())?;
 				if let Some(value) = entry.try_fetch((*job,)).await? {
-					let record: hypha_client::Job = value.decode()?;
-					*spec = Some(summary(&record));
+					match value.decode() {
+						Ok(record) => *spec = Some(summary(&record)),
+						Err(error) => tracing::warn!("job {job}'s record does not decode: {error}"),
+					}
 				}
 			}
 		}
-		anyhow::Ok((Stamp { block: number, millis }, decoded))
+		anyhow::Ok((Stamp { block: number, millis }, at.block_hash().0, decoded))
 	};
-	tokio::time::timeout(Duration::from_secs(30), read)
-		.await
-		.with_context(|| format!("block {number} was not read within 30 s"))?
-		.with_context(|| format!("reading block {number}"))
+	match tokio::time::timeout(Duration::from_secs(30), read).await {
+		Ok(Ok(block)) => Ok(block),
+		Ok(Err(error)) => Err(Lost::Block(number, error)),
+		Err(_) => Err(Lost::Node(anyhow::anyhow!("block {number} was not read within 30 s"))),
+	}
 }
 
 fn summary(job: &hypha_client::Job) -> SpecSummary {
@@ -236,69 +334,91 @@ fn role(role: &api::runtime_types::pallet_stake::interface::Role) -> Role {
 }
 
 /// The events of one block that the explorer keeps, in their order.
+///
+/// An event the explorer cannot decode (a runtime upgrade it was not built
+/// for) is logged and skipped, so that one unknown layout does not stop the
+/// index at its block.
 pub fn decode(events: &Events) -> Result<Vec<Event>> {
-	use api::stake::events as s;
 	let mut out = Vec::new();
 	for event in events.iter() {
-		let event = event?;
-		let decoded = match event.pallet_name() {
-			"Jobs" => decode_jobs(&event)?,
-			"Stake" => {
-				if let Some(e) = event.decode_fields_as::<s::ProviderRegistered>().transpose()? {
-					Some(Event::Registered { who: e.who, role: Role::Provider, bond: e.bond })
-				} else if let Some(e) =
-					event.decode_fields_as::<s::VerifierRegistered>().transpose()?
-				{
-					Some(Event::Registered { who: e.who, role: Role::Verifier, bond: e.bond })
-				} else if let Some(e) = event.decode_fields_as::<s::Bonded>().transpose()? {
-					Some(Event::Bonded { who: e.who, role: role(&e.role), amount: e.amount })
-				} else if let Some(e) = event.decode_fields_as::<s::Unbonded>().transpose()? {
-					Some(Event::Unbonded { who: e.who, role: role(&e.role), amount: e.amount })
-				} else if let Some(e) = event.decode_fields_as::<s::Deregistered>().transpose()? {
-					Some(Event::Deregistered { who: e.who, role: role(&e.role) })
-				} else if let Some(e) =
-					event.decode_fields_as::<s::VerifierDisplaced>().transpose()?
-				{
-					Some(Event::Deregistered { who: e.who, role: Role::Verifier })
-				} else if let Some(e) = event.decode_fields_as::<s::StakeSlashed>().transpose()? {
-					Some(Event::StakeSlashed { who: e.who, role: role(&e.role), amount: e.amount })
-				} else if event.decode_fields_as::<s::ParamsSet>().transpose()?.is_some() {
-					Some(Event::ParamsChanged)
-				} else {
-					None
-				}
+		let event = match event {
+			Ok(event) => event,
+			Err(error) => {
+				tracing::warn!("unreadable event bytes; the rest of the block is skipped: {error}");
+				break;
 			},
-			"Reputation" => event
-				.decode_fields_as::<api::reputation::events::OutcomeRecorded>()
-				.transpose()?
-				.map(|e| Event::Reputation {
-					who: e.who,
-					outcome: format!("{:?}", e.outcome),
-					score_ppm: e.score.0,
-				}),
-			"Balances" => {
-				use api::runtime_types::{hypha_runtime::RuntimeHoldReason, pallet_jobs};
-				event
-					.decode_fields_as::<api::balances::events::TransferOnHold>()
-					.transpose()?
-					.filter(|e| {
-						matches!(
-							e.reason,
-							RuntimeHoldReason::Jobs(pallet_jobs::pallet::HoldReason::JobEscrow)
-						)
-					})
-					.map(|e| Event::EscrowPaid { from: e.source, to: e.dest, amount: e.amount })
-			},
-			_ => None,
 		};
-		out.extend(decoded);
+		match decode_one(&event) {
+			Ok(decoded) => out.extend(decoded),
+			Err(error) => tracing::warn!(
+				"skipping an event of {}::{} that does not decode (a runtime upgrade this \
+				 explorer was not built for?): {error:#}",
+				event.pallet_name(),
+				event.event_name()
+			),
+		}
 	}
 	Ok(out)
 }
 
-fn decode_jobs(
-	event: &hypha_client::subxt::events::Event<'_, hypha_client::HyphaConfig>,
-) -> Result<Option<Event>> {
+type ChainEvent<'a> = hypha_client::subxt::events::Event<'a, hypha_client::HyphaConfig>;
+
+fn decode_one(event: &ChainEvent<'_>) -> Result<Option<Event>> {
+	use api::stake::events as s;
+	Ok(match event.pallet_name() {
+		"Jobs" => decode_jobs(event)?,
+		"Stake" => {
+			if let Some(e) = event.decode_fields_as::<s::ProviderRegistered>().transpose()? {
+				Some(Event::Registered { who: e.who, role: Role::Provider, bond: e.bond })
+			} else if let Some(e) = event.decode_fields_as::<s::VerifierRegistered>().transpose()? {
+				Some(Event::Registered { who: e.who, role: Role::Verifier, bond: e.bond })
+			} else if let Some(e) = event.decode_fields_as::<s::Bonded>().transpose()? {
+				Some(Event::Bonded { who: e.who, role: role(&e.role), amount: e.amount })
+			} else if let Some(e) = event.decode_fields_as::<s::Unbonded>().transpose()? {
+				Some(Event::Unbonded { who: e.who, role: role(&e.role), amount: e.amount })
+			} else if let Some(e) = event.decode_fields_as::<s::Deregistered>().transpose()? {
+				Some(Event::Deregistered { who: e.who, role: role(&e.role) })
+			} else if let Some(e) = event.decode_fields_as::<s::VerifierDisplaced>().transpose()? {
+				Some(Event::Deregistered { who: e.who, role: Role::Verifier })
+			} else if let Some(e) = event.decode_fields_as::<s::StakeSlashed>().transpose()? {
+				use api::runtime_types::pallet_stake::pallet::SlashedTo;
+				let to = match e.destination {
+					SlashedTo::Account(to) => Some(to),
+					SlashedTo::Burned => None,
+				};
+				Some(Event::StakeSlashed { who: e.who, role: role(&e.role), amount: e.amount, to })
+			} else if event.decode_fields_as::<s::ParamsSet>().transpose()?.is_some() {
+				Some(Event::ParamsChanged)
+			} else {
+				None
+			}
+		},
+		"Reputation" => event
+			.decode_fields_as::<api::reputation::events::OutcomeRecorded>()
+			.transpose()?
+			.map(|e| Event::Reputation {
+				who: e.who,
+				outcome: format!("{:?}", e.outcome),
+				score_ppm: e.score.0,
+			}),
+		"Balances" => {
+			use api::runtime_types::{hypha_runtime::RuntimeHoldReason, pallet_jobs};
+			event
+				.decode_fields_as::<api::balances::events::TransferOnHold>()
+				.transpose()?
+				.filter(|e| {
+					matches!(
+						e.reason,
+						RuntimeHoldReason::Jobs(pallet_jobs::pallet::HoldReason::JobEscrow)
+					)
+				})
+				.map(|e| Event::EscrowPaid { from: e.source, to: e.dest, amount: e.amount })
+		},
+		_ => None,
+	})
+}
+
+fn decode_jobs(event: &ChainEvent<'_>) -> Result<Option<Event>> {
 	use api::jobs::events as j;
 	macro_rules! try_event {
 		($ty:ty, |$e:ident| $make:expr) => {

@@ -100,8 +100,9 @@ pub enum Event {
 	/// `Stake::Deregistered` and `Stake::VerifierDisplaced`: the whole bond
 	/// is unbonding.
 	Deregistered { who: AccountId, role: Role },
-	/// `Stake::StakeSlashed`.
-	StakeSlashed { who: AccountId, role: Role, amount: u128 },
+	/// `Stake::StakeSlashed`: `to` the account the tokens went to (a
+	/// verifier's reward, a client's compensation), `None` when burned.
+	StakeSlashed { who: AccountId, role: Role, amount: u128, to: Option<AccountId> },
 	/// `Reputation::OutcomeRecorded`: an account's new score.
 	Reputation { who: AccountId, outcome: String, score_ppm: u32 },
 	/// `Jobs::ParamsUpdated` or `Stake::ParamsSet`.
@@ -208,6 +209,9 @@ pub struct JobRecord {
 	pub steps: Vec<(Stamp, Event)>,
 	/// Payments out of the escrow to each account: `(to, amount)`.
 	pub escrow_paid: Vec<(AccountId, u128)>,
+	/// Payments out of the provider's collateral (a caught cheat's): the
+	/// winning verifiers' rewards and the client's compensation.
+	pub collateral_paid: Vec<(AccountId, u128)>,
 	/// The submission's block.
 	pub submitted: Stamp,
 	/// The block that ended it.
@@ -360,6 +364,9 @@ pub struct Index {
 	/// Escrow payments seen in the block being applied, waiting for the
 	/// event that ends their job.
 	pending_escrow: Vec<(AccountId, u128)>,
+	/// Provider stake slashed to an account in the block being applied,
+	/// waiting for the `ProviderSlashed` that explains it.
+	pending_collateral: Vec<(AccountId, u128)>,
 }
 
 /// The median of `values` (`None` when empty).
@@ -389,6 +396,13 @@ impl Index {
 		// spending and its receivers' income.
 		for (to, amount) in std::mem::take(&mut self.pending_escrow) {
 			self.book_escrow(None, &to, amount);
+		}
+		// A provider's stake slashed to a verifier outside a caught cheat's
+		// end is still that verifier's reward.
+		for (to, amount) in std::mem::take(&mut self.pending_collateral) {
+			if self.accounts.get(&to).is_some_and(|a| a.verifier.is_some()) {
+				self.verifier(&to).fees += amount;
+			}
 		}
 		self.last = Some(at);
 	}
@@ -479,6 +493,7 @@ impl Index {
 						audited: None,
 						steps: Vec::new(),
 						escrow_paid: Vec::new(),
+						collateral_paid: Vec::new(),
 						submitted: at,
 						ended: None,
 						paid: 0,
@@ -530,13 +545,19 @@ impl Index {
 				self.provider(&provider).lost.push(job);
 			},
 			Sampled { job, audited, .. } => {
-				self.totals.sampled += 1;
-				if audited {
+				// A result is counted once: a second draw (after a report
+				// that the output was not delivered) can only turn a skipped
+				// audit into an audit.
+				let before = self.jobs.get(&job).and_then(|record| record.audited);
+				if before.is_none() {
+					self.totals.sampled += 1;
+				}
+				if audited && before != Some(true) {
 					self.totals.audited += 1;
 					self.minute(at).audited += 1;
 				}
 				if let Some(record) = self.jobs.get_mut(&job) {
-					record.audited = Some(audited);
+					record.audited = Some(audited || before == Some(true));
 				}
 			},
 			AuditAssigned { job, verifier, .. } => {
@@ -557,12 +578,9 @@ impl Index {
 					record.disagreed += 1;
 				}
 			},
-			VerdictCommitted { verifier, auditor, .. } => {
-				if auditor {
-					self.verifier(&verifier).disagreed += 1;
-				}
-			},
-			RevealOpened { .. } | DeliveryReported { .. } => {},
+			// A committed verdict is counted when it is revealed (the
+			// auditor's disagreement too: it reveals in the dispute).
+			VerdictCommitted { .. } | RevealOpened { .. } | DeliveryReported { .. } => {},
 			VerifierAbsent { verifier, .. } => self.verifier(&verifier).absent += 1,
 			VerifierSlashed { .. } => self.totals.verifiers_slashed += 1,
 			Settled { job, provider, paid, verifier_fees, refunded } => {
@@ -584,6 +602,17 @@ impl Index {
 			},
 			ProviderSlashed { job, provider, slashed, refunded } => {
 				self.end(at, job, JobState::Slashed);
+				// The collateral went to the winning verifiers (their
+				// reward) and the rest to the client (its compensation).
+				let client = self.jobs.get(&job).map(|record| record.client);
+				for (to, amount) in std::mem::take(&mut self.pending_collateral) {
+					if let Some(record) = self.jobs.get_mut(&job) {
+						record.collateral_paid.push((to, amount));
+					}
+					if client != Some(to) {
+						self.verifier(&to).fees += amount;
+					}
+				}
 				self.totals.cheats_caught += 1;
 				if let Some(record) = self.jobs.get_mut(&job) {
 					record.slashed += slashed;
@@ -626,7 +655,10 @@ impl Index {
 					Role::Verifier => self.verifier(&who).registered = false,
 				}
 			},
-			StakeSlashed { who, role, amount } => {
+			StakeSlashed { who, role, amount, to } => {
+				if let (Role::Provider, Some(to)) = (role, to) {
+					self.pending_collateral.push((to, amount));
+				}
 				let bond = self.bond(&who, role);
 				*bond = bond.saturating_sub(amount);
 				match role {
@@ -794,23 +826,37 @@ mod tests {
 			at(5),
 			vec![
 				Event::Verdict { job: 1, verifier: VERIFIER, agrees: false },
-				Event::EscrowPaid { from: ALICE, to: VERIFIER, amount: 50 },
-				Event::StakeSlashed { who: PROVIDER, role: Role::Provider, amount: 5_000 },
+				// What the pallet emits: the winner's reward and the client's
+				// compensation out of the provider's collateral, then the end.
+				Event::StakeSlashed {
+					who: PROVIDER,
+					role: Role::Provider,
+					amount: 50,
+					to: Some(VERIFIER),
+				},
+				Event::StakeSlashed {
+					who: PROVIDER,
+					role: Role::Provider,
+					amount: 4_950,
+					to: Some(ALICE),
+				},
 				Event::ProviderSlashed {
 					job: 1,
 					provider: PROVIDER,
 					slashed: 5_000,
-					refunded: 950,
+					refunded: 1_000,
 				},
 			],
 		);
 		let job = index.job(1).unwrap();
 		assert_eq!(job.state, JobState::Slashed);
-		assert_eq!((job.slashed, job.refunded, job.paid), (5_000, 950, 0));
+		assert_eq!((job.slashed, job.refunded, job.paid), (5_000, 1_000, 0));
+		assert_eq!(job.collateral_paid, vec![(VERIFIER, 50), (ALICE, 4_950)]);
 		let provider = index.accounts[&PROVIDER].provider.as_ref().unwrap();
 		assert_eq!((provider.bond, provider.slashed, provider.earned), (5_000, 5_000, 0));
 		assert_eq!(provider.lost, vec![1]);
-		assert_eq!(index.accounts[&VERIFIER].verifier.as_ref().unwrap().fees, 50);
+		let verifier = index.accounts[&VERIFIER].verifier.as_ref().unwrap();
+		assert_eq!((verifier.fees, verifier.disagreed), (50, 1));
 		assert_eq!((index.totals.cheats_caught, index.counts()[6]), (1, 1));
 		// A later state event of an ended job does not reopen it.
 		index.apply(
@@ -861,6 +907,25 @@ mod tests {
 		assert_eq!(index.totals.deadlines_missed, 1);
 		// No spec: no price per unit, and the median skips it.
 		assert_eq!(index.median_price_per_unit(), None);
+	}
+
+	#[test]
+	fn a_second_draw_after_a_delivery_report_counts_the_result_once() {
+		let mut index = Index::default();
+		submitted_claimed_committed(&mut index, 1, 1, 400);
+		index
+			.apply(at(4), vec![Event::Sampled { job: 1, audited: false, probability_ppm: 50_000 }]);
+		index.apply(at(5), vec![Event::DeliveryReported { job: 1, draw_at: 7 }]);
+		index.apply(
+			at(7),
+			vec![Event::Sampled { job: 1, audited: true, probability_ppm: 1_000_000 }],
+		);
+		assert_eq!((index.totals.sampled, index.totals.audited), (1, 1));
+		assert_eq!(index.job(1).unwrap().audited, Some(true));
+		// A skipped draw after an audit does not undo it.
+		index.apply(at(8), vec![Event::Sampled { job: 1, audited: false, probability_ppm: 1 }]);
+		assert_eq!((index.totals.sampled, index.totals.audited), (1, 1));
+		assert_eq!(index.job(1).unwrap().audited, Some(true));
 	}
 
 	#[test]

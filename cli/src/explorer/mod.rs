@@ -167,7 +167,7 @@ fn render(app: &App, route: &str, headers: &HeaderMap, status: StatusCode, page:
 	let markup = if headers.contains_key(FRAGMENT) {
 		pages::content(&page, &shared.health, last)
 	} else {
-		pages::document(&page, &shared.health, last)
+		pages::document(&page, status.as_u16(), &shared.health, last)
 	};
 	drop(shared);
 	(status, [(header::CACHE_CONTROL, "no-store")], Html(markup.into_string())).into_response()
@@ -453,6 +453,11 @@ async fn healthz(AxumState(app): AxumState<App>) -> Response {
 		Health::Connecting => {
 			(StatusCode::SERVICE_UNAVAILABLE, "connecting to the node\n").into_response()
 		},
+		Health::Stuck { block, error } => (
+			StatusCode::SERVICE_UNAVAILABLE,
+			format!("the node cannot serve block #{block}: {error}\n"),
+		)
+			.into_response(),
 		Health::Unreachable { error, .. } => {
 			(StatusCode::SERVICE_UNAVAILABLE, format!("node unreachable: {error}\n"))
 				.into_response()
@@ -492,8 +497,9 @@ mod tests {
 
 	#[test]
 	fn every_asset_the_pages_name_is_served() {
-		let html = pages::document(&pages::market(&Index::default()), &Health::Connecting, None)
-			.into_string();
+		let html =
+			pages::document(&pages::market(&Index::default()), 200, &Health::Connecting, None)
+				.into_string();
 		for file in ["uPlot.iife.min.js", "uPlot.min.css", "explorer.js", "explorer.css"] {
 			assert!(html.contains(&format!("/assets/{file}")), "{file} is not linked");
 			assert!(asset_bytes(file).is_some_and(|(_, b)| !b.is_empty()), "{file}");

@@ -23,9 +23,12 @@ pub struct Page {
 	pub content: Markup,
 }
 
-/// The whole document of `page`, with the node's health and the last block
-/// in the header.
-pub fn document(page: &Page, health: &Health, last: Option<Stamp>) -> Markup {
+/// The whole document of `page`, answered with HTTP `status`, with the
+/// node's health and the last block in the header. The live script swaps
+/// in a new content only when it comes with the same status (a job page
+/// does not turn into a not-found page while a restarted explorer catches
+/// up).
+pub fn document(page: &Page, status: u16, health: &Health, last: Option<Stamp>) -> Markup {
 	html! {
 		(DOCTYPE)
 		html lang="en" {
@@ -38,7 +41,7 @@ pub fn document(page: &Page, health: &Health, last: Option<Stamp>) -> Markup {
 				script src="/assets/uPlot.iife.min.js" {}
 				script src="/assets/explorer.js" defer {}
 			}
-			body {
+			body data-status=(status) {
 				header {
 					a.brand href="/" { "Hypha" }
 					nav {
@@ -83,6 +86,15 @@ fn banner(health: &Health, last: Option<Stamp>) -> Markup {
 			div.banner.ok #health data-health="live" {
 				"Live · finalized block #" (finalized)
 				@if let Some(last) = last { " · " (time(last.millis)) }
+			}
+		},
+		Health::Stuck { block, error } => html! {
+			div.banner.down #health data-health="stuck" {
+				strong { "The node cannot serve block #" (block) }
+				" (" (error) "). A node that prunes state (Substrate keeps the last 256 blocks by \
+				 default) cannot serve old blocks to an explorer: run it with "
+				code { "--state-pruning archive" } ". Showing what was indexed up to block #"
+				(indexed) "; retrying every 5 s."
 			}
 		},
 		Health::Unreachable { since, error } => {
@@ -363,6 +375,12 @@ pub fn job(job: &JobRecord) -> Page {
 					@if let Some(price) = job.price { tr { th { "price" } td { (hypha(price)) } } }
 					@for (to, amount) in &job.escrow_paid {
 						tr { th { "paid from escrow to " (account(to)) } td { (hypha(*amount)) } }
+					}
+					@for (to, amount) in &job.collateral_paid {
+						tr.collateral {
+							th { "paid from the provider's collateral to " (account(to)) @if *to == job.client { " (compensation)" } @else { " (reward)" } }
+							td { (hypha(*amount)) }
+						}
 					}
 					@if job.state.is_final() {
 						tr #paid { th { "paid to the provider" } td { (hypha(job.paid)) } }
@@ -658,13 +676,18 @@ mod tests {
 		let index = settled_index();
 		let gone =
 			Health::Unreachable { since: SystemTime::now(), error: "connection refused".into() };
-		let html = document(&market(&index), &gone, index.last).into_string();
+		let html = document(&market(&index), 200, &gone, index.last).into_string();
 		assert!(html.contains("data-health=\"unreachable\""), "{html}");
 		assert!(html.contains("The node is unreachable"), "{html}");
 		assert!(html.contains("connection refused"), "{html}");
 		assert!(html.contains("id=\"stat-settled\"><div class=\"value\">1</div>"), "{html}");
 		assert!(html.contains("1 of 1 (100.0 %)"), "{html}");
 		assert!(html.contains("0.02 HYPHA / unit"), "the median price: {html}");
+		let stuck = Health::Stuck { block: 7, error: "State already discarded".into() };
+		let html = content(&market(&index), &stuck, index.last).into_string();
+		assert!(html.contains("data-health=\"stuck\""), "{html}");
+		assert!(html.contains("cannot serve block #7"), "{html}");
+		assert!(html.contains("--state-pruning archive"), "{html}");
 		let empty = market(&Index::default()).content.into_string();
 		assert!(empty.contains("No job yet."), "{empty}");
 	}
@@ -672,7 +695,7 @@ mod tests {
 	#[test]
 	fn what_a_page_shows_is_escaped() {
 		let page = not_found("<script>alert(1)</script>", "x");
-		let html = document(&page, &Health::Connecting, None).into_string();
+		let html = document(&page, 404, &Health::Connecting, None).into_string();
 		assert!(!html.contains("<script>alert"), "{html}");
 		assert!(html.contains("&lt;script&gt;"), "{html}");
 	}

@@ -53,6 +53,12 @@ pub fn router(registry: Registry) -> Router {
 }
 
 async fn get_metrics(State(registry): State<Registry>) -> Response {
+	text(&registry)
+}
+
+/// `registry`'s metrics in Prometheus' text format, as a response (for a
+/// server that updates gauges of its own before answering `/metrics`).
+pub fn text(registry: &Registry) -> Response {
 	use prometheus::Encoder;
 	let mut buffer = Vec::new();
 	match prometheus::TextEncoder::new().encode(&registry.gather(), &mut buffer) {

@@ -81,7 +81,7 @@ impl Browser {
 		let deadline = Instant::now() + Duration::from_secs(60);
 		let url = loop {
 			process.ensure_running()?;
-			if let Some(url) = targets(port).ok().and_then(|r| page_socket(&r)) {
+			if let Some(url) = targets(port).await.ok().and_then(|list| page_socket(&list)) {
 				break url;
 			}
 			if Instant::now() > deadline {
@@ -218,38 +218,16 @@ impl Drop for Browser {
 	}
 }
 
-/// The browser's `/json/list`. Its DevTools HTTP server speaks HTTP/1.1
-/// only and keeps the connection open, so the body is read by its length.
-fn targets(port: u16) -> Result<String> {
-	use std::io::{Read, Write};
-	let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
-	stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-	write!(stream, "GET /json/list HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n")?;
-	let mut response = Vec::new();
-	let mut chunk = [0u8; 4096];
-	loop {
-		let n = stream.read(&mut chunk)?;
-		if n == 0 {
-			break;
-		}
-		response.extend_from_slice(&chunk[..n]);
-		let text = String::from_utf8_lossy(&response);
-		if let Some((head, body)) = text.split_once("\r\n\r\n") {
-			let length = head.lines().find_map(|line| {
-				let (name, value) = line.split_once(':')?;
-				name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse().ok())?
-			});
-			if length.is_some_and(|length: usize| body.len() >= length) {
-				break;
-			}
-		}
-	}
-	Ok(String::from_utf8_lossy(&response).into_owned())
+/// The browser's target list (its DevTools HTTP server speaks HTTP/1.1
+/// only and keeps the connection open).
+async fn targets(port: u16) -> Result<String> {
+	let url = format!("http://127.0.0.1:{port}/json/list");
+	let response = reqwest::Client::new().get(&url).timeout(Duration::from_secs(10)).send().await?;
+	Ok(response.text().await?)
 }
 
-/// The WebSocket URL of the first page in a `/json/list` HTTP response.
-fn page_socket(response: &str) -> Option<String> {
-	let body = response.split_once("\r\n\r\n")?.1;
+/// The WebSocket URL of the first page in a `/json/list` body.
+fn page_socket(body: &str) -> Option<String> {
 	let targets: Value = serde_json::from_str(body).ok()?;
 	targets
 		.as_array()?

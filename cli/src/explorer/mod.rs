@@ -27,6 +27,7 @@ pub mod pages;
 
 use std::net::SocketAddr;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -123,7 +124,14 @@ impl Metrics {
 struct App {
 	state: State,
 	metrics: Metrics,
+	/// The current parameters and referenda, read once per finalized block
+	/// (a `/params` request costs the node one call per referendum ever
+	/// made; however many requests come, the node answers once a block).
+	current: Arc<tokio::sync::Mutex<Option<(u32, Current)>>>,
 }
+
+/// What `/params` shows of the current state.
+type Current = (Option<Rows>, Option<Rows>, Option<Vec<String>>);
 
 /// Follows the node at `url` and serves the pages on `listener` until
 /// `shutdown` completes.
@@ -134,7 +142,7 @@ pub async fn serve(
 ) -> Result<()> {
 	let state = State::default();
 	let follower = tokio::spawn(follow::follow(url, state.clone()));
-	let app = App { state, metrics: Metrics::new()? };
+	let app = App { state, metrics: Metrics::new()?, current: Arc::default() };
 	let served = axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await;
 	follower.abort();
 	served.context("serving the explorer")
@@ -300,13 +308,28 @@ async fn stake_params(client: &Client) -> Result<Rows> {
 }
 
 async fn params(AxumState(app): AxumState<App>, headers: HeaderMap) -> Response {
-	let (jobs, stake, referenda) = match client(&app) {
-		Some(client) => (
-			read_now(5, jobs_params(&client)).await,
-			read_now(5, stake_params(&client)).await,
-			read_now(5, crate::gov::list(&client)).await,
-		),
-		None => (None, None, None),
+	let finalized = match app.state.read().health {
+		Health::Following { finalized } => Some(finalized),
+		_ => None,
+	};
+	let (jobs, stake, referenda) = match (client(&app), finalized) {
+		(Some(client), Some(finalized)) => {
+			// One reader at a time; the others wait and take its answer.
+			let mut current = app.current.lock().await;
+			match &*current {
+				Some((at, read)) if *at == finalized => read.clone(),
+				_ => {
+					let read = (
+						read_now(5, jobs_params(&client)).await,
+						read_now(5, stake_params(&client)).await,
+						read_now(5, crate::gov::list(&client)).await,
+					);
+					*current = Some((finalized, read.clone()));
+					read
+				},
+			}
+		},
+		_ => (None, None, None),
 	};
 	let changed = app.state.read().index.params_changed.clone();
 	let page = pages::params(jobs, stake, referenda, &changed);
@@ -420,7 +443,6 @@ async fn asset(Path(file): Path<String>) -> Response {
 }
 
 async fn metrics(AxumState(app): AxumState<App>) -> Response {
-	use prometheus::Encoder;
 	{
 		let shared = app.state.read();
 		let m = &app.metrics;
@@ -429,11 +451,7 @@ async fn metrics(AxumState(app): AxumState<App>) -> Response {
 		m.jobs.set(i64::try_from(shared.index.jobs.len()).unwrap_or(i64::MAX));
 		m.node_reachable.set(i64::from(matches!(shared.health, Health::Following { .. })));
 	}
-	let mut buffer = Vec::new();
-	match prometheus::TextEncoder::new().encode(&app.metrics.registry.gather(), &mut buffer) {
-		Ok(()) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], buffer).into_response(),
-		Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
-	}
+	hypha_agent::metrics::text(&app.metrics.registry)
 }
 
 /// `/healthz`: 200 while the node answers and the index is within two

@@ -110,25 +110,11 @@ fn banner(health: &Health, last: Option<Stamp>) -> Markup {
 	}
 }
 
-/// A block timestamp as people read it (UTC).
+/// A block timestamp as people read it (UTC, to the second).
 pub fn time(millis: u64) -> String {
-	let secs = millis / 1000;
-	let (days, rest) = (secs / 86_400, secs % 86_400);
-	let (y, m, d) = civil_from_days(days as i64);
-	format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", rest / 3600, rest % 3600 / 60, rest % 60)
-}
-
-/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-	let z = z + 719_468;
-	let era = z.div_euclid(146_097);
-	let doe = z.rem_euclid(146_097);
-	let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-	let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	let mp = (5 * doy + 2) / 153;
-	let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-	let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-	(yoe + era * 400 + i64::from(m <= 2), m, d)
+	let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis);
+	let text = humantime::format_rfc3339_seconds(at).to_string();
+	format!("{} UTC", text.trim_end_matches('Z').replacen('T', " ", 1))
 }
 
 fn account(who: &AccountId) -> Markup {
@@ -503,7 +489,7 @@ pub fn params(
 		html! {
 			@match rows {
 				Some(rows) => table.kv { @for (name, value) in rows { tr { th { code { (name) } } td { (value) } } } },
-				None => p.empty { "Not readable now: the node is unreachable." },
+				None => p.empty { "Not readable now: the node did not answer in time, or is unreachable." },
 			}
 		}
 	};
@@ -520,7 +506,7 @@ pub fn params(
 		@match referenda {
 			Some(lines) if lines.is_empty() => p.empty #referenda { "No referendum yet." },
 			Some(lines) => ul #referenda { @for line in lines { li { (line) } } },
-			None => p.empty { "Not readable now: the node is unreachable." },
+			None => p.empty { "Not readable now: the node did not answer in time, or is unreachable." },
 		}
 		p { "Propose a change with " code { "hypha gov propose-params" } ", vote with " code { "hypha gov vote" } "." }
 	};

@@ -1051,12 +1051,21 @@ async fn withholding_the_output_is_reported_audited_and_the_client_reads_the_aud
 				ensure!(refused.contains("report-undelivered"), "{refused}");
 				ensure!(reported.contains("will be audited"), "{reported}");
 			},
-			// The draw audited on its own between the two commands.
-			Err(error) => ensure!(
-				!matches!(market.status(job).await?, JobStatus::Committed { .. }),
-				"the report failed while the result waited for settlement: {error:#}\n{}",
-				market.logs()
-			),
+			// The draw audited on its own between the two commands. The
+			// report ran in a best block and `status` reads the finalized
+			// one, so the audit may show there a block or two later.
+			Err(error) => {
+				ensure!(
+					format!("{error:#}").contains("NotCommitted"),
+					"the report failed for another reason: {error:#}\n{}",
+					market.logs()
+				);
+				market
+					.wait_for_status(job, "the audit the draw started", |status| {
+						(!matches!(status, JobStatus::Committed { .. })).then_some(())
+					})
+					.await?;
+			},
 		}
 	}
 	// (A draw that audited on its own, one time in twenty, takes the same

@@ -17,7 +17,7 @@ echo "weights: building hypha-node with runtime benchmarks"
 SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1 cargo build -p hypha-node --features runtime-benchmarks
 node="$CARGO_TARGET_DIR/debug/hypha-node"
 
-for pallet in stake jobs; do
+for pallet in stake jobs models; do
 	echo "weights: benchmarking pallet_${pallet} (steps ${steps}, repeat ${repeat})"
 	"$node" benchmark pallet \
 		--chain dev \
@@ -30,5 +30,5 @@ for pallet in stake jobs; do
 		--template scripts/weight-template.hbs \
 		--output "pallets/${pallet}/src/weights.rs"
 done
-echo "weights: wrote pallets/stake/src/weights.rs and pallets/jobs/src/weights.rs;"
+echo "weights: wrote pallets/{stake,jobs,models}/src/weights.rs;"
 echo "weights: rebuild the node without the feature (make build) before running it"

@@ -13,7 +13,9 @@
 //! - [`digits`]: the digits example (`hypha digits prepare | model |
 //!   accuracy`, and the checks behind `hypha job digits-check`);
 //! - [`model`]: language models (`hypha model import | check | generate |
-//!   score`);
+//!   score`) and, in [`registry`], the model registry on chain (`hypha model
+//!   register | push-version | evaluate | show | log | verify | deprecate |
+//!   transfer`, docs/MODELS.md);
 //! - [`gov`]: `hypha gov propose-params | vote | list | sudo-set-params`;
 //! - [`explorer`]: `hypha explorer`, the market as live web pages
 //!   (docs/EXPLORER.md);
@@ -34,5 +36,6 @@ pub mod explorer;
 pub mod gov;
 pub mod job;
 pub mod model;
+pub mod registry;
 pub mod stake;
 pub mod store;

@@ -40,8 +40,9 @@ enum Command {
 	/// into its inference job, score the predictions.
 	#[command(subcommand)]
 	Digits(digits::DigitsCommand),
-	/// Language models: import a Hugging Face checkpoint as an integer-only
-	/// model, check it against the float one, generate and score locally.
+	/// Models: the registry on chain (versions, lineage checked against the
+	/// market's jobs, evaluations, `verify` by re-running); import a Hugging
+	/// Face checkpoint as an integer-only model, generate and score locally.
 	#[command(subcommand)]
 	Model(model::ModelCommand),
 	/// Buy a completion on the market: a `generate` job on a Hypha model,

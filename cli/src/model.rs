@@ -1,6 +1,7 @@
-//! `hypha model`: import a Hugging Face checkpoint as an integer-only
-//! Hypha model, check its quality against the float checkpoint, and run
-//! it on this machine (generate, score).
+//! `hypha model`: the model registry on chain ([`crate::registry`]); import
+//! a Hugging Face checkpoint as an integer-only Hypha model, check its
+//! quality against the float checkpoint, and run it on this machine
+//! (generate, score).
 
 use std::path::{Path, PathBuf};
 
@@ -18,9 +19,13 @@ use hypha_client::amount::{amount_arg, format_hypha};
 use hypha_compute::spec::{GenerateSpec, JobSpec};
 use hypha_primitives::Balance;
 
-/// Language models.
+/// Models: the registry on chain, and language models on this machine.
 #[derive(Debug, clap::Subcommand)]
 pub enum ModelCommand {
+	/// The registry on chain (register, push-version, evaluate, show, log,
+	/// verify, deprecate, transfer).
+	#[command(flatten)]
+	Registry(crate::registry::RegistryCommand),
 	/// Import a Hugging Face checkpoint directory (config.json,
 	/// model.safetensors in f32/f16/bf16, tokenizer.json) as an integer-only
 	/// Hypha model, calibrating activation scales on sample text; prints the
@@ -215,6 +220,7 @@ impl ModelCommand {
 	/// Runs the command.
 	pub fn run(self) -> Result<()> {
 		match self {
+			ModelCommand::Registry(command) => command.run(),
 			ModelCommand::Import { dir, calibration, out } => {
 				let imported = import_dir(&dir, calibration.as_deref())?;
 				let out = out.unwrap_or_else(|| dir.join("model.hypha.safetensors"));
@@ -380,6 +386,7 @@ impl MarketGenerateArgs {
 				private: false,
 				// The completion is the buyer's alone: sealed to its key.
 				output_key: Some(output_key.public()),
+				model: None,
 				best_block: false,
 			};
 			let submitted = submit(&client, &payer, &spec_path, &options).await?;

@@ -97,12 +97,41 @@ fn explain(call: String, error: TransactionFinalizedSuccessError) -> ChainError 
 
 /// Signs `payload` with `signer`, submits it and waits until it is in a
 /// finalized block and succeeded; returns its events.
+///
+/// A call the runtime refuses in a best block still used its nonce there.
+/// The refusal is returned once that block (or the block that includes
+/// the call after a re-org) is final too, so that the next process that
+/// signs for the account, which reads the nonce at the finalized block,
+/// does not reuse it and see its call refused as outdated.
 pub async fn submit<Call: Payload>(
 	client: &Client,
 	payload: &Call,
 	signer: &Keypair,
 ) -> Result<TxEvents, ChainError> {
-	submit_in_block(client, payload, signer).await?.finalized().await
+	match submit_watched(client, payload, signer).await {
+		Ok(included) => included.finalized().await,
+		Err((error, Some(mut progress))) => {
+			let settle = async {
+				while let Some(status) = progress.next().await {
+					match status {
+						Ok(
+							TransactionStatus::InFinalizedBlock(_)
+							| TransactionStatus::Error { .. }
+							| TransactionStatus::Invalid { .. }
+							| TransactionStatus::Dropped { .. },
+						)
+						| Err(_) => return,
+						Ok(_) => {},
+					}
+				}
+			};
+			// Finality comes within a few blocks; a stalled one is no reason
+			// to hold the refusal back for long.
+			let _ = tokio::time::timeout(Duration::from_secs(60), settle).await;
+			Err(error)
+		},
+		Err((error, None)) => Err(error),
+	}
 }
 
 /// The next nonce this process hands out, per signer (see [`submit_in_block`]).
@@ -189,6 +218,16 @@ pub async fn submit_in_block<Call: Payload>(
 	payload: &Call,
 	signer: &Keypair,
 ) -> Result<Included, ChainError> {
+	submit_watched(client, payload, signer).await.map_err(|(error, _)| error)
+}
+
+/// [`submit_in_block`], with the transaction's progress when the runtime
+/// refused it in a block that is not final yet.
+async fn submit_watched<Call: Payload>(
+	client: &Client,
+	payload: &Call,
+	signer: &Keypair,
+) -> Result<Included, (ChainError, Option<Progress>)> {
 	// A daemon may have transactions in flight (commitments, claims) while
 	// it signs the next. subxt takes the nonce from the chain's state, which
 	// does not count transactions still in the pool, so the second would
@@ -201,9 +240,11 @@ pub async fn submit_in_block<Call: Payload>(
 	let account = signer.public_key().0;
 	let submitted = {
 		let mut next = NEXT_NONCE.lock().await;
-		let mut tx = client.tx().await.map_err(|e| transport(e.to_string()))?;
-		let on_chain =
-			tx.account_nonce(&account.into()).await.map_err(|e| transport(e.to_string()))?;
+		let mut tx = client.tx().await.map_err(|e| (transport(e.to_string()), None))?;
+		let on_chain = tx
+			.account_nonce(&account.into())
+			.await
+			.map_err(|e| (transport(e.to_string()), None))?;
 		let nonce = match *next {
 			Some((who, pending)) if who == account => pending.max(on_chain),
 			_ => on_chain,
@@ -215,15 +256,22 @@ pub async fn submit_in_block<Call: Payload>(
 		*next = submitted.is_ok().then_some((account, nonce + 1));
 		submitted
 	};
-	let mut progress = submitted.map_err(|e| transport(e.to_string()))?;
+	let mut progress = submitted.map_err(|e| (transport(e.to_string()), None))?;
+	let mut last_status = None;
 	let result = loop {
 		let Some(status) = progress.next().await else {
 			break Err(transport("the node stopped reporting on the transaction".into()));
 		};
 		match status {
 			Err(error) => break Err(transport(error.to_string())),
-			Ok(TransactionStatus::InBestBlock(at)) => break succeeded(&call, at, false).await,
-			Ok(TransactionStatus::InFinalizedBlock(at)) => break succeeded(&call, at, true).await,
+			Ok(TransactionStatus::InBestBlock(at)) => {
+				last_status = Some(Landed::Best);
+				break succeeded(&call, at, false).await;
+			},
+			Ok(TransactionStatus::InFinalizedBlock(at)) => {
+				last_status = Some(Landed::Final);
+				break succeeded(&call, at, true).await;
+			},
 			Ok(
 				TransactionStatus::Error { message }
 				| TransactionStatus::Invalid { message }
@@ -238,8 +286,17 @@ pub async fn submit_in_block<Call: Payload>(
 			if matches!(error, ChainError::Transport { .. }) {
 				// The transaction may never make it: ask the chain next time.
 				*NEXT_NONCE.lock().await = None;
+				return Err((error, None));
 			}
-			Err(error)
+			// Refused in a block: its nonce is used in that block.
+			let in_best_block = !matches!(last_status, Some(Landed::Final));
+			Err((error, in_best_block.then_some(progress)))
 		},
 	}
+}
+
+/// Where a call landed when its result was read.
+enum Landed {
+	Best,
+	Final,
 }

@@ -33,6 +33,7 @@
 pub mod amount;
 pub mod chain;
 pub mod keys;
+pub mod models;
 pub mod query;
 
 /// The generated interface: `api::tx()`, `api::storage()`, `api::constants()`,

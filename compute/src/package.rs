@@ -77,10 +77,13 @@ pub fn program_and_input(spec_path: &Path) -> Result<PackagedJob, ComputeError> 
 	Ok(PackagedJob { kind, program, input, compute_units: compute_units(&job) })
 }
 
-/// A training program: the initial `weights` (safetensors) re-encoded
-/// canonically, with `plan` in the metadata.
+/// A training program: the initial `weights` (safetensors, or a training
+/// job's output: [`FixedMlp::from_model_file`]) re-encoded canonically,
+/// with `plan` in the metadata. The same weights and plan always give the
+/// same bytes, so anyone holding a model file and a job's plan re-builds
+/// the job's program and checks it against the job's program digest.
 pub fn training_program(weights: &[u8], plan: &TrainingPlan) -> Result<Vec<u8>, ComputeError> {
-	let initial = FixedMlp::from_safetensors(weights, &plan.layers)?;
+	let initial = FixedMlp::from_model_file(weights, &plan.layers)?;
 	let canonical = initial.to_safetensors()?;
 	let file = TensorFile::parse("initial weights", &canonical)?;
 	let mut tensors = Vec::new();
@@ -98,35 +101,37 @@ pub fn training_program(weights: &[u8], plan: &TrainingPlan) -> Result<Vec<u8>, 
 	write_safetensors(&tensors, Some(metadata))
 }
 
+/// The [`TrainingPlan`] of a training program (its `__metadata__`), after
+/// checking the program's format.
+pub fn training_plan(program: &[u8]) -> Result<TrainingPlan, ComputeError> {
+	let invalid = |why: String| ComputeError::InvalidSpec(why);
+	let file = TensorFile::parse("training program", program)?;
+	match file.metadata(TRAINING_FORMAT_KEY) {
+		Some(TRAINING_FORMAT) => {},
+		Some(other) => {
+			return Err(invalid(format!(
+				"unknown training program format `{other}` (expected {TRAINING_FORMAT})"
+			)))
+		},
+		None => {
+			return Err(invalid(format!(
+				"the training program has no `{TRAINING_FORMAT_KEY}` metadata"
+			)))
+		},
+	}
+	let plan = file.metadata(TRAINING_PLAN_KEY).ok_or_else(|| {
+		invalid(format!("the training program has no `{TRAINING_PLAN_KEY}` metadata"))
+	})?;
+	serde_json::from_str(plan).map_err(|e| invalid(format!("the training plan is not valid: {e}")))
+}
+
 /// Builds the runnable job from its two blobs, validating everything.
 pub fn load(kind: WorkloadKind, program: &[u8], input: &[u8]) -> Result<Job, ComputeError> {
 	match kind {
 		WorkloadKind::Inference => {
 			Ok(Job::Inference(InferenceJob::from_safetensors(program, input)?))
 		},
-		WorkloadKind::Training => {
-			let invalid = |why: String| ComputeError::InvalidSpec(why);
-			let file = TensorFile::parse("training program", program)?;
-			match file.metadata(TRAINING_FORMAT_KEY) {
-				Some(TRAINING_FORMAT) => {},
-				Some(other) => {
-					return Err(invalid(format!(
-						"unknown training program format `{other}` (expected {TRAINING_FORMAT})"
-					)))
-				},
-				None => {
-					return Err(invalid(format!(
-						"the training program has no `{TRAINING_FORMAT_KEY}` metadata"
-					)))
-				},
-			}
-			let plan = file.metadata(TRAINING_PLAN_KEY).ok_or_else(|| {
-				invalid(format!("the training program has no `{TRAINING_PLAN_KEY}` metadata"))
-			})?;
-			let plan: TrainingPlan = serde_json::from_str(plan)
-				.map_err(|e| invalid(format!("the training plan is not valid: {e}")))?;
-			Ok(Job::Training(plan.job(program, input)?))
-		},
+		WorkloadKind::Training => Ok(Job::Training(training_plan(program)?.job(program, input)?)),
 		WorkloadKind::Generate => Ok(Job::Lm(LmJob::generate_from_blobs(program, input)?)),
 		WorkloadKind::Score => Ok(Job::Lm(LmJob::score_from_blobs(program, input)?)),
 	}

@@ -176,10 +176,11 @@ impl TrainingPlan {
 		}
 	}
 
-	/// The training job of `initial` weights (safetensors) on `dataset`
+	/// The training job of `initial` weights (safetensors, or a training
+	/// job's output: [`FixedMlp::from_model_file`]) on `dataset`
 	/// (safetensors), validated.
 	pub fn job(&self, initial: &[u8], dataset: &[u8]) -> Result<TrainingJob, ComputeError> {
-		let initial = FixedMlp::from_safetensors(initial, &self.layers)?;
+		let initial = FixedMlp::from_model_file(initial, &self.layers)?;
 		let data = Dataset::from_safetensors(dataset, &self.images, &self.labels)?;
 		TrainingJob::new(initial, data, self.config())
 	}

@@ -195,5 +195,58 @@ pub fn write_safetensors(
 				.map_err(malformed)?,
 		));
 	}
-	safetensors::serialize(views, metadata).map_err(malformed)
+	let bytes = safetensors::serialize(views, metadata).map_err(malformed)?;
+	canonical_header(bytes)
+		.map_err(|reason| ComputeError::MalformedSafetensors { what: "output".into(), reason })
+}
+
+/// `bytes` (a safetensors file) with its JSON header written in one order:
+/// keys sorted, `__metadata__`'s too. The safetensors crate serializes the
+/// header from hash maps, whose order changes from one process to the next,
+/// so the same tensors and metadata would give different bytes, and a file
+/// that others rebuild to check its digest (a training program, from a
+/// model and a plan) would not rebuild to the same digest.
+fn canonical_header(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+	fn sorted(
+		map: &serde_json::Map<String, serde_json::Value>,
+	) -> Vec<(&String, &serde_json::Value)> {
+		let mut entries: Vec<_> = map.iter().collect();
+		entries.sort_by(|a, b| a.0.cmp(b.0));
+		entries
+	}
+	fn write(value: &serde_json::Value, out: &mut String) -> Result<(), String> {
+		match value {
+			serde_json::Value::Object(map) => {
+				out.push('{');
+				for (i, (key, value)) in sorted(map).into_iter().enumerate() {
+					if i > 0 {
+						out.push(',');
+					}
+					out.push_str(&serde_json::to_string(key).map_err(|e| e.to_string())?);
+					out.push(':');
+					write(value, out)?;
+				}
+				out.push('}');
+			},
+			other => out.push_str(&serde_json::to_string(other).map_err(|e| e.to_string())?),
+		}
+		Ok(())
+	}
+	let length = bytes.get(..8).ok_or("no header length")?;
+	let length = u64::from_le_bytes(length.try_into().map_err(|_| "no header length")?) as usize;
+	let end =
+		8usize.checked_add(length).filter(|end| *end <= bytes.len()).ok_or("header too long")?;
+	let header: serde_json::Value =
+		serde_json::from_slice(&bytes[8..end]).map_err(|e| format!("header: {e}"))?;
+	let mut text = String::with_capacity(length);
+	write(&header, &mut text)?;
+	// Padded with spaces to the alignment the crate keeps (8 bytes).
+	while text.len() % 8 != 0 {
+		text.push(' ');
+	}
+	let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - end);
+	out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+	out.extend_from_slice(text.as_bytes());
+	out.extend_from_slice(&bytes[end..]);
+	Ok(out)
 }

@@ -165,6 +165,34 @@ impl FixedMlp {
 		Ok(Self { sizes: sizes.to_vec(), weights, biases })
 	}
 
+	/// Reads a model file: initial weights (safetensors, as
+	/// [`Self::from_safetensors`]) or the output of a training job (its
+	/// canonical bytes, `output.bin` of `hypha job fetch`: the weights with
+	/// their `loss`, which is left out). So a trained model, registered
+	/// under the digest its provider committed, starts the next training
+	/// job as it is.
+	pub fn from_model_file(bytes: &[u8], sizes: &[usize]) -> Result<Self, ComputeError> {
+		if TensorFile::parse("initial weights", bytes).is_ok() {
+			return Self::from_safetensors(bytes, sizes);
+		}
+		let output = JobOutput::from_canonical_bytes(bytes)?;
+		let trained = Self::from_output(&output)?;
+		if let Some(extra) = output.tensors.keys().find(|name| {
+			*name != "loss" && !trained.tensor_shapes().iter().any(|(tensor, _)| tensor == *name)
+		}) {
+			return Err(ComputeError::InvalidData(format!(
+				"the trained model has a tensor `{extra}` that is neither a weight, a bias nor the loss"
+			)));
+		}
+		if trained.sizes != sizes {
+			return Err(ComputeError::InvalidData(format!(
+				"the trained model has layers {:?}, the plan {sizes:?}",
+				trained.sizes
+			)));
+		}
+		Ok(trained)
+	}
+
 	/// Names and shapes of the weight and bias tensors (what a trained
 	/// model's output holds, whatever the values).
 	pub fn tensor_shapes(&self) -> Vec<(String, Vec<usize>)> {

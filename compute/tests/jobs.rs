@@ -293,3 +293,64 @@ fn progress_reports_every_epoch_and_leaves_the_result_alone() {
 		plain.loss.iter().enumerate().map(|(i, &l)| (i as u32 + 1, 2, l)).collect();
 	assert_eq!(seen, expected);
 }
+
+#[test]
+fn a_training_jobs_output_starts_the_next_training_job_as_its_weights_would() {
+	// A fine-tune on the market starts from the file the registry names:
+	// the previous job's canonical output (weights and loss), as committed.
+	let job = small_training_job();
+	let trained = job.run(&Backend::Reference).unwrap();
+	let output = trained.to_output();
+	let canonical = output.canonical_bytes();
+	let from_output = FixedMlp::from_model_file(&canonical, &[8, 6, 3]).unwrap();
+	assert_eq!(from_output, trained.model);
+	let weights = trained.model.to_safetensors().unwrap();
+	assert_eq!(FixedMlp::from_model_file(&weights, &[8, 6, 3]).unwrap(), trained.model);
+	// So the program built from either file is the same bytes.
+	let plan = hypha_compute::spec::TrainingPlan {
+		layers: vec![8, 6, 3],
+		images: "train_images".into(),
+		labels: "train_labels".into(),
+		input_frac_bits: 4,
+		epochs: 1,
+		batch_size: 5,
+		learning_rate_multiplier: 3,
+		learning_rate_shift: 6,
+		seed: 1,
+	};
+	let program = hypha_compute::package::training_program(&canonical, &plan).unwrap();
+	assert_eq!(program, hypha_compute::package::training_program(&weights, &plan).unwrap());
+	// The wrong shapes, or a tensor that is no part of the model, are errors.
+	assert!(FixedMlp::from_model_file(&canonical, &[8, 5, 3]).is_err());
+	let mut extra = output.clone();
+	extra.insert("logits", hypha_compute::output::OutputTensor::i32(vec![1], &[0]));
+	let refused = FixedMlp::from_model_file(&extra.canonical_bytes(), &[8, 6, 3]).unwrap_err();
+	assert!(refused.to_string().contains("logits"), "{refused}");
+	assert!(FixedMlp::from_model_file(b"not a model", &[8, 6, 3]).is_err());
+}
+
+#[test]
+fn the_same_tensors_and_metadata_are_always_written_as_the_same_bytes() {
+	// The safetensors crate writes its header from hash maps; a training
+	// program must rebuild to the same digest in any process.
+	let tensors: Vec<(String, OwnedTensor)> = (0..6)
+		.map(|i| (format!("layers.{i}.weight"), OwnedTensor::from_i32(vec![2], &[i, -i])))
+		.collect();
+	let metadata = || {
+		Some(std::collections::HashMap::from(
+			[("b", "2"), ("a", "1"), ("c", "3"), ("hypha.training", "{}")]
+				.map(|(k, v)| (k.to_string(), v.to_string())),
+		))
+	};
+	let first = write_safetensors(&tensors, metadata()).unwrap();
+	for _ in 0..20 {
+		assert_eq!(write_safetensors(&tensors, metadata()).unwrap(), first);
+	}
+	let file = hypha_compute::tensors::TensorFile::parse("test", &first).unwrap();
+	assert_eq!(file.metadata("c"), Some("3"));
+	assert_eq!(file.i32("layers.5.weight", Some(&[2])).unwrap(), vec![5, -5]);
+	let header_len = u64::from_le_bytes(first[..8].try_into().unwrap()) as usize;
+	assert_eq!(header_len % 8, 0, "the header stays 8-byte aligned");
+	let header = std::str::from_utf8(&first[8..8 + header_len]).unwrap();
+	assert!(header.starts_with("{\"__metadata__\":{\"a\":\"1\",\"b\":\"2\""), "{header}");
+}

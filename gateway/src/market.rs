@@ -240,6 +240,7 @@ impl Market {
 			private: self.config.private_prompts,
 			// The completion is the gateway's caller's alone: sealed.
 			output_key: Some(self.output_key.public()),
+			model: None,
 			// The gateway follows the best chain: a claim comes a block later.
 			best_block: true,
 		};

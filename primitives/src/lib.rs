@@ -6,10 +6,12 @@
 //! - [`JobSpec`] and its parts: what a client asks to be computed, with every
 //!   field bounded.
 //! - [`JobId`], [`Digest`]: how jobs and off-chain blobs are named.
+//! - [`registry`]: the bounds of the model registry's names and texts.
 //! - [`sampling`]: the audit probability of Proof of Sampling.
 //! - The token's denomination and the chain's block time.
 #![cfg_attr(not(feature = "std"), no_std)]
 
+pub mod registry;
 pub mod sampling;
 
 use bounded_collections::{BoundedVec, ConstU32};
@@ -259,6 +261,16 @@ pub struct JobSpec {
 	/// serving or storing it anywhere; the commitment still binds the digest
 	/// of the plaintext. `None`: the output travels and is stored as is.
 	pub output_key: Option<[u8; 32]>,
+	/// The model version the job runs or starts from, by the digest of its
+	/// model file (the `Models` registry's `name@version`, resolved when
+	/// the job was submitted, so that renaming or replacing a registered
+	/// model cannot change what a past job ran). For `generate` and `score`
+	/// the program is the model file itself, so it must equal
+	/// `program_digest`; for `training` the program is built from it (the
+	/// initial weights), for `inference` it is its int8 quantization: that
+	/// derivation is checked off chain by re-building the program
+	/// (`hypha model verify`).
+	pub model: Option<Digest>,
 }
 
 /// Why a [`JobSpec`] is not acceptable.
@@ -270,6 +282,8 @@ pub enum SpecError {
 	OutputBoundOutOfRange,
 	/// A URI is empty.
 	EmptyUri,
+	/// A `generate` or `score` job names a model that is not its program.
+	ModelIsNotTheProgram,
 }
 
 impl JobSpec {
@@ -283,6 +297,11 @@ impl JobSpec {
 		}
 		if self.program_uri.is_empty() || self.input_uri.is_empty() {
 			return Err(SpecError::EmptyUri);
+		}
+		let program_is_the_model =
+			matches!(self.kind, WorkloadKind::Generate | WorkloadKind::Score);
+		if program_is_the_model && self.model.is_some_and(|model| model != self.program_digest) {
+			return Err(SpecError::ModelIsNotTheProgram);
 		}
 		Ok(())
 	}
@@ -336,6 +355,22 @@ mod tests {
 			compute_units: 10,
 			max_output_bytes: 1024,
 			output_key: None,
+			model: None,
+		}
+	}
+
+	#[test]
+	fn a_generate_or_score_job_names_its_program_as_its_model() {
+		for kind in [WorkloadKind::Generate, WorkloadKind::Score] {
+			let named = JobSpec { kind, model: Some([1; 32]), ..spec() };
+			assert_eq!(named.validate(), Ok(()));
+			let other = JobSpec { kind, model: Some([9; 32]), ..spec() };
+			assert_eq!(other.validate(), Err(SpecError::ModelIsNotTheProgram));
+		}
+		// A training job's program is built from its model, an inference
+		// job's is its quantization: the chain cannot check those.
+		for kind in [WorkloadKind::Training, WorkloadKind::Inference] {
+			assert_eq!(JobSpec { kind, model: Some([9; 32]), ..spec() }.validate(), Ok(()));
 		}
 	}
 

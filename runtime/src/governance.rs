@@ -6,7 +6,7 @@
 //! | track | dispatches as | decides | decision deposit |
 //! | --- | --- | --- | --- |
 //! | 0 `root` | root: anything, runtime upgrades included | one at a time | 1,000 HYPHA |
-//! | 1 `market_params` | `Governance::MarketParams`: only `Jobs::set_params` and `Stake::set_params` accept it | up to 10 at once | 100 HYPHA |
+//! | 1 `market_params` | `Governance::MarketParams`: only `Jobs::set_params`, `Stake::set_params` and `Models::deprecate` accept it | up to 10 at once | 100 HYPHA |
 //!
 //! Approval (aye share of conviction-weighted votes) must stay above a line
 //! falling from 100 % to 50 % over the decision period; support (aye votes

@@ -34,6 +34,7 @@ mod benches {
 	frame_benchmarking::define_benchmarks!(
 		[pallet_stake, Stake]
 		[pallet_jobs, Jobs]
+		[pallet_models, Models]
 	);
 }
 
@@ -373,6 +374,30 @@ impl pallet_jobs::Config for Runtime {
 	type BenchmarkHelper = benchmark_setup::Setup;
 }
 
+parameter_types! {
+	/// A model's deposit; with its first version's, about what the preimage
+	/// pallet would ask for the bytes they store (1 HYPHA plus 1 mHYPHA a byte).
+	pub const ModelDeposit: Balance = 5 * HYPHA;
+	/// A version's deposit (up to about 450 bytes stored).
+	pub const VersionDeposit: Balance = 2 * HYPHA;
+	/// An evaluation's deposit (up to about 260 bytes stored).
+	pub const EvaluationDeposit: Balance = HYPHA;
+}
+
+/// The model registry: versions whose training links are checked against
+/// settled jobs; a `market_params` referendum (or root) deprecates.
+impl pallet_models::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Jobs = Jobs;
+	type GovernanceOrigin = MarketParamsOrigin;
+	type ModelDeposit = ModelDeposit;
+	type VersionDeposit = VersionDeposit;
+	type EvaluationDeposit = EvaluationDeposit;
+	type MaxVersions = ConstU32<1024>;
+	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
+}
+
 /// Benchmark accounts for `pallet-jobs`, set up through the real Stake pallet.
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmark_setup {
@@ -475,6 +500,9 @@ mod runtime {
 
 	#[runtime::pallet_index(18)]
 	pub type Utility = pallet_utility;
+
+	#[runtime::pallet_index(19)]
+	pub type Models = pallet_models;
 }
 
 /// The address format for describing accounts.

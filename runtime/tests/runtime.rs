@@ -128,3 +128,83 @@ fn at_the_presets_a_verifier_cannot_unbond_before_its_slash_lands() {
 		);
 	}
 }
+
+#[test]
+fn a_market_params_referendum_deprecates_any_model_version_and_nothing_else_does() {
+	use frame_support::{assert_noop, assert_ok, BoundedVec};
+	use hypha_runtime::{AccountId, Models, RuntimeOrigin};
+	let genesis =
+		genesis_config_presets::get_preset(&sp_genesis_builder::DEV_RUNTIME_PRESET.into())
+			.expect("the dev preset");
+	let endowed = |index: usize| -> AccountId {
+		let json: serde_json::Value = serde_json::from_slice(&genesis).expect("JSON");
+		json["balances"]["balances"][index][0]
+			.as_str()
+			.expect("an SS58 address")
+			.parse()
+			.expect("an account")
+	};
+	let (owner, stranger) = (endowed(0), endowed(1));
+	sp_io::TestExternalities::default().execute_with(|| {
+		// The preset is a patch of the default genesis, as the node applies it.
+		fn merge(base: &mut serde_json::Value, patch: &serde_json::Value) {
+			match (base, patch) {
+				(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
+					for (key, value) in patch {
+						merge(base.entry(key.clone()).or_insert(serde_json::Value::Null), value);
+					}
+				},
+				(base, patch) => *base = patch.clone(),
+			}
+		}
+		let mut full = serde_json::to_value(hypha_runtime::RuntimeGenesisConfig::default())
+			.expect("the default genesis is JSON");
+		merge(&mut full, &serde_json::from_slice(&genesis).expect("the preset is JSON"));
+		frame_support::genesis_builder_helper::build_state::<hypha_runtime::RuntimeGenesisConfig>(
+			serde_json::to_vec(&full).expect("JSON"),
+		)
+		.expect("the dev genesis builds");
+		frame_system::Pallet::<Runtime>::set_block_number(1);
+		fn bytes<S: frame_support::traits::Get<u32>>(text: &str) -> BoundedVec<u8, S> {
+			BoundedVec::truncate_from(text.as_bytes().to_vec())
+		}
+		assert_ok!(Models::register(
+			RuntimeOrigin::signed(owner.clone()),
+			bytes("digits"),
+			bytes("hypha-mlp"),
+			bytes("Apache-2.0"),
+			bytes("v0"),
+			[7; 32],
+			bytes("http://127.0.0.1:7300/blobs/0x07"),
+		));
+		assert_noop!(
+			Models::deprecate(
+				RuntimeOrigin::signed(stranger),
+				bytes("digits"),
+				bytes("v0"),
+				bytes("x")
+			),
+			pallet_models::Error::<Runtime>::NotOwner
+		);
+		// What a passed referendum on the market_params track dispatches with.
+		let referendum: RuntimeOrigin = pallet_governance::Origin::MarketParams.into();
+		assert_ok!(Models::deprecate(
+			referendum,
+			bytes("digits"),
+			bytes("v0"),
+			bytes("unlicensed data")
+		));
+		let version = pallet_models::Versions::<Runtime>::get(bytes("digits"), bytes("v0"))
+			.expect("the version stays");
+		assert!(version.deprecated.is_some_and(|d| d.by_governance));
+		assert_noop!(
+			Models::deprecate(
+				RuntimeOrigin::signed(owner),
+				bytes("digits"),
+				bytes("v0"),
+				bytes("ok")
+			),
+			pallet_models::Error::<Runtime>::AlreadyDeprecated
+		);
+	});
+}

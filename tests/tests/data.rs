@@ -340,6 +340,7 @@ async fn the_retention_sweep_keeps_what_a_live_job_names_and_evicts_the_rest() -
 		compute_units: 10,
 		max_output_bytes: 1 << 20,
 		output_key: None,
+		model: None,
 	};
 	let budget = 5 * hypha_primitives::HYPHA;
 	hypha_client::submit(

@@ -172,6 +172,7 @@ impl Chain {
 			compute_units: 10,
 			max_output_bytes: 1024,
 			output_key: None,
+			model: None,
 		};
 		let call = api::tx().jobs().submit_job(Static(spec), HYPHA, result_window);
 		match self.send("submit_job", &call, client).await {

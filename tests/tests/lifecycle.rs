@@ -165,6 +165,7 @@ impl Market {
 			compute_units: COMPUTE_UNITS,
 			max_output_bytes: 1024,
 			output_key: None,
+			model: None,
 		};
 		let events = self
 			.send("submit_job", &api::tx().jobs().submit_job(Static(spec), BUDGET, 20), client)

@@ -788,6 +788,7 @@ async fn a_job_whose_input_does_not_match_its_digest_is_refused_and_the_client_r
 		compute_units: 10,
 		max_output_bytes: 1 << 20,
 		output_key: None,
+		model: None,
 	};
 
 	let before = Ledger::now(&market.client).await?;
@@ -1545,4 +1546,294 @@ async fn openai_clients_buy_plain_and_streamed_completions_through_the_gateway()
 	.await?;
 	ensure!(!cheated.contains("[DONE]") && cheated.contains("output_rejected"), "{cheated}");
 	Ok(())
+}
+
+/// Runs `hypha` with `args` plus the market's node and `seed`'s key.
+async fn hypha_as(market: &Market, seed: &str, args: &[&str]) -> Result<String> {
+	let url = market.url();
+	let mut all = args.to_vec();
+	all.extend_from_slice(&["--url", &url, "--seed", seed]);
+	hypha_cli(&all).await.with_context(|| market.logs())
+}
+
+/// Fetches `job`'s output as Bob into `<dir>/fetched-<job>`; the path of its output.bin.
+async fn fetch_output(market: &Market, job: u64) -> Result<PathBuf> {
+	let out = market.dir.join(format!("fetched-{job}"));
+	let out_arg = out.display().to_string();
+	let fetched =
+		hypha_as(market, "//Bob", &["job", "fetch", &job.to_string(), "--out", &out_arg]).await?;
+	ensure!(fetched.contains("matches the provider's commitment"), "{fetched}");
+	Ok(out.join("output.bin"))
+}
+
+/// Issue 17: a model fine-tuned twice on the market, with its lineage and
+/// evaluations on chain, every link checked by the chain, a forged link
+/// refused, `hypha model verify` reproducing a version, and a referendum's
+/// deprecation shown by the registry.
+#[tokio::test]
+async fn a_model_fine_tuned_twice_on_the_market_has_a_verified_lineage_that_reproduces(
+) -> Result<()> {
+	let _serial = hypha_e2e::serial().await;
+	let mut market = Market::start("registry", &[]).await?;
+	let (owner, provider, verifier) = (dev::bob(), dev::eve(), dev::ferdie());
+	market.start_worker(&provider, &[])?;
+	market.start_verifier(&verifier, &[])?;
+	market.wait_for_provider(&provider).await?;
+	market.wait_for_verifier(&verifier).await?;
+	let store = market.store_url.clone();
+	let data = hypha_e2e::repo_root().join("data/digits.safetensors").display().to_string();
+
+	// v0: the digits job's initial weights, from outside the market.
+	let train = market.training_job().await?;
+	let job_dir = train.parent().context("the spec's directory")?.to_path_buf();
+	let init = job_dir.join("init.safetensors").display().to_string();
+	let registered = hypha_as(
+		&market,
+		"//Bob",
+		&[
+			"model",
+			"register",
+			"digits@v0",
+			"--file",
+			&init,
+			"--store",
+			&store,
+			"--architecture",
+			"hypha-mlp",
+			"--license",
+			"Apache-2.0",
+		],
+	)
+	.await?;
+	ensure!(registered.contains("registered digits@v0"), "{registered}");
+
+	// Two fine-tunes on the market, each from the version before: the
+	// second starts from the first one's output as committed (output.bin).
+	let mut outputs = Vec::new();
+	let mut jobs: Vec<String> = Vec::new();
+	let mut spec = train.clone();
+	for (parent, version) in [("v0", "v1"), ("v1", "v2")] {
+		let model = format!("digits@{parent}");
+		let (job, out) = market.submit(&owner, &spec, &["--model", &model, "--wait"]).await?;
+		ensure!(out.contains(&format!("job {job} settled")), "{out}\n{}", market.logs());
+		let output = fetch_output(&market, job).await?;
+		let file = output.display().to_string();
+		if version == "v2" {
+			// A forged link: job 2 started from v1, not v0...
+			let forged = hypha_cli_fails(&[
+				"model",
+				"push-version",
+				"digits@v2",
+				"--job",
+				&job.to_string(),
+				"--parent",
+				"v0",
+				"--file",
+				&file,
+				"--store",
+				&store,
+				"--url",
+				&market.url(),
+				"--seed",
+				"//Bob",
+			])
+			.await?;
+			ensure!(forged.contains("NotTrainedFromParent"), "{forged}");
+			// ...and job 1's output is not job 2's.
+			let mismatched = hypha_cli_fails(&[
+				"model",
+				"push-version",
+				"digits@v2",
+				"--job",
+				&jobs[0],
+				"--parent",
+				"v1",
+				"--file",
+				&file,
+				"--store",
+				&store,
+				"--url",
+				&market.url(),
+				"--seed",
+				"//Bob",
+			])
+			.await?;
+			ensure!(
+				mismatched.contains("OutputMismatch")
+					|| mismatched.contains("NotTrainedFromParent"),
+				"{mismatched}"
+			);
+		}
+		let pushed = hypha_as(
+			&market,
+			"//Bob",
+			&[
+				"model",
+				"push-version",
+				&format!("digits@{version}"),
+				"--job",
+				&job.to_string(),
+				"--file",
+				&file,
+				"--store",
+				&store,
+			],
+		)
+		.await?;
+		ensure!(pushed.contains(&format!("parent: digits@{parent}")), "{pushed}");
+		ensure!(pushed.contains(&format!("trained by job {job}")), "{pushed}");
+		// The next fine-tune starts from this version's file.
+		let next = job_dir.join(format!("train-from-{version}.toml"));
+		let text =
+			std::fs::read_to_string(&train)?.replace("\"init.safetensors\"", &format!("{file:?}"));
+		ensure!(text.contains(&file), "the spec names its initial weights differently:\n{text}");
+		std::fs::write(&next, text)?;
+		spec = next;
+		outputs.push(output);
+		jobs.push(job.to_string());
+	}
+
+	// An evaluation of each trained version: the inference job on the test
+	// split, run on the market, its accuracy read from the audited output.
+	let mut accuracies = Vec::new();
+	for (version, trained) in ["v1", "v2"].iter().zip(&outputs) {
+		let dir = market.dir.join(format!("eval-{version}"));
+		let (trained, dir_arg) = (trained.display().to_string(), dir.display().to_string());
+		hypha_cli(&["digits", "model", "--data", &data, "--trained", &trained, "--out", &dir_arg])
+			.await?;
+		let model = format!("digits@{version}");
+		let (job, out) =
+			market.submit(&owner, &dir.join("infer.toml"), &["--model", &model, "--wait"]).await?;
+		ensure!(out.contains(&format!("job {job} settled")), "{out}\n{}", market.logs());
+		let output = fetch_output(&market, job).await?.display().to_string();
+		let scored =
+			hypha_cli(&["digits", "accuracy", "--data", &data, "--output", &output]).await?;
+		let accuracy = scored
+			.lines()
+			.find_map(|line| line.strip_prefix("accuracy: "))
+			.and_then(|value| value.split_whitespace().next())
+			.with_context(|| format!("no accuracy in {scored}"))?
+			.to_string();
+		let recorded = hypha_as(
+			&market,
+			"//Bob",
+			&[
+				"model",
+				"evaluate",
+				&model,
+				"--job",
+				&job.to_string(),
+				"--output",
+				&output,
+				"--metric",
+				"accuracy",
+				"--value",
+				&accuracy,
+			],
+		)
+		.await?;
+		ensure!(recorded.contains("recorded: accuracy"), "{recorded}");
+		accuracies.push(accuracy);
+	}
+
+	// The lineage: two links verified on chain, each with its evaluation.
+	let log = hypha_as(&market, "//Bob", &["model", "log", "digits"]).await?;
+	println!("hypha model log digits:\n{log}");
+	ensure!(log.matches("[link verified on chain]").count() == 2, "{log}");
+	ensure!(log.contains("* digits@v0") && log.contains("(uploaded)"), "{log}");
+	ensure!(log.contains(&format!("  * digits@v1 ")) && log.contains("    * digits@v2 "), "{log}");
+	for accuracy in &accuracies {
+		let shown = super_trim(accuracy);
+		ensure!(log.contains(&format!("evaluation: accuracy {shown}")), "{shown} in {log}");
+	}
+
+	// Anyone re-runs v2's training job and gets its digest.
+	let verified = hypha_as(&market, "//Charlie", &["model", "verify", "digits@v2"]).await?;
+	println!("hypha model verify digits@v2:\n{verified}");
+	ensure!(verified.contains("rebuilt to the same digest"), "{verified}");
+	ensure!(verified.contains("reproduced"), "{verified}");
+
+	// A referendum (root here: sudo on the dev chain) deprecates v1; the
+	// owner cannot lift it, the registry shows it, and a job can no longer
+	// name it.
+	use api::runtime_types::{hypha_runtime::RuntimeCall, pallet_models::pallet::Call};
+	let deprecate = RuntimeCall::Models(Call::deprecate {
+		name: hypha_client::models::bytes("digits"),
+		version: hypha_client::models::bytes("v1"),
+		reason: hypha_client::models::bytes("trained on data it had no right to use"),
+	});
+	hypha_client::submit(&market.client, &api::tx().sudo().sudo(deprecate), &dev::alice()).await?;
+	let refused = hypha_cli_fails(&[
+		"model",
+		"deprecate",
+		"digits@v1",
+		"--reason",
+		"fine",
+		"--url",
+		&market.url(),
+		"--seed",
+		"//Bob",
+	])
+	.await?;
+	ensure!(refused.contains("AlreadyDeprecated"), "{refused}");
+	let shown = hypha_as(&market, "//Bob", &["model", "show", "digits@v1"]).await?;
+	ensure!(
+		shown.contains("DEPRECATED")
+			&& shown
+				.contains("by governance (a referendum): trained on data it had no right to use"),
+		"{shown}"
+	);
+	let eval_v1 = market.dir.join("eval-v1/infer.toml");
+	let seed = seed_of(&owner);
+	let (spec_arg, url) = (eval_v1.display().to_string(), market.url());
+	let named_deprecated = hypha_cli_fails(&[
+		"job",
+		"submit",
+		&spec_arg,
+		"--model",
+		"digits@v1",
+		"--url",
+		&url,
+		"--seed",
+		&seed,
+		"--store",
+		&store,
+	])
+	.await?;
+	ensure!(named_deprecated.contains("DEPRECATED"), "{named_deprecated}");
+
+	// The explorer shows the same lineage.
+	let port = hypha_e2e::free_port()?;
+	let args = ["explorer", "--listen", &format!("127.0.0.1:{port}"), "--url", &market.url()]
+		.map(String::from);
+	let mut explorer =
+		hypha_e2e::Process::start("registry-explorer", &hypha_e2e::binary("hypha")?, &args)?;
+	hypha_e2e::wait_for_port(port, STARTUP).await?;
+	let deadline = Instant::now() + STARTUP;
+	let page = loop {
+		explorer.ensure_running()?;
+		let response = hypha_e2e::http_get(port, "/model/digits")?;
+		if response.lines().next().is_some_and(|status| status.contains(" 200")) {
+			break response;
+		}
+		ensure!(Instant::now() < deadline, "no lineage page: {response}\n{}", explorer.log_tail());
+		tokio::time::sleep(Duration::from_millis(250)).await;
+	};
+	ensure!(page.matches("link verified on chain").count() == 2, "{page}");
+	ensure!(
+		page.contains("digits@v2") && page.contains("trained on data it had no right to use"),
+		"{page}"
+	);
+	let search = hypha_e2e::http_get(port, "/search?q=digits@v1")?;
+	ensure!(search.contains("303") && search.contains("/model/digits"), "{search}");
+	Ok(())
+}
+
+/// An accuracy as `hypha model` prints it: to a millionth, without
+/// trailing zeros.
+fn super_trim(value: &str) -> String {
+	let micro = (value.parse::<f64>().unwrap_or(f64::NAN) * 1e6).round();
+	let text = format!("{:.6}", micro / 1e6);
+	let text = text.trim_end_matches('0');
+	text.strip_suffix('.').unwrap_or(text).to_string()
 }

@@ -9,7 +9,7 @@
 //! script fetches its own content again. The charts are drawn by uPlot,
 //! served from the binary (no CDN: the pages work offline).
 //!
-//! Routes: `/`, `/job/{id}`, `/account/{ss58}`, `/params`, `/search?q=`,
+//! Routes: `/`, `/job/{id}`, `/account/{ss58}`, `/params`, `/model/{name}`, `/search?q=`,
 //! `/live`, `/api/market.json`, `/assets/{file}`, `/metrics` (prefix
 //! `hypha_explorer_`), `/healthz`.
 //!
@@ -55,7 +55,7 @@ use pages::Page;
 /// internet (its charting library is served from the binary).
 #[derive(Debug, clap::Args)]
 #[command(
-	after_help = "Pages: / (the market), /job/ID, /account/ADDRESS, /params (parameters and \
+	after_help = "Pages: / (the market), /job/ID, /account/ADDRESS, /model/NAME (a lineage), /params (parameters and \
 	referenda), /search?q=; Prometheus metrics on /metrics, /healthz for probes. The index is \
 	rebuilt from the chain's first block on every start. Guide: docs/EXPLORER.md"
 )]
@@ -154,6 +154,7 @@ fn router(app: App) -> Router {
 		.route("/job/{id}", get(job))
 		.route("/account/{who}", get(account))
 		.route("/params", get(params))
+		.route("/model/{name}", get(model))
 		.route("/search", get(search))
 		.route("/live", get(live))
 		.route("/api/market.json", get(market_json))
@@ -271,6 +272,56 @@ async fn account(
 	render(&app, "account", &headers, StatusCode::OK, page)
 }
 
+/// `/model/{name}`: the registry's lineage of a model, read from the chain
+/// on request (the registry is small and changes rarely).
+async fn model(
+	AxumState(app): AxumState<App>,
+	Path(name): Path<String>,
+	headers: HeaderMap,
+) -> Response {
+	if !hypha_primitives::registry::is_identifier(
+		name.as_bytes(),
+		hypha_primitives::registry::MAX_NAME_BYTES,
+	) {
+		let page = pages::bad_request(&format!(
+			"`{name}` is not a model name: names are a-z, 0-9, -, _ and ., like /model/digits."
+		));
+		return render(&app, "model", &headers, StatusCode::BAD_REQUEST, page);
+	}
+	let lineage = match client(&app) {
+		Some(client) => {
+			match tokio::time::timeout(
+				Duration::from_secs(5),
+				crate::registry::lineage(&client, &name),
+			)
+			.await
+			{
+				Ok(read) => Some(read),
+				Err(_) => None,
+			}
+		},
+		None => None,
+	};
+	let (status, page) = match lineage {
+		Some(Ok(lineage)) => (StatusCode::OK, pages::model(&name, &lineage)),
+		Some(Err(error)) if error.to_string().starts_with("no model") => (
+			StatusCode::NOT_FOUND,
+			pages::not_found(
+				&format!("There is no model {name} in the registry."),
+				"Register one with `hypha model register NAME@VERSION`.",
+			),
+		),
+		_ => (
+			StatusCode::SERVICE_UNAVAILABLE,
+			pages::not_found(
+				&format!("The registry could not be read for {name}."),
+				"The node did not answer in time, or is unreachable.",
+			),
+		),
+	};
+	render(&app, "model", &headers, status, page)
+}
+
 type Rows = Vec<(&'static str, String)>;
 
 async fn jobs_params(client: &Client) -> Result<Rows> {
@@ -356,7 +407,10 @@ async fn search(
 	};
 	let q = q.trim().trim_start_matches('#');
 	if q.is_empty() {
-		return bad("Search for a job id (like 1) or an account's SS58 address.".into());
+		return bad(
+			"Search for a job id (like 1), an account's SS58 address or a model (digits@v1)."
+				.into(),
+		);
 	}
 	if let Ok(id) = q.parse::<JobId>() {
 		return Redirect::to(&format!("/job/{id}")).into_response();
@@ -364,7 +418,16 @@ async fn search(
 	if let Ok(account) = AccountId::from_str(q) {
 		return Redirect::to(&format!("/account/{account}")).into_response();
 	}
-	bad(format!("`{q}` is neither a job id (a whole number) nor an SS58 address."))
+	let name = q.split_once('@').map_or(q, |(name, _)| name);
+	if hypha_primitives::registry::is_identifier(
+		name.as_bytes(),
+		hypha_primitives::registry::MAX_NAME_BYTES,
+	) {
+		return Redirect::to(&format!("/model/{name}")).into_response();
+	}
+	bad(format!(
+		"`{q}` is neither a job id (a whole number), an SS58 address nor a model name (NAME or NAME@VERSION)."
+	))
 }
 
 /// `/live`: an event on every change of the index or of the node's health,

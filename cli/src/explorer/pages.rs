@@ -513,6 +513,49 @@ pub fn params(
 	Page { title: "parameters".into(), content }
 }
 
+/// A model's lineage (`/model/{name}`): each version indented under its
+/// parent, how it was made (the training job, its data set, whether the
+/// chain checked the link), its evaluations and deprecation.
+pub fn model(name: &str, lineage: &crate::registry::Lineage) -> Page {
+	use crate::registry::{deprecation_line, hex_digest};
+	use hypha_client::models::{text, Provenance};
+	let model = &lineage.model;
+	let content = html! {
+		h1 { "Model " code #model-name { (name) } }
+		table.kv {
+			tr { th { "owner" } td { a href={ "/account/" (model.owner) } { code { (model.owner.to_string()) } } } }
+			tr { th { "architecture" } td { (text(&model.architecture)) } }
+			tr { th { "license" } td { (text(&model.license)) } }
+			tr { th { "registered" } td { "block #" (model.registered_at) ", " (model.versions) " versions" } }
+		}
+		h2 { "Lineage" }
+		ul #lineage {
+			@for (depth, label, version, evaluations) in &lineage.versions {
+				li.version data-version=(label) style={ "margin-left: " (depth * 2) "em" } {
+					strong { (name) "@" (label) } " " code { (hex_digest(&version.digest)) }
+					@match &version.provenance {
+						Provenance::Uploaded => { " — " span.uploaded { "uploaded (made outside the market: not checked)" } },
+						Provenance::Trained { job, dataset, .. } => {
+							" — trained by " (job_link(*job)) " on data set " code { (hex_digest(dataset)) }
+							" " span.verified { "link verified on chain" }
+						},
+					}
+					@if let Some(line) = deprecation_line(version) { br; span.deprecated { (line) } }
+					@for (job, evaluation) in evaluations {
+						br;
+						span.evaluation {
+							(text(&evaluation.metric)) " " (crate::registry::format_micro(evaluation.value_micro))
+							" by " (job_link(*job)) " (" (*evaluation.kind) ", output " code { (hex_digest(&evaluation.output)) } ")"
+						}
+					}
+				}
+			}
+		}
+		p { "Re-run a version's training job with " code { "hypha model verify " (name) "@VERSION" } "." }
+	};
+	Page { title: format!("model {name}"), content }
+}
+
 /// A page for what is not there, with a hint.
 pub fn not_found(what: &str, hint: &str) -> Page {
 	Page {

@@ -138,6 +138,13 @@ pub struct SubmitArgs {
 	/// Follow the jobs until they end.
 	#[arg(long)]
 	wait: bool,
+	/// The registered model version (NAME@VERSION) the jobs run or start
+	/// from: the spec on chain stores its digest, so the job keeps naming
+	/// the same file whatever happens to the name later. A training spec's
+	/// initial weights, a generate or score spec's model, must be that
+	/// file (an inference spec's model is its int8 quantization).
+	#[arg(long)]
+	model: Option<crate::registry::ModelRef>,
 }
 
 /// `hypha job run-local`.
@@ -237,10 +244,19 @@ fn run_submit(args: SubmitArgs) -> Result<()> {
 			true => Some(args.chain.output_key()?.public()),
 			false => None,
 		},
+		model: None,
 		best_block: false,
 	};
-	let (wait, specs) = (args.wait, args.specs);
+	let (wait, specs, model) = (args.wait, args.specs, args.model);
 	args.chain.run(async |client| {
+		let mut options = options;
+		if let Some(model) = &model {
+			for spec in &specs {
+				options.model =
+					Some(crate::registry::resolve_for_spec(&client, model, spec).await?);
+			}
+			println!("model: {model} (0x{})", hex::encode(options.model.unwrap_or_default()));
+		}
 		let paths: Vec<&std::path::Path> = specs.iter().map(PathBuf::as_path).collect();
 		let submitted = submit::submit_many(&client, &payer, &paths, &options).await?;
 		for job in &submitted {

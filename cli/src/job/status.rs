@@ -31,6 +31,13 @@ pub async fn status(client: &Client, job: JobId) -> Result<Vec<String>> {
 			String::from_utf8_lossy(&record.spec.input_uri)
 		),
 	];
+	if let Some(model) = record.spec.model {
+		let registered = match hypha_client::models::version_of_digest(client, &model).await? {
+			Some((name, label)) => format!(" ({name}@{label} in the registry)"),
+			None => " (not a registered version)".to_string(),
+		};
+		lines.push(format!("model: 0x{}{registered}", hex::encode(model)));
+	}
 	if record.missed_deadlines > 0 {
 		lines.push(format!("missed deadlines: {}", record.missed_deadlines));
 	}

@@ -34,6 +34,11 @@ pub struct SubmitOptions {
 	/// The client's X25519 key to seal the output to
 	/// (`hypha_agent::seal`); `None`: the output is not encrypted.
 	pub output_key: Option<[u8; 32]>,
+	/// The registered model version the jobs run or start from (the digest
+	/// `hypha model` resolved `--model NAME@VERSION` to). `None`: a
+	/// `generate` or `score` job names its program, the model file it
+	/// runs; other jobs name none.
+	pub model: Option<hypha_client::Digest>,
 	/// Return once a best block includes the jobs, not at their finality
 	/// (the gateway: seconds count; a re-org that drops the submission
 	/// leaves no job, and nothing was paid).
@@ -260,6 +265,10 @@ async fn prepare(
 		compute_units: packaged.compute_units,
 		max_output_bytes: options.max_output_bytes,
 		output_key: options.output_key,
+		model: match packaged.kind {
+			WorkloadKind::Generate | WorkloadKind::Score => options.model.or(Some(program.0)),
+			WorkloadKind::Training | WorkloadKind::Inference => options.model,
+		},
 	};
 	spec.validate().map_err(|e| anyhow::anyhow!("the job is not acceptable: {e:?}"))?;
 	Ok(Prepared { spec, budget, program_uri, input_uri })

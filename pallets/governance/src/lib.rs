@@ -5,7 +5,7 @@
 //!
 //! - **The `MarketParams` origin.** A referendum on the *market parameters*
 //!   track dispatches its call with this origin, and the marketplace pallets
-//!   (`Jobs::set_params`, `Stake::set_params`) accept it (besides root). It
+//!   (`Jobs::set_params`, `Stake::set_params`, and `Models::deprecate`) accept it (besides root). It
 //!   can do nothing else: a parameter change cannot upgrade the runtime or
 //!   move funds. [`EnsureMarketParams`] checks it.
 //! - **Track timings per chain.** How long a referendum prepares, is decided,

@@ -38,7 +38,9 @@ fn spec() -> JobSpec {
 		input_uri: long_uri(),
 		compute_units: 100,
 		max_output_bytes: 1024,
-		output_key: None,
+		// The largest spec: an output key and a model.
+		output_key: Some([3; 32]),
+		model: Some([1; 32]),
 	}
 }
 

@@ -78,6 +78,8 @@ extern crate alloc;
 pub use pallet::*;
 
 mod lifecycle;
+pub mod results;
+pub use results::{JobResults, PaidResult};
 pub mod weights;
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -558,6 +560,9 @@ pub mod pallet {
 		/// `report_undelivered` for a result that an audit draw with
 		/// certainty awaits already (reported before, or `p_min` of one).
 		AuditPending,
+		/// The spec failed validation: a `generate` or `score` job names a
+		/// model other than its program (the program is the model file).
+		ModelIsNotTheProgram,
 	}
 
 	#[pallet::hooks]
@@ -798,6 +803,9 @@ pub mod pallet {
 					Error::<T>::OutputBoundOutOfRange
 				},
 				hypha_primitives::SpecError::EmptyUri => Error::<T>::EmptyUri,
+				hypha_primitives::SpecError::ModelIsNotTheProgram => {
+					Error::<T>::ModelIsNotTheProgram
+				},
 			})?;
 			let params = Params::<T>::get();
 			ensure!(

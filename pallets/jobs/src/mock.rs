@@ -178,6 +178,7 @@ pub fn spec() -> JobSpec {
 		compute_units: 10,
 		max_output_bytes: 1_024,
 		output_key: None,
+		model: None,
 	}
 }
 

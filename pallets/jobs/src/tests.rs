@@ -237,6 +237,38 @@ fn submit_job_refuses_malformed_specs() {
 		);
 		let no_uri = hypha_primitives::JobSpec { input_uri: Uri::default(), ..spec() };
 		assert_noop!(Jobs::submit_job(signed(), no_uri, BUDGET, 5), Error::<Test>::EmptyUri);
+		// A generate job's program is its model: it cannot name another one.
+		let program = spec().program_digest;
+		let mut other = [0x5a; 32];
+		other[0] = !program[0];
+		let wrong_model = hypha_primitives::JobSpec {
+			kind: WorkloadKind::Generate,
+			model: Some(other),
+			..spec()
+		};
+		assert_noop!(
+			Jobs::submit_job(signed(), wrong_model, BUDGET, 5),
+			Error::<Test>::ModelIsNotTheProgram
+		);
+	});
+}
+
+#[test]
+fn the_registry_reads_a_paid_result_only_once_the_job_settled() {
+	use crate::JobResults;
+	new_test_ext().execute_with(|| {
+		let job = submit();
+		assert_eq!(<Jobs as JobResults<u64>>::paid_result(job), None, "open");
+		claim(job, PROVIDER);
+		commit(job, PROVIDER, OUTPUT);
+		assert_eq!(<Jobs as JobResults<u64>>::paid_result(job), None, "committed, not settled");
+		run_to_block(6);
+		let paid = <Jobs as JobResults<u64>>::paid_result(job).expect("settled");
+		assert_eq!((paid.client, paid.provider, &paid.spec), (CLIENT, PROVIDER, &spec()));
+		assert!(paid.output_is(job, &OUTPUT));
+		assert!(!paid.output_is(job, &[0xee; 32]));
+		assert!(!paid.output_is(job + 1, &OUTPUT), "the commitment binds the job id");
+		assert_eq!(<Jobs as JobResults<u64>>::paid_result(job + 1), None, "no such job");
 	});
 }
 

@@ -219,10 +219,7 @@ impl RegistryCommand {
 			},
 			RegistryCommand::Verify { chain, model, backend } => {
 				let report = chain.run(async |client| verify(&client, &model, backend).await)?;
-				let lines = report.lines.clone();
-				for line in &lines {
-					println!("{line}");
-				}
+				crate::args::print_lines(report.lines);
 				ensure!(report.reproduced, "{model} was not reproduced");
 				return Ok(());
 			},

@@ -250,7 +250,7 @@ impl_runtime_apis! {
 		fn benchmark_metadata(
 			extra: bool,
 		) -> (Vec<frame_benchmarking::BenchmarkList>, Vec<frame_support::traits::StorageInfo>) {
-			use crate::{Jobs, Stake};
+			use crate::{Jobs, Models, Stake};
 			use frame_benchmarking::BenchmarkList;
 			use frame_support::traits::StorageInfoTrait;
 
@@ -262,7 +262,7 @@ impl_runtime_apis! {
 		fn dispatch_benchmark(
 			config: frame_benchmarking::BenchmarkConfig,
 		) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
-			use crate::{Jobs, Stake};
+			use crate::{Jobs, Models, Stake};
 			use frame_benchmarking::BenchmarkBatch;
 			use frame_support::traits::WhitelistedStorageKeys;
 

@@ -3,7 +3,7 @@
 //! pallet's `benchmarking.rs`, run by `hypha-node benchmark pallet` (benchmark
 //! CLI 64.0.0) on the runtime's wasm. Do not edit by hand.
 //!
-//! Date: 2026-12-03; steps: 20; repeat: 5;
+//! Date: 2026-12-06; steps: 20; repeat: 5;
 //! machine: `vm`, CPU `AMD EPYC`; wasm execution: Compiled.
 //! Measured on a small 2-core development machine, not reference hardware:
 //! the execution times are an upper bound for faster validators.
@@ -63,31 +63,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:0 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1701), added: 4176, mode: `MaxEncodedLen`)
 	fn submit_job() -> Weight {
 		// Proof size: measured `393`, estimated `4055` bytes.
-		// Fastest run: 502_542_000 ps.
-		Weight::from_parts(535_825_000, 4055)
+		// Fastest run: 291_422_000 ps.
+		Weight::from_parts(297_131_000, 4055)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1701), added: 4176, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn cancel_job() -> Weight {
-		// Proof size: measured `1194`, estimated `5133` bytes.
-		// Fastest run: 741_040_000 ps.
-		Weight::from_parts(782_989_000, 5133)
+		// Proof size: measured `1259`, estimated `5166` bytes.
+		// Fastest run: 425_902_000 ps.
+		Weight::from_parts(438_340_000, 5166)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1701), added: 4176, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Params` (r:1 w:0)
 	/// Proof: `Jobs::Params` (`max_values`: Some(1), `max_size`: Some(112), added: 607, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::Records` (r:1 w:0)
@@ -99,14 +99,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Agenda` (r:1 w:1)
 	/// Proof: `Jobs::Agenda` (`max_values`: None, `max_size`: Some(590), added: 3065, mode: `MaxEncodedLen`)
 	fn claim_job() -> Weight {
-		// Proof size: measured `1387`, estimated `5133` bytes.
-		// Fastest run: 290_004_000 ps.
-		Weight::from_parts(316_002_000, 5133)
+		// Proof size: measured `1452`, estimated `5166` bytes.
+		// Fastest run: 173_367_000 ps.
+		Weight::from_parts(181_579_000, 5166)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1701), added: 4176, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Params` (r:1 w:0)
 	/// Proof: `Jobs::Params` (`max_values`: Some(1), `max_size`: Some(112), added: 607, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::Records` (r:1 w:0)
@@ -114,42 +114,42 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Agenda` (r:1 w:1)
 	/// Proof: `Jobs::Agenda` (`max_values`: None, `max_size`: Some(590), added: 3065, mode: `MaxEncodedLen`)
 	fn submit_result() -> Weight {
-		// Proof size: measured `1173`, estimated `5133` bytes.
-		// Fastest run: 219_682_000 ps.
-		Weight::from_parts(238_297_000, 5133)
+		// Proof size: measured `1238`, estimated `5166` bytes.
+		// Fastest run: 130_224_000 ps.
+		Weight::from_parts(135_100_000, 5166)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1701), added: 4176, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Agenda` (r:1 w:1)
 	/// Proof: `Jobs::Agenda` (`max_values`: None, `max_size`: Some(590), added: 3065, mode: `MaxEncodedLen`)
 	fn report_undelivered() -> Weight {
-		// Proof size: measured `1386`, estimated `5133` bytes.
-		// Fastest run: 196_208_000 ps.
-		Weight::from_parts(213_851_000, 5133)
+		// Proof size: measured `1451`, estimated `5166` bytes.
+		// Fastest run: 117_284_000 ps.
+		Weight::from_parts(121_821_000, 5166)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1701), added: 4176, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::Records` (r:6 w:6)
 	/// Proof: `Reputation::Records` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Providers` (r:1 w:1)
 	/// Proof: `Stake::Providers` (`max_values`: None, `max_size`: Some(392), added: 2867, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn submit_verdict() -> Weight {
-		// Proof size: measured `2855`, estimated `16392` bytes.
-		// Fastest run: 1_755_663_000 ps.
-		Weight::from_parts(1_838_498_000, 16392)
+		// Proof size: measured `2920`, estimated `16392` bytes.
+		// Fastest run: 997_339_000 ps.
+		Weight::from_parts(1_035_105_000, 16392)
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(13_u64))
 	}
 	/// Storage: `Jobs::Jobs` (r:1 w:1)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1701), added: 4176, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Verifiers` (r:1 w:0)
 	/// Proof: `Stake::Verifiers` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::VerifierBonds` (r:64 w:0)
@@ -157,9 +157,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Agenda` (r:1 w:1)
 	/// Proof: `Jobs::Agenda` (`max_values`: None, `max_size`: Some(590), added: 3065, mode: `MaxEncodedLen`)
 	fn commit_verdict() -> Weight {
-		// Proof size: measured `8144`, estimated `163486` bytes.
-		// Fastest run: 1_546_411_000 ps.
-		Weight::from_parts(1_663_089_000, 163486)
+		// Proof size: measured `8209`, estimated `163486` bytes.
+		// Fastest run: 939_634_000 ps.
+		Weight::from_parts(1_000_674_000, 163486)
 			.saturating_add(T::DbWeight::get().reads(67_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -169,8 +169,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Jobs::Params` (`max_values`: Some(1), `max_size`: Some(112), added: 607, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `66`, estimated `1521` bytes.
-		// Fastest run: 81_903_000 ps.
-		Weight::from_parts(85_711_000, 1521)
+		// Fastest run: 48_512_000 ps.
+		Weight::from_parts(50_525_000, 1521)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -183,7 +183,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Agenda` (r:1 w:1)
 	/// Proof: `Jobs::Agenda` (`max_values`: None, `max_size`: Some(590), added: 3065, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:80 w:80)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1701), added: 4176, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::VerifierBonds` (r:1 w:1)
 	/// Proof: `Stake::VerifierBonds` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Unbonding` (r:1 w:0)
@@ -191,7 +191,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:162 w:162)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:161 w:161)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Reputation::Records` (r:85 w:85)
 	/// Proof: `Reputation::Records` (`max_values`: None, `max_size`: Some(92), added: 2567, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Providers` (r:80 w:80)
@@ -201,15 +201,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `n` ranges over `[0, 80]`.
 	fn on_initialize(n: u32, ) -> Weight {
 		// Proof size: measured `1411`, estimated `14799` bytes.
-		// Fastest run: 105_739_000 ps.
-		Weight::from_parts(143_172_222, 14799)
-			// Standard error: 8_355_982
-			.saturating_add(Weight::from_parts(1_934_254_757, 0).saturating_mul(n.into()))
+		// Fastest run: 64_586_000 ps.
+		Weight::from_parts(373_923_608, 14799)
+			// Standard error: 2_400_878
+			.saturating_add(Weight::from_parts(1_071_135_405, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 5228).saturating_mul(n.into()))
 	}
 	/// Storage: `Babe::AuthorVrfRandomness` (r:1 w:0)
 	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
@@ -220,7 +220,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Jobs::Agenda` (r:3 w:3)
 	/// Proof: `Jobs::Agenda` (`max_values`: None, `max_size`: Some(590), added: 3065, mode: `MaxEncodedLen`)
 	/// Storage: `Jobs::Jobs` (r:80 w:80)
-	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1668), added: 4143, mode: `MaxEncodedLen`)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1701), added: 4176, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::Verifiers` (r:1 w:0)
 	/// Proof: `Stake::Verifiers` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
 	/// Storage: `Stake::VerifierBonds` (r:64 w:0)
@@ -230,76 +230,76 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Component `n` ranges over `[0, 80]`.
 	fn on_initialize_sample(n: u32, ) -> Weight {
 		// Proof size: measured `7204`, estimated `163486` bytes.
-		// Fastest run: 114_124_000 ps.
-		Weight::from_parts(1_856_288_767, 163486)
-			// Standard error: 19_248_643
-			.saturating_add(Weight::from_parts(1_137_817_287, 0).saturating_mul(n.into()))
+		// Fastest run: 71_136_000 ps.
+		Weight::from_parts(121_051_134, 163486)
+			// Standard error: 2_053_023
+			.saturating_add(Weight::from_parts(640_876_096, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(59_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 4143).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 4176).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn submit_job() -> Weight {
-		Weight::from_parts(535_825_000, 4055)
+		Weight::from_parts(297_131_000, 4055)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn cancel_job() -> Weight {
-		Weight::from_parts(782_989_000, 5133)
+		Weight::from_parts(438_340_000, 5166)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn claim_job() -> Weight {
-		Weight::from_parts(316_002_000, 5133)
+		Weight::from_parts(181_579_000, 5166)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn submit_result() -> Weight {
-		Weight::from_parts(238_297_000, 5133)
+		Weight::from_parts(135_100_000, 5166)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn report_undelivered() -> Weight {
-		Weight::from_parts(213_851_000, 5133)
+		Weight::from_parts(121_821_000, 5166)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn submit_verdict() -> Weight {
-		Weight::from_parts(1_838_498_000, 16392)
+		Weight::from_parts(1_035_105_000, 16392)
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().writes(13_u64))
 	}
 	fn commit_verdict() -> Weight {
-		Weight::from_parts(1_663_089_000, 163486)
+		Weight::from_parts(1_000_674_000, 163486)
 			.saturating_add(ParityDbWeight::get().reads(67_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(85_711_000, 1521)
+		Weight::from_parts(50_525_000, 1521)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize(n: u32, ) -> Weight {
-		Weight::from_parts(143_172_222, 14799)
-			.saturating_add(Weight::from_parts(1_934_254_757, 0).saturating_mul(n.into()))
+		Weight::from_parts(373_923_608, 14799)
+			.saturating_add(Weight::from_parts(1_071_135_405, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(13_u64))
 			.saturating_add(ParityDbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 			.saturating_add(ParityDbWeight::get().writes((7_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5206).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 5228).saturating_mul(n.into()))
 	}
 	fn on_initialize_sample(n: u32, ) -> Weight {
-		Weight::from_parts(1_856_288_767, 163486)
-			.saturating_add(Weight::from_parts(1_137_817_287, 0).saturating_mul(n.into()))
+		Weight::from_parts(121_051_134, 163486)
+			.saturating_add(Weight::from_parts(640_876_096, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(59_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 4143).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 4176).saturating_mul(n.into()))
 	}
 }

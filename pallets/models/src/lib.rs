@@ -392,20 +392,7 @@ pub mod pallet {
 					registered_at: now,
 				},
 			);
-			Self::insert_version(
-				&name,
-				&version,
-				Version {
-					digest,
-					uri,
-					parent: None,
-					provenance: Provenance::Uploaded,
-					added_by: owner.clone(),
-					deposit: T::VersionDeposit::get(),
-					added_at: now,
-					deprecated: None,
-				},
-			);
+			Self::insert_version(&name, &version, digest, uri, None, Provenance::Uploaded, &owner);
 			Self::deposit_event(Event::ModelRegistered { name, owner, version, digest });
 			Ok(())
 		}
@@ -463,20 +450,7 @@ pub mod pallet {
 			};
 			Self::hold(&who, T::VersionDeposit::get())?;
 			Models::<T>::insert(&name, ModelInfo { versions: model.versions + 1, ..model });
-			Self::insert_version(
-				&name,
-				&version,
-				Version {
-					digest,
-					uri,
-					parent: parent.clone(),
-					provenance,
-					added_by: who,
-					deposit: T::VersionDeposit::get(),
-					added_at: frame_system::Pallet::<T>::block_number(),
-					deprecated: None,
-				},
-			);
+			Self::insert_version(&name, &version, digest, uri, parent.clone(), provenance, &who);
 			Self::deposit_event(Event::VersionAdded {
 				name,
 				version,
@@ -643,8 +617,27 @@ pub mod pallet {
 			T::Currency::hold(&reason, who, amount)
 		}
 
-		fn insert_version(name: &Name, label: &Label, version: VersionOf<T>) {
-			VersionOfDigest::<T>::insert(version.digest, (name.clone(), label.clone()));
+		/// Stores a new version of `name` (its deposit is held already).
+		fn insert_version(
+			name: &Name,
+			label: &Label,
+			digest: Digest,
+			uri: Uri,
+			parent: Option<Label>,
+			provenance: Provenance,
+			added_by: &T::AccountId,
+		) {
+			VersionOfDigest::<T>::insert(digest, (name.clone(), label.clone()));
+			let version = Version {
+				digest,
+				uri,
+				parent,
+				provenance,
+				added_by: added_by.clone(),
+				deposit: T::VersionDeposit::get(),
+				added_at: frame_system::Pallet::<T>::block_number(),
+				deprecated: None,
+			};
 			Versions::<T>::insert(name, label, version);
 		}
 

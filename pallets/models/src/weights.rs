@@ -1,9 +1,35 @@
 
-//! Weights of `pallet_models`. Until `make weights` measures them on this
-//! machine (it rewrites this file), these are conservative estimates: the
-//! storage each call reads and writes in its worst case, at the database
-//! weights, plus 200 µs of execution (the measured calls of `pallet_stake`
-//! that hold funds take 0.3 to 0.6 ms on the 2-core machine in wasm).
+//! Weights of `pallet_models`, measured by `make weights`: the benchmarks in the
+//! pallet's `benchmarking.rs`, run by `hypha-node benchmark pallet` (benchmark
+//! CLI 64.0.0) on the runtime's wasm. Do not edit by hand.
+//!
+//! Date: 2026-12-06; steps: 20; repeat: 5;
+//! machine: `vm`, CPU `AMD EPYC`; wasm execution: Compiled.
+//! Measured on a small 2-core development machine, not reference hardware:
+//! the execution times are an upper bound for faster validators.
+//!
+//! Command:
+//!   /root/.cache/hypha-target/debug/hypha-node
+//!   benchmark
+//!   pallet
+//!   --chain
+//!   dev
+//!   --pallet
+//!   pallet_models
+//!   --extrinsic
+//!   *
+//!   --steps
+//!   20
+//!   --repeat
+//!   5
+//!   --wasm-execution
+//!   compiled
+//!   --heap-pages
+//!   4096
+//!   --template
+//!   scripts/weight-template.hbs
+//!   --output
+//!   pallets/models/src/weights.rs
 
 #![cfg_attr(rustfmt, rustfmt_skip)]
 #![allow(unused_parens, unused_imports, missing_docs, dead_code)]
@@ -23,38 +49,106 @@ pub trait WeightInfo {
 /// Weights of `pallet_models` with the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// Storage: `Models::Models` (r:1 w:1)
+	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(382), added: 2857, mode: `MaxEncodedLen`)
+	/// Storage: `Models::Versions` (r:1 w:1)
+	/// Proof: `Models::Versions` (`max_values`: None, `max_size`: Some(716), added: 3191, mode: `MaxEncodedLen`)
+	/// Storage: `Models::VersionOfDigest` (r:1 w:1)
+	/// Proof: `Models::VersionOfDigest` (`max_values`: None, `max_size`: Some(131), added: 2606, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn register() -> Weight {
-		Weight::from_parts(800_000_000, 8_000)
+		// Proof size: measured `107`, estimated `4181` bytes.
+		// Fastest run: 360_465_000 ps.
+		Weight::from_parts(367_706_000, 4181)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
+	/// Storage: `Models::Models` (r:1 w:1)
+	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(382), added: 2857, mode: `MaxEncodedLen`)
+	/// Storage: `Models::Versions` (r:2 w:1)
+	/// Proof: `Models::Versions` (`max_values`: None, `max_size`: Some(716), added: 3191, mode: `MaxEncodedLen`)
+	/// Storage: `Models::VersionOfDigest` (r:1 w:1)
+	/// Proof: `Models::VersionOfDigest` (`max_values`: None, `max_size`: Some(131), added: 2606, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:1 w:0)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1701), added: 4176, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn push_version() -> Weight {
-		Weight::from_parts(800_000_000, 12_000)
+		// Proof size: measured `2191`, estimated `7372` bytes.
+		// Fastest run: 413_874_000 ps.
+		Weight::from_parts(424_610_000, 7372)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
+	/// Storage: `Models::Versions` (r:1 w:0)
+	/// Proof: `Models::Versions` (`max_values`: None, `max_size`: Some(716), added: 3191, mode: `MaxEncodedLen`)
+	/// Storage: `Models::Evaluations` (r:1 w:1)
+	/// Proof: `Models::Evaluations` (`max_values`: None, `max_size`: Some(402), added: 2877, mode: `MaxEncodedLen`)
+	/// Storage: `Jobs::Jobs` (r:1 w:0)
+	/// Proof: `Jobs::Jobs` (`max_values`: None, `max_size`: Some(1701), added: 4176, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn record_evaluation() -> Weight {
-		Weight::from_parts(800_000_000, 12_000)
+		// Proof size: measured `1803`, estimated `5166` bytes.
+		// Fastest run: 392_582_000 ps.
+		Weight::from_parts(400_313_000, 5166)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
+	/// Storage: `Models::Models` (r:1 w:1)
+	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(382), added: 2857, mode: `MaxEncodedLen`)
 	fn transfer() -> Weight {
-		Weight::from_parts(300_000_000, 4_000)
+		// Proof size: measured `482`, estimated `3847` bytes.
+		// Fastest run: 70_996_000 ps.
+		Weight::from_parts(74_020_000, 3847)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	/// Storage: `Models::Models` (r:1 w:0)
+	/// Proof: `Models::Models` (`max_values`: None, `max_size`: Some(382), added: 2857, mode: `MaxEncodedLen`)
+	/// Storage: `Models::Versions` (r:1 w:1)
+	/// Proof: `Models::Versions` (`max_values`: None, `max_size`: Some(716), added: 3191, mode: `MaxEncodedLen`)
 	fn deprecate() -> Weight {
-		Weight::from_parts(300_000_000, 6_000)
+		// Proof size: measured `950`, estimated `4181` bytes.
+		// Fastest run: 88_321_000 ps.
+		Weight::from_parts(92_648_000, 4181)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
 
-/// For tests: the same estimates with the test runtime's database weights.
+/// The same weights with ParityDB's database weights, for tests and mocks.
 impl WeightInfo for () {
-	fn register() -> Weight { Weight::from_parts(800_000_000, 8_000) }
-	fn push_version() -> Weight { Weight::from_parts(800_000_000, 12_000) }
-	fn record_evaluation() -> Weight { Weight::from_parts(800_000_000, 12_000) }
-	fn transfer() -> Weight { Weight::from_parts(300_000_000, 4_000) }
-	fn deprecate() -> Weight { Weight::from_parts(300_000_000, 6_000) }
+	fn register() -> Weight {
+		Weight::from_parts(367_706_000, 4181)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
+	}
+	fn push_version() -> Weight {
+		Weight::from_parts(424_610_000, 7372)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
+	}
+	fn record_evaluation() -> Weight {
+		Weight::from_parts(400_313_000, 5166)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn transfer() -> Weight {
+		Weight::from_parts(74_020_000, 3847)
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn deprecate() -> Weight {
+		Weight::from_parts(92_648_000, 4181)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
 }

@@ -241,7 +241,7 @@ fn canonical_header(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
 	let mut text = String::with_capacity(length);
 	write(&header, &mut text)?;
 	// Padded with spaces to the alignment the crate keeps (8 bytes).
-	while text.len() % 8 != 0 {
+	while !text.len().is_multiple_of(8) {
 		text.push(' ');
 	}
 	let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - end);

@@ -1724,7 +1724,7 @@ async fn a_model_fine_tuned_twice_on_the_market_has_a_verified_lineage_that_repr
 	println!("hypha model log digits:\n{log}");
 	ensure!(log.matches("[link verified on chain]").count() == 2, "{log}");
 	ensure!(log.contains("* digits@v0") && log.contains("(uploaded)"), "{log}");
-	ensure!(log.contains(&format!("  * digits@v1 ")) && log.contains("    * digits@v2 "), "{log}");
+	ensure!(log.contains("  * digits@v1 ") && log.contains("    * digits@v2 "), "{log}");
 	for accuracy in &accuracies {
 		let shown = super_trim(accuracy);
 		ensure!(log.contains(&format!("evaluation: accuracy {shown}")), "{shown} in {log}");

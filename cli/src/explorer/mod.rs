@@ -290,15 +290,9 @@ async fn model(
 	}
 	let lineage = match client(&app) {
 		Some(client) => {
-			match tokio::time::timeout(
-				Duration::from_secs(5),
-				crate::registry::lineage(&client, &name),
-			)
-			.await
-			{
-				Ok(read) => Some(read),
-				Err(_) => None,
-			}
+			tokio::time::timeout(Duration::from_secs(5), crate::registry::lineage(&client, &name))
+				.await
+				.ok()
 		},
 		None => None,
 	};

@@ -74,11 +74,11 @@ fn push_trained(
 fn last_event() -> Event<Test> {
 	System::events()
 		.into_iter()
-		.filter_map(|record| match record.event {
+		.rev()
+		.find_map(|record| match record.event {
 			RuntimeEvent::Models(event) => Some(event),
 			_ => None,
 		})
-		.last()
 		.expect("a Models event")
 }
 

@@ -361,13 +361,15 @@ async fn parent_of_job(client: &Client, name: &str, job: u64) -> Result<String> 
 	let model = record.spec.model.with_context(|| {
 		format!("job {job} names no model to start from: it cannot be a fine-tune of {name}")
 	})?;
-	match models::version_of_digest(client, &model).await? {
-		Some((owner, label)) if owner == name => Ok(label),
-		Some((other, label)) => {
-			bail!("job {job} started from {other}@{label}, not from a version of {name}")
+	let registered = models::versions_of_digest(client, &model).await?;
+	match registered.iter().find(|(model, _)| model == name) {
+		Some((_, label)) => Ok(label.clone()),
+		None if registered.is_empty() => {
+			bail!("job {job} started from {}, which no registered version is", hex_digest(&model))
 		},
 		None => {
-			bail!("job {job} started from {}, which no registered version is", hex_digest(&model))
+			let others: Vec<String> = registered.iter().map(|(n, l)| format!("{n}@{l}")).collect();
+			bail!("job {job} started from {}, not from a version of {name}", others.join(", "))
 		},
 	}
 }
@@ -476,12 +478,13 @@ async fn show(client: &Client, what: &str) -> Result<Vec<String>> {
 
 fn evaluation_line(job: u64, evaluation: &models::Evaluation) -> String {
 	format!(
-		"evaluation: {} {} by job {job} ({} on data set {}, output {})",
+		"evaluation: {} {} by job {job} ({} on data set {}, output {}; read by {})",
 		text(&evaluation.metric),
 		format_micro(evaluation.value_micro),
 		*evaluation.kind,
 		hex_digest(&evaluation.dataset),
-		hex_digest(&evaluation.output)
+		hex_digest(&evaluation.output),
+		evaluation.recorded_by
 	)
 }
 

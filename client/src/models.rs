@@ -85,18 +85,21 @@ pub async fn evaluations(
 	Ok(found)
 }
 
-/// The `(name, label)` a digest is registered as, if any.
-pub async fn version_of_digest(
+/// Every `(name, label)` a digest is registered as (a digest is a version
+/// of a model once, of any number of models), by name.
+pub async fn versions_of_digest(
 	client: &Client,
 	digest: &Digest,
-) -> Result<Option<(String, String)>, Error> {
+) -> Result<Vec<(String, String)>, Error> {
 	let at = client.at_current_block().await.or_client()?;
 	let entry = at.storage().entry(api::storage().models().version_of_digest()).or_client()?;
-	match entry.try_fetch((*digest,)).await.or_client()? {
-		Some(value) => {
-			let (name, label) = value.decode().or_client()?;
-			Ok(Some((text(&name), text(&label))))
-		},
-		None => Ok(None),
+	let mut iter = entry.iter((*digest,)).await.or_client()?;
+	let mut found = Vec::new();
+	while let Some(item) = iter.next().await {
+		let item = item.or_client()?;
+		let (_, name): (Digest, Bytes) = item.key().or_client()?.decode().or_client()?;
+		found.push((text(&name), text(&item.value().decode().or_client()?)));
 	}
+	found.sort();
+	Ok(found)
 }

@@ -128,6 +128,10 @@ struct App {
 	/// (a `/params` request costs the node one call per referendum ever
 	/// made; however many requests come, the node answers once a block).
 	current: Arc<tokio::sync::Mutex<Option<(u32, Current)>>>,
+	/// The last lineage read for `/model/{name}`, by finalized block and
+	/// name: readers take turns (a lineage costs the node a call per
+	/// version), and the same page in the same block is read once.
+	lineage: Arc<tokio::sync::Mutex<Option<(u32, String, Arc<crate::registry::Lineage>)>>>,
 }
 
 /// What `/params` shows of the current state.
@@ -142,7 +146,8 @@ pub async fn serve(
 ) -> Result<()> {
 	let state = State::default();
 	let follower = tokio::spawn(follow::follow(url, state.clone()));
-	let app = App { state, metrics: Metrics::new()?, current: Arc::default() };
+	let app =
+		App { state, metrics: Metrics::new()?, current: Arc::default(), lineage: Arc::default() };
 	let served = axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await;
 	follower.abort();
 	served.context("serving the explorer")
@@ -288,11 +293,35 @@ async fn model(
 		));
 		return render(&app, "model", &headers, StatusCode::BAD_REQUEST, page);
 	}
+	let finalized = match app.state.read().health {
+		Health::Following { finalized } => Some(finalized),
+		_ => None,
+	};
+	// Without a finalized block to key it (the follower is catching up, or
+	// stuck), the lineage is read afresh, still one reader at a time.
 	let lineage = match client(&app) {
 		Some(client) => {
-			tokio::time::timeout(Duration::from_secs(5), crate::registry::lineage(&client, &name))
-				.await
-				.ok()
+			let mut last = app.lineage.lock().await;
+			match (&*last, finalized) {
+				(Some((at, read, lineage)), Some(finalized))
+					if *at == finalized && *read == name =>
+				{
+					Some(Ok(lineage.clone()))
+				},
+				_ => {
+					let read = tokio::time::timeout(
+						Duration::from_secs(5),
+						crate::registry::lineage(&client, &name),
+					)
+					.await
+					.ok()
+					.map(|read| read.map(Arc::new));
+					if let (Some(Ok(lineage)), Some(finalized)) = (&read, finalized) {
+						*last = Some((finalized, name.clone(), lineage.clone()));
+					}
+					read
+				},
+			}
 		},
 		None => None,
 	};

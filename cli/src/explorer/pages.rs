@@ -545,7 +545,8 @@ pub fn model(name: &str, lineage: &crate::registry::Lineage) -> Page {
 						br;
 						span.evaluation {
 							(text(&evaluation.metric)) " " (crate::registry::format_micro(evaluation.value_micro))
-							" by " (job_link(*job)) " (" (*evaluation.kind) ", output " code { (hex_digest(&evaluation.output)) } ")"
+							" by " (job_link(*job)) " (" (*evaluation.kind) ", output " code { (hex_digest(&evaluation.output)) } "; read by "
+							a href={ "/account/" (evaluation.recorded_by) } { (evaluation.recorded_by.to_string()) } ")"
 						}
 					}
 				}

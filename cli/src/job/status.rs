@@ -32,9 +32,12 @@ pub async fn status(client: &Client, job: JobId) -> Result<Vec<String>> {
 		),
 	];
 	if let Some(model) = record.spec.model {
-		let registered = match hypha_client::models::version_of_digest(client, &model).await? {
-			Some((name, label)) => format!(" ({name}@{label} in the registry)"),
-			None => " (not a registered version)".to_string(),
+		let versions = hypha_client::models::versions_of_digest(client, &model).await?;
+		let registered = if versions.is_empty() {
+			" (not a registered version)".to_string()
+		} else {
+			let names: Vec<String> = versions.iter().map(|(n, l)| format!("{n}@{l}")).collect();
+			format!(" ({} in the registry)", names.join(", "))
 		};
 		lines.push(format!("model: 0x{}{registered}", hex::encode(model)));
 	}

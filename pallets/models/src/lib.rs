@@ -259,10 +259,13 @@ pub mod pallet {
 	pub type Versions<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, Name, Blake2_128Concat, Label, VersionOf<T>>;
 
-	/// The version each registered digest is (a digest is registered once).
+	/// The versions each digest is, by digest and model: a digest is a
+	/// version of a model once, but of any number of models (anyone may
+	/// register a copy of a public file under a name of their own; a copy
+	/// must not keep its owner from registering it).
 	#[pallet::storage]
 	pub type VersionOfDigest<T: Config> =
-		StorageMap<_, Identity, Digest, (Name, Label), OptionQuery>;
+		StorageDoubleMap<_, Identity, Digest, Blake2_128Concat, Name, Label, OptionQuery>;
 
 	/// Evaluations, by model name, version label and the job measured.
 	#[pallet::storage]
@@ -322,7 +325,7 @@ pub mod pallet {
 		UnknownVersion,
 		/// The model has a version of this label.
 		VersionExists,
-		/// This digest is registered already (as the version `VersionOfDigest` names).
+		/// This model has a version with this digest already (`VersionOfDigest`).
 		DigestRegistered,
 		/// The model has `MaxVersions` versions.
 		TooManyVersions,
@@ -590,7 +593,10 @@ pub mod pallet {
 			ensure!(is_identifier(version, MAX_LABEL_BYTES), Error::<T>::InvalidLabel);
 			ensure!(!uri.is_empty(), Error::<T>::EmptyUri);
 			ensure!(!Versions::<T>::contains_key(name, version), Error::<T>::VersionExists);
-			ensure!(!VersionOfDigest::<T>::contains_key(digest), Error::<T>::DigestRegistered);
+			ensure!(
+				!VersionOfDigest::<T>::contains_key(digest, name),
+				Error::<T>::DigestRegistered
+			);
 			Ok(())
 		}
 
@@ -627,7 +633,7 @@ pub mod pallet {
 			provenance: Provenance,
 			added_by: &T::AccountId,
 		) {
-			VersionOfDigest::<T>::insert(digest, (name.clone(), label.clone()));
+			VersionOfDigest::<T>::insert(digest, name, label);
 			let version = Version {
 				digest,
 				uri,

@@ -91,7 +91,7 @@ fn registering_holds_both_deposits_and_records_the_first_version_as_uploaded() {
 		assert_eq!(model.architecture, text("hypha-mlp"));
 		let v0 = Versions::<Test>::get(name("digits"), label("v0")).expect("v0");
 		assert_eq!((v0.digest, v0.parent, v0.provenance), (BASE, None, Provenance::Uploaded));
-		assert_eq!(VersionOfDigest::<Test>::get(BASE), Some((name("digits"), label("v0"))));
+		assert_eq!(VersionOfDigest::<Test>::get(BASE, name("digits")), Some(label("v0")));
 		assert_eq!(crate::Pallet::<Test>::held(&ALICE), MODEL_DEPOSIT + VERSION_DEPOSIT);
 		assert_eq!(
 			Balances::balance(&ALICE),
@@ -134,8 +134,40 @@ fn registration_refuses_bad_names_labels_uris_taken_names_known_digests_and_the_
 		assert_noop!(attempt(POOR, "digits", "v0", BASE, "u"), Error::<Test>::InsufficientDeposit);
 		register_digits();
 		assert_noop!(attempt(BOB, "digits", "v9", [9; 32], "u"), Error::<Test>::NameTaken);
-		assert_noop!(attempt(BOB, "copy", "v0", BASE, "u"), Error::<Test>::DigestRegistered);
 		assert_ok!(attempt(BOB, "other.model_2", "2026-12", [9; 32], "u"));
+	});
+}
+
+#[test]
+fn a_copy_registered_first_by_a_stranger_does_not_keep_the_owner_from_registering_the_file() {
+	new_test_ext().execute_with(|| {
+		// Charlie saw the owner's file (a public blob, or a transaction in the
+		// pool) and registers it first under a name of his own.
+		assert_ok!(Models::register(
+			signed(CHARLIE),
+			name("squat"),
+			text("hypha-mlp"),
+			text("MIT"),
+			label("v0"),
+			BASE,
+			uri("u"),
+		));
+		register_digits();
+		assert_eq!(VersionOfDigest::<Test>::get(BASE, name("digits")), Some(label("v0")));
+		assert_eq!(VersionOfDigest::<Test>::get(BASE, name("squat")), Some(label("v0")));
+		// Within one model a digest is one version.
+		assert_noop!(
+			Models::push_version(
+				signed(ALICE),
+				name("digits"),
+				label("again"),
+				None,
+				BASE,
+				uri("u"),
+				None
+			),
+			Error::<Test>::DigestRegistered
+		);
 	});
 }
 
